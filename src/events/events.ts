@@ -1,0 +1,107 @@
+// Typed progress events: every command reports what it does per host and step through these,
+// and a renderer (TTY, plain, NDJSON) decides how they look.
+
+export type EventLevel = 'info' | 'warn' | 'error';
+export type StepStatus = 'start' | 'done' | 'fail' | 'skip';
+
+interface Base {
+  /** Milliseconds since the epoch. */
+  ts: number;
+  host?: string;
+  role?: string;
+}
+
+/** A step on a host (or global when host is absent) changed status. */
+export interface StepEvent extends Base {
+  type: 'step';
+  step: string;
+  status: StepStatus;
+  message?: string;
+  durationMs?: number;
+}
+
+/** A line of human-meaningful output (build output, container logs, uptest output). */
+export interface LogEvent extends Base {
+  type: 'log';
+  level: EventLevel;
+  message: string;
+  step?: string;
+}
+
+/** Structured result data a command produces (hosts check rows, status rows...). */
+export interface ResultEvent extends Base {
+  type: 'result';
+  kind: string;
+  data: Record<string, unknown>;
+}
+
+/** Command-level end: ok or not, and the summary line. */
+export interface DoneEvent extends Base {
+  type: 'done';
+  ok: boolean;
+  command: string;
+  message: string;
+  exitCode: number;
+}
+
+export type GangwayEvent = StepEvent | LogEvent | ResultEvent | DoneEvent;
+
+/** Distributive Omit, so callers can pass any event variant without its timestamp. */
+export type EventInput = GangwayEvent extends infer E ? (E extends GangwayEvent ? Omit<E, 'ts'> : never) : never;
+
+export type Listener = (event: GangwayEvent) => void;
+
+export class Events {
+  private readonly listeners: Listener[] = [];
+  /** Strings that must never be shown; every text field is scrubbed before it leaves. */
+  private readonly secrets = new Set<string>();
+
+  on(listener: Listener): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
+  }
+
+  addSecret(value: string | undefined): void {
+    // Very short values would redact ordinary words; secrets that short are not secrets.
+    if (value && value.length >= 4) this.secrets.add(value);
+  }
+
+  redact(text: string): string {
+    let out = text;
+    for (const s of this.secrets) out = out.split(s).join('[redacted]');
+    return out;
+  }
+
+  emit(event: EventInput): void {
+    const full = this.scrub({ ...event, ts: Date.now() } as GangwayEvent);
+    for (const l of this.listeners) l(full);
+  }
+
+  step(step: string, status: StepStatus, opts: { host?: string; role?: string; message?: string; durationMs?: number } = {}): void {
+    this.emit({ type: 'step', step, status, ...opts });
+  }
+
+  log(message: string, opts: { level?: EventLevel; host?: string; role?: string; step?: string } = {}): void {
+    const { level = 'info', ...rest } = opts;
+    this.emit({ type: 'log', level, message, ...rest });
+  }
+
+  result(kind: string, data: Record<string, unknown>, opts: { host?: string; role?: string } = {}): void {
+    this.emit({ type: 'result', kind, data, ...opts });
+  }
+
+  private scrub<T>(value: T): T {
+    if (this.secrets.size === 0) return value;
+    if (typeof value === 'string') return this.redact(value) as T;
+    if (Array.isArray(value)) return value.map((v) => this.scrub(v)) as T;
+    if (value && typeof value === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(value)) out[k] = this.scrub(v);
+      return out as T;
+    }
+    return value;
+  }
+}

@@ -1,0 +1,45 @@
+// The one interface every command uses to touch a machine: run a command, talk to its Docker
+// engine, open a stream to a TCP port or a unix socket on it. SshHost and LocalHost implement it.
+import type { Duplex } from 'node:stream';
+import type Docker from 'dockerode';
+
+export interface ExecOptions {
+  /** Written to the command's stdin, then stdin is closed. Secrets travel here, never in argv. */
+  stdin?: string | Buffer;
+  onStdout?: (chunk: string) => void;
+  onStderr?: (chunk: string) => void;
+  /** Kill the command (and fail) after this long. */
+  timeoutMs?: number;
+}
+
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** Set when the command was killed by a signal or by the timeout. */
+  signal?: string;
+}
+
+/** Counters that let tests assert, rather than assume, how a host was used. */
+export interface HostStats {
+  /** Transport connections opened (SSH handshakes); 0 for LocalHost. */
+  connections: number;
+  execChannels: number;
+  dockerStreams: number;
+  forwards: number;
+}
+
+export interface Host {
+  readonly name: string;
+  readonly kind: 'ssh' | 'local';
+  /** Open the connection (idempotent); fails with a GangwayError naming the host. */
+  connect(): Promise<void>;
+  exec(command: string, opts?: ExecOptions): Promise<ExecResult>;
+  /** A dockerode client whose requests travel over this host's one connection. */
+  docker(): Promise<Docker>;
+  openUnixSocket(path: string): Promise<Duplex>;
+  openTcp(address: string, port: number): Promise<Duplex>;
+  stats(): HostStats;
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
