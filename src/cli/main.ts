@@ -55,6 +55,73 @@ export async function main(argv: string[]): Promise<number> {
   lazy(sandbox.command('down').description('remove every sandbox container, network and volume (idempotent)'), 'sandbox', 'down');
   lazy(sandbox.command('status').description('list the sandbox hosts and registry'), 'sandbox', 'status');
 
+  // Release (issue: release)
+  lazy(
+    program
+      .command('build')
+      .description('build the image from the config\'s build section and tag it <image>:<version>')
+      .option('--version <v>', 'version (default: $GANGWAY_VERSION, else the git commit)')
+      .option('--push', 'push <image>:<version> after building'),
+    'build',
+  );
+  lazy(
+    program
+      .command('release')
+      .description('tag <image>:<version> with semver aliases and push them')
+      .option('--version <v>', 'version to release')
+      .option('--semver', 'also tag the major.minor and major aliases')
+      .option('--latest', 'also tag latest')
+      .option('--precision <n>', 'keep at least N version parts')
+      .option('--zero', 'tag a zero major alone (0)')
+      .option('--tag <suffix>', 'suffix tags with -<suffix>')
+      .option('--registry <r...>', 'retarget the image to these registries')
+      .option('--image <i...>', 'images to release (default: the config image)')
+      .option('--prerelease-moves-aliases', 'let a pre-release move floating tags (docker-ci-deploy behaviour)')
+      .option('--force', 'move floating tags backwards, re-push a version with a new digest')
+      .option('--dry-run', 'print the tag and push operations and do nothing else'),
+    'release',
+  );
+
+  // Deploy (issue: deploy)
+  lazy(program.command('setup').description('prepare every host (network, proxy), then deploy').option('--version <v>', 'version to deploy'), 'setup');
+  lazy(
+    program
+      .command('deploy')
+      .description('deploy a version to every host, gated on health checks and uptests')
+      .option('--version <v>', 'version to deploy (default: $GANGWAY_VERSION, else the git commit)')
+      .option('-m, --message <text>', 'note recorded in the lock and audit log')
+      .option('--lock-wait <duration>', 'wait this long for a held lock')
+      .option('--dry-run', 'print the plan and do nothing'),
+    'deploy',
+  );
+  lazy(program.command('rollback').argument('[version]', 'version to go back to (default: the previous one)').description('deploy a retained version again, gated like a deploy'), 'rollback');
+  lazy(program.command('status').description('per host and role: live version, proxy target, health, retained versions'), 'status');
+  lazy(program.command('history').description('deploys recorded in the hosts\' audit logs'), 'history');
+  lazy(
+    program
+      .command('logs')
+      .description('logs of the live containers')
+      .option('-f, --follow', 'follow')
+      .option('--role <role>', 'only this role')
+      .option('--host <host>', 'only this host')
+      .option('-n, --lines <n>', 'lines from the end', '100'),
+    'logs',
+  );
+  lazy(
+    program
+      .command('exec')
+      .description('run a command in a new container of the live version (or --reuse the running one)')
+      .argument('<cmd...>', 'command')
+      .option('--reuse', 'exec in the running container')
+      .option('--role <role>', 'role (default: primary)')
+      .option('--host <host>', 'only this host'),
+    'exec',
+  );
+  const lock = program.command('lock').description('the deploy lock on the primary host');
+  lazy(lock.command('status').description('who holds the lock, since when, for what'), 'lock', 'status');
+  lazy(lock.command('release').description('release the lock (e.g. after a killed deploy)'), 'lock', 'release');
+  lazy(program.command('audit').description('the audit log of every host').option('-n, --lines <n>', 'entries per host', '50'), 'audit');
+
   try {
     await program.parseAsync(argv);
   } catch (err) {
