@@ -45,7 +45,10 @@ export function reportError(command: string, err: unknown, events: Events, opts:
   const exitCode = gerr ? exitCodeFor(gerr.code) : 1;
   const place = gerr ? [gerr.host, gerr.role, gerr.step].filter(Boolean).join(' ') : '';
   const message = `${place ? `[${place}] ` : ''}${messageOf(err)}`;
-  for (const line of gerr?.details ?? []) events.log(line, { level: 'error', host: gerr?.host, role: gerr?.role, step: gerr?.step });
+  // A single config problem is both the message and its only detail: print it once.
+  for (const line of gerr?.details ?? []) {
+    if (line !== gerr?.message) events.log(line, { level: 'error', host: gerr?.host, role: gerr?.role, step: gerr?.step });
+  }
   if (gerr?.hint) events.log(`hint: ${gerr.hint}`, { level: 'warn' });
   if (opts.verbose && err instanceof Error && err.stack) events.log(err.stack, { level: 'error' });
   else if (!gerr && err instanceof Error) events.log('(run with --verbose for the stack trace)', { level: 'warn' });

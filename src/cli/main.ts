@@ -40,7 +40,14 @@ export async function main(argv: string[]): Promise<number> {
   lazy(program.command('config').description('print the resolved config (secrets redacted)'), 'config');
 
   const hosts = program.command('hosts').description('inspect the hosts');
-  lazy(hosts.command('check').description('connect to every host: SSH round trip, Docker version, free disk'), 'hosts-check');
+  lazy(
+    hosts
+      .command('check')
+      .description('connect to every host: SSH round trip, Docker version, free disk')
+      .option('--run-container', 'also create, start, wait for and remove a container through the Docker API')
+      .option('--image <ref>', 'image for --run-container (pulled when missing); it must have `true`'),
+    'hosts-check',
+  );
 
   const sandbox = program.command('sandbox').description('throwaway Docker-in-Docker hosts and a registry for tests and rehearsals');
   lazy(
@@ -96,7 +103,7 @@ export async function main(argv: string[]): Promise<number> {
   );
   lazy(program.command('rollback').argument('[version]', 'version to go back to (default: the previous one)').description('deploy a retained version again, gated like a deploy'), 'rollback');
   lazy(program.command('status').description('per host and role: live version, proxy target, health, retained versions'), 'status');
-  lazy(program.command('history').description('deploys recorded in the hosts\' audit logs'), 'history');
+  lazy(program.command('history').description('deploys recorded in the hosts\' audit logs'), 'audit', 'history');
   lazy(
     program
       .command('logs')
@@ -123,7 +130,7 @@ export async function main(argv: string[]): Promise<number> {
   lazy(program.command('audit').description('the audit log of every host').option('-n, --lines <n>', 'entries per host', '50'), 'audit');
 
   try {
-    await program.parseAsync(argv);
+    await program.parseAsync(commandVersionFlags(argv, program.commands.map((c) => c.name())));
   } catch (err) {
     const e = err as { code?: string; exitCode?: number };
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
@@ -131,4 +138,19 @@ export async function main(argv: string[]): Promise<number> {
     throw err;
   }
   return exitCode;
+}
+
+/**
+ * `--version V` after a command (build, release, deploy) is that command's option, but commander
+ * hands every `--version` to the program's own version flag; `--version=V` reaches the command.
+ */
+export function commandVersionFlags(argv: readonly string[], commandNames: readonly string[]): string[] {
+  const out = [...argv];
+  const command = out.findIndex((arg, i) => i >= 2 && commandNames.includes(arg));
+  if (command < 0) return out;
+  for (let i = command + 1; i < out.length - 1; i++) {
+    if (out[i] === '--') break;
+    if (out[i] === '--version' && !out[i + 1]!.startsWith('-')) out.splice(i, 2, `--version=${out[i + 1]}`);
+  }
+  return out;
 }

@@ -1,5 +1,6 @@
 // The gangway.yml schema. Durations and percentages are parsed here, so the rest of the code
-// sees numbers with units in their meaning (milliseconds, fractions).
+// sees numbers with units in their meaning (milliseconds, fractions). Every custom message says
+// what was expected; the loader appends what it got and where (file:line:col).
 import { z } from 'zod';
 
 const DURATION_RE = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
@@ -12,102 +13,157 @@ export function parseDurationMs(text: string): number {
   return Math.round(Number(m[1]) * UNIT_MS[m[2]!]!);
 }
 
+const DURATION_EXPECTED = 'expected a duration such as 500ms, 30s, 2m or 1h';
+
 export const duration = z
-  .string()
-  .regex(DURATION_RE, { message: 'expected a duration such as 500ms, 30s, 2m or 1h' })
+  .string({ error: DURATION_EXPECTED })
+  .regex(DURATION_RE, { message: DURATION_EXPECTED })
   .transform(parseDurationMs)
   .describe('A duration: a number followed by ms, s, m or h (e.g. 30s, 2m).');
 
+const BOOT_LIMIT_EXPECTED = 'expected a percentage such as 25% or a host count such as 2';
+const PERCENT_RE = /^\d+(?:\.\d+)?%$/;
+
 /** "25%" -> { percent: 25 }, 2 -> { count: 2 } */
 export const bootLimit = z
-  .union([
-    z.int().positive(),
-    z
-      .string()
-      .regex(/^(100|[1-9]?\d)(\.\d+)?%$/, { message: 'expected a percentage such as 25% or a host count such as 2' })
-      .transform((s) => ({ percent: Number(s.slice(0, -1)) })),
-  ])
+  .union(
+    [
+      z.int({ error: BOOT_LIMIT_EXPECTED }).positive({ error: BOOT_LIMIT_EXPECTED }),
+      z
+        .string({ error: BOOT_LIMIT_EXPECTED })
+        .regex(PERCENT_RE, { message: BOOT_LIMIT_EXPECTED })
+        .refine((s) => Number(s.slice(0, -1)) > 0 && Number(s.slice(0, -1)) <= 100, {
+          message: 'expected a percentage above 0% and at most 100%',
+        })
+        .transform((s) => ({ percent: Number(s.slice(0, -1)) })),
+    ],
+    { error: BOOT_LIMIT_EXPECTED },
+  )
   .transform((v) => (typeof v === 'number' ? { count: v } : v))
   .describe('How many hosts of a role boot at once: a count (2) or a percentage of the role (25%).');
 
-const name = z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, { message: 'expected lower-case letters, digits, ".", "_" or "-"' });
-const hostName = z.string().min(1).regex(/^[A-Za-z0-9_.:-]+$/, { message: 'expected a host name or address' });
+const NAME_RE = /^[a-z0-9][a-z0-9_.-]*$/;
+const name = z.string().regex(NAME_RE, { message: 'expected lower-case letters, digits, ".", "_" or "-"' });
 
-export const roleSchema = z.strictObject({
-  hosts: z.array(hostName).min(1, { message: 'a role needs at least one host' }),
-  cmd: z.array(z.string()).optional().describe('Command that overrides the image CMD for this role.'),
-  proxy: z.boolean().optional().describe('Put this role behind the proxy (default: only the primary role).'),
-  env: z.strictObject({ clear: z.record(z.string(), z.string()).default({}) }).optional(),
-});
+/** Host names and addresses; users go in ssh.user or hosts.<name>.user, never in the name. */
+export const HOST_NAME_RE = /^[A-Za-z0-9_.:-]+$/;
+export const HOST_NAME_EXPECTED = 'expected a host name or address';
+const hostName = z.string().min(1, { message: HOST_NAME_EXPECTED }).regex(HOST_NAME_RE, { message: HOST_NAME_EXPECTED });
 
-export const hostSchema = z.strictObject({
-  address: z.string().min(1).optional().describe('Address to connect to (default: the host name).'),
-  port: z.int().min(1).max(65535).optional(),
-  user: z.string().min(1).optional(),
-  identity: z.string().min(1).optional(),
-});
+export const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const envName = z.string().regex(ENV_NAME_RE, { message: 'expected an environment variable name (letters, digits and _)' });
+const envMap = z.record(envName, z.string()).describe('Environment variables given in clear (not secret).');
 
-export const sshSchema = z.strictObject({
-  user: z.string().min(1).default('root'),
-  port: z.int().min(1).max(65535).default(22),
-  identity: z.string().min(1).optional().describe('Private key file; ~ is expanded.'),
-  known_hosts: z.string().min(1).default('~/.ssh/known_hosts'),
-  trust_on_first_use: z.boolean().default(false).describe('Accept and record unknown host keys (never a changed one).'),
-  connect_timeout: duration.default(10_000),
-  keepalive_interval: duration.default(15_000),
-});
+const port = z.int().min(1).max(65535);
+const fileName = z.string().min(1);
+
+export const roleSchema = z
+  .strictObject({
+    hosts: z
+      .array(hostName)
+      .min(1, { message: 'a role needs at least one host' })
+      .describe('Hosts this role runs on; `localhost` means the local Docker engine without SSH.'),
+    cmd: z.array(z.string()).optional().describe('Command that overrides the image CMD for this role.'),
+    proxy: z.boolean().optional().describe('Put this role behind the proxy (default: only the primary role).'),
+    env: z.strictObject({ clear: envMap.default({}) }).optional().describe('Environment added to the global env for this role.'),
+  })
+  .describe('A role: a set of hosts that run the same container.');
+
+export const hostSchema = z
+  .strictObject({
+    address: z.string().min(1).optional().describe('Address to connect to (default: the host name).'),
+    port: port.optional().describe('SSH port (default: ssh.port).'),
+    user: z.string().min(1).optional().describe('SSH user (default: ssh.user).'),
+    identity: fileName.optional().describe('Private key file (default: ssh.identity); ~ is expanded.'),
+  })
+  .describe('Connection details of one host.');
+
+export const sshSchema = z
+  .strictObject({
+    user: z.string().min(1).default('root'),
+    port: port.default(22),
+    identity: fileName.optional().describe('Private key file; ~ is expanded, relative paths are relative to the config file.'),
+    known_hosts: fileName.default('~/.ssh/known_hosts'),
+    trust_on_first_use: z.boolean().default(false).describe('Accept and record unknown host keys (never a changed one).'),
+    connect_timeout: duration.default(10_000),
+    keepalive_interval: duration.default(15_000),
+  })
+  .describe('How to reach the hosts over SSH.');
 
 export const healthcheckSchema = z.strictObject({
-  path: z.string().startsWith('/').default('/up'),
+  path: z.string().startsWith('/', { message: 'expected a path starting with /' }).default('/up'),
   interval: duration.default(1000),
   timeout: duration.default(5000),
 });
 
 export const proxySchema = z.strictObject({
-  app_port: z.int().min(1).max(65535).default(80),
-  image: z.string().min(1).default('haproxy:3.2'),
-  http_port: z.int().min(1).max(65535).default(80).describe('Port the proxy publishes on the host.'),
-  https_port: z.int().min(1).max(65535).optional(),
-  healthcheck: healthcheckSchema.prefault({}),
+  app_port: port.default(80).describe('The port the app listens on inside its container.'),
+  image: z.string().min(1).default('haproxy:3.2').describe('The HAProxy image; build one locally where there is no registry.'),
+  http_port: port.default(80).describe('Port the proxy publishes on the host.'),
+  https_port: port.optional(),
+  bind: z
+    .string()
+    .regex(/^(\d{1,3}(\.\d{1,3}){3}|)$/, { message: 'expected an IPv4 address such as 127.0.0.1, or "" for every interface' })
+    .default('')
+    .describe('Host address the proxy ports are published on ("" = every interface; 127.0.0.1 keeps it local).'),
+  healthcheck: healthcheckSchema.prefault({}).describe('How the proxy and deploys decide a container is healthy.'),
 });
 
-export const configSchema = z.strictObject({
-  service: name.describe('Service name; containers are <service>-<role>-<version>.'),
-  image: z.string().min(1).describe('Image repository, e.g. registry.example.com/acme/hello.'),
-  registry: z
-    .strictObject({
-      server: z.string().min(1),
-      username: z.string().min(1).optional(),
-      password: z.string().min(1).optional(),
-    })
-    .optional(),
-  servers: z
-    .record(name, roleSchema)
-    .refine((r) => Object.keys(r).length > 0, { message: 'servers needs at least one role' }),
-  primary_role: name.optional(),
-  hosts: z.record(hostName, hostSchema).default({}),
-  ssh: sshSchema.prefault({}),
-  proxy: proxySchema.prefault({}),
-  uptests: z.strictObject({ path: z.string().min(1).default('uptests'), timeout: duration.default(60_000) }).prefault({}),
-  env: z
-    .strictObject({
-      clear: z.record(z.string(), z.string()).default({}),
-      secret: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).default([]),
-    })
-    .prefault({}),
-  build: z
-    .strictObject({
-      context: z.string().default('.'),
-      dockerfile: z.string().default('Dockerfile'),
-      args: z.record(z.string(), z.string()).default({}),
-      target: z.string().optional(),
-    })
-    .optional(),
-  deploy_timeout: duration.default(30_000),
-  drain_timeout: duration.default(30_000),
-  retain: z.int().min(0).default(5),
-  boot: z.strictObject({ limit: bootLimit.default({ percent: 100 }), wait: duration.default(0) }).prefault({}),
-});
+export const configSchema = z
+  .strictObject({
+    service: name.describe('Service name; containers are <service>-<role>-<version>.'),
+    image: z.string().min(1).describe('Image repository, e.g. registry.example.com/acme/hello.'),
+    registry: z
+      .strictObject({
+        server: z.string().min(1),
+        username: z.string().min(1).optional(),
+        password: z.string().min(1).optional().describe('Use ${VAR} to read it from the environment or .gangway/secrets.'),
+      })
+      .optional()
+      .describe('Registry to push to and pull from.'),
+    servers: z
+      .record(name, roleSchema)
+      .refine((r) => Object.keys(r).length > 0, { message: 'servers needs at least one role' })
+      .meta({ minProperties: 1 })
+      .describe('Roles by name; the first is the primary role unless primary_role says otherwise.'),
+    primary_role: name.optional().describe('The role that is proxied and deployed first (default: the first role).'),
+    hosts: z.record(hostName, hostSchema).default({}).describe('Optional connection details by host name.'),
+    ssh: sshSchema.prefault({}),
+    proxy: proxySchema.prefault({}),
+    uptests: z
+      .strictObject({
+        path: z.string().min(1).default('uptests').describe('Folder inside the image; uptests/<role>/* run with args <host> <port>.'),
+        timeout: duration.default(60_000),
+      })
+      .prefault({}),
+    env: z
+      .strictObject({
+        clear: envMap.default({}),
+        secret: z
+          .array(envName)
+          .default([])
+          .describe('Names of secret variables, read from the environment or .gangway/secrets; never printed.'),
+      })
+      .prefault({}),
+    build: z
+      .strictObject({
+        context: z.string().default('.'),
+        dockerfile: z.string().default('Dockerfile'),
+        args: z.record(z.string(), z.string()).default({}),
+        target: z.string().optional(),
+      })
+      .optional(),
+    deploy_timeout: duration.default(30_000).describe('How long a new container may take to become healthy.'),
+    drain_timeout: duration.default(30_000).describe('How long to wait for in-flight requests before stopping the old container.'),
+    retain: z.int().min(0).default(5).describe('Old versions kept on each host for rollbacks.'),
+    boot: z
+      .strictObject({
+        limit: bootLimit.default({ percent: 100 }),
+        wait: duration.default(0).describe('Pause between batches of hosts.'),
+      })
+      .prefault({}),
+  })
+  .describe('gangway.yml: how to ship one service to its hosts.');
 
 export type Config = z.output<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;

@@ -1,0 +1,150 @@
+// Benchmark (not a test): container start-to-ready and teardown, gangway/testing vs
+// testcontainers-node 11 vs the bare Engine API, and a dependency graph started in parallel vs
+// one by one. Prints a table and records it in BENCHMARKS.md.  Run: npx tsx bench/testing/run.ts
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { request } from 'node:http';
+import Docker from 'dockerode';
+import { container, network, setup, wait, cachedImageTag, type ContainerDefinition } from '../../src/testing/index.js';
+import { httpdContext, proxyContext, slowServiceContext } from '../../examples/testing/images.js';
+
+process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
+const { GenericContainer, Network, Wait } = await import('testcontainers');
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 10);
+const SERVICE_BOOT_SECONDS = '0.3';
+const docker = new Docker();
+const LABELS = { 'gangway.bench': 'testing' };
+
+const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2; };
+
+// Builds the images once, through the library's cache, so every contender uses the same tags.
+async function imageTag(def: ContainerDefinition): Promise<string> {
+  await (await setup(def.with({ wait: undefined }), { sweepStale: false })).teardown();
+  return (await cachedImageTag(def.options.image as { build: string; name?: string }, def.name)).tag;
+}
+
+function status(port: number, path = '/'): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path, agent: false }, (res) => { res.resume(); resolve(res.statusCode); });
+    req.on('error', () => resolve(undefined));
+    req.end();
+  });
+}
+
+// testcontainers publishes on every interface; the network rule here is loopback only.
+class LoopbackContainer extends GenericContainer {
+  loopbackOnly(): this {
+    for (const bindings of Object.values(this.hostConfig.PortBindings ?? {})) for (const b of bindings as Array<{ HostIp?: string }>) b.HostIp = '127.0.0.1';
+    return this;
+  }
+}
+
+interface Sample { readyMs: number; teardownMs: number }
+
+async function measure(fn: () => Promise<() => Promise<void>>): Promise<Sample> {
+  const t0 = performance.now();
+  const teardown = await fn();
+  const t1 = performance.now();
+  await teardown();
+  return { readyMs: t1 - t0, teardownMs: performance.now() - t1 };
+}
+
+async function main(): Promise<void> {
+  const httpdDef = container('bench-httpd', { image: { build: httpdContext(), name: 'example-httpd' }, ports: [8080], labels: LABELS, wait: wait.forHttp('/') });
+  const serviceDef = container('bench-service', { image: { build: slowServiceContext(), name: 'example-slow-service' }, ports: [8080], labels: LABELS, env: { BOOT_SECONDS: SERVICE_BOOT_SECONDS }, wait: wait.forHttp('/') });
+  const proxyDef = container('bench-proxy', { image: { build: proxyContext(), name: 'example-proxy' }, ports: [8080], labels: LABELS, env: { UPSTREAM: 'app:8080' }, wait: wait.forHttp('/') });
+  const httpdTag = await imageTag(httpdDef);
+  const serviceTag = await imageTag(serviceDef);
+  const proxyTag = await imageTag(proxyDef.with({ env: { UPSTREAM: '127.0.0.1:1' } }));
+
+  const single = {
+    'bare Engine API': async () => {
+      const c = await docker.createContainer({ Image: httpdTag, Labels: LABELS, ExposedPorts: { '8080/tcp': {} }, HostConfig: { PortBindings: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] } } });
+      await c.start();
+      const port = Number((await c.inspect()).NetworkSettings.Ports['8080/tcp']![0]!.HostPort);
+      while ((await status(port)) !== 200) await new Promise((r) => setTimeout(r, 10));
+      return async () => { await c.remove({ force: true }); };
+    },
+    'testcontainers 11': async () => {
+      const started = await new LoopbackContainer(httpdTag).withExposedPorts(8080).withLabels(LABELS).loopbackOnly().withWaitStrategy(Wait.forHttp('/', 8080)).start();
+      return async () => { await started.stop(); };
+    },
+    'gangway/testing': async () => {
+      const env = await setup(httpdDef);
+      return async () => { await env.teardown(); };
+    },
+  };
+
+  // (b) app needs two independent services (each boots in 0.3 s), a proxy in front.
+  const net = network('bench');
+  const svcA = serviceDef.with({ name: 'svc-a', ports: [], networks: [net], wait: wait.forPort(8080) });
+  const svcB = svcA.with({ name: 'svc-b' });
+  const appDef = httpdDef.with({ name: 'app', ports: [8080], networks: [net], dependsOn: [svcA, svcB], wait: wait.forHttp('/') });
+  const proxyNode = proxyDef.with({ name: 'proxy', networks: [net], dependsOn: [appDef] });
+  const graph = {
+    'testcontainers 11, one by one': async () => {
+      const n = await new Network().start();
+      const svc = (alias: string) => new GenericContainer(serviceTag).withNetwork(n).withNetworkAliases(alias).withEnvironment({ BOOT_SECONDS: SERVICE_BOOT_SECONDS }).withLabels(LABELS).withWaitStrategy(Wait.forListeningPorts()).withExposedPorts(8080);
+      const a = await (svc('svc-a') as LoopbackContainer).start();
+      const b = await svc('svc-b').start();
+      const app = await new LoopbackContainer(httpdTag).withNetwork(n).withNetworkAliases('app').withLabels(LABELS).withExposedPorts(8080).loopbackOnly().withWaitStrategy(Wait.forHttp('/', 8080)).start();
+      const px = await new LoopbackContainer(proxyTag).withNetwork(n).withEnvironment({ UPSTREAM: 'app:8080' }).withLabels(LABELS).withExposedPorts(8080).loopbackOnly().withWaitStrategy(Wait.forHttp('/', 8080)).start();
+      return async () => { for (const c of [px, app, b, a]) await c.stop(); await n.stop(); };
+    },
+    'gangway/testing, parallel': async () => {
+      const env = await setup(proxyNode);
+      return async () => { await env.teardown(); };
+    },
+  };
+
+  const rows: string[] = [];
+  const runCase = async (group: string, cases: Record<string, () => Promise<() => Promise<void>>>, baseline: string) => {
+    const samples: Record<string, Sample[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+    await measure(Object.values(cases)[0]!); // warm-up, not counted
+    for (let i = 0; i < RUNS; i++) {
+      // Interleaved so that a slow moment of the shared machine hits every contender alike.
+      for (const [name, fn] of Object.entries(cases)) samples[name]!.push(await measure(fn));
+    }
+    const base = median(samples[baseline]!.map((s) => s.readyMs));
+    for (const [name, list] of Object.entries(samples)) {
+      const ready = median(list.map((s) => s.readyMs));
+      const down = median(list.map((s) => s.teardownMs));
+      rows.push(`| ${group} | ${name} | ${ready.toFixed(0)} | ${down.toFixed(0)} | ${(ready / base).toFixed(2)} x |`);
+    }
+  };
+  await runCase('(a) one HTTP container', single, 'bare Engine API');
+  await runCase('(b) proxy -> app -> 2 services', graph, 'testcontainers 11, one by one');
+
+  const table = [
+    `| case | contender | start-to-ready ms (median of ${RUNS}) | teardown ms (median) | ready vs baseline |`,
+    '|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
+  process.stdout.write(`${table}\n`);
+  record(table);
+}
+
+const BEGIN = '<!-- bench/testing:begin -->';
+const END = '<!-- bench/testing:end -->';
+
+function record(table: string): void {
+  const path = new URL('../../BENCHMARKS.md', import.meta.url);
+  const section = `${BEGIN}
+## gangway/testing: container start-to-ready and teardown
+
+Command: \`npx tsx bench/testing/run.ts\` (BENCH_RUNS=${RUNS}; measured ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, dockerd 20.10, 2 cores shared with other work).
+All contenders use the same locally built images (busybox httpd, HAProxy 2.6 FROM scratch), publish on 127.0.0.1, and wait for the same
+readiness: the first HTTP 200 on \`/\` (services in (b): the TCP port listening). testcontainers runs with TESTCONTAINERS_RYUK_DISABLED=true.
+Baselines: (a) the bare Engine API (create + start + poll every 10 ms until the first 200; remove -f); (b) testcontainers awaiting each container in turn.
+In (b) each of the two services takes ${SERVICE_BOOT_SECONDS} s to boot (\`sleep\`, like a database warming up).
+
+${table}
+${END}`;
+  const current = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n';
+  const start = current.indexOf(BEGIN);
+  const end = current.indexOf(END);
+  const next = start >= 0 && end > start ? current.slice(0, start) + section + current.slice(end + END.length) : `${current.trimEnd()}\n\n${section}\n`;
+  writeFileSync(path, next);
+}
+
+await main();

@@ -1,0 +1,203 @@
+// Loads gangway.yml: YAML with positions, ${VAR} from the environment and .gangway/secrets,
+// an optional destination overlay, schema validation and semantic checks. Every problem of a
+// run is reported at once, each naming file:line:col and the key path.
+import { readFile, stat } from 'node:fs/promises';
+import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
+import { parse as parseDotenv } from 'dotenv';
+import { configError } from '../errors.js';
+import { interpolateValue, isPlainObject, makeLookup, type BadReference, type UsedVar } from './interpolate.js';
+import { issueProblems, type PathProblem } from './issues.js';
+import { deepMerge } from './merge.js';
+import { formatProblem, problemsError, sortProblems, type Problem } from './problems.js';
+import { resolveConfig, type HostTarget, type ResolvedRole } from './resolve.js';
+import { configSchema, type Config } from './schema.js';
+import { semanticProblems } from './semantics.js';
+import { lineCol, locate, parseSource, pathKey, type ConfigSource } from './source.js';
+
+export interface LoadOptions {
+  /** Config file, absolute or relative to cwd. */
+  file: string;
+  /** Merge gangway.<destination>.yml (next to the file) over it. */
+  destination?: string;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+}
+
+export interface LoadedConfig {
+  config: Config;
+  /** The base config file, absolute. */
+  file: string;
+  /** Every config file read, base first (absolute). The secrets file is not among them. */
+  files: string[];
+  baseDir: string;
+  destination?: string;
+  /** Absolute path of .gangway/secrets (which may not exist). */
+  secretsFile: string;
+  /**
+   * Secret values by name: every env.secret name, every variable interpolated from
+   * .gangway/secrets, and the registry password (by its variable name, else "registry.password").
+   * Commands pass each value to Events.addSecret.
+   */
+  secrets: Record<string, string>;
+  /** Primary role first. */
+  roles: ResolvedRole[];
+  /** Every distinct host of the roles, in roles order. */
+  hostTargets: HostTarget[];
+  /** Formatted like errors ("file:line:col warning: ..."); commands log them. */
+  warnings: string[];
+}
+
+const DESTINATION_RE = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+
+/** gangway.yml + staging -> gangway.staging.yml, in the same folder. */
+export function destinationFile(baseFile: string, destination: string): string {
+  const ext = extname(baseFile);
+  const stem = basename(baseFile, ext);
+  return join(dirname(baseFile), `${stem}.${destination}${ext || '.yml'}`);
+}
+
+export function secretsFileFor(baseFile: string): string {
+  return join(dirname(baseFile), '.gangway', 'secrets');
+}
+
+function displayName(file: string, cwd: string): string {
+  const rel = relative(cwd, file);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
+}
+
+async function readConfigText(file: string, name: string, whatIsIt: string, hint?: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw configError(`${name}: ${whatIsIt} not found`, { hint });
+    throw configError(`${name}: cannot read ${whatIsIt} (${code ?? 'error'})`, { cause: err });
+  }
+}
+
+interface SecretsFileRead {
+  values: Record<string, string>;
+  warnings: string[];
+}
+
+async function readSecretsFile(file: string, name: string): Promise<SecretsFileRead> {
+  let text: Buffer;
+  try {
+    text = await readFile(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { values: {}, warnings: [] };
+    throw configError(`${name}: cannot read the secrets file (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
+  }
+  const warnings: string[] = [];
+  const mode = (await stat(file)).mode & 0o777;
+  if (mode & 0o077) warnings.push(`${name}: warning: readable by other users (mode ${mode.toString(8)}); run chmod 600 ${name}`);
+  return { values: parseDotenv(text), warnings };
+}
+
+/** Position of a ${VAR} reference inside its scalar, found in the file's text. */
+function referenceProblem(source: ConfigSource, ref: BadReference): Problem {
+  const span = source.spans.get(pathKey(ref.path));
+  let offset = span?.valueStart ?? 0;
+  if (span) {
+    const text = source.text.slice(span.valueStart, span.valueEnd);
+    let at = -1;
+    for (let n = 0; n <= ref.occurrence; n++) {
+      at = text.indexOf(ref.raw, at + 1);
+      if (at < 0) break;
+    }
+    if (at >= 0) offset = span.valueStart + at;
+  }
+  const { line, col } = source.lineCounter.linePos(offset);
+  const message =
+    ref.reason === 'missing'
+      ? `${ref.raw}: ${ref.name} is not set in the environment or .gangway/secrets`
+      : `${ref.raw}: expected \${NAME} or \${NAME:-default} with NAME of letters, digits and _`;
+  return { fileName: source.fileName, line, col, path: ref.path, message, severity: 'error' };
+}
+
+function placeProblem(sources: ConfigSource[], p: PathProblem): Problem {
+  const found = locate(sources, p.path);
+  if (!found) return { fileName: sources[0]!.fileName, line: 1, col: 1, path: p.path, message: p.message, severity: p.severity };
+  const { line, col } = lineCol(found, found.depth === p.path.length ? p.at : 'key');
+  return { fileName: found.source.fileName, line, col, path: p.path, message: p.message, severity: p.severity };
+}
+
+const QUOTE_HINT = 'a ${VAR} inside { } or [ ] must be quoted, e.g. password: "${REGISTRY_PASSWORD}"';
+
+export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
+  const file = resolve(opts.cwd, opts.file);
+  const baseDir = dirname(file);
+  const name = (f: string) => displayName(f, opts.cwd);
+  const files = [file];
+  if (opts.destination !== undefined) {
+    if (!DESTINATION_RE.test(opts.destination)) {
+      throw configError(`destination ${JSON.stringify(opts.destination)}: expected letters, digits, "_" or "-"`);
+    }
+    files.push(destinationFile(file, opts.destination));
+  }
+
+  const texts: string[] = [];
+  texts.push(await readConfigText(file, name(file), 'config file', 'run `gangway init` to create one, or pass -c <file>'));
+  if (files[1]) texts.push(await readConfigText(files[1], name(files[1]), `destination file for -d ${opts.destination!}`));
+  const sources = files.map((f, i) => parseSource(f, name(f), texts[i]!));
+  const fileOrder = sources.map((s) => s.fileName);
+
+  const yamlProblems = sources.flatMap((s) => s.yamlProblems);
+  if (yamlProblems.length > 0) {
+    const quoting = sources.some((s) => s.yamlProblems.some((p) => (s.text.split('\n')[p.line - 1] ?? '').includes('${')));
+    throw problemsError(sortProblems(yamlProblems, fileOrder), quoting ? QUOTE_HINT : undefined);
+  }
+
+  const secretsFile = secretsFileFor(file);
+  const secretsRead = await readSecretsFile(secretsFile, name(secretsFile));
+  const lookup = makeLookup(opts.env, secretsRead.values);
+
+  const problems: Problem[] = [];
+  const used: UsedVar[] = [];
+  const values = sources.map((source, i) => {
+    // An empty overlay changes nothing; a non-mapping one cannot be merged.
+    if (i > 0 && (source.value === null || source.value === undefined)) return undefined;
+    if (i > 0 && !isPlainObject(source.value)) {
+      problems.push(placeProblem([source], { path: [], at: 'value', severity: 'error', message: 'expected a mapping of config keys' }));
+      return undefined;
+    }
+    const result = interpolateValue(source.value, lookup);
+    problems.push(...result.bad.map((ref) => referenceProblem(source, ref)));
+    used.push(...result.used);
+    return result.value;
+  });
+  const merged = values.slice(1).reduce<unknown>((acc, overlay) => deepMerge(acc, overlay), values[0]);
+
+  const pathProblems = semanticProblems(merged, lookup);
+  const parsed = configSchema.safeParse(merged);
+  if (!parsed.success) for (const issue of parsed.error.issues) pathProblems.push(...issueProblems(issue, merged, configSchema));
+  problems.push(...pathProblems.map((p) => placeProblem(sources, p)));
+
+  const sorted = sortProblems(problems, fileOrder);
+  const errors = sorted.filter((p) => p.severity === 'error');
+  if (errors.length > 0 || !parsed.success) throw problemsError(errors);
+  const warnings = [...secretsRead.warnings, ...sorted.filter((p) => p.severity === 'warning').map(formatProblem)];
+
+  const config = parsed.data;
+  const secrets: Record<string, string> = {};
+  for (const secretName of config.env.secret) secrets[secretName] = lookup(secretName)!.value;
+  for (const u of used) if (u.origin === 'secrets') secrets[u.name] = u.value;
+  if (config.registry?.password !== undefined) {
+    const fromVar = used.find((u) => u.path[0] === 'registry' && u.path[1] === 'password');
+    secrets[fromVar?.name ?? 'registry.password'] = config.registry.password;
+  }
+
+  const { roles, hostTargets } = resolveConfig(config, baseDir);
+  return {
+    config,
+    file,
+    files,
+    baseDir,
+    ...(opts.destination !== undefined ? { destination: opts.destination } : {}),
+    secretsFile,
+    secrets,
+    roles,
+    hostTargets,
+    warnings,
+  };
+}

@@ -1,0 +1,78 @@
+// The resolved view of a valid config: roles in deploy order and one connection target per
+// distinct host. Pure, so commands and tests get the same answer.
+import { homedir } from 'node:os';
+import { isAbsolute, resolve } from 'node:path';
+import type { Config } from './schema.js';
+
+export interface ResolvedRole {
+  name: string;
+  hosts: string[];
+  cmd?: string[];
+  /** Behind the proxy: the primary role unless the role says otherwise. */
+  proxied: boolean;
+  primary: boolean;
+  /** env.clear of the config with the role's env.clear over it. */
+  env: Record<string, string>;
+}
+
+export interface HostTarget {
+  /** The name used in servers.<role>.hosts. */
+  name: string;
+  address: string;
+  port: number;
+  user: string;
+  /** Absolute path of the private key, when one is configured. */
+  identityFile?: string;
+  /** `localhost`: the local Docker engine, no SSH. */
+  local: boolean;
+}
+
+export const LOCAL_HOST = 'localhost';
+
+/** "~/x" -> "<home>/x"; relative paths are relative to the config file's folder. */
+export function expandPath(path: string, baseDir: string, home: string = homedir()): string {
+  const expanded = path === '~' ? home : path.startsWith('~/') ? `${home}${path.slice(1)}` : path;
+  return isAbsolute(expanded) ? expanded : resolve(baseDir, expanded);
+}
+
+export function primaryRoleName(config: Config): string {
+  return config.primary_role ?? Object.keys(config.servers)[0]!;
+}
+
+export function resolveRoles(config: Config): ResolvedRole[] {
+  const primary = primaryRoleName(config);
+  const names = [primary, ...Object.keys(config.servers).filter((n) => n !== primary)];
+  return names.map((name) => {
+    const role = config.servers[name]!;
+    const isPrimary = name === primary;
+    return {
+      name,
+      hosts: [...role.hosts],
+      ...(role.cmd ? { cmd: [...role.cmd] } : {}),
+      proxied: role.proxy ?? isPrimary,
+      primary: isPrimary,
+      env: { ...config.env.clear, ...(role.env?.clear ?? {}) },
+    };
+  });
+}
+
+export function resolveHostTargets(config: Config, roles: ResolvedRole[], baseDir: string, home?: string): HostTarget[] {
+  const names = [...new Set(roles.flatMap((r) => r.hosts))];
+  return names.map((name) => {
+    const details = config.hosts[name] ?? {};
+    const identity = details.identity ?? config.ssh.identity;
+    return {
+      name,
+      address: details.address ?? name,
+      port: details.port ?? config.ssh.port,
+      user: details.user ?? config.ssh.user,
+      ...(identity ? { identityFile: expandPath(identity, baseDir, home) } : {}),
+      local: name === LOCAL_HOST,
+    };
+  });
+}
+
+export function resolveConfig(config: Config, baseDir: string, home?: string): { roles: ResolvedRole[]; hostTargets: HostTarget[] } {
+  const roles = resolveRoles(config);
+  return { roles, hostTargets: resolveHostTargets(config, roles, baseDir, home) };
+}

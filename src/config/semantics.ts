@@ -1,0 +1,55 @@
+// Checks the schema cannot express, run on the merged raw input so they are reported together
+// with schema problems (zod skips refinements of objects that already have issues).
+import { isPlainObject } from './interpolate.js';
+import type { PathProblem } from './issues.js';
+import type { VarLookup } from './interpolate.js';
+
+export function semanticProblems(input: unknown, lookup: VarLookup): PathProblem[] {
+  if (!isPlainObject(input)) return [];
+  const problems: PathProblem[] = [];
+  const servers = isPlainObject(input.servers) ? input.servers : undefined;
+  const roleNames = servers ? Object.keys(servers) : [];
+
+  if (typeof input.primary_role === 'string' && servers && !roleNames.includes(input.primary_role)) {
+    const known = roleNames.length ? `expected one of the roles ${roleNames.join(', ')}` : 'expected a role defined under servers';
+    problems.push({ path: ['primary_role'], at: 'value', severity: 'error', message: `${known}, got ${JSON.stringify(input.primary_role)}` });
+  }
+
+  const usedHosts = new Set<string>();
+  for (const role of roleNames) {
+    const hosts = isPlainObject(servers![role]) ? (servers![role] as Record<string, unknown>).hosts : undefined;
+    if (!Array.isArray(hosts)) continue;
+    const seenInRole = new Set<string>();
+    hosts.forEach((host, i) => {
+      if (typeof host !== 'string') return;
+      usedHosts.add(host);
+      if (seenInRole.has(host)) {
+        problems.push({ path: ['servers', role, 'hosts', i], at: 'value', severity: 'error', message: `host ${JSON.stringify(host)} is listed twice in this role` });
+      }
+      seenInRole.add(host);
+    });
+  }
+
+  // An unused entry is most often a typo in a role's host list; it is harmless, so a warning.
+  if (isPlainObject(input.hosts) && servers) {
+    for (const name of Object.keys(input.hosts)) {
+      if (!usedHosts.has(name)) {
+        problems.push({ path: ['hosts', name], at: 'key', severity: 'warning', message: `host ${JSON.stringify(name)} is not used by any role` });
+      }
+    }
+  }
+
+  const env = isPlainObject(input.env) ? input.env : undefined;
+  if (env && Array.isArray(env.secret)) {
+    env.secret.forEach((name, i) => {
+      if (typeof name !== 'string') return;
+      const found = lookup(name);
+      if (!found) {
+        problems.push({ path: ['env', 'secret', i], at: 'value', severity: 'error', message: `secret ${name} is not set in the environment or .gangway/secrets` });
+      } else if (found.value === '') {
+        problems.push({ path: ['env', 'secret', i], at: 'value', severity: 'error', message: `secret ${name} is empty (in the ${found.origin === 'env' ? 'environment' : '.gangway/secrets file'})` });
+      }
+    });
+  }
+  return problems;
+}

@@ -1,0 +1,68 @@
+// Host preparation shared by setup and deploy (idempotent): Docker answers, the app network
+// exists, proxied hosts run the proxy.
+import { GangwayError, messageOf, operationError } from '../errors.js';
+import type { Host } from '../hosts/host.js';
+import { DEFAULT_APP_NETWORK, ensureProxy } from '../proxy/operations.js';
+import { proxyTarget, type Session } from './session.js';
+
+export const APP_NETWORK = DEFAULT_APP_NETWORK;
+
+export async function ensureDocker(host: Host): Promise<string> {
+  try {
+    const docker = await host.docker();
+    const v = await docker.version();
+    return v.Version;
+  } catch (err) {
+    throw operationError(`Docker does not answer on ${host.name}: ${messageOf(err)}`, { host: host.name, step: 'docker', hint: 'is dockerd running there, and may the SSH user use it?', cause: err });
+  }
+}
+
+export async function ensureAppNetwork(host: Host): Promise<void> {
+  const docker = await host.docker();
+  try {
+    await docker.getNetwork(APP_NETWORK).inspect();
+    return;
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+  }
+  await docker.createNetwork({ Name: APP_NETWORK, Driver: 'bridge', CheckDuplicate: true, Labels: { 'gangway.managed': 'network' } }).catch((err: { statusCode?: number }) => {
+    if (err.statusCode !== 409) throw err;
+  });
+}
+
+/** Docker, network and (on proxied hosts) the proxy, on every host in parallel. */
+export async function prepareHosts(s: Session, hosts: Map<string, Host>, proxied: Set<string>): Promise<void> {
+  const cfg = s.loaded.config;
+  const errors: GangwayError[] = [];
+  await Promise.all(
+    [...hosts.values()].map(async (host) => {
+      const started = Date.now();
+      s.events.step('prepare', 'start', { host: host.name });
+      try {
+        await ensureDocker(host);
+        await ensureAppNetwork(host);
+        if (proxied.has(host.name)) {
+          await ensureProxy(proxyTarget(s, host), {
+            image: cfg.proxy.image,
+            httpPort: cfg.proxy.http_port,
+            ...(cfg.proxy.https_port !== undefined ? { httpsPort: cfg.proxy.https_port } : {}),
+            publishAddress: cfg.proxy.bind,
+          });
+        }
+        s.events.step('prepare', 'done', { host: host.name, durationMs: Date.now() - started });
+      } catch (err) {
+        s.events.step('prepare', 'fail', { host: host.name, message: messageOf(err) });
+        errors.push(err instanceof GangwayError ? err : operationError(messageOf(err), { host: host.name, step: 'prepare', cause: err }));
+      }
+    }),
+  );
+  if (errors.length > 0) {
+    const first = errors[0]!;
+    throw new GangwayError('operation', errors.length === 1 ? first.message : `preparing ${errors.length} hosts failed`, {
+      host: first.host,
+      step: 'prepare',
+      details: [...errors.flatMap((e) => (errors.length === 1 ? e.details : [`${e.host}: ${e.message}`, ...e.details]))],
+      ...(first.hint ? { hint: first.hint } : {}),
+    });
+  }
+}

@@ -1,0 +1,528 @@
+// Executes a deploy plan: lock, pull, boot each (host, role) beside the old version, gate it on
+// health (from the proxy's side and the image's HEALTHCHECK) and uptests, switch, and only when
+// every host passed, drain and stop the old containers. Any failure undoes what was started, so
+// every host ends on the version it had.
+import { userInfo, hostname } from 'node:os';
+import { containerLogsTail, findContainers, removeContainer, startAppContainer, stopContainer } from '../app/container.js';
+import { GangwayError, messageOf, operationError } from '../errors.js';
+import type { Host } from '../hosts/host.js';
+import { containerGateFor, runGates, gates, type GateResult } from '../gates/gates.js';
+import { runHook, type HookContext } from '../hooks/hooks.js';
+import { addCandidate, readState, removeServer, switchTo, waitDrained, waitHealthy } from '../proxy/operations.js';
+import { appendAuditEverywhere } from '../state/audit.js';
+import { planRetention } from '../state/labels.js';
+import { acquireLock, newLockDetails, releaseLock } from '../state/lock.js';
+import { ensureImage, registryAuth } from './image.js';
+import { observeHost } from './observe.js';
+import { bootBatches, liveVersionOf, planDeploy, type DeployPlan, type ObservedHost } from './plan.js';
+import { APP_NETWORK, prepareHosts } from './prepare.js';
+import { connectAll, imageRef, primaryHostOf, proxyTarget, type Session } from './session.js';
+import { hasStarted, hasSwitched, transition, type DeployTarget } from './state.js';
+
+export type DeployAction = 'deploy' | 'rollback' | 'setup';
+
+export interface DeployOptions {
+  version: string;
+  action: DeployAction;
+  message?: string;
+  lockWaitMs?: number;
+  /** Aborted on SIGINT/SIGTERM: no new work starts, every host is brought back to one version. */
+  signal?: AbortSignal;
+  /** Pull even when the image is on the host (default: only when a registry is configured). */
+  alwaysPull?: boolean;
+}
+
+export interface DeployOutcome {
+  version: string;
+  plan: DeployPlan;
+  /** Version each (host, role) serves at the end, read back from the hosts. */
+  endState: Array<{ host: string; role: string; version?: string }>;
+  durationMs: number;
+}
+
+/** How long a container without HEALTHCHECK must stay up, for roles the proxy does not check. */
+const SETTLE_UNPROXIED_MS = 3000;
+/** For proxied roles the proxy's HTTP check is the real gate; this only catches an early exit. */
+const SETTLE_PROXIED_MS = 1000;
+const STOP_GRACE_MS = 10_000;
+const LOG_LINES_ON_FAILURE = 30;
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+  });
+
+function performer(): string {
+  try {
+    return `${userInfo().username}@${hostname()}`;
+  } catch {
+    return `unknown@${hostname()}`;
+  }
+}
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej; });
+  promise.catch(() => {});
+  return { promise, resolve, reject };
+}
+
+export async function runDeploy(s: Session, opts: DeployOptions): Promise<DeployOutcome> {
+  const started = Date.now();
+  const cfg = s.loaded.config;
+  const { events } = s;
+  const service = cfg.service;
+  const ref = imageRef(s, opts.version);
+  const hosts = await connectAll(s);
+  const primaryHost = primaryHostOf(s);
+  const proxied = new Set(s.loaded.roles.filter((r) => r.proxied).flatMap((r) => r.hosts));
+
+  const hookCtx: HookContext = {
+    service,
+    version: opts.version,
+    hosts: [...hosts.keys()],
+    roles: s.loaded.roles.map((r) => r.name),
+    performer: performer(),
+    command: opts.action,
+    ...(s.loaded.destination ? { destination: s.loaded.destination } : {}),
+  };
+  const preHook = opts.action === 'rollback' ? 'pre-rollback' : 'pre-deploy';
+  await runHook(preHook, hookCtx, { projectDir: s.loaded.baseDir, events });
+
+  const lockHost = hosts.get(primaryHost)!;
+  events.step('lock', 'start', { host: primaryHost });
+  const lock = await acquireLock(lockHost, newLockDetails({ service, version: opts.version, message: opts.message ?? `${opts.action} ${opts.version}` }), {
+    waitMs: opts.lockWaitMs ?? 0,
+    onWaiting: (holder) => events.log(`waiting for the deploy lock held by ${holder?.holder ?? 'someone'}`, { host: primaryHost, step: 'lock' }),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+  events.step('lock', 'done', { host: primaryHost });
+
+  let outcome: DeployOutcome | undefined;
+  let failure: unknown;
+  try {
+    outcome = await deployLocked(s, opts, hosts, proxied, ref, started);
+  } catch (err) {
+    failure = err;
+  } finally {
+    await releaseLock(lockHost, service, lock.id).catch((err: unknown) => {
+      events.log(`could not release the deploy lock: ${messageOf(err)}`, { level: 'warn', host: primaryHost, step: 'lock' });
+    });
+  }
+
+  const result = failure ? 'failed' : 'ok';
+  const auditMessage = failure ? `${opts.action} ${opts.version} failed: ${messageOf(failure)}` : `${opts.action} ${opts.version}`;
+  const audit = await appendAuditEverywhere([...hosts.values()], service, {
+    ts: new Date().toISOString(),
+    user: performer(),
+    action: opts.action,
+    version: opts.version,
+    result,
+    message: auditMessage,
+  }, { redact: (t) => events.redact(t) });
+  for (const a of audit) if (a.error) events.log(`audit log not written: ${a.error}`, { level: 'warn', host: a.host, step: 'audit' });
+
+  if (failure) throw failure;
+  const postHook = opts.action === 'rollback' ? 'post-rollback' : 'post-deploy';
+  await runHook(postHook, { ...hookCtx, extra: { GANGWAY_RUNTIME: String(Math.round((Date.now() - started) / 1000)) } }, { projectDir: s.loaded.baseDir, events });
+  return outcome!;
+}
+
+async function deployLocked(s: Session, opts: DeployOptions, hosts: Map<string, Host>, proxied: Set<string>, ref: string, started: number): Promise<DeployOutcome> {
+  const cfg = s.loaded.config;
+  const { events } = s;
+
+  // Nothing changes on any host until every host has the image and a working proxy.
+  await pullEverywhere(s, hosts, ref, opts);
+  await prepareHosts(s, hosts, proxied);
+  const observed = await observeAll(s, hosts, proxied);
+  const plan = planDeploy({ service: cfg.service, version: opts.version, roles: s.loaded.roles, observed });
+  for (const t of plan.targets) transition(t, 'pulled');
+
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  opts.signal?.addEventListener('abort', onSignal, { once: true });
+  const failures: GangwayError[] = [];
+  const fail = (err: unknown, t?: DeployTarget) => {
+    const gerr = err instanceof GangwayError ? err : operationError(messageOf(err), { ...(t ? { host: t.host, role: t.role } : {}), cause: err });
+    failures.push(gerr);
+    if (t) transition(t, 'failed');
+    abort.abort();
+  };
+
+  try {
+    await bootAll(s, plan, hosts, ref, abort.signal, fail);
+    if (failures.length === 0 && opts.signal?.aborted) {
+      failures.push(new GangwayError('interrupted', 'interrupted', { step: 'deploy' }));
+    }
+    if (failures.length > 0) {
+      await undo(s, plan, hosts);
+      const end = await endState(s, hosts, proxied);
+      reportEnd(s, end);
+      throw summarise(failures, end, opts);
+    }
+    await finalize(s, plan, hosts, opts.version);
+  } finally {
+    opts.signal?.removeEventListener('abort', onSignal);
+  }
+  const end = await endState(s, hosts, proxied);
+  reportEnd(s, end);
+  events.emit({ type: 'done', ok: true, command: opts.action, exitCode: 0, message: `${opts.action === 'rollback' ? 'rolled back to' : 'deployed'} ${opts.version} on ${[...hosts.keys()].join(', ')} in ${((Date.now() - started) / 1000).toFixed(1)}s` });
+  return { version: opts.version, plan, endState: end, durationMs: Date.now() - started };
+}
+
+async function pullEverywhere(s: Session, hosts: Map<string, Host>, ref: string, opts: DeployOptions): Promise<void> {
+  const cfg = s.loaded.config;
+  const auth = registryAuth(cfg);
+  const alwaysPull = opts.alwaysPull ?? (cfg.registry !== undefined && opts.action !== 'rollback');
+  const errors: GangwayError[] = [];
+  await Promise.all(
+    [...hosts.values()].map(async (host) => {
+      const t0 = Date.now();
+      s.events.step('pull', 'start', { host: host.name, message: ref });
+      try {
+        const r = await ensureImage(host, ref, { alwaysPull, ...(auth ? { auth } : {}), timeoutMs: 300_000 });
+        s.events.step('pull', 'done', { host: host.name, message: r.pulled ? ref : `${ref} (present)`, durationMs: Date.now() - t0 });
+      } catch (err) {
+        s.events.step('pull', 'fail', { host: host.name, message: messageOf(err) });
+        errors.push(err instanceof GangwayError ? err : operationError(messageOf(err), { host: host.name, step: 'pull' }));
+      }
+    }),
+  );
+  if (errors.length > 0) {
+    throw new GangwayError('operation', `${ref} is not available on ${errors.map((e) => e.host).join(', ')}; nothing was changed`, {
+      step: 'pull',
+      details: errors.map((e) => e.message),
+      ...(errors[0]!.hint ? { hint: errors[0]!.hint } : {}),
+    });
+  }
+}
+
+async function observeAll(s: Session, hosts: Map<string, Host>, proxied: Set<string>): Promise<Map<string, ObservedHost>> {
+  const entries = await Promise.all(
+    [...hosts.values()].map(async (h) => [h.name, await observeHost(h, s.loaded.config.service, proxied.has(h.name) ? proxyTarget(s, h) : undefined)] as const),
+  );
+  return new Map(entries);
+}
+
+type Fail = (err: unknown, t?: DeployTarget) => void;
+
+/**
+ * The primary role boots in batches and switches batch by batch; the other roles wait for the
+ * first healthy primary container (on the primary host), as Kamal does, then boot in parallel.
+ */
+async function bootAll(s: Session, plan: DeployPlan, hosts: Map<string, Host>, ref: string, signal: AbortSignal, fail: Fail): Promise<void> {
+  const cfg = s.loaded.config;
+  const { events } = s;
+  const primary = plan.primaryRole;
+  const firstHealthy = deferred();
+  const targetOf = (host: string, role: string) => plan.targets.find((t) => t.host === host && t.role === role)!;
+
+  const primaryFirst = targetOf(plan.primaryHost, primary.name);
+  const onHealthy = (t: DeployTarget) => { if (t === primaryFirst) firstHealthy.resolve(); };
+  let unhealthyReported = false;
+  const onUnhealthy = (t: DeployTarget) => {
+    if (t !== primaryFirst || unhealthyReported) return;
+    unhealthyReported = true;
+    events.log(`First ${primary.name} container is unhealthy on ${t.host}, not booting any other roles`, { level: 'error', host: t.host, role: t.role });
+    firstHealthy.reject(new Error('first primary container unhealthy'));
+  };
+
+  const primaryJob = (async () => {
+    const batches = bootBatches(primary.hosts, cfg.boot.limit);
+    for (const [i, batch] of batches.entries()) {
+      if (i > 0 && cfg.boot.wait > 0) await sleep(cfg.boot.wait, signal);
+      if (signal.aborted) break;
+      const batchTargets = batch.map((h) => targetOf(h, primary.name));
+      await Promise.all(batchTargets.map((t) => bootTarget(s, t, hosts.get(t.host)!, ref, plan.version, signal, fail, onHealthy, onUnhealthy)));
+      if (signal.aborted) break;
+      await Promise.all(batchTargets.map((t) => switchTarget(s, t, hosts.get(t.host)!).catch((err: unknown) => fail(err, t))));
+    }
+    // A primary host that never got to boot (aborted earlier) must release the waiting roles.
+    firstHealthy.reject(new Error('primary role did not become healthy'));
+  })();
+
+  const others = plan.targets.filter((t) => t.role !== primary.name);
+  const otherJobs = others.map(async (t) => {
+    if (t.alreadyLive) return;
+    events.log(`Waiting for the first healthy ${primary.name} container before booting ${t.role} on ${t.host}...`, { host: t.host, role: t.role });
+    try {
+      await firstHealthy.promise;
+    } catch {
+      events.log(`First ${primary.name} container is unhealthy, not booting ${t.role} on ${t.host}`, { level: 'error', host: t.host, role: t.role });
+      return;
+    }
+    if (signal.aborted) return;
+    await bootTarget(s, t, hosts.get(t.host)!, ref, plan.version, signal, fail, () => {}, () => {});
+    if (!signal.aborted && t.state === 'uptested') await switchTarget(s, t, hosts.get(t.host)!).catch((err: unknown) => fail(err, t));
+  });
+
+  await Promise.all([primaryJob, ...otherJobs]);
+}
+
+/** Start the new container beside the old one and gate it; never touches live traffic. */
+async function bootTarget(
+  s: Session,
+  t: DeployTarget,
+  host: Host,
+  ref: string,
+  version: string,
+  signal: AbortSignal,
+  fail: Fail,
+  onHealthy: (t: DeployTarget) => void,
+  onUnhealthy: (t: DeployTarget) => void,
+): Promise<void> {
+  const cfg = s.loaded.config;
+  const { events } = s;
+  const role = s.loaded.roles.find((r) => r.name === t.role)!;
+  const ev = { host: t.host, role: t.role };
+  if (t.alreadyLive) {
+    events.log(`${t.newContainer} is already live`, ev);
+    transition(t, 'started');
+    transition(t, 'healthy');
+    onHealthy(t);
+    transition(t, 'uptested');
+    return;
+  }
+  if (signal.aborted) return;
+  try {
+    // A rerun after an interrupted deploy finds the container of this version: never a second copy.
+    if (await removeContainer(host, t.newContainer)) events.log(`removed a leftover ${t.newContainer}`, { ...ev, step: 'start' });
+    const t0 = Date.now();
+    events.step('start', 'start', { ...ev, message: t.newContainer });
+    await startAppContainer(host, {
+      service: cfg.service,
+      role: t.role,
+      version,
+      image: ref,
+      ...(role.cmd ? { cmd: role.cmd } : {}),
+      envClear: role.env,
+      envSecret: s.envSecret,
+      network: APP_NETWORK,
+      appPort: cfg.proxy.app_port,
+    });
+    transition(t, 'started');
+    events.step('start', 'done', { ...ev, message: t.newContainer, durationMs: Date.now() - t0 });
+    if (signal.aborted) return;
+
+    const health = await healthGate(s, t, host, signal);
+    if (!health.passed) {
+      onUnhealthy(t);
+      throw new GangwayError('operation', `${t.newContainer} is not healthy: ${health.message}`, { ...ev, step: 'health', details: health.details });
+    }
+    transition(t, 'healthy');
+    onHealthy(t);
+    if (signal.aborted) return;
+
+    const [uptest] = await runGates(
+      [gates.uptests({ image: ref, uptestsPath: cfg.uptests.path, appPort: cfg.proxy.app_port, network: APP_NETWORK, env: { ...role.env, ...s.envSecret }, timeoutMs: cfg.uptests.timeout })],
+      { host, container: t.newContainer, role: t.role },
+      { events, signal },
+    );
+    if (uptest && !uptest.passed) {
+      throw new GangwayError('operation', `${t.newContainer} failed its uptests: ${uptest.message}`, { ...ev, step: 'uptests', details: uptest.details });
+    }
+    transition(t, 'uptested');
+  } catch (err) {
+    if (t.state === 'started' || t.state === 'pulled') onUnhealthy(t);
+    fail(err, t);
+  }
+}
+
+/**
+ * Health, from the proxy's side for proxied roles (its HTTP check must pass) and from Docker's
+ * (the image's HEALTHCHECK, or: still running after a settle time). A container that dies fails
+ * at once, with its last log lines, instead of waiting out the deploy timeout.
+ */
+async function healthGate(s: Session, t: DeployTarget, host: Host, signal: AbortSignal): Promise<GateResult> {
+  const cfg = s.loaded.config;
+  const { events } = s;
+  const ev = { host: t.host, role: t.role };
+  const t0 = Date.now();
+  events.step('health', 'start', { ...ev, message: t.newContainer });
+  const docker = await host.docker();
+  const info = await docker.getContainer(t.newContainer).inspect();
+  const containerGate = containerGateFor(info, { timeoutMs: cfg.deploy_timeout, settleMs: Math.min(t.proxied ? SETTLE_PROXIED_MS : SETTLE_UNPROXIED_MS, cfg.deploy_timeout) });
+  const local = new AbortController();
+  const relay = () => local.abort();
+  signal.addEventListener('abort', relay, { once: true });
+  try {
+    const containerCheck = containerGate.check({ host, container: t.newContainer, role: t.role }, { events, signal: local.signal });
+    let result: GateResult;
+    if (!t.proxied) {
+      result = await containerCheck;
+    } else {
+      const pt = proxyTarget(s, host);
+      await addCandidate(pt, { name: t.newContainer });
+      const proxyCheck: Promise<GateResult> = waitHealthy(pt, t.newContainer, cfg.deploy_timeout).then(
+        (live) => ({ gate: 'health', passed: true, message: `proxy check ${live.checkStatus || 'UP'}`, details: [], durationMs: Date.now() - t0 }),
+        (err: unknown) => ({ gate: 'health', passed: false, message: messageOf(err), details: [], durationMs: Date.now() - t0 }),
+      );
+      // Whichever fails first decides; both must pass.
+      const first = await Promise.race([containerCheck.then((r) => ({ r, which: 'container' as const })), proxyCheck.then((r) => ({ r, which: 'proxy' as const }))]);
+      if (!first.r.passed) result = first.r;
+      else {
+        const other = first.which === 'container' ? await proxyCheck : await containerCheck;
+        result = other.passed ? { ...first.r, message: `${first.r.message}; ${other.message}` } : other;
+      }
+    }
+    if (!result.passed) {
+      const logs = await containerLogsTail(host, t.newContainer, LOG_LINES_ON_FAILURE).catch(() => [] as string[]);
+      const details = [...result.details];
+      if (logs.length > 0 && !details.some((d) => logs.includes(d))) details.push(`last log lines of ${t.newContainer}:`, ...logs.map((l) => `  ${l}`));
+      result = { ...result, details };
+      events.step('health', 'fail', { ...ev, message: result.message, durationMs: Date.now() - t0 });
+    } else {
+      events.step('health', 'done', { ...ev, message: result.message, durationMs: Date.now() - t0 });
+    }
+    return result;
+  } finally {
+    local.abort();
+    signal.removeEventListener('abort', relay);
+  }
+}
+
+/** Proxied: new server ready, old ones drained. Others: the new container is simply the live one. */
+async function switchTarget(s: Session, t: DeployTarget, host: Host): Promise<void> {
+  if (t.state !== 'uptested') return;
+  if (t.proxied && !t.alreadyLive) {
+    const pt = proxyTarget(s, host);
+    const live = await readState(pt);
+    const olds = live.filter((srv) => srv.name !== t.newContainer && srv.state === 'ready').map((srv) => srv.name);
+    await switchTo(pt, t.newContainer, olds);
+  }
+  transition(t, 'switched');
+}
+
+/** Every host switched: drain and stop the old containers, then prune beyond `retain`. */
+async function finalize(s: Session, plan: DeployPlan, hosts: Map<string, Host>, version: string): Promise<void> {
+  const cfg = s.loaded.config;
+  const { events } = s;
+  await Promise.all(
+    plan.targets.map(async (t) => {
+      const host = hosts.get(t.host)!;
+      const ev = { host: t.host, role: t.role };
+      try {
+        if (t.proxied) {
+          const pt = proxyTarget(s, host);
+          const stale = (await readState(pt)).filter((srv) => srv.name !== t.newContainer).map((srv) => srv.name);
+          const t0 = Date.now();
+          if (stale.length > 0) events.step('drain', 'start', { ...ev, message: stale.join(', ') });
+          const drains = await Promise.all(stale.map((name) => waitDrained(pt, name, cfg.drain_timeout)));
+          if (stale.length > 0) events.step('drain', 'done', { ...ev, message: drains.every((d) => d.drained) ? 'zero sessions' : 'timed out', durationMs: Date.now() - t0 });
+          for (const name of stale) await removeServer(pt, name);
+        }
+        transition(t, 'drained');
+        for (const old of t.oldContainers) {
+          const t0 = Date.now();
+          events.step('stop', 'start', { ...ev, message: old });
+          await stopContainer(host, old, STOP_GRACE_MS);
+          events.step('stop', 'done', { ...ev, message: old, durationMs: Date.now() - t0 });
+        }
+        transition(t, 'stopped-old');
+        transition(t, 'done');
+      } catch (err) {
+        // Traffic is already on the new version; a leftover old container is reported, not undone.
+        events.log(`finishing ${t.role} on ${t.host} failed: ${messageOf(err)}`, { ...ev, level: 'warn', step: 'finalize' });
+      }
+    }),
+  );
+  await Promise.all([...hosts.values()].map((h) => prune(s, h, version)));
+}
+
+async function prune(s: Session, host: Host, version: string): Promise<void> {
+  const cfg = s.loaded.config;
+  try {
+    const containers = await findContainers(host, cfg.service);
+    const plan = planRetention(containers, cfg.retain, [version]);
+    if (plan.removeContainers.length === 0) return;
+    const docker = await host.docker();
+    for (const c of plan.removeContainers) await removeContainer(host, c.id);
+    for (const id of plan.removeImageIds) await docker.getImage(id).remove().catch(() => {});
+    s.events.step('prune', 'done', { host: host.name, message: plan.removeContainers.map((c) => c.name).join(', ') });
+  } catch (err) {
+    s.events.log(`pruning old versions failed: ${messageOf(err)}`, { level: 'warn', host: host.name, step: 'prune' });
+  }
+}
+
+/**
+ * Undo in reverse: switched hosts get their old server back first (it was drained, never
+ * stopped), then every new container is taken out of the proxy and removed.
+ */
+async function undo(s: Session, plan: DeployPlan, hosts: Map<string, Host>): Promise<void> {
+  const { events } = s;
+  await Promise.all(
+    plan.targets.map(async (t) => {
+      if (t.alreadyLive || !hasStarted(t)) return;
+      const host = hosts.get(t.host)!;
+      const ev = { host: t.host, role: t.role };
+      const t0 = Date.now();
+      events.step('rollback', 'start', { ...ev, message: t.newContainer });
+      try {
+        if (t.proxied) {
+          const pt = proxyTarget(s, host);
+          if (hasSwitched(t)) {
+            const back = (await readState(pt)).filter((srv) => srv.name !== t.newContainer && t.oldContainers.includes(srv.name));
+            if (back[0]) {
+              await waitHealthy(pt, back[0].name, s.loaded.config.deploy_timeout);
+              await switchTo(pt, back[0].name, [t.newContainer]);
+              await waitDrained(pt, t.newContainer, s.loaded.config.drain_timeout);
+            }
+          }
+          await removeServer(pt, t.newContainer);
+        }
+        await removeContainer(host, t.newContainer);
+        if (t.state !== 'failed') transition(t, 'failed');
+        transition(t, 'rolled-back');
+        events.step('rollback', 'done', { ...ev, message: `removed ${t.newContainer}`, durationMs: Date.now() - t0 });
+      } catch (err) {
+        events.step('rollback', 'fail', { ...ev, message: messageOf(err) });
+      }
+    }),
+  );
+}
+
+async function endState(s: Session, hosts: Map<string, Host>, proxied: Set<string>): Promise<DeployOutcome['endState']> {
+  const observed = await observeAll(s, hosts, proxied).catch(() => new Map<string, ObservedHost>());
+  const out: DeployOutcome['endState'] = [];
+  for (const role of s.loaded.roles) {
+    for (const host of role.hosts) {
+      const o = observed.get(host);
+      const version = o ? liveVersionOf(o, role) : undefined;
+      out.push({ host, role: role.name, ...(version !== undefined ? { version } : {}) });
+    }
+  }
+  return out;
+}
+
+function reportEnd(s: Session, end: DeployOutcome['endState']): void {
+  for (const e of end) {
+    s.events.result('live-version', { host: e.host, role: e.role, version: e.version ?? null }, { host: e.host, role: e.role });
+    s.events.log(`now serving ${e.version ?? '(nothing)'}`, { host: e.host, role: e.role, step: 'result' });
+  }
+}
+
+function summarise(failures: GangwayError[], end: DeployOutcome['endState'], opts: DeployOptions): GangwayError {
+  const interrupted = failures.find((f) => f.code === 'interrupted');
+  const first = failures.find((f) => f.code !== 'interrupted') ?? interrupted!;
+  const versions = [...new Set(end.map((e) => e.version ?? '(nothing)'))];
+  const where = versions.length === 1 ? `every host is on ${versions[0]}` : end.map((e) => `${e.host} ${e.role}: ${e.version ?? '(nothing)'}`).join(', ');
+  const details = failures.flatMap((f) => [`[${[f.host, f.role, f.step].filter(Boolean).join(' ')}] ${f.message}`, ...f.details.map((d) => `  ${d}`)]);
+  if (interrupted && first === interrupted) {
+    return new GangwayError('interrupted', `${opts.action} of ${opts.version} interrupted; ${where}`, { step: 'deploy', details });
+  }
+  return new GangwayError('operation', `${opts.action} of ${opts.version} failed on ${first.host ?? 'a host'}: ${first.message}; ${where}`, {
+    ...(first.host ? { host: first.host } : {}),
+    ...(first.role ? { role: first.role } : {}),
+    step: first.step ?? 'deploy',
+    details,
+  });
+}

@@ -1,0 +1,69 @@
+// What the deploy-family commands share: the loaded config, its secrets registered for redaction,
+// and one pool of host connections reused for the whole command.
+import type { LoadedConfig } from '../config/load.js';
+import { loadForCommand } from '../cli/commands/config.js';
+import type { ResolvedRole } from '../config/resolve.js';
+import { expandPath } from '../config/resolve.js';
+import { GangwayError } from '../errors.js';
+import type { Events } from '../events/events.js';
+import type { Host } from '../hosts/host.js';
+import { HostPool, sshConnectOptions } from '../hosts/pool.js';
+import type { CommandContext } from '../cli/context.js';
+import { proxyTargetFromConfig, type ProxyTarget } from '../proxy/operations.js';
+
+export interface Session {
+  loaded: LoadedConfig;
+  pool: HostPool;
+  events: Events;
+  /** Secret env values by name (env.secret), for containers and uptests. */
+  envSecret: Record<string, string>;
+  close(): Promise<void>;
+}
+
+export async function openSession(ctx: CommandContext): Promise<Session> {
+  const loaded = await loadForCommand(ctx);
+  const pool = new HostPool(loaded.hostTargets, sshConnectOptions(loaded.config.ssh, (p) => expandPath(p, loaded.baseDir)), { events: ctx.events });
+  const envSecret: Record<string, string> = {};
+  for (const name of loaded.config.env.secret) envSecret[name] = loaded.secrets[name] ?? '';
+  return { loaded, pool, events: ctx.events, envSecret, close: () => pool.closeAll() };
+}
+
+export const primaryRoleOf = (s: Session): ResolvedRole => s.loaded.roles.find((r) => r.primary) ?? s.loaded.roles[0]!;
+/** The host that holds the lock: the first host of the primary role. */
+export const primaryHostOf = (s: Session): string => primaryRoleOf(s).hosts[0]!;
+export const imageRef = (s: Session, version: string): string => `${s.loaded.config.image}:${version}`;
+export const proxiedHosts = (s: Session): string[] => [...new Set(s.loaded.roles.filter((r) => r.proxied).flatMap((r) => r.hosts))];
+
+export function proxyTarget(s: Session, host: Host): ProxyTarget {
+  return proxyTargetFromConfig(host, s.loaded.config, s.events);
+}
+
+/**
+ * Connects every host in parallel and fails, naming each unreachable host, before anything is
+ * touched: a deploy that cannot reach a host must not change the others.
+ */
+export async function connectAll(s: Session, names: string[] = s.pool.names()): Promise<Map<string, Host>> {
+  const started = Date.now();
+  s.events.step('connect', 'start', { message: names.join(', ') });
+  const hosts = new Map<string, Host>();
+  const failures: GangwayError[] = [];
+  await Promise.all(
+    names.map(async (name) => {
+      try {
+        hosts.set(name, await s.pool.get(name));
+      } catch (err) {
+        failures.push(err instanceof GangwayError ? err : new GangwayError('operation', String(err), { host: name }));
+      }
+    }),
+  );
+  if (failures.length > 0) {
+    s.events.step('connect', 'fail', { durationMs: Date.now() - started });
+    throw new GangwayError('operation', `cannot reach ${failures.map((f) => f.host).join(', ')}; nothing was changed`, {
+      step: 'connect',
+      details: failures.map((f) => `${f.host}: ${f.message}`),
+      hint: 'check the host is up and `gangway hosts check` passes',
+    });
+  }
+  s.events.step('connect', 'done', { durationMs: Date.now() - started, message: `${names.length} host${names.length === 1 ? '' : 's'}` });
+  return new Map(names.map((n) => [n, hosts.get(n)!]));
+}

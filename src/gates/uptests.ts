@@ -1,0 +1,255 @@
+// Uptests (Velociraptor's idea): every executable in `<uptests.path>/<role>/` inside the app's own
+// image, run in order of name, each in a sibling container of the same image on the app network
+// with the app's env and args `<container name> <app port>`. All run even when one fails. Shared
+// by deploy (as a gate) and by `gangway test`, so nothing here knows about deploys.
+import { posix } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type Docker from 'dockerode';
+import { extract } from 'tar-stream';
+import { operationError, messageOf } from '../errors.js';
+import type { Events } from '../events/events.js';
+import type { Host } from '../hosts/host.js';
+import { combinedLogText } from '../app/docker-log.js';
+import { removeContainer } from '../app/container.js';
+import type { Gate, GateOptions, GateResult, GateTarget } from './gate.js';
+
+export interface UptestResult {
+  name: string;
+  passed: boolean;
+  /** The uptest's exit code; null when it was killed for its timeout (or never started). */
+  exitCode: number | null;
+  timedOut: boolean;
+  durationMs: number;
+  /** stdout and stderr interleaved, capped to the last maxOutputBytes. */
+  output: string;
+}
+
+export interface UptestRunInput {
+  host: Host;
+  image: string;
+  role: string;
+  /** uptests.path from the config; relative paths are relative to the image's WORKDIR. */
+  uptestsPath: string;
+  /** Name of the container under test: the first argument, reachable by that name on the network. */
+  targetName: string;
+  appPort: number;
+  network: string;
+  /** The same env as the app container (clear + secret). */
+  env: Record<string, string>;
+  timeoutMs: number;
+  /** Extra labels for the uptest containers (a test's cleanup label). */
+  labels?: Record<string, string>;
+  maxOutputBytes?: number;
+  events?: Events;
+  signal?: AbortSignal;
+}
+
+export const UPTEST_MANAGED = 'uptest';
+
+export interface TarEntryLike {
+  name: string;
+  type?: string | null;
+  mode?: number | null;
+}
+
+/**
+ * Pure: the archive of `<dir>/<role>` (entries named `<role>/...`) → names of the executables
+ * directly inside it, sorted byte-wise so the order does not depend on a locale. Symlinks are kept:
+ * whether their target runs is the uptest's own verdict.
+ */
+export function uptestNamesFromArchive(entries: TarEntryLike[]): string[] {
+  const names: string[] = [];
+  for (const e of entries) {
+    const parts = e.name.replace(/^\.\//, '').replace(/\/$/, '').split('/');
+    if (parts.length !== 2 || !parts[1] || parts[1].startsWith('.')) continue;
+    const executable = e.type === 'symlink' || ((e.type ?? 'file') === 'file' && ((e.mode ?? 0) & 0o111) !== 0);
+    if (executable) names.push(parts[1]);
+  }
+  return [...new Set(names)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** Absolute directory of a role's uptests inside the image. */
+export function uptestsDir(workingDir: string | undefined, uptestsPath: string, role: string): string {
+  return posix.resolve(workingDir || '/', uptestsPath, role);
+}
+
+export function uptestContainerName(targetName: string, uptestName: string, suffix: string): string {
+  return `${targetName}-uptest-${uptestName}-${suffix}`.replace(/[^a-zA-Z0-9_.-]/g, '_');
+}
+
+export interface UptestContainerInput {
+  name: string;
+  image: string;
+  /** Absolute path of the uptest inside the image. */
+  path: string;
+  targetName: string;
+  appPort: number;
+  network: string;
+  env: Record<string, string>;
+  labels?: Record<string, string>;
+}
+
+/** Pure: create options for one uptest's container. */
+export function uptestContainerSpec(input: UptestContainerInput): Docker.ContainerCreateOptions {
+  return {
+    name: input.name,
+    Image: input.image,
+    Entrypoint: [input.path],
+    Cmd: [input.targetName, String(input.appPort)],
+    Env: Object.keys(input.env).sort().map((k) => `${k}=${input.env[k]}`),
+    Labels: { ...input.labels, 'gangway.managed': UPTEST_MANAGED, 'gangway.uptest_of': input.targetName },
+    HostConfig: {
+      NetworkMode: input.network,
+      // json-file explicitly: the output is read back with GET /logs after the uptest ends.
+      LogConfig: { Type: 'json-file', Config: { 'max-size': '1m' } },
+    },
+  };
+}
+
+/**
+ * Reads the role's uptest directory straight from the image's filesystem (a created, never
+ * started container + GET /archive), so it works for images without a shell, ls or find.
+ */
+export async function listUptests(host: Host, image: string, uptestsPath: string, role: string, labels: Record<string, string> = {}): Promise<{ dir: string; names: string[] }> {
+  const docker = await host.docker();
+  const imageInfo = await docker.getImage(image).inspect();
+  const dir = uptestsDir(imageInfo.Config?.WorkingDir, uptestsPath, role);
+  const probe = await docker.createContainer({
+    Image: image,
+    // Never started; an entrypoint is set only because images without CMD refuse to be created.
+    Entrypoint: ['/gangway-uptest-listing'],
+    Cmd: [],
+    Labels: { ...labels, 'gangway.managed': UPTEST_MANAGED },
+    NetworkDisabled: true,
+  });
+  try {
+    let archive: NodeJS.ReadableStream;
+    try {
+      archive = await probe.getArchive({ path: dir });
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return { dir, names: [] };
+      throw err;
+    }
+    const entries: TarEntryLike[] = [];
+    const reader = extract();
+    const done = (async () => {
+      for await (const entry of reader) {
+        entries.push({ name: entry.header.name, type: entry.header.type, mode: entry.header.mode });
+        entry.resume();
+      }
+    })();
+    (archive as NodeJS.ReadableStream).pipe(reader);
+    await done;
+    return { dir, names: uptestNamesFromArchive(entries) };
+  } finally {
+    await probe.remove({ force: true }).catch(() => {});
+  }
+}
+
+/** Runs one uptest; never throws for the uptest's own failure, always removes its container. */
+export async function runOneUptest(input: UptestRunInput, dir: string, name: string): Promise<UptestResult> {
+  const docker = await input.host.docker();
+  const started = Date.now();
+  const containerName = uptestContainerName(input.targetName, name, randomBytes(3).toString('hex'));
+  const spec = uptestContainerSpec({
+    name: containerName,
+    image: input.image,
+    path: posix.join(dir, name),
+    targetName: input.targetName,
+    appPort: input.appPort,
+    network: input.network,
+    env: input.env,
+    labels: input.labels,
+  });
+  let timedOut = false;
+  let exitCode: number | null = null;
+  let output = '';
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  try {
+    const container = await docker.createContainer(spec);
+    await container.start();
+    const stop = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), input.timeoutMs);
+      onAbort = () => resolve('timeout');
+      input.signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    const waited = await Promise.race([container.wait() as Promise<{ StatusCode: number }>, stop]);
+    if (waited === 'timeout') {
+      timedOut = true;
+      await container.kill().catch(() => {});
+    } else {
+      exitCode = waited.StatusCode;
+    }
+    const raw = (await container.logs({ stdout: true, stderr: true, follow: false }).catch(() => Buffer.alloc(0))) as unknown;
+    output = capTail(combinedLogText(Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw))), input.maxOutputBytes ?? 64 * 1024);
+  } catch (err) {
+    output = `could not run the uptest: ${messageOf(err)}`;
+  } finally {
+    if (timer) clearTimeout(timer);
+    if (onAbort) input.signal?.removeEventListener('abort', onAbort);
+    await removeContainer(input.host, containerName).catch(() => {});
+  }
+  if (timedOut) output += `${output && !output.endsWith('\n') ? '\n' : ''}uptest ${name} did not finish within ${input.timeoutMs} ms and was killed\n`;
+  return { name, passed: !timedOut && exitCode === 0, exitCode, timedOut, durationMs: Date.now() - started, output };
+}
+
+function capTail(text: string, maxBytes: number): string {
+  const buf = Buffer.from(text, 'utf8');
+  if (buf.length <= maxBytes) return text;
+  return `[... ${buf.length - maxBytes} bytes cut]\n${buf.subarray(buf.length - maxBytes).toString('utf8')}`;
+}
+
+/** Lists and runs every uptest of the role, one after another, in name order. */
+export async function runUptests(input: UptestRunInput): Promise<UptestResult[]> {
+  let listing: { dir: string; names: string[] };
+  try {
+    listing = await listUptests(input.host, input.image, input.uptestsPath, input.role, input.labels);
+  } catch (err) {
+    throw operationError(`could not list the uptests of ${input.role} in ${input.image}: ${messageOf(err)}`, { host: input.host.name, role: input.role, step: 'uptests', cause: err });
+  }
+  const results: UptestResult[] = [];
+  for (const name of listing.names) {
+    const ev = { host: input.host.name, role: input.role };
+    input.events?.step(`uptest ${name}`, 'start', ev);
+    const result = await runOneUptest(input, listing.dir, name);
+    const message = result.passed ? 'passed' : result.timedOut ? `timed out after ${input.timeoutMs} ms` : `failed with exit code ${result.exitCode}`;
+    input.events?.step(`uptest ${name}`, result.passed ? 'done' : 'fail', { ...ev, message, durationMs: result.durationMs });
+    results.push(result);
+  }
+  return results;
+}
+
+/** Pure: the lines that explain a set of uptest results (failures with their output). */
+export function describeUptestResults(results: UptestResult[]): { passed: boolean; message: string; details: string[] } {
+  const failed = results.filter((r) => !r.passed);
+  const details: string[] = [];
+  for (const r of results) {
+    const verdict = r.passed ? 'passed' : r.timedOut ? `TIMED OUT (hung, killed after ${r.durationMs} ms)` : `FAILED (exit ${r.exitCode})`;
+    details.push(`uptest ${r.name}: ${verdict} in ${r.durationMs} ms`);
+    if (!r.passed) for (const line of r.output.split('\n').filter((l) => l.trim() !== '')) details.push(`  ${r.name}| ${line}`);
+  }
+  if (results.length === 0) return { passed: true, message: 'no uptests for this role', details };
+  const hung = failed.filter((r) => r.timedOut).map((r) => r.name);
+  const message = failed.length === 0
+    ? `${results.length} uptest${results.length === 1 ? '' : 's'} passed`
+    : `${failed.length} of ${results.length} uptests failed: ${failed.map((r) => r.name).join(', ')}${hung.length ? ` (hung: ${hung.join(', ')})` : ''}`;
+  return { passed: failed.length === 0, message, details };
+}
+
+export type UptestsGateOptions = Omit<UptestRunInput, 'host' | 'targetName' | 'events' | 'signal' | 'role'> & { role?: string };
+
+/** The uptests as a deploy gate: the target container is the first argument to every uptest. */
+export function uptestsGate(options: UptestsGateOptions): Gate {
+  return {
+    name: 'uptests',
+    async check(target: GateTarget, opts: GateOptions = {}): Promise<GateResult & { uptests: UptestResult[] }> {
+      const started = Date.now();
+      const role = options.role ?? target.role;
+      if (!role) throw new Error('uptestsGate needs a role');
+      const results = await runUptests({ ...options, role, host: target.host, targetName: target.container, events: opts.events, signal: opts.signal });
+      const summary = describeUptestResults(results);
+      return { gate: 'uptests', passed: summary.passed, message: summary.message, details: summary.details, durationMs: Date.now() - started, uptests: results };
+    },
+  };
+}

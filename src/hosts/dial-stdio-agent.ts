@@ -1,0 +1,85 @@
+// An HTTP agent whose "sockets" are SSH exec channels running `docker system dial-stdio`, so
+// dockerode talks to a remote engine over the host's one SSH connection, with keep-alive reuse.
+import { Agent } from 'node:http';
+import { Duplex } from 'node:stream';
+
+/** Placeholder origin for dockerode: requests never resolve it, the agent supplies the stream. */
+export const DIAL_STDIO_ORIGIN = { host: 'docker.invalid', port: 2375, protocol: 'http' as const };
+
+/** The remote command that bridges stdin/stdout to the engine's API socket. */
+export const DIAL_STDIO_COMMAND = 'docker system dial-stdio';
+
+/**
+ * OpenSSH allows 10 sessions per connection (MaxSessions); docker streams take at most this
+ * many of them so exec channels keep room.
+ */
+export const MAX_DOCKER_STREAMS = 4;
+
+/**
+ * A socket-shaped stream handed to the HTTP client at once, wired to the channel when it opens.
+ * Node's Agent counts only sockets that createConnection returns synchronously; a channel given
+ * later through the callback is not counted, and maxSockets would not hold (measured: 20
+ * parallel requests opened 20 channels and hit sshd's "no more sessions").
+ */
+class PendingChannelSocket extends Duplex {
+  private channel?: Duplex;
+
+  constructor(opening: Promise<Duplex>) {
+    super({ allowHalfOpen: false });
+    opening.then(
+      (channel) => {
+        if (this.destroyed) {
+          channel.destroy();
+          return;
+        }
+        this.channel = channel;
+        channel.on('data', (chunk: Buffer) => {
+          if (!this.push(chunk)) channel.pause();
+        });
+        channel.on('end', () => this.push(null));
+        channel.on('error', (err: Error) => this.destroy(err));
+        channel.on('close', () => this.destroy());
+        this.emit('channel');
+      },
+      (err: Error) => this.destroy(err),
+    );
+  }
+
+  private withChannel(use: (channel: Duplex) => void): void {
+    if (this.channel) use(this.channel);
+    else this.once('channel', () => use(this.channel!));
+  }
+
+  override _read(): void {
+    this.channel?.resume();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
+    this.withChannel((channel) => channel.write(chunk, callback));
+  }
+
+  override _final(callback: (err?: Error | null) => void): void {
+    this.withChannel((channel) => {
+      channel.end();
+      callback();
+    });
+  }
+
+  override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
+    this.channel?.destroy();
+    callback(err);
+  }
+
+  // net.Socket methods the HTTP client and agent call; none means anything for an SSH channel.
+  setKeepAlive(): this { return this; }
+  setNoDelay(): this { return this; }
+  setTimeout(): this { return this; }
+  ref(): this { return this; }
+  unref(): this { return this; }
+}
+
+export function dialStdioAgent(openStream: () => Promise<Duplex>): Agent {
+  const agent = new Agent({ keepAlive: true, maxSockets: MAX_DOCKER_STREAMS, maxTotalSockets: MAX_DOCKER_STREAMS, scheduling: 'lifo' });
+  agent.createConnection = () => new PendingChannelSocket(openStream());
+  return agent;
+}

@@ -1,0 +1,64 @@
+// The proxy container as data: the Engine API create options for one HAProxy per host, and a
+// hash of them kept in a label so ensureProxy can tell an outdated container from a current one.
+import { createHash } from 'node:crypto';
+import type Docker from 'dockerode';
+import { MANAGED_PROXY, PROXY_CONTAINER_DIR, PROXY_CONTAINER_NAME, PROXY_HOST_DIR, PROXY_LABEL, PROXY_LISTEN_PORT } from './paths.js';
+
+export interface ProxyContainerOptions {
+  image: string;
+  /** Host port published onto the proxy's :80. */
+  httpPort: number;
+  /** Published onto :443 when set (no TLS frontend is rendered yet: see README). */
+  httpsPort?: number;
+  /** Host address to publish on; '' means every interface. Tests use 127.0.0.1. */
+  publishAddress?: string;
+  network: string;
+  containerName?: string;
+  hostDir?: string;
+  /** Extra labels (a test's cleanup label); gangway.* keys are reserved. */
+  labels?: Record<string, string>;
+}
+
+export function proxyContainerSpec(opts: ProxyContainerOptions): Docker.ContainerCreateOptions {
+  const hostIp = opts.publishAddress ?? '';
+  const ports: Record<string, Array<{ HostIp: string; HostPort: string }>> = {
+    [`${PROXY_LISTEN_PORT}/tcp`]: [{ HostIp: hostIp, HostPort: String(opts.httpPort) }],
+  };
+  if (opts.httpsPort !== undefined) ports['443/tcp'] = [{ HostIp: hostIp, HostPort: String(opts.httpsPort) }];
+  for (const key of Object.keys(opts.labels ?? {})) {
+    if (key.startsWith('gangway.managed') || key.startsWith('gangway.proxy.')) throw new Error(`label ${key} is reserved for gangway`);
+  }
+  const base: Docker.ContainerCreateOptions = {
+    name: opts.containerName ?? PROXY_CONTAINER_NAME,
+    Image: opts.image,
+    // Root inside the container: the official image runs as uid 99, which can neither bind :80
+    // without a sysctl nor create the socket in a root-owned host directory.
+    User: '0:0',
+    ExposedPorts: Object.fromEntries(Object.keys(ports).map((p) => [p, {}])),
+    Labels: { ...(opts.labels ?? {}), [PROXY_LABEL.managed]: MANAGED_PROXY },
+    HostConfig: {
+      RestartPolicy: { Name: 'unless-stopped' },
+      PortBindings: ports,
+      Binds: [`${opts.hostDir ?? PROXY_HOST_DIR}:${PROXY_CONTAINER_DIR}`],
+      NetworkMode: opts.network,
+    },
+  };
+  base.Labels![PROXY_LABEL.spec] = specHash(base);
+  return base;
+}
+
+/** Hash of the create options without the hash label itself. */
+export function specHash(spec: Docker.ContainerCreateOptions): string {
+  const labels = { ...(spec.Labels ?? {}) };
+  delete labels[PROXY_LABEL.spec];
+  return createHash('sha256').update(stableJson({ ...spec, Labels: labels })).digest('hex').slice(0, 16);
+}
+
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

@@ -1,0 +1,89 @@
+// The one executor for runtime API lines: one connection per command, HAProxy's non-interactive
+// mode. The proxy answers and closes, so the end of the stream is the end of the reply; no
+// prompt parsing, and a failed command cannot leave a session half-way through a sequence.
+import type { Duplex } from 'node:stream';
+import { GangwayError, messageOf } from '../errors.js';
+import { replyMatches, type RuntimeCommand } from './runtime-commands.js';
+
+export interface RuntimeApiOptions {
+  /** Host name for error messages. */
+  hostName?: string;
+  /** Per command, connection included. */
+  timeoutMs?: number;
+}
+
+export class RuntimeApi {
+  private readonly hostName?: string;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly open: () => Promise<Duplex>, opts: RuntimeApiOptions = {}) {
+    this.hostName = opts.hostName;
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+  }
+
+  /** Sends the line and returns HAProxy's reply; a reply that is not the expected one throws. */
+  async run(command: RuntimeCommand): Promise<string> {
+    const reply = await this.send(command.line);
+    if (!replyMatches(command.expect, reply)) {
+      const said = reply.trim().split('\n')[0] || '(no reply)';
+      throw new GangwayError('operation', `HAProxy refused "${command.line}": ${said}`, {
+        host: this.hostName,
+        step: 'proxy',
+        details: reply.trim() ? reply.trim().split('\n').slice(0, 20) : [],
+      });
+    }
+    return reply;
+  }
+
+  /** The raw exchange, without judging the reply. */
+  async send(line: string): Promise<string> {
+    if (line.includes('\n')) throw new Error('a runtime API command is one line');
+    let socket: Duplex;
+    try {
+      let timedOut = false;
+      const opening = this.open();
+      // A connection that arrives after the timeout is closed, not leaked.
+      opening.then((late) => { if (timedOut) late.destroy(); }, () => {});
+      socket = await withTimeout(opening, this.timeoutMs, 'connecting to the runtime API').catch((err: unknown) => {
+        timedOut = true;
+        throw err;
+      });
+    } catch (err) {
+      throw new GangwayError('operation', `cannot reach the proxy's runtime API: ${messageOf(err)}`, {
+        host: this.hostName,
+        step: 'proxy',
+        hint: 'is the gangway-proxy container running? `gangway setup` starts it',
+        cause: err,
+      });
+    }
+    return new Promise<string>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new GangwayError('operation', `HAProxy did not answer "${line}" within ${this.timeoutMs} ms`, { host: this.hostName, step: 'proxy' }));
+      }, this.timeoutMs);
+      const finish = () => {
+        clearTimeout(timer);
+        resolve(Buffer.concat(chunks).toString('utf8'));
+      };
+      socket.on('data', (c: Buffer) => chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c)));
+      socket.once('end', finish);
+      socket.once('close', finish);
+      socket.once('error', (err) => {
+        clearTimeout(timer);
+        reject(new GangwayError('operation', `runtime API connection failed during "${line}": ${messageOf(err)}`, { host: this.hostName, step: 'proxy', cause: err }));
+      });
+      socket.write(`${line}\n`);
+    });
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} took more than ${ms} ms`)), ms);
+    promise.then(
+      (v) => { clearTimeout(timer); resolve(v); },
+      (e: unknown) => { clearTimeout(timer); reject(e); },
+    );
+  });
+}

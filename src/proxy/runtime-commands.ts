@@ -1,0 +1,73 @@
+// Runtime API lines as data: each builder returns the line to send and how HAProxy answers when
+// it worked. RuntimeApi sends them; nothing here touches a socket.
+import { serverCheckOptions } from './render.js';
+import { assertIpv4, assertPort, assertSafeName, type ProxyHealthcheck, type ServerState } from './types.js';
+
+/** What a successful reply looks like. HAProxy answers errors with plain text, not a status. */
+export type ReplyExpectation =
+  | { kind: 'empty' }
+  | { kind: 'prefix'; text: string };
+
+export interface RuntimeCommand {
+  line: string;
+  expect: ReplyExpectation;
+}
+
+const empty: ReplyExpectation = { kind: 'empty' };
+const prefix = (text: string): ReplyExpectation => ({ kind: 'prefix', text });
+
+function target(backend: string, server: string): string {
+  return `${assertSafeName('backend', backend)}/${assertSafeName('server name', server)}`;
+}
+
+export interface AddServerInput {
+  backend: string;
+  name: string;
+  address: string;
+  port: number;
+  healthcheck: ProxyHealthcheck;
+}
+
+/**
+ * HAProxy creates runtime servers in maintenance with checks off. Weight 0 as well means that
+ * even a version that created them ready would give them no traffic before gangway says so.
+ */
+export function addServer(input: AddServerInput): RuntimeCommand {
+  assertIpv4(input.address);
+  assertPort(input.port);
+  return {
+    line: `add server ${target(input.backend, input.name)} ${input.address}:${input.port} ${serverCheckOptions(input.healthcheck)} weight 0`,
+    expect: prefix('New server registered.'),
+  };
+}
+
+export const enableHealth = (backend: string, server: string): RuntimeCommand => ({ line: `enable health ${target(backend, server)}`, expect: empty });
+export const disableHealth = (backend: string, server: string): RuntimeCommand => ({ line: `disable health ${target(backend, server)}`, expect: empty });
+
+export const setServerState = (backend: string, server: string, state: ServerState): RuntimeCommand => ({
+  line: `set server ${target(backend, server)} state ${state}`,
+  expect: empty,
+});
+
+export function setServerWeight(backend: string, server: string, weight: number): RuntimeCommand {
+  if (!Number.isInteger(weight) || weight < 0 || weight > 256) throw new Error(`weight ${weight} is not between 0 and 256`);
+  return { line: `set server ${target(backend, server)} weight ${weight}`, expect: empty };
+}
+
+export const delServer = (backend: string, server: string): RuntimeCommand => ({ line: `del server ${target(backend, server)}`, expect: prefix('Server deleted.') });
+
+/** Format version 1 starts with the line "1". */
+export const showServersState = (backend?: string): RuntimeCommand => ({
+  line: backend === undefined ? 'show servers state' : `show servers state ${assertSafeName('backend', backend)}`,
+  expect: prefix('1\n'),
+});
+
+export const showStat = (): RuntimeCommand => ({ line: 'show stat', expect: prefix('# pxname,') });
+
+/** Cheap liveness probe; its Pid line also tells a reloaded worker from the old one. */
+export const showInfo = (): RuntimeCommand => ({ line: 'show info', expect: prefix('Name: ') });
+
+export function replyMatches(expect: ReplyExpectation, reply: string): boolean {
+  if (expect.kind === 'empty') return reply.trim() === '';
+  return reply.startsWith(expect.text);
+}

@@ -1,0 +1,143 @@
+// Parsers for the runtime API's `show servers state` and `show stat` replies, and the join of
+// both into what gangway needs per server: admin state, health, in-flight sessions.
+import type { LiveServer, ServerHealth, ServerState } from './types.js';
+
+export interface ServersStateRow {
+  backend: string;
+  name: string;
+  address: string;
+  port: number;
+  /** 0 stopped, 1 starting, 2 running, 3 stopping. */
+  opState: number;
+  /** Bit mask: 0x01 forced maint, 0x02 inherited maint, 0x04 config maint, 0x08 forced drain... */
+  adminState: number;
+  userWeight: number;
+  /** 0 unknown, 1 neutral, 2 failed, 3 passed, 4 conditionally passed. */
+  checkResult: number;
+}
+
+export const ADMIN = { FMAINT: 0x01, IMAINT: 0x02, CMAINT: 0x04, FDRAIN: 0x08, IDRAIN: 0x10, RMAINT: 0x20, HMAINT: 0x40 } as const;
+export const OP_STATE = { STOPPED: 0, STARTING: 1, RUNNING: 2, STOPPING: 3 } as const;
+
+/**
+ * Columns are located by the header line rather than by position: later HAProxy versions
+ * append fields, and a parser tied to positions would misread them silently.
+ */
+export function parseServersState(text: string): ServersStateRow[] {
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  if (lines[0] !== '1') throw new Error(`unexpected "show servers state" format: ${lines[0] ?? '(empty)'}`);
+  const header = lines.find((l) => l.startsWith('# '));
+  if (!header) throw new Error('"show servers state" reply has no header line');
+  const cols = header.slice(2).split(/\s+/);
+  const at = (fields: string[], name: string): string => {
+    const i = cols.indexOf(name);
+    if (i < 0) throw new Error(`"show servers state" has no column ${name}`);
+    return fields[i] ?? '';
+  };
+  const rows: ServersStateRow[] = [];
+  for (const line of lines.slice(1)) {
+    if (line.startsWith('#')) continue;
+    const f = line.split(/\s+/);
+    rows.push({
+      backend: at(f, 'be_name'),
+      name: at(f, 'srv_name'),
+      address: at(f, 'srv_addr'),
+      port: Number(at(f, 'srv_port')),
+      opState: Number(at(f, 'srv_op_state')),
+      adminState: Number(at(f, 'srv_admin_state')),
+      userWeight: Number(at(f, 'srv_uweight')),
+      checkResult: Number(at(f, 'srv_check_result')),
+    });
+  }
+  return rows;
+}
+
+export interface StatRow {
+  proxy: string;
+  /** Server name, or FRONTEND / BACKEND for the aggregate rows. */
+  name: string;
+  sessions: number;
+  status: string;
+  weight: number;
+  checkStatus: string;
+  checkCode?: number;
+  checkDescription: string;
+  /** "ip:port" of a server; '' on aggregate rows. */
+  address: string;
+}
+
+/** `show stat` CSV; fields never contain commas in the columns read here. */
+export function parseStat(text: string): StatRow[] {
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  const header = lines[0];
+  if (!header?.startsWith('# pxname,')) throw new Error(`unexpected "show stat" format: ${header ?? '(empty)'}`);
+  const cols = header.slice(2).split(',');
+  const idx = (name: string) => cols.indexOf(name);
+  const get = (f: string[], name: string) => (idx(name) >= 0 ? (f[idx(name)] ?? '') : '');
+  return lines.slice(1).map((line) => {
+    const f = line.split(',');
+    const code = get(f, 'check_code');
+    return {
+      proxy: get(f, 'pxname'),
+      name: get(f, 'svname'),
+      sessions: Number(get(f, 'scur') || 0),
+      status: get(f, 'status'),
+      weight: Number(get(f, 'weight') || 0),
+      // HAProxy marks a check in progress with a leading "* ".
+      checkStatus: get(f, 'check_status').replace(/^\*\s*/, ''),
+      ...(code !== '' ? { checkCode: Number(code) } : {}),
+      checkDescription: get(f, 'check_desc'),
+      address: get(f, 'addr'),
+    };
+  });
+}
+
+export function classifyState(row: ServersStateRow, stat?: StatRow): ServerState {
+  // CMAINT alone is not trusted: HAProxy 2.6 leaves it set on runtime servers that serve traffic.
+  const maintMask = ADMIN.FMAINT | ADMIN.IMAINT | ADMIN.RMAINT | ADMIN.HMAINT;
+  if (row.adminState & maintMask || stat?.status.startsWith('MAINT')) return 'maint';
+  if (row.adminState & (ADMIN.FDRAIN | ADMIN.IDRAIN) || row.userWeight === 0 || stat?.status.startsWith('DRAIN')) return 'drain';
+  return 'ready';
+}
+
+export function classifyHealth(row: ServersStateRow, stat?: StatRow): ServerHealth {
+  if (classifyState(row, stat) === 'maint') return 'maint';
+  if (stat?.status === 'no check') return 'unchecked';
+  if (!stat?.checkStatus || stat.checkStatus === 'INI' || stat.checkStatus === 'UNK') return 'checking';
+  return row.opState === OP_STATE.RUNNING || row.opState === OP_STATE.STARTING ? 'up' : 'down';
+}
+
+/** Both replies joined per server of one backend, in the order HAProxy lists them. */
+export function liveServers(backend: string, serversState: ServersStateRow[], stats: StatRow[]): LiveServer[] {
+  return serversState
+    .filter((r) => r.backend === backend)
+    .map((row) => {
+      const stat = stats.find((s) => s.proxy === backend && s.name === row.name);
+      return {
+        name: row.name,
+        address: row.address,
+        port: row.port,
+        state: classifyState(row, stat),
+        health: classifyHealth(row, stat),
+        checkStatus: stat?.checkStatus ?? '',
+        ...(stat?.checkCode !== undefined ? { checkCode: stat.checkCode } : {}),
+        checkDescription: stat?.checkDescription ?? '',
+        sessions: stat?.sessions ?? 0,
+        weight: row.userWeight,
+        status: stat?.status ?? '',
+      };
+    });
+}
+
+/** Healthy from the proxy's side: a real check passed and HAProxy counts the server as up. */
+export function isHealthy(server: LiveServer): boolean {
+  return server.health === 'up' && server.checkStatus.startsWith('L7OK');
+}
+
+/** One line for errors and status: "L7STS 404 (Layer7 wrong status)". */
+export function describeCheck(server: LiveServer): string {
+  if (!server.checkStatus) return server.health === 'maint' ? 'in maintenance, not checked' : 'not checked yet';
+  const code = server.checkCode !== undefined ? ` ${server.checkCode}` : '';
+  const desc = server.checkDescription ? ` (${server.checkDescription})` : '';
+  return `${server.checkStatus}${code}${desc}`;
+}

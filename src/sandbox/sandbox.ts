@@ -1,0 +1,369 @@
+// The sandbox: N Docker-in-Docker "VMs" with sshd plus a registry, on one labelled network,
+// all reachable from the runner through 127.0.0.1 only. Up, down and status.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { connect as netConnect } from 'node:net';
+import { request as httpRequest } from 'node:http';
+import { join, resolve } from 'node:path';
+import Docker from 'dockerode';
+import ssh2 from 'ssh2';
+import { pack as tarPack } from 'tar-stream';
+import { GangwayError, messageOf, operationError, usageError } from '../errors.js';
+import type { Events } from '../events/events.js';
+import {
+  DEFAULT_SANDBOX_ID, SANDBOX_HOST_LABEL, SANDBOX_ROLE_LABEL, hostCreateOptions, hostVolumeCreateOptions, isValidSandboxId,
+  networkCreateOptions, publishedPort, registryCreateOptions, sandboxFilter, sandboxHostNames, sandboxNames,
+} from './containers.js';
+import { demuxBuffer, execIn, followProgress, isNotFound } from './engine.js';
+import { SANDBOX_FILES, configFragmentYaml, knownHostsText, sandboxConfigYaml, type HostKeyEntry } from './files.js';
+import { ensureSandboxImages, type BuiltImage, type SandboxImages } from './images.js';
+import { SANDBOX_REGISTRY_NAME } from './images/host.js';
+import { REGISTRY_PORT } from './images/registry.js';
+import { SANDBOX_LABEL, type SandboxHost, type SandboxInfo } from './types.js';
+
+export interface SandboxUpOptions {
+  /** Label value and name part; several sandboxes with different ids can coexist. */
+  id?: string;
+  hosts?: number;
+  /** Where the key, known_hosts, sandbox.json and the config files are written. */
+  outDir: string;
+  /**
+   * The registry's port on the runner's 127.0.0.1. 5000 (the default) is what makes the
+   * name registry:5000 work on the runner; 0 picks a free port (then nothing is pushed).
+   */
+  registryPort?: number;
+  /** Push the haproxy, busybox and hello images to the sandbox registry (default: true). */
+  pushImages?: boolean;
+  docker?: Docker;
+  /** Where the debootstrapped rootfs tarball is kept (default ~/.cache/gangway). */
+  cacheDir?: string;
+  /** How long a host may take until its dockerd and sshd answer. */
+  readyTimeoutMs?: number;
+}
+
+export interface SandboxUpResult extends SandboxInfo {
+  timings: { imagesMs: number; hostsMs: number; totalMs: number };
+}
+
+const MAX_HOSTS = 20;
+
+export async function sandboxUp(opts: SandboxUpOptions, events: Events): Promise<SandboxUpResult> {
+  const started = Date.now();
+  const id = opts.id ?? DEFAULT_SANDBOX_ID;
+  const hostCount = opts.hosts ?? 3;
+  const registryPort = opts.registryPort ?? REGISTRY_PORT;
+  const pushImages = opts.pushImages ?? true;
+  const outDir = resolve(opts.outDir);
+  if (!isValidSandboxId(id)) throw usageError(`invalid sandbox id "${id}"`, { hint: 'lower-case letters, digits and "-", at most 31 characters' });
+  if (!Number.isInteger(hostCount) || hostCount < 1 || hostCount > MAX_HOSTS) throw usageError(`--hosts must be a whole number from 1 to ${MAX_HOSTS}, not ${hostCount}`);
+  if (pushImages && registryPort !== REGISTRY_PORT) {
+    throw usageError(`images can only be pushed when the registry is on 127.0.0.1:${REGISTRY_PORT}`, { hint: 'the runner reaches registry:5000 through /etc/hosts; pass pushImages: false for a second sandbox' });
+  }
+  const docker = opts.docker ?? new Docker();
+
+  const images = await ensureSandboxImages(docker, events, opts.cacheDir);
+  const imagesMs = Date.now() - started;
+
+  await sandboxDown({ id, docker }, events, 'sweep');
+  const hostsStarted = Date.now();
+  try {
+    await mkdir(outDir, { recursive: true, mode: 0o700 });
+    const keyPath = join(outDir, SANDBOX_FILES.key);
+    const publicKey = await writeKeyPair(outDir, id);
+
+    await timed(events, 'network', {}, () => docker.createNetwork(networkCreateOptions(id)));
+    const registryWork = startRegistry(docker, id, images.registry.tag, registryPort, events).then(async (registry) => {
+      const pushed = pushImages ? await pushSandboxImages(docker, images, events) : localImageNames(images);
+      return { registry, pushed };
+    });
+    const hostNames = sandboxHostNames(hostCount);
+    const hostResults = await Promise.allSettled(hostNames.map((name) => startHost(docker, { id, name, image: images.host.tag, publicKey, readyTimeoutMs: opts.readyTimeoutMs ?? 90_000 }, events)));
+    const { registry, pushed } = await registryWork;
+    const failed = hostResults.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const hosts = hostResults.map((r) => (r as PromiseFulfilledResult<StartedHost>).value);
+
+    const info: SandboxInfo = {
+      id,
+      network: sandboxNames(id).network,
+      hosts: hosts.map((h) => h.host),
+      registry: { containerId: registry.containerId, name: SANDBOX_REGISTRY_NAME, localPort: registry.localPort },
+      keyPath,
+      knownHostsPath: join(outDir, SANDBOX_FILES.knownHosts),
+      configFragmentPath: join(outDir, SANDBOX_FILES.fragment),
+      configPath: join(outDir, SANDBOX_FILES.config),
+      images: pushed,
+      createdAt: new Date().toISOString(),
+    };
+    await writeSandboxFiles(info, hosts.map((h) => h.hostKey));
+    const totalMs = Date.now() - started;
+    const hostsMs = Date.now() - hostsStarted;
+    events.result('sandbox', { ...info, timings: { imagesMs, hostsMs, totalMs } });
+    return { ...info, timings: { imagesMs, hostsMs, totalMs } };
+  } catch (err) {
+    // A half-started sandbox is of no use and holds port 5000: remove it, keep the error.
+    events.log(`sandbox ${id} did not come up; removing what was started`, { level: 'warn' });
+    await sandboxDown({ id, docker }, events, 'cleanup').catch(() => {});
+    throw err instanceof GangwayError ? err : operationError(`sandbox up failed: ${messageOf(err)}`, { step: 'sandbox up', cause: err });
+  }
+}
+
+async function writeKeyPair(outDir: string, id: string): Promise<string> {
+  // A fresh key per sandbox: nothing else ever trusts it, and it dies with the sandbox.
+  const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment: `gangway-sandbox-${id}` });
+  await writeFile(join(outDir, SANDBOX_FILES.key), pair.private, { mode: 0o600 });
+  await writeFile(join(outDir, SANDBOX_FILES.publicKey), `${pair.public}\n`, { mode: 0o644 });
+  return pair.public;
+}
+
+async function writeSandboxFiles(info: SandboxInfo, hostKeys: HostKeyEntry[]): Promise<void> {
+  await writeFile(info.knownHostsPath, knownHostsText(hostKeys), { mode: 0o644 });
+  await writeFile(info.configFragmentPath, configFragmentYaml(info));
+  if (info.configPath) await writeFile(info.configPath, sandboxConfigYaml(info));
+  await writeFile(join(resolve(info.keyPath, '..'), SANDBOX_FILES.info), `${JSON.stringify(info, null, 2)}\n`);
+}
+
+/** Runs one step with start/done/fail events and its duration. */
+async function timed<T>(events: Events, step: string, where: { host?: string }, body: () => Promise<T>, message?: (value: T) => string | undefined): Promise<T> {
+  const started = Date.now();
+  events.step(step, 'start', where);
+  try {
+    const value = await body();
+    events.step(step, 'done', { ...where, message: message?.(value), durationMs: Date.now() - started });
+    return value;
+  } catch (err) {
+    events.step(step, 'fail', { ...where, message: messageOf(err), durationMs: Date.now() - started });
+    throw err;
+  }
+}
+
+interface StartedRegistry {
+  containerId: string;
+  localPort: number;
+}
+
+async function startRegistry(docker: Docker, id: string, image: string, port: number, events: Events): Promise<StartedRegistry> {
+  return timed(events, 'registry', { host: 'registry' }, async () => {
+    const container = await docker.createContainer(registryCreateOptions({ id, image, localPort: port }));
+    await container.start();
+    const localPort = publishedPort(await container.inspect(), `${REGISTRY_PORT}/tcp`);
+    if (!localPort) throw operationError('the registry has no published port', { host: 'registry', step: 'registry' });
+    await waitFor(`registry on 127.0.0.1:${localPort}`, 20_000, () => httpStatus(localPort, '/v2/').then((s) => s === 200));
+    return { containerId: container.id, localPort };
+  }, (r) => `127.0.0.1:${r.localPort}`);
+}
+
+const registryName = (image: BuiltImage) => `${SANDBOX_REGISTRY_NAME}/gangway/${image.name}:${image.hash}`;
+
+function localImageNames(images: SandboxImages): SandboxInfo['images'] {
+  return { proxy: images.haproxy.tag, busybox: images.busybox.tag, hello: images.hello.tag };
+}
+
+/** Tags the images as registry:5000/gangway/<name>:<hash> and pushes them for the hosts to pull. */
+async function pushSandboxImages(docker: Docker, images: SandboxImages, events: Events): Promise<SandboxInfo['images']> {
+  const push = async (image: BuiltImage): Promise<string> => {
+    const target = registryName(image);
+    await timed(events, `push ${image.name}`, { host: 'registry' }, async () => {
+      const [repo, tag] = [target.slice(0, target.lastIndexOf(':')), image.hash];
+      await docker.getImage(image.tag).tag({ repo, tag });
+      const stream = await docker.getImage(target).push({ authconfig: {} } as Docker.ImagePushOptions);
+      await followProgress(docker, stream);
+    }, () => target);
+    return target;
+  };
+  // Sequential pushes share layers (hello is built on busybox) instead of racing to upload them twice.
+  const busybox = await push(images.busybox);
+  const hello = await push(images.hello);
+  const proxy = await push(images.haproxy);
+  return { proxy, busybox, hello };
+}
+
+interface HostInput {
+  id: string;
+  name: string;
+  image: string;
+  publicKey: string;
+  readyTimeoutMs: number;
+}
+
+interface StartedHost {
+  host: SandboxHost;
+  hostKey: HostKeyEntry;
+}
+
+async function startHost(docker: Docker, input: HostInput, events: Events): Promise<StartedHost> {
+  const where = { host: input.name };
+  const started = Date.now();
+  const container = await timed(events, 'create', where, async () => {
+    await docker.createVolume(hostVolumeCreateOptions(input.id, input.name));
+    const created = await docker.createContainer(hostCreateOptions({ id: input.id, image: input.image, hostName: input.name, sshPort: 0, httpPort: 0 }));
+    // Before start, so sshd never runs without the key.
+    await created.putArchive(authorizedKeysTar(input.publicKey), { path: '/' });
+    return created;
+  });
+  const ports = await timed(events, 'start', where, async () => {
+    await container.start();
+    const inspect = await container.inspect();
+    const sshPort = publishedPort(inspect, '22/tcp');
+    const httpPort = publishedPort(inspect, '80/tcp');
+    if (!sshPort || !httpPort) throw operationError('the host has no published ports', { host: input.name, step: 'start' });
+    return { sshPort, httpPort };
+  }, (p) => `ssh 127.0.0.1:${p.sshPort}, http 127.0.0.1:${p.httpPort}`);
+
+  try {
+    await timed(events, 'dockerd', where, () =>
+      waitFor(`dockerd on ${input.name}`, input.readyTimeoutMs, async () => {
+        await assertRunning(container, input.name);
+        return (await execIn(container, ['docker', 'info', '--format', '{{.ServerVersion}}'], 10_000)).exitCode === 0;
+      }),
+    );
+    await timed(events, 'sshd', where, () => waitFor(`sshd on ${input.name}`, 20_000, () => sshBannerAt(ports.sshPort)));
+  } catch (err) {
+    const logs = await containerLogTail(container);
+    throw operationError(messageOf(err), { host: input.name, step: 'ready', details: logs, hint: `docker logs ${sandboxNames(input.id).host(input.name)}`, cause: err });
+  }
+  const hostKey = await execIn(container, ['cat', '/etc/ssh/ssh_host_ed25519_key.pub']);
+  if (hostKey.exitCode !== 0) throw operationError('cannot read the host key', { host: input.name, step: 'host key', details: [hostKey.output] });
+  events.step('ready', 'done', { ...where, durationMs: Date.now() - started });
+  return {
+    host: { name: input.name, containerId: container.id, address: '127.0.0.1', sshPort: ports.sshPort, httpPort: ports.httpPort },
+    hostKey: { address: '127.0.0.1', port: ports.sshPort, publicKey: hostKey.output.trim() },
+  };
+}
+
+function authorizedKeysTar(publicKey: string): NodeJS.ReadableStream {
+  const pack = tarPack();
+  pack.entry({ name: 'root/.ssh', type: 'directory', mode: 0o700, uid: 0, gid: 0 });
+  pack.entry({ name: 'root/.ssh/authorized_keys', mode: 0o600, uid: 0, gid: 0 }, `${publicKey.trim()}\n`);
+  pack.finalize();
+  return pack as unknown as NodeJS.ReadableStream;
+}
+
+async function assertRunning(container: Docker.Container, host: string): Promise<void> {
+  const state = (await container.inspect()).State;
+  if (!state.Running) throw operationError(`the host container exited (code ${state.ExitCode})`, { host, step: 'ready' });
+}
+
+async function containerLogTail(container: Docker.Container, lines = 15): Promise<string[]> {
+  try {
+    const buf = (await container.logs({ stdout: true, stderr: true, tail: lines })) as unknown as Buffer;
+    return demuxBuffer(buf).trimEnd().split('\n');
+  } catch {
+    return [];
+  }
+}
+
+async function waitFor(what: string, timeoutMs: number, probe: () => Promise<boolean>, intervalMs = 300): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      if (await probe()) return;
+    } catch (err) {
+      if (err instanceof GangwayError) throw err;
+      lastError = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`${what} did not answer within ${timeoutMs} ms${lastError ? ` (last error: ${messageOf(lastError)})` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** True once something on the port speaks SSH (docker-proxy accepts connections before sshd listens). */
+function sshBannerAt(port: number): Promise<boolean> {
+  return new Promise((resolvePromise) => {
+    const socket = netConnect({ host: '127.0.0.1', port });
+    const done = (ok: boolean) => { socket.destroy(); resolvePromise(ok); };
+    socket.setTimeout(2000, () => done(false));
+    socket.once('data', (chunk: Buffer) => done(chunk.toString('latin1').startsWith('SSH-')));
+    socket.once('error', () => done(false));
+    socket.once('close', () => done(false));
+  });
+}
+
+function httpStatus(port: number, path: string): Promise<number> {
+  return new Promise((resolvePromise, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, timeout: 2000 }, (res) => {
+      res.resume();
+      resolvePromise(res.statusCode ?? 0);
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+export interface SandboxDownResult {
+  containers: number;
+  networks: number;
+  volumes: number;
+}
+
+/**
+ * Removes every container, network and volume labelled for the sandbox `id` (for every
+ * sandbox when id is undefined). Needs no state file, so it works after a crash; running it
+ * twice is fine.
+ */
+export async function sandboxDown(opts: { id?: string; docker?: Docker }, events: Events, step = 'down'): Promise<SandboxDownResult> {
+  const docker = opts.docker ?? new Docker();
+  const filters = sandboxFilter(opts.id);
+  const started = Date.now();
+  const ignoreGone = (err: unknown) => { if (!isNotFound(err)) throw err; };
+
+  const containers = await docker.listContainers({ all: true, filters });
+  await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(ignoreGone)));
+  const networks = await docker.listNetworks({ filters });
+  for (const n of networks) await docker.getNetwork(n.Id).remove().catch(ignoreGone);
+  const volumes = (await docker.listVolumes({ filters })).Volumes ?? [];
+  await Promise.all(volumes.map((v) => docker.getVolume(v.Name).remove().catch(ignoreGone)));
+
+  const removed = { containers: containers.length, networks: networks.length, volumes: volumes.length };
+  const total = removed.containers + removed.networks + removed.volumes;
+  events.step(step, total === 0 ? 'skip' : 'done', {
+    message: total === 0 ? 'nothing to remove' : `removed ${removed.containers} containers, ${removed.networks} networks, ${removed.volumes} volumes`,
+    durationMs: Date.now() - started,
+  });
+  return removed;
+}
+
+export interface SandboxStatusRow {
+  sandbox: string;
+  name: string;
+  role: string;
+  host?: string;
+  state: string;
+  status: string;
+  /** "127.0.0.1:2201->22/tcp" style, as published on the runner. */
+  ports: string[];
+}
+
+export interface SandboxStatus {
+  rows: SandboxStatusRow[];
+  /** sandbox.json from the out dir, when there is one. */
+  info?: SandboxInfo;
+}
+
+export async function sandboxStatus(opts: { id?: string; docker?: Docker; outDir?: string }): Promise<SandboxStatus> {
+  const docker = opts.docker ?? new Docker();
+  const containers = await docker.listContainers({ all: true, filters: sandboxFilter(opts.id) });
+  const rows = containers
+    .map((c): SandboxStatusRow => ({
+      sandbox: c.Labels[SANDBOX_LABEL] ?? '',
+      name: (c.Names[0] ?? c.Id).replace(/^\//, ''),
+      role: c.Labels[SANDBOX_ROLE_LABEL] ?? '',
+      host: c.Labels[SANDBOX_HOST_LABEL],
+      state: c.State,
+      status: c.Status,
+      ports: c.Ports.filter((p) => p.PublicPort).map((p) => `${p.IP}:${p.PublicPort}->${p.PrivatePort}/${p.Type}`).sort(),
+    }))
+    .sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
+  return { rows, info: opts.outDir ? await readSandboxInfo(opts.outDir) : undefined };
+}
+
+export async function readSandboxInfo(outDir: string): Promise<SandboxInfo | undefined> {
+  try {
+    return JSON.parse(await readFile(join(outDir, SANDBOX_FILES.info), 'utf8')) as SandboxInfo;
+  } catch {
+    return undefined;
+  }
+}

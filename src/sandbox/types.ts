@@ -1,0 +1,44 @@
+// What a running sandbox is, as the tests and rehearsals see it.
+
+export interface SandboxHost {
+  /** vm1, vm2, ... — the name used in the generated config and the host's DNS alias. */
+  name: string;
+  containerId: string;
+  /** Always 127.0.0.1: the runner reaches hosts only through loopback-published ports. */
+  address: string;
+  sshPort: number;
+  /** The host's port 80 (where its proxy listens), published on the runner. */
+  httpPort: number;
+}
+
+export interface SandboxInfo {
+  /** Label value shared by every resource of this sandbox (gangway.sandbox=<id>). */
+  id: string;
+  network: string;
+  hosts: SandboxHost[];
+  registry: {
+    containerId: string;
+    /** Name every engine uses for images: registry:5000 (alias on the sandbox network, /etc/hosts on the runner). */
+    name: string;
+    /** Port published on 127.0.0.1 of the runner. */
+    localPort: number;
+  };
+  /** Private key that the hosts accept for root. */
+  keyPath: string;
+  /** known_hosts with every host's key, as [127.0.0.1]:port entries. */
+  knownHostsPath: string;
+  /** A gangway.yml fragment (hosts:, ssh:) that points at the sandbox. */
+  configFragmentPath: string;
+  /** A complete gangway.yml deploying examples/hello to these hosts (service hello, web + workers). */
+  configPath?: string;
+  /**
+   * Images the sandbox built and pushed, by role: proxy (HAProxy), busybox base, example app
+   * (hello 1.0.0, variant ok). registry:5000/gangway/<name>:<hash> when pushed; the local
+   * gangway/<name>:<hash> tags when the sandbox was started without pushing.
+   */
+  images: { proxy: string; busybox: string; hello: string };
+  /** ISO time the sandbox came up. */
+  createdAt?: string;
+}
+
+export const SANDBOX_LABEL = 'gangway.sandbox';

@@ -1,0 +1,148 @@
+// How gangway names and labels app containers, how it reads them back, and which old ones it
+// prunes. Labels are the deploy state on a host, so they hold names and versions only: never an
+// env value or a secret (`docker ps` shows labels to anyone with access to the engine).
+
+export const LABEL = {
+  service: 'gangway.service',
+  role: 'gangway.role',
+  version: 'gangway.version',
+  managed: 'gangway.managed',
+  deployedAt: 'gangway.deployed_at',
+} as const;
+
+/** Value of gangway.managed on app containers (the proxy uses another). */
+export const MANAGED_APP = 'app';
+
+const CONTAINER_NAME_BAD_CHARS = /[^a-zA-Z0-9_.-]/g;
+
+/**
+ * `<service>-<role>-<version>`. Docker names allow [a-zA-Z0-9_.-] only, so other characters of a
+ * version (the `+` of semver build metadata) become `_`; the exact version lives in the label.
+ */
+export function containerName(service: string, role: string, version: string): string {
+  return `${service}-${role}-${version}`.replace(CONTAINER_NAME_BAD_CHARS, '_');
+}
+
+export interface AppLabelInput {
+  service: string;
+  role: string;
+  version: string;
+  /** Defaults to now; passed in by tests and by the deploy so every host records the same time. */
+  deployedAt?: Date;
+  /** Extra labels (e.g. a test's cleanup label). Must not collide with gangway.*. */
+  extra?: Record<string, string>;
+}
+
+export function appLabels(input: AppLabelInput): Record<string, string> {
+  const extra = input.extra ?? {};
+  for (const key of Object.keys(extra)) {
+    if ((Object.values(LABEL) as string[]).includes(key)) throw new Error(`label ${key} is reserved for gangway`);
+  }
+  return {
+    ...extra,
+    [LABEL.service]: input.service,
+    [LABEL.role]: input.role,
+    [LABEL.version]: input.version,
+    [LABEL.managed]: MANAGED_APP,
+    [LABEL.deployedAt]: (input.deployedAt ?? new Date()).toISOString(),
+  };
+}
+
+/** Filters for listing a service's app containers (Engine API `filters.label`). */
+export function appLabelFilters(service: string, role?: string): string[] {
+  const filters = [`${LABEL.service}=${service}`, `${LABEL.managed}=${MANAGED_APP}`];
+  if (role !== undefined) filters.push(`${LABEL.role}=${role}`);
+  return filters;
+}
+
+/** The subset of a container listing (GET /containers/json) that gangway reads. */
+export interface ContainerSummaryLike {
+  Id: string;
+  Names?: string[];
+  Image?: string;
+  ImageID?: string;
+  Labels?: Record<string, string>;
+  State?: string;
+  Created?: number;
+}
+
+export interface AppContainer {
+  id: string;
+  name: string;
+  service: string;
+  role: string;
+  version: string;
+  /** Docker's state word: created, running, exited, restarting, paused, dead. */
+  state: string;
+  running: boolean;
+  /** When the container was created (Docker's `Created`, seconds precision). */
+  createdAt: Date;
+  /** From the gangway.deployed_at label; falls back to createdAt. */
+  deployedAt: Date;
+  image: string;
+  imageId: string;
+}
+
+/** Containers → what gangway knows about them; containers without gangway labels are skipped. */
+export function parseAppContainers(summaries: ContainerSummaryLike[]): AppContainer[] {
+  const out: AppContainer[] = [];
+  for (const s of summaries) {
+    const labels = s.Labels ?? {};
+    const service = labels[LABEL.service];
+    const role = labels[LABEL.role];
+    const version = labels[LABEL.version];
+    if (!service || !role || !version || labels[LABEL.managed] !== MANAGED_APP) continue;
+    const createdAt = new Date((s.Created ?? 0) * 1000);
+    const deployed = labels[LABEL.deployedAt] ? new Date(labels[LABEL.deployedAt]!) : createdAt;
+    const state = s.State ?? 'unknown';
+    out.push({
+      id: s.Id,
+      name: (s.Names?.[0] ?? s.Id).replace(/^\//, ''),
+      service,
+      role,
+      version,
+      state,
+      running: state === 'running' || state === 'restarting',
+      createdAt,
+      deployedAt: Number.isNaN(deployed.getTime()) ? createdAt : deployed,
+      image: s.Image ?? '',
+      imageId: s.ImageID ?? '',
+    });
+  }
+  return out;
+}
+
+export interface RetentionPlan {
+  /** Stopped containers to keep for rollback, newest first. */
+  keepContainers: AppContainer[];
+  removeContainers: AppContainer[];
+  /** Image ids no longer used by any kept or running container. */
+  removeImageIds: string[];
+}
+
+/**
+ * Keep the `retain` most recently deployed stopped versions (per role), remove older ones and the
+ * images only they used. Running containers and the versions in `protectVersions` (the live one
+ * and the one being deployed) are never touched and do not count towards `retain`.
+ */
+export function planRetention(containers: AppContainer[], retain: number, protectVersions: string[] = []): RetentionPlan {
+  const protect = new Set(protectVersions);
+  const byRole = new Map<string, AppContainer[]>();
+  for (const c of containers) {
+    if (c.running || protect.has(c.version)) continue;
+    const list = byRole.get(c.role) ?? [];
+    list.push(c);
+    byRole.set(c.role, list);
+  }
+  const keepContainers: AppContainer[] = [];
+  const removeContainers: AppContainer[] = [];
+  for (const list of byRole.values()) {
+    list.sort((a, b) => b.deployedAt.getTime() - a.deployedAt.getTime() || b.createdAt.getTime() - a.createdAt.getTime() || a.name.localeCompare(b.name));
+    keepContainers.push(...list.slice(0, Math.max(0, retain)));
+    removeContainers.push(...list.slice(Math.max(0, retain)));
+  }
+  const removed = new Set(removeContainers.map((c) => c.id));
+  const stillUsed = new Set(containers.filter((c) => !removed.has(c.id)).map((c) => c.imageId));
+  const removeImageIds = [...new Set(removeContainers.map((c) => c.imageId))].filter((id) => id && !stillUsed.has(id)).sort();
+  return { keepContainers, removeContainers, removeImageIds };
+}

@@ -1,0 +1,173 @@
+// The deploy lock: one directory per service on the primary host. `mkdir` is atomic, so exactly
+// one of two racing deploys creates it; the details file inside says who holds it and why.
+import { hostname, userInfo } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { GangwayError, operationError } from '../errors.js';
+import type { Host } from '../hosts/host.js';
+import { GANGWAY_STATE_DIR, shellQuote, type ShellCommand } from './shell.js';
+
+export const LOCK_DIR = `${GANGWAY_STATE_DIR}/locks`;
+/** Exit status the acquire line uses for "someone else holds it" (any other non-zero is an error). */
+export const LOCK_HELD_EXIT = 3;
+
+export interface LockDetails {
+  service: string;
+  /** user@hostname of the machine that ran gangway. */
+  holder: string;
+  pid: number;
+  /** ISO time of acquisition. */
+  time: string;
+  version: string;
+  message: string;
+  /** Random token, so a release removes only the lock this run took. */
+  id: string;
+}
+
+export function lockPath(service: string): string {
+  return `${LOCK_DIR}/${service}`;
+}
+
+export function newLockDetails(input: { service: string; version: string; message?: string; holder?: string; pid?: number; now?: Date; id?: string }): LockDetails {
+  return {
+    service: input.service,
+    holder: input.holder ?? `${safeUser()}@${hostname()}`,
+    pid: input.pid ?? process.pid,
+    time: (input.now ?? new Date()).toISOString(),
+    version: input.version,
+    message: input.message ?? '',
+    id: input.id ?? randomBytes(8).toString('hex'),
+  };
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? 'unknown';
+  }
+}
+
+/** mkdir the lock; on success write the details (stdin), else print the holder's and exit 3. */
+export function acquireLockCommand(details: LockDetails): ShellCommand {
+  const dir = shellQuote(lockPath(details.service));
+  const file = shellQuote(`${lockPath(details.service)}/details.json`);
+  return {
+    command: `mkdir -p ${shellQuote(LOCK_DIR)} && if mkdir ${dir} 2>/dev/null; then cat > ${file}; else cat ${file} 2>/dev/null; exit ${LOCK_HELD_EXIT}; fi`,
+    stdin: `${JSON.stringify(details)}\n`,
+  };
+}
+
+/** Removes the lock; with `id`, only when it is still the one this run took (exit 3 otherwise). */
+export function releaseLockCommand(service: string, id?: string): ShellCommand {
+  const dir = shellQuote(lockPath(service));
+  if (id === undefined) return { command: `rm -rf ${dir}` };
+  const file = shellQuote(`${lockPath(service)}/details.json`);
+  return { command: `if [ ! -d ${dir} ]; then exit 0; elif grep -qF ${shellQuote(`"id":${JSON.stringify(id)}`)} ${file}; then rm -rf ${dir}; else cat ${file} 2>/dev/null; exit ${LOCK_HELD_EXIT}; fi` };
+}
+
+/** Prints `held` + the details, or `free`. */
+export function lockStatusCommand(service: string): ShellCommand {
+  const dir = shellQuote(lockPath(service));
+  return { command: `if [ -d ${dir} ]; then echo held; cat ${shellQuote(`${lockPath(service)}/details.json`)} 2>/dev/null; else echo free; fi` };
+}
+
+/** Pure: details JSON as printed by the lines above; undefined while a holder is still writing it. */
+export function parseLockDetails(text: string): LockDetails | undefined {
+  const json = text.trim();
+  if (!json) return undefined;
+  try {
+    const d = JSON.parse(json) as Partial<LockDetails>;
+    return {
+      service: String(d.service ?? ''),
+      holder: String(d.holder ?? 'unknown'),
+      pid: Number(d.pid ?? 0),
+      time: String(d.time ?? ''),
+      version: String(d.version ?? ''),
+      message: String(d.message ?? ''),
+      id: String(d.id ?? ''),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+export function formatAge(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  if (s < 86_400) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  return `${Math.floor(s / 86_400)}d${Math.floor((s % 86_400) / 3600)}h`;
+}
+
+/** Pure: one line naming the holder, the age, the version and the message. */
+export function describeLockHolder(details: LockDetails | undefined, now: Date = new Date()): string {
+  if (!details) return 'held (its details are still being written)';
+  const age = details.time ? formatAge(now.getTime() - Date.parse(details.time)) : 'unknown';
+  return `held by ${details.holder} (pid ${details.pid}) for ${age}, deploying ${details.version || 'an unknown version'}${details.message ? `: ${details.message}` : ''}`;
+}
+
+export function lockHeldError(service: string, host: string, holder: LockDetails | undefined, now: Date = new Date()): GangwayError {
+  return new GangwayError('lock', `the deploy lock of ${service} is ${describeLockHolder(holder, now)}`, {
+    host,
+    step: 'lock',
+    hint: 'wait for that deploy (or pass --lock-wait), or run `gangway lock release` if its holder is gone',
+  });
+}
+
+export type AcquireOutcome = { acquired: true; details: LockDetails } | { acquired: false; holder?: LockDetails };
+
+export async function tryAcquireLock(host: Host, details: LockDetails): Promise<AcquireOutcome> {
+  const cmd = acquireLockCommand(details);
+  const r = await host.exec(cmd.command, { stdin: cmd.stdin, timeoutMs: 30_000 });
+  if (r.code === 0) return { acquired: true, details };
+  if (r.code === LOCK_HELD_EXIT) return { acquired: false, holder: parseLockDetails(r.stdout) };
+  throw operationError(`could not take the deploy lock: ${r.stderr.trim() || `exit ${r.code}`}`, { host: host.name, step: 'lock' });
+}
+
+export interface AcquireOptions {
+  /** Keep trying this long when the lock is held (--lock-wait); 0 = fail at once. */
+  waitMs?: number;
+  pollIntervalMs?: number;
+  onWaiting?: (holder: LockDetails | undefined) => void;
+  signal?: AbortSignal;
+}
+
+/** Takes the lock or throws GangwayError('lock') naming the holder (exit 3). */
+export async function acquireLock(host: Host, details: LockDetails, opts: AcquireOptions = {}): Promise<LockDetails> {
+  const deadline = Date.now() + (opts.waitMs ?? 0);
+  let notified = false;
+  for (;;) {
+    const outcome = await tryAcquireLock(host, details);
+    if (outcome.acquired) return outcome.details;
+    if (Date.now() >= deadline || opts.signal?.aborted) throw lockHeldError(details.service, host.name, outcome.holder);
+    if (!notified) { opts.onWaiting?.(outcome.holder); notified = true; }
+    const pause = Math.min(opts.pollIntervalMs ?? 2000, Math.max(0, deadline - Date.now()));
+    await new Promise((resolve) => setTimeout(resolve, pause));
+  }
+}
+
+/**
+ * Releases the lock. With `id`, a lock taken over meanwhile by someone else is left alone and
+ * reported as false; without, it is removed whoever holds it (`gangway lock release`).
+ */
+export async function releaseLock(host: Host, service: string, id?: string): Promise<boolean> {
+  const cmd = releaseLockCommand(service, id);
+  const r = await host.exec(cmd.command, { timeoutMs: 30_000 });
+  if (r.code === 0) return true;
+  if (r.code === LOCK_HELD_EXIT) return false;
+  throw operationError(`could not release the deploy lock: ${r.stderr.trim() || `exit ${r.code}`}`, { host: host.name, step: 'lock' });
+}
+
+export type LockStatus = { held: false } | { held: true; details?: LockDetails };
+
+export async function lockStatus(host: Host, service: string): Promise<LockStatus> {
+  const r = await host.exec(lockStatusCommand(service).command, { timeoutMs: 30_000 });
+  if (r.code !== 0) throw operationError(`could not read the deploy lock: ${r.stderr.trim() || `exit ${r.code}`}`, { host: host.name, step: 'lock' });
+  return parseLockStatus(r.stdout);
+}
+
+export function parseLockStatus(stdout: string): LockStatus {
+  const [first = '', ...rest] = stdout.split('\n');
+  if (first.trim() !== 'held') return { held: false };
+  return { held: true, details: parseLockDetails(rest.join('\n')) };
+}

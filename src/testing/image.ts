@@ -1,0 +1,139 @@
+// Images for test containers: an existing tag, or a build from a Dockerfile directory cached
+// by content hash. Never a blind pull: pulling happens only when asked and the image is missing.
+import { lstat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import type Docker from 'dockerode';
+import { GangwayError, messageOf, operationError } from '../errors.js';
+import type { Events } from '../events/events.js';
+import { hashBuildContext, listContextFiles } from './context-hash.js';
+import type { ImageSource } from './definitions.js';
+import { IMAGE_CACHE_LABEL, TESTING_LABEL } from './labels.js';
+
+export const IMAGE_REPOSITORY_PREFIX = 'gangway-testing';
+
+// Two definitions built from the same directory in one process share one build.
+const buildsInFlight = new Map<string, Promise<string>>();
+
+export async function resolveImage(docker: Docker, source: ImageSource, definitionName: string, events?: Events): Promise<string> {
+  if (typeof source === 'string') return requireTag(docker, source, 'never', definitionName, events);
+  if ('tag' in source) return requireTag(docker, source.tag, source.pull ?? 'never', definitionName, events);
+  return buildCached(docker, source, definitionName, events);
+}
+
+async function imageExists(docker: Docker, ref: string): Promise<boolean> {
+  try {
+    await docker.getImage(ref).inspect();
+    return true;
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode === 404) return false;
+    throw err;
+  }
+}
+
+async function requireTag(docker: Docker, tag: string, pull: 'never' | 'if-missing', definitionName: string, events?: Events): Promise<string> {
+  if (await imageExists(docker, tag)) return tag;
+  if (pull === 'never') {
+    throw operationError(`image ${tag} for container ${definitionName} is not on this engine`, {
+      step: 'testing.image',
+      hint: "build it first, use { build: dir }, or allow a pull with { tag, pull: 'if-missing' }",
+    });
+  }
+  events?.step('testing.image.pull', 'start', { message: tag });
+  try {
+    const stream = await docker.pull(tag);
+    await followProgress(docker, stream);
+  } catch (err) {
+    throw operationError(`pulling ${tag} for container ${definitionName} failed: ${messageOf(err)}`, { step: 'testing.image', cause: err });
+  }
+  events?.step('testing.image.pull', 'done', { message: tag });
+  return tag;
+}
+
+type BuildSource = Extract<ImageSource, { build: string }>;
+
+// Hashing reads every byte of the context; within one process it is redone only when a file's
+// size or mtime changed (the same test suite sets up the same images over and over).
+const hashMemo = new Map<string, { signature: string; hash: string }>();
+
+async function statSignature(contextDir: string, files: readonly string[]): Promise<string> {
+  const stats = await Promise.all(files.map((f) => lstat(join(contextDir, f))));
+  return stats.map((s, i) => `${files[i]}:${s.size}:${s.mtimeMs}:${s.mode}`).join('|');
+}
+
+/** gangway-testing/<name>:<hash of the build inputs> */
+export async function cachedImageTag(source: BuildSource, definitionName: string): Promise<{ tag: string; files: string[]; contextDir: string; dockerfile: string }> {
+  const contextDir = resolve(source.build);
+  const dockerfile = source.dockerfile ?? 'Dockerfile';
+  const buildArgs = source.buildArgs ?? {};
+  const files = await listContextFiles(contextDir);
+  const memoKey = JSON.stringify([contextDir, dockerfile, buildArgs]);
+  const signature = await statSignature(contextDir, files);
+  let hash = hashMemo.get(memoKey)?.signature === signature ? hashMemo.get(memoKey)!.hash : undefined;
+  if (!hash) {
+    hash = await hashBuildContext({ contextDir, dockerfile, buildArgs }, files);
+    hashMemo.set(memoKey, { signature, hash });
+  }
+  const name = (source.name ?? definitionName ?? basename(contextDir)).toLowerCase().replace(/[^a-z0-9_.-]/g, '-');
+  return { tag: `${IMAGE_REPOSITORY_PREFIX}/${name}:${hash}`, files, contextDir, dockerfile };
+}
+
+async function buildCached(docker: Docker, source: BuildSource, definitionName: string, events?: Events): Promise<string> {
+  const { tag, files, contextDir, dockerfile } = await cachedImageTag(source, definitionName);
+  const inFlight = buildsInFlight.get(tag);
+  if (inFlight) return inFlight;
+  const build = (async () => {
+    if (await imageExists(docker, tag)) return tag;
+    events?.step('testing.image.build', 'start', { message: tag });
+    const startedAt = Date.now();
+    try {
+      const stream = await docker.buildImage({ context: contextDir, src: files }, {
+        t: tag,
+        dockerfile,
+        buildargs: { ...(source.buildArgs ?? {}) },
+        labels: { [TESTING_LABEL]: '1', [IMAGE_CACHE_LABEL]: '1' },
+        rm: true,
+        forcerm: true,
+      });
+      await followProgress(docker, stream);
+    } catch (err) {
+      throw err instanceof GangwayError
+        ? err
+        : operationError(`building ${tag} from ${contextDir} failed: ${messageOf(err)}`, { step: 'testing.image', cause: err });
+    }
+    events?.step('testing.image.build', 'done', { message: tag, durationMs: Date.now() - startedAt });
+    return tag;
+  })();
+  buildsInFlight.set(tag, build);
+  try {
+    return await build;
+  } finally {
+    buildsInFlight.delete(tag);
+  }
+}
+
+interface ProgressEvent {
+  stream?: string;
+  status?: string;
+  error?: string;
+  errorDetail?: { message?: string };
+}
+
+/** Waits for a build/pull stream to end; an error event in it fails with the last output lines. */
+function followProgress(docker: Docker, stream: NodeJS.ReadableStream): Promise<void> {
+  const output: string[] = [];
+  return new Promise((resolvePromise, reject) => {
+    docker.modem.followProgress(
+      stream,
+      (err: Error | null, results: ProgressEvent[]) => {
+        const failed = err ? messageOf(err) : results.find((r) => r.error)?.error;
+        if (failed) {
+          reject(operationError(failed.trim(), { step: 'testing.image', details: output.slice(-30) }));
+        } else resolvePromise();
+      },
+      (event: ProgressEvent) => {
+        const text = event.stream ?? event.status;
+        if (text) output.push(...text.split('\n').filter(Boolean));
+      },
+    );
+  });
+}

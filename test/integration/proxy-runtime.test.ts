@@ -1,0 +1,152 @@
+// Every runtime-API builder against a real HAProxy process (the Debian binary, no container):
+// the lines are accepted, the replies parse, refusals become GangwayErrors.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GangwayError } from '../../src/errors.js';
+import { renderHaproxyConfig } from '../../src/proxy/render.js';
+import { RuntimeApi } from '../../src/proxy/runtime-api.js';
+import * as cmd from '../../src/proxy/runtime-commands.js';
+import { isHealthy, liveServers, parseServersState, parseStat } from '../../src/proxy/runtime-parse.js';
+
+const HAPROXY = '/usr/sbin/haproxy';
+const hc = { path: '/up', intervalMs: 200, timeoutMs: 1000, rise: 1, fall: 1 };
+const be = 'be_rt';
+
+function listen(server: Server): Promise<number> {
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
+}
+async function freePort(): Promise<number> {
+  const s = createServer();
+  const port = await listen(s);
+  await new Promise((r) => s.close(r));
+  return port;
+}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe.skipIf(!existsSync(HAPROXY))('runtime API against a real HAProxy', () => {
+  let dir: string;
+  let proc: ChildProcess;
+  let api: RuntimeApi;
+  let frontPort: number;
+  const apps: Server[] = [];
+  const appPorts: number[] = [];
+
+  const get = async (): Promise<{ status: number; body: string }> => {
+    const res = await fetch(`http://127.0.0.1:${frontPort}/`);
+    return { status: res.status, body: await res.text() };
+  };
+  const live = async () => liveServers(be, parseServersState(await api.run(cmd.showServersState(be))), parseStat(await api.run(cmd.showStat())));
+
+  beforeAll(async () => {
+    for (const name of ['one', 'two']) {
+      const s = createServer((req, res) => res.end(req.url === '/up' ? 'ok' : name));
+      apps.push(s);
+      appPorts.push(await listen(s));
+    }
+    dir = mkdtempSync(join(tmpdir(), 'gangway-proxy-rt-'));
+    frontPort = await freePort();
+    const socket = join(dir, 'admin.sock');
+    const cfg = renderHaproxyConfig({ service: 'rt', appPort: 80, healthcheck: hc, servers: [] })
+      .replace('/usr/local/etc/haproxy/admin.sock', socket)
+      .replace('bind :80', `bind 127.0.0.1:${frontPort}`)
+      .replace(/^\s*log stdout.*$/m, '');
+    writeFileSync(join(dir, 'haproxy.cfg'), cfg);
+    proc = spawn(HAPROXY, ['-db', '-f', join(dir, 'haproxy.cfg')], { stdio: 'ignore' });
+    api = new RuntimeApi(() => new Promise((resolve, reject) => {
+      const s = connect(socket);
+      s.once('connect', () => resolve(s));
+      s.once('error', reject);
+    }), { hostName: 'local-test' });
+    for (let i = 0; i < 50; i++) {
+      if (existsSync(socket)) break;
+      await sleep(100);
+    }
+  });
+
+  afterAll(async () => {
+    proc?.kill('SIGTERM');
+    for (const s of apps) s.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers show info and an empty backend', async () => {
+    expect(await api.run(cmd.showInfo())).toMatch(/^Name: HAProxy/);
+    expect(await live()).toEqual([]);
+    expect((await get()).status).toBe(503);
+  });
+
+  it('adds a server that is checked but gets no traffic, then makes it ready', async () => {
+    await api.run(cmd.addServer({ backend: be, name: 'app-one', address: '127.0.0.1', port: appPorts[0]!, healthcheck: hc }));
+    await api.run(cmd.enableHealth(be, 'app-one'));
+    await api.run(cmd.setServerState(be, 'app-one', 'drain'));
+    let server = (await live())[0]!;
+    for (let i = 0; i < 30 && !isHealthy(server); i++) {
+      await sleep(100);
+      server = (await live())[0]!;
+    }
+    expect(server).toMatchObject({ name: 'app-one', state: 'drain', health: 'up', checkStatus: 'L7OK', checkCode: 200 });
+    expect((await get()).status).toBe(503);
+    await api.run(cmd.setServerWeight(be, 'app-one', 100));
+    await api.run(cmd.setServerState(be, 'app-one', 'ready'));
+    expect(await get()).toEqual({ status: 200, body: 'one' });
+  });
+
+  it('switches to a second server, drains and deletes the first', async () => {
+    await api.run(cmd.addServer({ backend: be, name: 'app-two', address: '127.0.0.1', port: appPorts[1]!, healthcheck: hc }));
+    await api.run(cmd.enableHealth(be, 'app-two'));
+    await api.run(cmd.setServerState(be, 'app-two', 'drain'));
+    for (let i = 0; i < 30 && !isHealthy((await live()).find((s) => s.name === 'app-two')!); i++) await sleep(100);
+    await api.run(cmd.setServerWeight(be, 'app-two', 100));
+    await api.run(cmd.setServerState(be, 'app-two', 'ready'));
+    await api.run(cmd.setServerState(be, 'app-one', 'drain'));
+    expect((await get()).body).toBe('two');
+    expect((await live()).map((s) => [s.name, s.state])).toEqual([['app-one', 'drain'], ['app-two', 'ready']]);
+    await api.run(cmd.setServerState(be, 'app-one', 'maint'));
+    await api.run(cmd.delServer(be, 'app-one'));
+    expect((await live()).map((s) => s.name)).toEqual(['app-two']);
+  });
+
+  it('reports a failing check with its status and code', async () => {
+    await api.run(cmd.addServer({ backend: be, name: 'app-closed', address: '127.0.0.1', port: await freePort(), healthcheck: hc }));
+    await api.run(cmd.enableHealth(be, 'app-closed'));
+    await api.run(cmd.setServerState(be, 'app-closed', 'drain'));
+    await sleep(600);
+    expect((await live()).find((s) => s.name === 'app-closed')).toMatchObject({ state: 'drain', health: 'down', checkStatus: 'L4CON' });
+    await api.run(cmd.disableHealth(be, 'app-closed'));
+    await api.run(cmd.setServerState(be, 'app-closed', 'maint'));
+    await api.run(cmd.delServer(be, 'app-closed'));
+  });
+
+  it.each([
+    ['deleting a server that is not in maint', () => cmd.delServer(be, 'app-two'), /HAProxy refused "del server be_rt\/app-two"/],
+    ['an unknown server', () => cmd.setServerState(be, 'nope', 'ready'), /No such server/],
+    ['a duplicate name', () => cmd.addServer({ backend: be, name: 'app-two', address: '127.0.0.1', port: 1, healthcheck: hc }), /Already exists/],
+    ['an unknown backend', () => cmd.showServersState('be_nope'), /HAProxy refused/],
+  ])('turns a refusal into a GangwayError: %s', async (_label, build, message) => {
+    const err = await api.run(build()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GangwayError);
+    expect((err as GangwayError).message).toMatch(message);
+    expect((err as GangwayError).host).toBe('local-test');
+  });
+
+  it('answers many one-shot connections in a row', async () => {
+    const started = Date.now();
+    for (let i = 0; i < 50; i++) expect(await api.run(cmd.showStat())).toMatch(/^# pxname,/);
+    // One connection per command is cheap on a local socket: well under 10 ms each.
+    expect((Date.now() - started) / 50).toBeLessThan(20);
+  });
+
+  it('fails clearly when the socket is not there', async () => {
+    const dead = new RuntimeApi(() => new Promise((resolve, reject) => {
+      const s = connect(join(dir, 'missing.sock'));
+      s.once('connect', () => resolve(s));
+      s.once('error', reject);
+    }), { hostName: 'local-test' });
+    await expect(dead.run(cmd.showInfo())).rejects.toThrow(/cannot reach the proxy's runtime API/);
+  });
+});

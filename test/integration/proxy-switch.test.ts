@@ -1,0 +1,312 @@
+// The proxy module end to end on the local engine: a real HAProxy container and two busybox
+// app containers; candidate -> healthy (proxy side) -> switch -> drained -> removed under a
+// bounded load that must see zero errors, and a proxy restart that keeps the routes.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { Agent, createServer, request, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Events } from '../../src/events/events.js';
+import { LocalHost } from '../../src/hosts/local-host.js';
+import {
+  addCandidate, configInSync, ensureProxy, readConfigFile, readState, removeServer, switchTo, waitDrained, waitHealthy,
+  type EnsureProxyOptions, type ProxyTarget,
+} from '../../src/proxy/index.js';
+import { parseRenderedServers } from '../../src/proxy/render.js';
+import { ensureImage } from '../../src/sandbox/image-builder.js';
+import { fileEntry, type ImageSpec } from '../../src/sandbox/image-spec.js';
+import { busyboxImage, loadBusyboxInputs } from '../../src/sandbox/images/busybox.js';
+import { haproxyImage, loadHaproxyInputs } from '../../src/sandbox/images/haproxy.js';
+
+const RUN = randomBytes(3).toString('hex');
+const LABELS = { 'gangway.dev': 'proxy', 'gangway.dev.run': RUN };
+const SERVICE = `pxt${RUN}`;
+const NETWORK = `gangway-proxytest-${RUN}`;
+const LOAD_MAX_MS = 20_000;
+
+const events = new Events();
+if (process.env.GANGWAY_TEST_VERBOSE) events.on((e) => console.log(JSON.stringify(e)));
+const host = new LocalHost();
+let docker: Docker;
+let hostDir: string;
+let httpPort: number;
+let appImage: string;
+let ensureOpts: EnsureProxyOptions;
+let target: ProxyTarget;
+
+/** Busybox httpd: GET / answers the version, POST /cgi-bin/echo reads the body and does the same. */
+function appImageSpec(busyboxTag: string): ImageSpec {
+  const start = [
+    '#!/bin/sh',
+    'echo "$APP_VERSION" > /www/version',
+    'cp /www/version /www/index.html',
+    '[ "$HEALTHY" = no ] && rm -f /www/up',
+    'exec httpd -f -p 80 -h /www',
+    '',
+  ].join('\n');
+  const cgi = [
+    '#!/bin/sh',
+    '[ -n "$CONTENT_LENGTH" ] && head -c "$CONTENT_LENGTH" > /dev/null',
+    'printf "Content-Type: text/plain\\r\\n\\r\\n"',
+    'cat /www/version',
+    '',
+  ].join('\n');
+  return {
+    name: 'proxy-test-app',
+    dockerfile: [`FROM ${busyboxTag}`, 'LABEL gangway.dev=proxy', 'COPY rootfs/ /', 'CMD ["/start.sh"]', ''].join('\n'),
+    context: [
+      fileEntry('rootfs/start.sh', start, 0o755),
+      fileEntry('rootfs/www/up', 'ok\n'),
+      fileEntry('rootfs/www/cgi-bin/echo', cgi, 0o755),
+    ],
+  };
+}
+
+async function startApp(version: string, healthy = true): Promise<string> {
+  const name = `${SERVICE}-web-${version}`;
+  const c = await docker.createContainer({
+    name,
+    Image: appImage,
+    Env: [`APP_VERSION=${version}`, `HEALTHY=${healthy ? 'yes' : 'no'}`],
+    Labels: LABELS,
+    HostConfig: { NetworkMode: NETWORK },
+  });
+  await c.start();
+  return name;
+}
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+interface Reply { status: number; body: string }
+
+function send(method: 'GET' | 'POST', agent: Agent | false): Promise<Reply> {
+  const body = method === 'POST' ? 'x'.repeat(2048) : undefined;
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port: httpPort, method, path: method === 'POST' ? '/cgi-bin/echo' : '/', agent, timeout: 5000,
+        headers: body ? { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) } : {} },
+      (res: IncomingMessage) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => resolve({ status: res.statusCode ?? 0, body: text.trim() }));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Bounded load: four loops (keep-alive/fresh x GET/POST) until stopped or LOAD_MAX_MS. */
+function startLoad() {
+  const counts = { requests: 0, errors: 0, byBody: new Map<string, number>() };
+  const errorSamples: string[] = [];
+  let stopped = false;
+  const deadline = Date.now() + LOAD_MAX_MS;
+  const loop = async (method: 'GET' | 'POST', keepAlive: boolean) => {
+    const agent = keepAlive ? new Agent({ keepAlive: true, maxSockets: 1 }) : false;
+    while (!stopped && Date.now() < deadline) {
+      counts.requests++;
+      try {
+        const r = await send(method, agent);
+        if (r.status !== 200) {
+          counts.errors++;
+          errorSamples.push(`${method} ${r.status} ${r.body.slice(0, 80)}`);
+        } else counts.byBody.set(r.body, (counts.byBody.get(r.body) ?? 0) + 1);
+      } catch (err) {
+        counts.errors++;
+        errorSamples.push(`${method} ${keepAlive ? 'keep-alive' : 'fresh'}: ${(err as Error).message}`);
+      }
+    }
+    if (agent) agent.destroy();
+  };
+  const loops = Promise.all([loop('GET', true), loop('POST', true), loop('GET', false), loop('POST', false)]);
+  return {
+    counts,
+    errorSamples,
+    snapshot: () => new Map(counts.byBody),
+    stop: async () => {
+      stopped = true;
+      await loops;
+    },
+  };
+}
+
+async function bodies(n: number): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) out.push((await send('GET', false)).body);
+  return out;
+}
+
+async function restartProxy(): Promise<void> {
+  await docker.getContainer(target.containerName!).restart({ t: 5 });
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    try {
+      await readState(target);
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+describe('proxy on the local engine', () => {
+  beforeAll(async () => {
+    docker = await host.docker();
+    const proxyImage = await ensureImage(docker, haproxyImage(await loadHaproxyInputs()), events);
+    const busybox = await ensureImage(docker, busyboxImage(await loadBusyboxInputs()), events);
+    appImage = (await ensureImage(docker, appImageSpec(busybox.tag), events)).tag;
+    hostDir = mkdtempSync(join(tmpdir(), 'gangway-proxy-it-'));
+    httpPort = await freePort();
+    target = {
+      host,
+      service: SERVICE,
+      appPort: 80,
+      healthcheck: { path: '/up', intervalMs: 300, timeoutMs: 2000 },
+      network: NETWORK,
+      containerName: `gangway-proxy-test-${RUN}`,
+      hostDir,
+      events,
+      pollMs: 100,
+    };
+    ensureOpts = { image: proxyImage.tag, httpPort, publishAddress: '127.0.0.1', labels: LABELS };
+  });
+
+  afterAll(async () => {
+    if (!docker) return;
+    const mine = await docker.listContainers({ all: true, filters: { label: [`gangway.dev.run=${RUN}`] } });
+    for (const c of mine) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
+    await docker.getNetwork(NETWORK).remove().catch(() => {});
+    if (appImage) await docker.getImage(appImage).remove({ force: true }).catch(() => {});
+    if (hostDir) rmSync(hostDir, { recursive: true, force: true });
+  });
+
+  it('creates the proxy with an empty backend, then leaves it alone', async () => {
+    expect((await ensureProxy(target, ensureOpts)).action).toBe('created');
+    expect(await readState(target)).toEqual([]);
+    expect((await send('GET', false)).status).toBe(503);
+    expect((await ensureProxy(target, ensureOpts)).action).toBe('unchanged');
+    expect(await configInSync(target)).toBe(true);
+  });
+
+  it('labels the container, publishes on 127.0.0.1 and keeps the socket in the host dir', async () => {
+    const info = await docker.getContainer(target.containerName!).inspect();
+    expect(info.Config.Labels).toMatchObject({ 'gangway.managed': 'proxy', ...LABELS });
+    expect(info.HostConfig.RestartPolicy?.Name).toBe('unless-stopped');
+    expect(info.HostConfig.PortBindings?.['80/tcp']).toEqual([{ HostIp: '127.0.0.1', HostPort: String(httpPort) }]);
+    expect((await host.exec(`test -S ${hostDir}/admin.sock && echo socket`)).stdout.trim()).toBe('socket');
+  });
+
+  it('adds a candidate that is health-checked but gets no traffic, then switches to it', async () => {
+    const v1 = await startApp('v1');
+    await addCandidate(target, { name: v1 });
+    const [added] = await readState(target);
+    expect(added).toMatchObject({ name: v1, state: 'drain', port: 80 });
+    expect((await send('GET', false)).status).toBe(503);
+    const healthy = await waitHealthy(target, v1, 10_000);
+    expect(healthy).toMatchObject({ health: 'up', checkStatus: 'L7OK', checkCode: 200, state: 'drain' });
+    expect((await send('GET', false)).status).toBe(503);
+    await switchTo(target, v1);
+    expect(await bodies(3)).toEqual(['v1', 'v1', 'v1']);
+    expect(await configInSync(target)).toBe(true);
+  });
+
+  it('switches v1 -> v2 under load with zero failed requests', async () => {
+    const v1 = `${SERVICE}-web-v1`;
+    const load = startLoad();
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      const v2 = await startApp('v2');
+      await addCandidate(target, { name: v2 });
+      await waitHealthy(target, v2, 10_000);
+      // Healthy from the proxy's side, yet no user request reached it.
+      expect(load.snapshot().get('v2')).toBeUndefined();
+      await switchTo(target, v2, [v1]);
+      const drained = await waitDrained(target, v1, 10_000);
+      expect(drained.drained).toBe(true);
+      await removeServer(target, v1);
+      const afterRemove = load.snapshot();
+      await new Promise((r) => setTimeout(r, 1000));
+      // Every request after the removal went to v2.
+      expect(load.snapshot().get('v1')).toBe(afterRemove.get('v1'));
+    } finally {
+      await load.stop();
+    }
+    expect(load.errorSamples).toEqual([]);
+    expect(load.counts.errors).toBe(0);
+    expect(load.counts.requests).toBeGreaterThan(100);
+    events.log(`switch under load: ${load.counts.requests} requests, ${load.counts.errors} errors, v1 ${load.counts.byBody.get('v1')}, v2 ${load.counts.byBody.get('v2')}`);
+    expect(load.counts.byBody.get('v1')).toBeGreaterThan(0);
+    expect(load.counts.byBody.get('v2')).toBeGreaterThan(0);
+    expect((await readState(target)).map((s) => [s.name, s.state])).toEqual([[`${SERVICE}-web-v2`, 'ready']]);
+  });
+
+  it('keeps the config file equal to the runtime state', async () => {
+    expect(await configInSync(target)).toBe(true);
+    const live = await readState(target);
+    const file = parseRenderedServers((await readConfigFile(target))!);
+    expect(file).toEqual(live.map(({ name, address, port, state }) => ({ name, address, port, state })));
+  });
+
+  it('keeps the routes across a proxy restart', async () => {
+    await restartProxy();
+    expect((await readState(target)).map((s) => [s.name, s.state])).toEqual([[`${SERVICE}-web-v2`, 'ready']]);
+    await waitHealthy(target, `${SERVICE}-web-v2`, 10_000);
+    expect(await bodies(3)).toEqual(['v2', 'v2', 'v2']);
+    expect(await configInSync(target)).toBe(true);
+  });
+
+  it('reports why a candidate is unhealthy and leaves the live server serving', async () => {
+    const broken = await startApp('v3', false);
+    await addCandidate(target, { name: broken });
+    await expect(waitHealthy(target, broken, 2000)).rejects.toThrow(/not healthy .* L7STS 404/);
+    expect(await bodies(3)).toEqual(['v2', 'v2', 'v2']);
+    await expect(switchTo(target, broken)).rejects.toThrow(/refusing to switch/);
+    await removeServer(target, broken);
+    await removeServer(target, broken); // already gone: still fine
+    expect((await readState(target)).map((s) => s.name)).toEqual([`${SERVICE}-web-v2`]);
+    await docker.getContainer(broken).remove({ force: true });
+  });
+
+  it('restores a draining candidate as drain after a restart, and can still switch to it', async () => {
+    const v4 = await startApp('v4');
+    await addCandidate(target, { name: v4 });
+    await waitHealthy(target, v4, 10_000);
+    await restartProxy();
+    expect((await readState(target)).map((s) => [s.name, s.state])).toEqual([[`${SERVICE}-web-v2`, 'ready'], [v4, 'drain']]);
+    await waitHealthy(target, v4, 10_000);
+    expect(await bodies(3)).toEqual(['v2', 'v2', 'v2']);
+    await switchTo(target, v4);
+    expect(await bodies(3)).toEqual(['v4', 'v4', 'v4']);
+    await removeServer(target, `${SERVICE}-web-v2`);
+    expect(await configInSync(target)).toBe(true);
+  });
+
+  it('applies a health-check change with a seamless reload, keeping the routes', async () => {
+    target = { ...target, healthcheck: { ...target.healthcheck, intervalMs: 500 } };
+    const load = startLoad();
+    let action: string;
+    try {
+      action = (await ensureProxy(target, ensureOpts)).action;
+      await new Promise((r) => setTimeout(r, 500));
+    } finally {
+      await load.stop();
+    }
+    expect(action).toBe('reloaded');
+    expect(load.errorSamples).toEqual([]);
+    expect(load.counts.requests).toBeGreaterThan(20);
+    expect((await readConfigFile(target))).toContain('check inter 500ms');
+    expect((await readState(target)).map((s) => [s.name, s.state])).toEqual([[`${SERVICE}-web-v4`, 'ready']]);
+    expect(await bodies(2)).toEqual(['v4', 'v4']);
+  });
+});

@@ -1,0 +1,205 @@
+// Every config problem names file:line:col, the key path and what was expected.
+import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { GangwayError } from '../../src/errors.js';
+import { loadConfig } from '../../src/config/load.js';
+
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+});
+
+interface Files {
+  base: string;
+  overlays?: Record<string, string>;
+  secrets?: string;
+}
+
+async function project(files: Files): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'gangway-config-'));
+  dirs.push(dir);
+  await writeFile(join(dir, 'gangway.yml'), files.base);
+  for (const [dest, text] of Object.entries(files.overlays ?? {})) await writeFile(join(dir, `gangway.${dest}.yml`), text);
+  if (files.secrets !== undefined) {
+    await mkdir(join(dir, '.gangway'));
+    await writeFile(join(dir, '.gangway', 'secrets'), files.secrets, { mode: 0o600 });
+  }
+  return dir;
+}
+
+/** Loads and returns the config error it must throw. */
+async function failure(files: Files, opts: { destination?: string; env?: NodeJS.ProcessEnv } = {}): Promise<GangwayError> {
+  const dir = await project(files);
+  try {
+    await loadConfig({ file: 'gangway.yml', cwd: dir, env: opts.env ?? {}, ...(opts.destination ? { destination: opts.destination } : {}) });
+  } catch (err) {
+    expect(err).toBeInstanceOf(GangwayError);
+    expect((err as GangwayError).code).toBe('config');
+    return err as GangwayError;
+  }
+  throw new Error('expected a config error');
+}
+
+const valid = (rest = '') => `service: hello
+image: hello
+servers:
+  web:
+    hosts: [vm1, vm2]
+${rest}`;
+
+describe('config errors name file:line:col, key path and expectation', () => {
+  it('bad YAML syntax: the parser position', async () => {
+    const err = await failure({ base: 'service: hello\nservers:\n  web: [vm1\n  other: x\n' });
+    expect(err.details[0]).toMatch(/^gangway\.yml:4:3 invalid YAML: /);
+  });
+
+  it('wrong type', async () => {
+    const err = await failure({ base: valid('retain: many\n') });
+    expect(err.message).toBe('gangway.yml:6:9 retain: expected a number, got "many"');
+  });
+
+  it('unknown top-level key, with the closest known key', async () => {
+    const err = await failure({ base: valid('drian_timeout: 30s\n') });
+    expect(err.message).toBe('gangway.yml:6:1 drian_timeout: unknown key `drian_timeout` — did you mean `drain_timeout`?');
+  });
+
+  it('unknown nested key, with the closest known key', async () => {
+    const err = await failure({ base: valid('proxy:\n  healthcheck:\n    intervall: 2s\n') });
+    expect(err.message).toBe('gangway.yml:8:5 proxy.healthcheck.intervall: unknown key `intervall` — did you mean `interval`?');
+  });
+
+  it('bad duration', async () => {
+    const err = await failure({ base: valid('drain_timeout: 30 seconds\n') });
+    expect(err.message).toBe('gangway.yml:6:16 drain_timeout: expected a duration such as 500ms, 30s, 2m or 1h, got "30 seconds"');
+  });
+
+  it('bad percentage', async () => {
+    const err = await failure({ base: valid('boot: { limit: 150% }\n') });
+    expect(err.message).toBe('gangway.yml:6:16 boot.limit: expected a percentage such as 25% or a host count such as 2, got "150%"');
+  });
+
+  it('secret named in env.secret but set nowhere', async () => {
+    const err = await failure({ base: valid('env:\n  secret: [API_KEY, DATABASE_URL]\n'), secrets: 'API_KEY=abcdef\n' });
+    expect(err.message).toBe('gangway.yml:7:21 env.secret[1]: secret DATABASE_URL is not set in the environment or .gangway/secrets');
+  });
+
+  it('${VAR} set nowhere: names VAR where it is referenced', async () => {
+    const err = await failure({ base: valid('registry:\n  server: r.example.com\n  password: "pw-${REGISTRY_PASSWORD}"\n') });
+    expect(err.message).toBe(
+      'gangway.yml:8:17 registry.password: ${REGISTRY_PASSWORD}: REGISTRY_PASSWORD is not set in the environment or .gangway/secrets',
+    );
+  });
+
+  it('empty servers', async () => {
+    const err = await failure({ base: 'service: hello\nimage: hello\nservers: {}\n' });
+    expect(err.message).toBe('gangway.yml:3:10 servers: servers needs at least one role');
+  });
+
+  it('a role with no hosts', async () => {
+    const err = await failure({ base: valid('  jobs:\n    hosts: []\n') });
+    expect(err.message).toBe('gangway.yml:7:12 servers.jobs.hosts: a role needs at least one host');
+  });
+
+  it('a role without a hosts key', async () => {
+    const err = await failure({ base: valid('  jobs:\n    cmd: [run]\n') });
+    expect(err.message).toBe('gangway.yml:6:3 servers.jobs.hosts: missing required key `hosts`');
+  });
+
+  it('malformed host name in a role', async () => {
+    const err = await failure({ base: 'service: hello\nimage: hello\nservers:\n  web:\n    hosts: [vm1, "vm 2"]\n' });
+    expect(err.message).toBe('gangway.yml:5:18 servers.web.hosts[1]: expected a host name or address, got "vm 2"');
+  });
+
+  it('a user in a host name gets a hint', async () => {
+    const err = await failure({ base: 'service: hello\nimage: hello\nservers:\n  web:\n    hosts:\n      - root@vm1\n' });
+    expect(err.message).toBe(
+      'gangway.yml:6:9 servers.web.hosts[0]: expected a host name or address, got "root@vm1" (put the user in ssh.user or hosts.<name>.user)',
+    );
+  });
+
+  it('primary_role that is not a role', async () => {
+    const err = await failure({ base: valid('primary_role: api\n') });
+    expect(err.message).toBe('gangway.yml:6:15 primary_role: expected one of the roles web, got "api"');
+  });
+
+  it('a bad value in a destination overlay names the overlay file and line', async () => {
+    const err = await failure({ base: valid(), overlays: { staging: 'servers:\n  web:\n    hosts: [stage1, "stage 2"]\n' } }, { destination: 'staging' });
+    expect(err.message).toBe('gangway.staging.yml:3:21 servers.web.hosts[1]: expected a host name or address, got "stage 2"');
+  });
+
+  it('an unknown key in a destination overlay', async () => {
+    const err = await failure({ base: valid(), overlays: { staging: 'proxy:\n  app_prot: 8080\n' } }, { destination: 'staging' });
+    expect(err.message).toBe('gangway.staging.yml:2:3 proxy.app_prot: unknown key `app_prot` — did you mean `app_port`?');
+  });
+
+  it('a missing destination file is named', async () => {
+    const err = await failure({ base: valid() }, { destination: 'prod' });
+    expect(err.message).toBe('gangway.prod.yml: destination file for -d prod not found');
+  });
+
+  it('bad YAML in an overlay points into the overlay', async () => {
+    const err = await failure({ base: valid(), overlays: { staging: 'retain: 3\nretain: 4\n' } }, { destination: 'staging' });
+    expect(err.message).toMatch(/^gangway\.staging\.yml:2:1 invalid YAML: map keys must be unique/);
+  });
+
+  it('a missing required key points at its parent', async () => {
+    const err = await failure({ base: 'image: hello\nservers:\n  web: { hosts: [vm1] }\n' });
+    expect(err.message).toBe('gangway.yml:1:1 service: missing required key `service`');
+  });
+
+  it('an empty file', async () => {
+    const err = await failure({ base: '' });
+    expect(err.message).toBe('gangway.yml:1:1 expected a mapping, got nothing');
+  });
+
+  it('a missing config file suggests gangway init', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gangway-config-'));
+    dirs.push(dir);
+    const err = (await loadConfig({ file: 'gangway.yml', cwd: dir, env: {} }).catch((e: unknown) => e)) as GangwayError;
+    expect(err.message).toBe('gangway.yml: config file not found');
+    expect(err.hint).toContain('gangway init');
+  });
+
+  it('an unquoted ${VAR} in a flow mapping hints at quoting', async () => {
+    const err = await failure({ base: valid('registry: { server: r, password: ${PW} }\n') });
+    expect(err.details[0]).toMatch(/^gangway\.yml:6:\d+ invalid YAML/);
+    expect(err.hint).toContain('must be quoted');
+  });
+
+  it('collects every problem of a file: the message counts them, details list them in file order', async () => {
+    const err = await failure({
+      base: 'service: hello\nimage: hello\nservers:\n  web:\n    hosts: ["a b"]\ndrain_timeout: x\nretian: 3\n',
+    });
+    expect(err.message).toBe('3 problems in gangway.yml');
+    expect(err.details).toEqual([
+      'gangway.yml:5:13 servers.web.hosts[0]: expected a host name or address, got "a b"',
+      'gangway.yml:6:16 drain_timeout: expected a duration such as 500ms, 30s, 2m or 1h, got "x"',
+      'gangway.yml:7:1 retian: unknown key `retian` — did you mean `retain`?',
+    ]);
+  });
+
+  it('problems in base and overlay are reported together', async () => {
+    const err = await failure({ base: valid('retain: -1\n'), overlays: { staging: 'drain_timeout: 1 min\n' } }, { destination: 'staging' });
+    expect(err.details).toEqual([
+      'gangway.yml:6:9 retain: expected at least 0, got -1',
+      'gangway.staging.yml:1:16 drain_timeout: expected a duration such as 500ms, 30s, 2m or 1h, got "1 min"',
+    ]);
+  });
+
+  it('a host listed twice in a role', async () => {
+    const err = await failure({ base: 'service: hello\nimage: hello\nservers:\n  web: { hosts: [vm1, vm1] }\n' });
+    expect(err.message).toBe('gangway.yml:4:23 servers.web.hosts[1]: host "vm1" is listed twice in this role');
+  });
+
+  it('an invalid key of a mapping points at the key', async () => {
+    const err = await failure({ base: valid('hosts:\n  "vm 1": { port: 22 }\n') });
+    expect(err.message).toBe('gangway.yml:7:3 hosts["vm 1"]: expected a host name or address, got "vm 1"');
+  });
+
+  it('a port out of range', async () => {
+    const err = await failure({ base: valid('ssh:\n  port: 70000\n') });
+    expect(err.message).toBe('gangway.yml:7:9 ssh.port: expected at most 65535, got 70000');
+  });
+});

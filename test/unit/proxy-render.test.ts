@@ -1,0 +1,117 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CONFIG_HEADER, parseRenderedServers, renderHaproxyConfig, renderServerLine } from '../../src/proxy/render.js';
+import type { ProxyServer, ProxyState } from '../../src/proxy/types.js';
+
+const hc = { path: '/up', intervalMs: 1000, timeoutMs: 5000 };
+const state = (servers: ProxyServer[], over: Partial<ProxyState> = {}): ProxyState => ({ service: 'hello', appPort: 80, healthcheck: hc, servers, ...over });
+const v1: ProxyServer = { name: 'hello-web-v1', address: '172.18.0.3', port: 80, state: 'ready' };
+const v2: ProxyServer = { name: 'hello-web-v2', address: '172.18.0.4', port: 8080, state: 'drain' };
+const v0: ProxyServer = { name: 'hello-web-v0', address: '172.18.0.5', port: 80, state: 'maint' };
+
+describe('renderServerLine', () => {
+  it.each([
+    ['ready', v1, 'server hello-web-v1 172.18.0.3:80 check inter 1000ms rise 2 fall 3 weight 100'],
+    ['drain: weight 0, still checked', v2, 'server hello-web-v2 172.18.0.4:8080 check inter 1000ms rise 2 fall 3 weight 0'],
+    ['maint: disabled', v0, 'server hello-web-v0 172.18.0.5:80 check inter 1000ms rise 2 fall 3 weight 0 disabled'],
+  ] as const)('%s', (_label, server, line) => {
+    expect(renderServerLine(server, hc)).toBe(line);
+  });
+
+  it('uses rise and fall from the health check when given', () => {
+    expect(renderServerLine(v1, { ...hc, intervalMs: 250, rise: 1, fall: 5 })).toBe('server hello-web-v1 172.18.0.3:80 check inter 250ms rise 1 fall 5 weight 100');
+  });
+
+  it.each([
+    ['a name with a space', { ...v1, name: 'a b' }, /not usable/],
+    ['a name with ;', { ...v1, name: 'a;b' }, /not usable/],
+    ['a host name as address', { ...v1, address: 'hello-web-v1' }, /IPv4/],
+    ['an octet above 255', { ...v1, address: '10.0.0.256' }, /IPv4/],
+    ['port 0', { ...v1, port: 0 }, /port/],
+  ])('rejects %s', (_label, server, message) => {
+    expect(() => renderServerLine(server as ProxyServer, hc)).toThrow(message);
+  });
+});
+
+describe('renderHaproxyConfig', () => {
+  const text = renderHaproxyConfig(state([v1, v2, v0]));
+
+  it('starts with the header that says who writes the file', () => {
+    expect(text.split('\n')[0]).toBe(CONFIG_HEADER);
+  });
+
+  it.each([
+    ['the admin socket in the bind-mounted directory', '  stats socket /usr/local/etc/haproxy/admin.sock mode 600 level admin expose-fd listeners'],
+    ['no TCP stats listener', undefined],
+    ['a frontend on :80 sending to the service backend', '  bind :80\n  default_backend be_hello'],
+    ['a balance algorithm that allows runtime servers', '  balance roundrobin'],
+    ['an HTTP/1.1 health check on the configured path', '  http-check send meth GET uri /up ver HTTP/1.1 hdr Host localhost\n  http-check expect status 200'],
+    ['the check timeout', '  timeout check 5000ms'],
+    ['explicit client/server/keep-alive timeouts', '  timeout client 60s\n  timeout server 60s\n  timeout http-request 10s\n  timeout http-keep-alive 60s'],
+  ])('has %s', (_label, snippet) => {
+    if (snippet === undefined) expect(text).not.toMatch(/stats socket (ipv4@|\d|:)/);
+    else expect(text).toContain(snippet);
+  });
+
+  it('does not close server connections after each request', () => {
+    expect(text).not.toContain('http-server-close');
+    expect(text).not.toContain('httpclose');
+  });
+
+  it('lists servers in state order, one line each', () => {
+    expect(text.match(/^ {2}server .*$/gm)?.map((l) => l.trim())).toEqual([renderServerLine(v1, hc), renderServerLine(v2, hc), renderServerLine(v0, hc)]);
+  });
+
+  it('renders a backend without servers', () => {
+    expect(renderHaproxyConfig(state([]))).not.toMatch(/^\s*server /m);
+  });
+
+  it('is deterministic', () => {
+    expect(renderHaproxyConfig(state([v1, v2, v0]))).toBe(text);
+  });
+
+  it('rejects a duplicate server name', () => {
+    expect(() => renderHaproxyConfig(state([v1, { ...v2, name: v1.name }]))).toThrow(/twice/);
+  });
+
+  it.each([
+    ['a path without a leading slash', 'up'],
+    ['a path with a space', '/u p'],
+    ['a path with a quote', '/u"p'],
+  ])('rejects %s', (_label, path) => {
+    expect(() => renderHaproxyConfig(state([], { healthcheck: { ...hc, path } }))).toThrow(/health check path/);
+  });
+});
+
+describe('parseRenderedServers', () => {
+  it('reads back exactly the servers that were rendered', () => {
+    expect(parseRenderedServers(renderHaproxyConfig(state([v1, v2, v0])))).toEqual([v1, v2, v0]);
+  });
+
+  it('finds nothing in a file without servers', () => {
+    expect(parseRenderedServers('global\n  maxconn 10\n')).toEqual([]);
+  });
+});
+
+// The real HAProxy judges the rendered file when its binary is on this machine.
+const haproxy = ['/usr/sbin/haproxy', '/usr/local/sbin/haproxy'].find((p) => existsSync(p));
+describe.skipIf(!haproxy)('haproxy -c accepts the rendered config', () => {
+  it.each([
+    ['no servers', state([])],
+    ['ready + drain + maint', state([v1, v2, v0])],
+    ['custom check', state([v1], { service: 'api.v2', healthcheck: { path: '/health/live?full=1', intervalMs: 200, timeoutMs: 750, rise: 1, fall: 1 } })],
+  ])('%s', (_label, s) => {
+    const dir = mkdtempSync(join(tmpdir(), 'gangway-proxy-render-'));
+    try {
+      const file = join(dir, 'haproxy.cfg');
+      writeFileSync(file, renderHaproxyConfig(s));
+      const out = execFileSync(haproxy!, ['-c', '-f', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      expect(out).toContain('Configuration file is valid');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

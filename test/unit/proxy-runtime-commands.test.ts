@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { renderServerLine } from '../../src/proxy/render.js';
+import * as cmd from '../../src/proxy/runtime-commands.js';
+
+const hc = { path: '/up', intervalMs: 1000, timeoutMs: 5000 };
+
+describe('runtime API builders', () => {
+  it.each([
+    ['add server', cmd.addServer({ backend: 'be_hello', name: 'hello-web-v2', address: '172.18.0.4', port: 80, healthcheck: hc }),
+      'add server be_hello/hello-web-v2 172.18.0.4:80 check inter 1000ms rise 2 fall 3 weight 0', { kind: 'prefix', text: 'New server registered.' }],
+    ['enable health', cmd.enableHealth('be_hello', 'hello-web-v2'), 'enable health be_hello/hello-web-v2', { kind: 'empty' }],
+    ['disable health', cmd.disableHealth('be_hello', 'hello-web-v2'), 'disable health be_hello/hello-web-v2', { kind: 'empty' }],
+    ['state ready', cmd.setServerState('be_hello', 'hello-web-v2', 'ready'), 'set server be_hello/hello-web-v2 state ready', { kind: 'empty' }],
+    ['state drain', cmd.setServerState('be_hello', 'hello-web-v1', 'drain'), 'set server be_hello/hello-web-v1 state drain', { kind: 'empty' }],
+    ['state maint', cmd.setServerState('be_hello', 'hello-web-v1', 'maint'), 'set server be_hello/hello-web-v1 state maint', { kind: 'empty' }],
+    ['weight', cmd.setServerWeight('be_hello', 'hello-web-v2', 100), 'set server be_hello/hello-web-v2 weight 100', { kind: 'empty' }],
+    ['del server', cmd.delServer('be_hello', 'hello-web-v1'), 'del server be_hello/hello-web-v1', { kind: 'prefix', text: 'Server deleted.' }],
+    ['show servers state', cmd.showServersState(), 'show servers state', { kind: 'prefix', text: '1\n' }],
+    ['show servers state of a backend', cmd.showServersState('be_hello'), 'show servers state be_hello', { kind: 'prefix', text: '1\n' }],
+    ['show stat', cmd.showStat(), 'show stat', { kind: 'prefix', text: '# pxname,' }],
+    ['show info', cmd.showInfo(), 'show info', { kind: 'prefix', text: 'Name: ' }],
+  ] as const)('%s', (_label, built, line, expect_) => {
+    expect(built).toEqual({ line, expect: expect_ });
+  });
+
+  it('adds a server with the same check settings the config file gives it', () => {
+    const add = cmd.addServer({ backend: 'be_hello', name: 'hello-web-v2', address: '172.18.0.4', port: 80, healthcheck: hc });
+    const fileLine = renderServerLine({ name: 'hello-web-v2', address: '172.18.0.4', port: 80, state: 'drain' }, hc);
+    // Both read "<verb> <name> <addr:port> <options>"; the options must be identical.
+    const options = (line: string) => line.split(' 172.18.0.4:80 ')[1];
+    expect(options(add.line)).toBe(options(fileLine));
+  });
+
+  it.each([
+    ['a ; in a server name (would start a second command)', () => cmd.enableHealth('be', 'a;shutdown sessions')],
+    ['a space in a backend', () => cmd.delServer('be x', 'a')],
+    ['a backslash', () => cmd.setServerState('be', 'a\\b', 'ready')],
+    ['a host name as address', () => cmd.addServer({ backend: 'be', name: 'a', address: 'app', port: 80, healthcheck: hc })],
+    ['a port above 65535', () => cmd.addServer({ backend: 'be', name: 'a', address: '10.0.0.2', port: 70000, healthcheck: hc })],
+    ['a weight above 256', () => cmd.setServerWeight('be', 'a', 300)],
+  ])('rejects %s', (_label, build) => {
+    expect(build).toThrow();
+  });
+});
+
+describe('replyMatches', () => {
+  it.each([
+    [{ kind: 'empty' }, '\n', true],
+    [{ kind: 'empty' }, '', true],
+    [{ kind: 'empty' }, 'No such server.\n\n', false],
+    [{ kind: 'empty' }, 'Require \'backend/server\'.\n', false],
+    [{ kind: 'prefix', text: 'New server registered.' }, 'New server registered.\n\n', true],
+    [{ kind: 'prefix', text: 'New server registered.' }, 'Already exists a server with the same name in backend.\n', false],
+    [{ kind: 'prefix', text: 'Server deleted.' }, 'Server still has connections attached to it, cannot remove it.\n', false],
+    [{ kind: 'prefix', text: '# pxname,' }, 'Permission denied\n', false],
+  ] as const)('%j on %j -> %s', (expect_, reply, ok) => {
+    expect(cmd.replyMatches(expect_, reply)).toBe(ok);
+  });
+});
