@@ -102,8 +102,11 @@ async function main(): Promise<void> {
     const samples: Record<string, Sample[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
     await measure(Object.values(cases)[0]!); // warm-up, not counted
     for (let i = 0; i < RUNS; i++) {
-      // Interleaved so that a slow moment of the shared machine hits every contender alike.
-      for (const [name, fn] of Object.entries(cases)) samples[name]!.push(await measure(fn));
+      // Interleaved, and the order rotated every round: a slow moment of the shared machine, or
+      // the engine still cleaning up after the previous contender, hits every contender alike.
+      const entries = Object.entries(cases);
+      const rotated = [...entries.slice(i % entries.length), ...entries.slice(0, i % entries.length)];
+      for (const [name, fn] of rotated) samples[name]!.push(await measure(fn));
     }
     const base = median(samples[baseline]!.map((s) => s.readyMs));
     for (const [name, list] of Object.entries(samples)) {

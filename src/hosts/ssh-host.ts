@@ -138,10 +138,10 @@ export class SshHost implements Host {
       });
       client.on('close', () => {
         if (this.client === client) {
+          // The next operation reconnects; the docker client handed out stays usable, its agent
+          // opens fresh streams on the new connection.
           this.client = undefined;
           this.agent?.destroy();
-          this.agent = undefined;
-          this.dockerClient = undefined;
         }
         fail(hostKeyRefusal ?? operationError(`connection to ${where} closed during the handshake`, { host: name, step: 'connect' }));
       });

@@ -105,5 +105,5 @@ export function demuxBuffer(buf: Buffer): string {
 /** True when the engine answered "not found" (or "already gone"): idempotent removals ignore those. */
 export const isNotFound = (err: unknown): boolean => {
   const code = (err as { statusCode?: number }).statusCode;
-  return code === 404 || code === 409 && /already in progress|is not running/.test(String((err as Error).message));
+  return code === 404 || (code === 409 && /already in progress|is not running/.test(String((err as Error).message)));
 };

@@ -33,6 +33,8 @@ export async function ensureDockerHostImage(docker: Docker, events: Events, cach
 export interface BuildHelloOptions {
   version: string;
   variant?: HelloVariant;
+  /** Base image tag; default: gangway/busybox:<hash>, built if missing. */
+  base?: string;
   docker?: Docker;
   events?: Events;
 }
@@ -41,8 +43,8 @@ export interface BuildHelloOptions {
 export async function buildHello(opts: BuildHelloOptions): Promise<BuiltImage> {
   const docker = opts.docker ?? new Docker();
   const events = opts.events ?? new Events();
-  const base = await ensureBusyboxImage(docker, events);
-  const spec = helloImage(await loadHelloSource(), { version: opts.version, variant: opts.variant ?? 'ok', base: base.tag });
+  const base = opts.base ?? (await ensureBusyboxImage(docker, events)).tag;
+  const spec = helloImage(await loadHelloSource(), { version: opts.version, variant: opts.variant ?? 'ok', base });
   return ensureImage(docker, spec, events);
 }
 
@@ -63,6 +65,6 @@ export async function ensureSandboxImages(docker: Docker, events: Events, cacheD
   const registry = await ensureRegistryImage(docker, events);
   const haproxy = await ensureHaproxyImage(docker, events);
   const busybox = await ensureBusyboxImage(docker, events);
-  const hello = await buildHello({ version: SANDBOX_HELLO_VERSION, docker, events });
+  const hello = await buildHello({ version: SANDBOX_HELLO_VERSION, base: busybox.tag, docker, events });
   return { host, registry, haproxy, busybox, hello };
 }

@@ -144,7 +144,19 @@ interface StartedRegistry {
 async function startRegistry(docker: Docker, id: string, image: string, port: number, events: Events): Promise<StartedRegistry> {
   return timed(events, 'registry', { host: 'registry' }, async () => {
     const container = await docker.createContainer(registryCreateOptions({ id, image, localPort: port }));
-    await container.start();
+    try {
+      await container.start();
+    } catch (err) {
+      if (/port is already allocated|address already in use/i.test(messageOf(err))) {
+        throw operationError(`127.0.0.1:${port} is taken, so the sandbox registry cannot publish there`, {
+          host: 'registry',
+          step: 'registry',
+          cause: err,
+          hint: port === REGISTRY_PORT ? 'another sandbox (see `gangway sandbox status`) or registry holds it; `gangway sandbox down` removes every sandbox' : undefined,
+        });
+      }
+      throw err;
+    }
     const localPort = publishedPort(await container.inspect(), `${REGISTRY_PORT}/tcp`);
     if (!localPort) throw operationError('the registry has no published port', { host: 'registry', step: 'registry' });
     await waitFor(`registry on 127.0.0.1:${localPort}`, 20_000, () => httpStatus(localPort, '/v2/').then((s) => s === 200));

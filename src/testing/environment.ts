@@ -4,7 +4,7 @@
 import Docker from 'dockerode';
 import { GangwayError, messageOf, operationError } from '../errors.js';
 import type { Events } from '../events/events.js';
-import { registerLiveRun, removeRun, sweepStale } from './cleanup.js';
+import { type LiveRun, registerLiveRun, removeRun, sweepStale } from './cleanup.js';
 import { buildContainerPlan, buildNetworkCreate, buildVolumeCreate } from './create-options.js';
 import type { ContainerDefinition, Definition, NetworkDefinition, VolumeDefinition } from './definitions.js';
 import { RunEvents } from './docker-events.js';
@@ -62,8 +62,18 @@ export class Environment implements AsyncDisposable {
     this.events = options.events;
     this.keepOnFailure = options.keepOnFailure ?? process.env.GANGWAY_KEEP === '1';
     this.runEvents = new RunEvents(this.docker, this.runId);
-    const socketPath = (this.docker.modem as { socketPath?: string }).socketPath;
-    this.unregister = registerLiveRun({ runId: this.runId, socketPath: typeof socketPath === 'string' ? socketPath : undefined, teardown: () => this.teardown() });
+    this.liveRun = { runId: this.runId, teardown: () => this.teardown() };
+    this.unregister = registerLiveRun(this.liveRun);
+  }
+
+  private readonly liveRun: LiveRun;
+
+  // docker-modem resolves its default socket lazily (a function returning a promise); the exit
+  // path is synchronous, so the path is resolved here, before anything is created.
+  private async resolveSocketPath(): Promise<void> {
+    if (this.liveRun.socketPath) return;
+    const socketPath = (this.docker.modem as { socketPath?: string | (() => Promise<string>) }).socketPath;
+    this.liveRun.socketPath = typeof socketPath === 'function' ? await socketPath() : socketPath;
   }
 
   /**
@@ -81,6 +91,7 @@ export class Environment implements AsyncDisposable {
       }
       if (!known) this.nodes.set(key, node);
     }
+    await this.resolveSocketPath();
     const sweep = this.sweepOnce();
     // Images are needed only by containers but depend on nothing: build/check them all now,
     // alongside the volumes and networks, not one by one as the graph reaches each container.
@@ -101,6 +112,12 @@ export class Environment implements AsyncDisposable {
       throw operationError(`container "${def.name}" is not set up in run ${this.runId}`, { step: 'testing.get', hint: 'pass it (or something that depends on it) to setup()/ensure()' });
     }
     return created.runtime;
+  }
+
+  /** Runs the `clean` hook of every started container that has one (between tests sharing the run). */
+  async cleanAll(): Promise<void> {
+    const runtimes = [...this.created.values()].flatMap((c) => (c.kind === 'container' && c.runtime.definition.options.clean ? [c.runtime] : []));
+    await Promise.all(runtimes.map((r) => r.clean()));
   }
 
   /** Docker name of a volume or network of this run. */

@@ -22,10 +22,10 @@ afterAll(async () => {
 describe('dockerHealth gate', () => {
   it('passes once the image HEALTHCHECK reports healthy', async () => {
     const name = await runPlain({ image: HEALTH_IMAGE, network });
-    const result = await dockerHealthGate({ timeoutMs: 30_000, pollIntervalMs: 5_000 }).check({ host, container: name });
+    const result = await dockerHealthGate({ timeoutMs: 60_000, pollIntervalMs: 30_000 }).check({ host, container: name });
     expect(result).toMatchObject({ gate: 'docker-health', passed: true, message: 'healthy' });
-    // Driven by the health_status event, not by the 5 s poll.
-    expect(result.durationMs).toBeLessThan(4_000);
+    // Driven by the health_status event, not by the 30 s poll (margin for a loaded machine).
+    expect(result.durationMs).toBeLessThan(10_000);
   });
 
   it('fails when Docker declares the container unhealthy, with the probe output', async () => {
@@ -45,7 +45,7 @@ describe('dockerHealth gate', () => {
     });
     const t0 = Date.now();
     const result = await dockerHealthGate({ timeoutMs: 60_000 }).check({ host, container: name });
-    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(Date.now() - t0).toBeLessThan(10_000);
     expect(result.passed).toBe(false);
     expect(result.message).toMatch(/exited with code 1/);
     expect(result.details).toContain('app: [emerg] unexpected end of file in /etc/app.conf:2');
@@ -73,7 +73,7 @@ describe('running gate', () => {
     const result = await runningGate({ settleMs: 1_500 }).check({ host, container: name });
     expect(result).toMatchObject({ passed: true });
     expect(result.durationMs).toBeGreaterThanOrEqual(1_500);
-    expect(result.durationMs).toBeLessThan(4_000);
+    expect(result.durationMs).toBeLessThan(8_000);
   });
 
   it('fails a worker that crashes (and restarts) while settling', async () => {
@@ -110,7 +110,7 @@ describe('uptests', () => {
     expect(results[1]!.output.split('\n').sort()).toEqual(['', 'expected hi, got hello', 'on stdout before failing']);
     expect(results[2]!.output).toMatch(/waiting for something[\s\S]*uptest 03_hang did not finish within 2000 ms/);
     expect(results[2]!.durationMs).toBeGreaterThanOrEqual(2_000);
-    expect(results[2]!.durationMs).toBeLessThan(8_000);
+    expect(results[2]!.durationMs).toBeLessThan(15_000);
     const leftovers = await docker.listContainers({ all: true, filters: { label: ['gangway.managed=uptest', `gangway.uptest_of=${target}`] } });
     expect(leftovers).toEqual([]);
     expect(seen.filter((e) => e.type === 'step' && e.status !== 'start').map((e) => (e as { step: string }).step)).toEqual(['uptest 01_pass', 'uptest 02_fail', 'uptest 03_hang']);

@@ -3,6 +3,7 @@
 //   GANGWAY_KEEP=1            leave it running at the end (inspect it with `gangway sandbox status`)
 //   GANGWAY_SANDBOX_REUSE=1   reuse a running sandbox from an earlier GANGWAY_KEEP=1 run
 //   GANGWAY_SANDBOX_OUT=DIR   where its key, known_hosts and config go (default: a dir in tmp)
+import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
@@ -20,6 +21,45 @@ declare module 'vitest' {
 
 const SANDBOX_ID = 'default';
 const HOSTS = 3;
+const LOCK_WAIT_MS = 30 * 60_000;
+
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * The default sandbox holds 127.0.0.1:5000 and `up` sweeps whatever had its label, so two
+ * integration runs on one machine would destroy each other's hosts: the second one waits.
+ * A lock whose holder died is taken over.
+ */
+async function acquireRunLock(path: string, log: (line: string) => void): Promise<() => Promise<void>> {
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  let announced = false;
+  for (;;) {
+    try {
+      await writeFile(path, String(process.pid), { flag: 'wx' });
+      return async () => {
+        if ((await readFile(path, 'utf8').catch(() => '')) === String(process.pid)) await unlink(path).catch(() => {});
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const holder = Number(await readFile(path, 'utf8').catch(() => ''));
+    if (!Number.isInteger(holder) || holder <= 0 || !isAlive(holder)) {
+      await unlink(path).catch(() => {});
+      continue;
+    }
+    if (Date.now() > deadline) throw new Error(`another integration run (pid ${holder}) has held ${path} for ${LOCK_WAIT_MS / 60_000} minutes`);
+    if (!announced) log(`waiting for the integration run of pid ${holder} to finish with the shared sandbox (${path})`);
+    announced = true;
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+}
 
 /** A sandbox left by an earlier run, if every one of its containers still runs. */
 async function reusable(outDir: string): Promise<SandboxInfo | undefined> {
@@ -39,10 +79,21 @@ export default async function setup(project: TestProject): Promise<() => Promise
   events.on(plainRenderer({ out: process.stderr }));
   const outDir = process.env.GANGWAY_SANDBOX_OUT ?? join(tmpdir(), 'gangway-test-sandbox');
   const keep = process.env.GANGWAY_KEEP === '1';
+  const releaseLock = await acquireRunLock(join(tmpdir(), `gangway-sandbox-${SANDBOX_ID}.lock`), (line) => events.log(line, { level: 'warn' }));
+  try {
+    return await start(project, events, outDir, keep, releaseLock);
+  } catch (err) {
+    await releaseLock();
+    throw err;
+  }
+}
 
-  let info = process.env.GANGWAY_SANDBOX_REUSE === '1' ? await reusable(outDir) : undefined;
-  const reused = info !== undefined;
-  if (info) {
+async function start(project: TestProject, events: Events, outDir: string, keep: boolean, releaseLock: () => Promise<void>): Promise<() => Promise<void>> {
+  const previous = process.env.GANGWAY_SANDBOX_REUSE === '1' ? await reusable(outDir) : undefined;
+  const reused = previous !== undefined;
+  let info: SandboxInfo;
+  if (previous) {
+    info = previous;
     events.log(`reusing sandbox ${info.id} from ${outDir}`);
   } else {
     const started = Date.now();
@@ -53,10 +104,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('sandbox', info);
 
   return async () => {
-    if (keep || reused) {
-      events.log(`sandbox ${info.id} left running (${outDir}); remove it with: gangway sandbox down`);
-      return;
+    try {
+      if (keep || reused) events.log(`sandbox ${info.id} left running (${outDir}); remove it with: gangway sandbox down`);
+      else await sandboxDown({ id: SANDBOX_ID }, events);
+    } finally {
+      await releaseLock();
     }
-    await sandboxDown({ id: SANDBOX_ID }, events);
   };
 }

@@ -224,3 +224,26 @@ describe('one SSH connection per host', () => {
     }
   });
 });
+
+describe('exec over SSH', () => {
+  it('streams output to callbacks, feeds stdin, reports the exit code, and stops waiting at its timeout', async () => {
+    const pool = new HostPool(sandboxTargets().slice(0, 1), sshOptions());
+    try {
+      const host = await pool.get(sandbox.hosts[0]!.name);
+      const chunks: string[] = [];
+      const piped = await host.exec('cat; echo done >&2; exit 7', { stdin: 'secret-ish input', onStdout: (c) => chunks.push(c) });
+      expect(piped).toEqual({ code: 7, stdout: 'secret-ish input', stderr: 'done\n' });
+      expect(chunks.join('')).toBe('secret-ish input');
+
+      const start = performance.now();
+      const slow = await host.exec('sleep 5', { timeoutMs: 500 });
+      expect(slow.signal).toBe('timeout');
+      expect(performance.now() - start).toBeLessThan(3000);
+      // The connection stays usable after a timed-out command.
+      expect((await host.exec('echo still here')).stdout).toBe('still here\n');
+      expect(host.stats().connections).toBe(1);
+    } finally {
+      await pool.closeAll();
+    }
+  });
+});

@@ -43,8 +43,11 @@ export interface TestRegistry {
   configDir: string;
 }
 
-/** A registry on 127.0.0.1:<port>, optionally with htpasswd auth or read-only. */
-export async function startRegistry(opts: { port: number; htpasswd?: string; readonly?: boolean }): Promise<TestRegistry> {
+/**
+ * A registry on a free port of 127.0.0.1 (several test runs may overlap), optionally with
+ * htpasswd auth or read-only.
+ */
+export async function startRegistry(opts: { role: string; htpasswd?: string; readonly?: boolean }): Promise<TestRegistry> {
   const configDir = mkdtempSync(join(tmpdir(), 'gangway-registry-config-'));
   const lines = [
     'version: 0.1',
@@ -57,17 +60,17 @@ export async function startRegistry(opts: { port: number; htpasswd?: string; rea
   ];
   writeFileSync(join(configDir, 'config.yml'), `${lines.join('\n')}\n`);
   if (opts.htpasswd) writeFileSync(join(configDir, 'htpasswd'), opts.htpasswd);
-  const name = `gangway-release-test-${opts.port}-${process.pid}`;
+  const name = `gangway-release-test-${opts.role}-${process.pid}-${Date.now().toString(36)}`;
   let id: string;
   try {
-    id = await docker('run', '-d', '--name', name, '--label', TEST_LABEL, '-p', `127.0.0.1:${opts.port}:5000`, '-v', `${configDir}:/etc/registry:ro`, REGISTRY_IMAGE);
+    id = await docker('run', '-d', '--name', name, '--label', TEST_LABEL, '-p', '127.0.0.1::5000', '-v', `${configDir}:/etc/registry:ro`, REGISTRY_IMAGE);
   } catch (err) {
     // A failed port bind leaves a created container behind: remove it by its unique name.
     await docker('rm', '-f', name).catch(() => '');
     rmSync(configDir, { recursive: true, force: true });
     throw err;
   }
-  const address = `127.0.0.1:${opts.port}`;
+  const address = (await docker('port', id, '5000/tcp')).split('\n')[0]!.trim();
   const deadline = Date.now() + 15_000;
   for (;;) {
     try {

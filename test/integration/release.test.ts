@@ -3,6 +3,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -29,7 +30,7 @@ const sandbox = sandboxOrUndefined();
 let plain: TestRegistry | undefined;
 let secured: TestRegistry | undefined;
 let readOnly: TestRegistry | undefined;
-/** Where the main flow pushes: registry:5000 of the sandbox, or our own 127.0.0.1:5055. */
+/** Where the main flow pushes: registry:5000 of the sandbox, or our own registry. */
 let mainRegistry = '';
 /** How the runner reaches that registry's API. */
 let mainApi = '';
@@ -41,16 +42,16 @@ beforeAll(async () => {
     mainRegistry = sandbox.registry.name;
     mainApi = `127.0.0.1:${sandbox.registry.localPort}`;
   } else {
-    plain = await startRegistry({ port: 5055 });
+    plain = await startRegistry({ role: 'plain' });
     mainRegistry = mainApi = plain.address;
   }
-  secured = await startRegistry({ port: 5056, htpasswd: `tester:${bcrypt.hashSync(PASSWORD, 8)}\n` });
-  readOnly = await startRegistry({ port: 5057, readonly: true });
+  secured = await startRegistry({ role: 'auth', htpasswd: `tester:${bcrypt.hashSync(PASSWORD, 8)}\n` });
+  readOnly = await startRegistry({ role: 'readonly', readonly: true });
 });
 
 afterAll(async () => {
   for (const r of [plain, secured, readOnly]) await stopRegistry(r);
-  for (const registry of [mainRegistry, '127.0.0.1:5055', '127.0.0.1:5056', '127.0.0.1:5057']) {
+  for (const registry of [mainRegistry, plain?.address, secured?.address, readOnly?.address]) {
     if (registry) await removeLocalImages(`${registry}/${REPO}`);
   }
   for (const dir of apps) rmSync(dir, { recursive: true, force: true });
@@ -66,6 +67,18 @@ async function buildVersion(app: string, version: string, env: Record<string, st
   setAppVersion(app, version);
   const r = await gangway(['build', '--version', version], { cwd: app, env });
   expect(r.code, r.stdout + r.stderr).toBe(0);
+}
+
+/** A loopback port nobody listens on (fetch refuses some well-known ones such as 9). */
+function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 /** Pulls a tag on a sandbox host through SSH and returns the digest the host got. */
@@ -84,7 +97,7 @@ describe('release 1.2.3, 1.3.0, then 1.2.4', () => {
   let app = '';
   const image = () => `${mainRegistry}/${REPO}`;
 
-  it('builds the app with version and revision labels, without the ignored files', async () => {
+  it('builds the app through gangway build, labelled with its version', async () => {
     app = newApp(image());
     await buildVersion(app, '1.2.3');
     const labels = JSON.parse(await docker('image', 'inspect', '-f', '{{json .Config.Labels}}', `${image()}:1.2.3`)) as Record<string, string>;
@@ -173,17 +186,13 @@ describe('release 1.2.3, 1.3.0, then 1.2.4', () => {
     expect(await remoteDigest(mainApi, REPO, '1.3.0')).toBe(before);
   });
 
-  it('releases to several registries in one call', async () => {
-    const r = await gangway(['release', '--version', '1.2.4', '--semver', '--registry', '127.0.0.1:5055', '--registry', '127.0.0.1:5057', '--dry-run'], { cwd: app });
-    // With the sandbox, 5055 is not started: the dry run fails on it, which is also what we want to see.
-    if (sandbox) {
-      expect(r.code).toBe(1);
-    } else {
-      expect(r.code, r.stdout + r.stderr).toBe(0);
-      expect(r.stdout).toContain(`127.0.0.1:5055/${REPO}:1.2.4 already holds this image: not pushed again`);
-      expect(r.stdout).toContain(`127.0.0.1:5055/${REPO}:1 stays: 1.3.0 is newer than 1.2.4`);
-      expect(r.stdout).toContain(`docker push 127.0.0.1:5057/${REPO}:1.2.4\ndocker push 127.0.0.1:5057/${REPO}:1.2\ndocker push 127.0.0.1:5057/${REPO}:1\n`);
-    }
+  it('releases to several registries in one call (dry run)', async () => {
+    const ro = readOnly!.address;
+    const r = await gangway(['release', '--version', '1.2.4', '--semver', '--registry', mainRegistry, '--registry', ro, '--dry-run'], { cwd: app });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain(`${image()}:1.2.4 already holds this image: not pushed again`);
+    expect(r.stdout).toContain(`${image()}:1 stays: 1.3.0 is newer than 1.2.4`);
+    expect(r.stdout).toContain(`docker push ${ro}/${REPO}:1.2.4\ndocker push ${ro}/${REPO}:1.2\ndocker push ${ro}/${REPO}:1\n`);
   });
 });
 
@@ -212,28 +221,33 @@ describe('bad input and failures', () => {
   });
 
   it('an unreachable registry is exit 1 with a clear message, and nothing is pushed', async () => {
-    const r = await gangway(['release', '--version', '2.0.0', '--semver', '--registry', '127.0.0.1:5999'], { cwd: app });
+    const port = await closedPort();
+    const r = await gangway(['release', '--version', '2.0.0', '--semver', '--registry', `127.0.0.1:${port}`], { cwd: app });
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain(`registry 127.0.0.1:5999: listing the tags of ${REPO} failed: the registry is unreachable at http://127.0.0.1:5999 (ECONNREFUSED)`);
+    expect(r.stdout).toContain(`registry 127.0.0.1:${port}: listing the tags of ${REPO} failed: the registry is unreachable at http://127.0.0.1:${port} (ECONNREFUSED)`);
+    expect(r.stdout).not.toMatch(/^push /m);
   });
 
   it('a partial failure says exactly which tags made it and which did not (exit 1)', async () => {
-    const target = sandbox ? mainRegistry : '127.0.0.1:5055';
-    const r = await gangway(['release', '--version', '2.0.0', '--semver', '--registry', target, '--registry', '127.0.0.1:5057'], { cwd: app });
+    const target = mainRegistry;
+    const ro = readOnly!.address;
+    const r = await gangway(['release', '--version', '2.0.0', '--semver', '--registry', target, '--registry', ro], { cwd: app });
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(`pushed (3): ${target}/${REPO}:2.0.0, ${target}/${REPO}:2.0, ${target}/${REPO}:2`);
-    expect(r.stdout).toMatch(new RegExp(`failed: 127\\.0\\.0\\.1:5057/${REPO.replace('/', '\\/')}:2\\.0\\.0: `));
-    expect(r.stdout).toContain(`not pushed (2): 127.0.0.1:5057/${REPO}:2.0, 127.0.0.1:5057/${REPO}:2`);
+    expect(r.stdout).toContain(`failed: ${ro}/${REPO}:2.0.0: `);
+    expect(r.stdout).toContain(`not pushed (2): ${ro}/${REPO}:2.0, ${ro}/${REPO}:2`);
     expect(r.stdout).toContain('release 2.0.0 incomplete: 3 of 6 tags pushed');
-    expect(await remoteTags(target === mainRegistry ? mainApi : target, REPO)).toEqual(expect.arrayContaining(['2', '2.0', '2.0.0']));
+    expect(await remoteTags(mainApi, REPO)).toEqual(expect.arrayContaining(['2', '2.0', '2.0.0']));
+    expect(await remoteTags(ro, REPO)).toEqual([]);
   });
 });
 
 describe('registry login', () => {
-  const server = '127.0.0.1:5056';
+  let server = '';
   const auth = `Basic ${Buffer.from(`tester:${PASSWORD}`).toString('base64')}`;
   let app = '';
   beforeAll(async () => {
+    server = secured!.address;
     app = newApp(`${server}/${REPO}`, { server, username: 'tester', passwordVar: 'RELEASE_TEST_PASSWORD' });
     await buildVersion(app, '3.1.0', { RELEASE_TEST_PASSWORD: PASSWORD });
   });

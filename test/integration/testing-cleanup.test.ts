@@ -33,7 +33,8 @@ const env = await setup(web);
 process.stdout.write('RUN ' + env.runId + '\\n');
 ${ending}
 `);
-  const proc = spawn(process.execPath, [join(repo, 'node_modules/tsx/dist/cli.mjs'), script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // One process (not the tsx CLI, which forks): the pid that owns the run is the one we signal.
+  const proc = spawn(process.execPath, ['--import', 'tsx', script], { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   const runId = new Promise<string>((resolveRun, reject) => {
     proc.stdout.on('data', (c: Buffer) => {

@@ -1,0 +1,156 @@
+// The deploy issue on a 3-host sandbox: web on vm1+vm2 (behind each host's HAProxy), workers on
+// vm3. Every assertion about the hosts is read from outside gangway (docker exec into the host
+// containers, HTTP through the published proxy ports).
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { appContainers, gangway, getThroughProxy, isUp, onHost, pushHello, resetHosts, TEST_SECRET, withLoad, writeProject } from './helpers/deploy.js';
+
+const info = inject('sandbox');
+const REPO = 'deploy-it/hello';
+let project: string;
+
+const run = (args: string[], timeoutMs = 150_000) => gangway(args, { cwd: project, timeoutMs });
+
+async function served(host: string): Promise<string> {
+  return (await getThroughProxy(info, host)).body;
+}
+
+describe('deploy on a 3-host sandbox', () => {
+  beforeAll(async () => {
+    await resetHosts(info);
+    for (const [version, variant] of [['1.0.0', 'ok'], ['2.0.0', 'ok'], ['3.0.0', 'broken'], ['4.0.0', 'uptest-fails']] as const) {
+      await pushHello(info, REPO, version, variant);
+    }
+    project = writeProject(info, { repo: REPO });
+  }, 300_000);
+
+  afterAll(async () => {
+    await resetHosts(info);
+  });
+
+  it('sets up fresh hosts and deploys v1: proxies on the web hosts serve it, workers run on vm3', async () => {
+    const r = await run(['setup', '--version', '1.0.0']);
+    expect(r.code, r.output).toBe(0);
+    expect(await served('vm1')).toBe('hello from 1.0.0');
+    expect(await served('vm2')).toBe('hello from 1.0.0');
+    const vm3 = await appContainers(info, 'vm3');
+    expect(isUp(vm3.get('hello-workers-1.0.0'))).toBe(true);
+    // The proxy's runtime socket is a unix socket in a host directory, not a TCP port.
+    expect(await onHost(info, 'vm1', 'test -S /var/lib/gangway/proxy/admin.sock && echo socket')).toContain('socket');
+  });
+
+  it('deploys v2 with zero failed requests: every web host serves v2, v1 is stopped and retained', async () => {
+    const { result, requests, failures } = await withLoad(info, ['vm1', 'vm2'], 120_000, () => run(['deploy', '--version', '2.0.0']));
+    expect(result.code, result.output).toBe(0);
+    expect(requests).toBeGreaterThan(20);
+    expect(failures).toEqual([]);
+    for (const host of ['vm1', 'vm2']) {
+      expect(await served(host)).toBe('hello from 2.0.0');
+      const containers = await appContainers(info, host);
+      expect(isUp(containers.get('hello-web-2.0.0'))).toBe(true);
+      expect(containers.get('hello-web-1.0.0')).toMatch(/^Exited/);
+    }
+    const vm3 = await appContainers(info, 'vm3');
+    expect(isUp(vm3.get('hello-workers-2.0.0'))).toBe(true);
+    expect(vm3.get('hello-workers-1.0.0')).toMatch(/^Exited/);
+  });
+
+  it('keeps secrets out of labels and argv, and in a 0600 env file', async () => {
+    const labels = await onHost(info, 'vm1', "docker inspect --format '{{json .Config.Labels}}' hello-web-2.0.0");
+    expect(labels).not.toContain(TEST_SECRET);
+    expect(await onHost(info, 'vm1', 'ps -eo args')).not.toContain(TEST_SECRET);
+    expect((await onHost(info, 'vm1', 'stat -c %a /var/lib/gangway/env/hello-web.env')).trim()).toBe('600');
+  });
+
+  it('refuses a version whose web container dies at start, as in the seed, and v2 keeps serving', async () => {
+    const { result: r, failures } = await withLoad(info, ['vm1', 'vm2'], 120_000, () => run(['deploy', '--version', '3.0.0']));
+    expect(r.code).toBe(1);
+    expect(r.output).toContain('Waiting for the first healthy web container before booting workers on vm3...');
+    expect(r.output).toContain('First web container is unhealthy on vm1, not booting any other roles');
+    expect(r.output).toContain('First web container is unhealthy, not booting workers on vm3');
+    expect(r.output).toContain('[emerg] unknown directive "bogus" in /etc/hello.conf:3');
+    expect(failures).toEqual([]);
+    expect(await served('vm1')).toBe('hello from 2.0.0');
+    expect(await served('vm2')).toBe('hello from 2.0.0');
+    const vm3 = await appContainers(info, 'vm3');
+    expect(isUp(vm3.get('hello-workers-2.0.0'))).toBe(true);
+    expect(vm3.has('hello-workers-3.0.0')).toBe(false);
+    for (const host of ['vm1', 'vm2']) expect((await appContainers(info, host)).has('hello-web-3.0.0')).toBe(false);
+  });
+
+  it('refuses a healthy version that fails an uptest: not switched anywhere, the uptest output shown', async () => {
+    const r = await run(['deploy', '--version', '4.0.0']);
+    expect(r.code).toBe(1);
+    expect(r.output).toContain('02-version');
+    expect(r.output).toContain("GET /version answered 'unknown', expected '4.0.0'");
+    expect(r.output).toMatch(/every host is on 2\.0\.0/);
+    expect(await served('vm1')).toBe('hello from 2.0.0');
+    expect(await served('vm2')).toBe('hello from 2.0.0');
+    for (const host of ['vm1', 'vm2', 'vm3']) {
+      const containers = await appContainers(info, host);
+      expect([...containers.keys()].filter((n) => n.endsWith('-4.0.0'))).toEqual([]);
+    }
+  });
+
+  it('rolls back to v1 (the previous version) gated like a deploy', async () => {
+    const r = await run(['rollback']);
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).toContain('rolled back to 1.0.0');
+    expect(await served('vm1')).toBe('hello from 1.0.0');
+    expect(await served('vm2')).toBe('hello from 1.0.0');
+    expect(isUp((await appContainers(info, 'vm3')).get('hello-workers-1.0.0'))).toBe(true);
+    const status = await run(['status', '--json']);
+    const rows = status.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; kind?: string; data?: Record<string, unknown> });
+    const web = rows.filter((e) => e.kind === 'status' && e.data?.role === 'web');
+    expect(web.map((e) => e.data?.liveVersion)).toEqual(['1.0.0', '1.0.0']);
+  });
+
+  it('a second deploy while the first holds the lock exits 3 naming the holder', async () => {
+    let release!: () => void;
+    const locked = new Promise<void>((r) => { release = r; });
+    const first = gangway(['deploy', '--version', '2.0.0', '-m', 'first'], { cwd: project, timeoutMs: 150_000, onOutput: (t) => { if (/\block ok\b/.test(t)) release(); } });
+    await locked;
+    const second = await run(['deploy', '--version', '2.0.0']);
+    expect(second.code).toBe(3);
+    expect(second.output).toMatch(/lock of hello is held by .* deploying 2\.0\.0: first/);
+    expect((await first).code).toBe(0);
+    expect((await run(['lock', 'status'])).output).toContain('free');
+  });
+
+  it('an unknown version fails before anything changes', async () => {
+    const before = await Promise.all(['vm1', 'vm2', 'vm3'].map((h) => appContainers(info, h)));
+    const r = await run(['deploy', '--version', '9.9.9']);
+    expect(r.code).toBe(1);
+    expect(r.output).toMatch(/registry:5000\/deploy-it\/hello:9\.9\.9 is not available on vm1, vm2, vm3; nothing was changed/);
+    const after = await Promise.all(['vm1', 'vm2', 'vm3'].map((h) => appContainers(info, h)));
+    expect(after.map((m) => [...m.keys()].sort())).toEqual(before.map((m) => [...m.keys()].sort()));
+    expect(await served('vm1')).toBe('hello from 2.0.0');
+  });
+
+  it('a host that is down before the deploy starts: named, and nothing changed anywhere', async () => {
+    const before = await Promise.all(['vm1', 'vm3'].map((h) => appContainers(info, h)));
+    const vm2 = info.hosts.find((h) => h.name === 'vm2')!;
+    const { default: Docker } = await import('dockerode');
+    const docker = new Docker();
+    await docker.getContainer(vm2.containerId).pause();
+    try {
+      const r = await run(['deploy', '--version', '1.0.0'], 60_000);
+      expect(r.code).toBe(1);
+      expect(r.output).toMatch(/cannot reach vm2; nothing was changed/);
+    } finally {
+      await docker.getContainer(vm2.containerId).unpause();
+    }
+    const after = await Promise.all(['vm1', 'vm3'].map((h) => appContainers(info, h)));
+    expect(after.map((m) => [...m.entries()].map(([n, s]) => `${n} ${s.split(' ')[0]}`).sort())).toEqual(before.map((m) => [...m.entries()].map(([n, s]) => `${n} ${s.split(' ')[0]}`).sort()));
+    expect(await served('vm1')).toBe('hello from 2.0.0');
+  });
+
+  it('records every deploy in the audit log of every host', async () => {
+    const r = await run(['history']);
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).toMatch(/deploy 3\.0\.0 failed/);
+    expect(r.output).toMatch(/rollback 1\.0\.0 ok/);
+    expect(r.output).not.toContain(TEST_SECRET);
+    const raw = await onHost(info, 'vm3', 'cat /var/lib/gangway/audit/hello.log');
+    expect(raw.split('\n').filter(Boolean).length).toBeGreaterThanOrEqual(6);
+  });
+});
