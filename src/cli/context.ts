@@ -45,9 +45,10 @@ export function reportError(command: string, err: unknown, events: Events, opts:
   const exitCode = gerr ? exitCodeFor(gerr.code) : 1;
   const place = gerr ? [gerr.host, gerr.role, gerr.step].filter(Boolean).join(' ') : '';
   const message = `${place ? `[${place}] ` : ''}${messageOf(err)}`;
-  // A single config problem is both the message and its only detail: print it once.
+  // A single config problem is both the message and its only detail: print it once. Detail
+  // lines name their own host where several hosts failed, so they carry no prefix here.
   for (const line of gerr?.details ?? []) {
-    if (line !== gerr?.message) events.log(line, { level: 'error', host: gerr?.host, role: gerr?.role, step: gerr?.step });
+    if (line !== gerr?.message) events.log(line, { level: 'error', step: gerr?.step });
   }
   if (gerr?.hint) events.log(`hint: ${gerr.hint}`, { level: 'warn' });
   if (opts.verbose && err instanceof Error && err.stack) events.log(err.stack, { level: 'error' });

@@ -198,6 +198,8 @@ async function pullEverywhere(s: Session, hosts: Map<string, Host>, ref: string,
     }),
   );
   if (errors.length > 0) {
+    const order = [...hosts.keys()];
+    errors.sort((a, b) => order.indexOf(a.host ?? '') - order.indexOf(b.host ?? ''));
     throw new GangwayError('operation', `${ref} is not available on ${errors.map((e) => e.host).join(', ')}; nothing was changed`, {
       step: 'pull',
       details: errors.map((e) => e.message),
@@ -361,7 +363,13 @@ async function healthGate(s: Session, t: DeployTarget, host: Host, signal: Abort
       result = await containerCheck;
     } else {
       const pt = proxyTarget(s, host);
-      await addCandidate(pt, { name: t.newContainer });
+      try {
+        await addCandidate(pt, { name: t.newContainer });
+      } catch (err) {
+        // A container that died at once has no address to add: its own exit is the real cause.
+        const own = await containerCheck;
+        return await withLogs(s, t, host, own.passed ? { gate: 'health', passed: false, message: messageOf(err), details: [], durationMs: Date.now() - t0 } : own, t0);
+      }
       const proxyCheck: Promise<GateResult> = waitHealthy(pt, t.newContainer, cfg.deploy_timeout).then(
         (live) => ({ gate: 'health', passed: true, message: `proxy check ${live.checkStatus || 'UP'}`, details: [], durationMs: Date.now() - t0 }),
         (err: unknown) => ({ gate: 'health', passed: false, message: messageOf(err), details: [], durationMs: Date.now() - t0 }),
@@ -374,20 +382,25 @@ async function healthGate(s: Session, t: DeployTarget, host: Host, signal: Abort
         result = other.passed ? { ...first.r, message: `${first.r.message}; ${other.message}` } : other;
       }
     }
-    if (!result.passed) {
-      const logs = await containerLogsTail(host, t.newContainer, LOG_LINES_ON_FAILURE).catch(() => [] as string[]);
-      const details = [...result.details];
-      if (logs.length > 0 && !details.some((d) => logs.includes(d))) details.push(`last log lines of ${t.newContainer}:`, ...logs.map((l) => `  ${l}`));
-      result = { ...result, details };
-      events.step('health', 'fail', { ...ev, message: result.message, durationMs: Date.now() - t0 });
-    } else {
-      events.step('health', 'done', { ...ev, message: result.message, durationMs: Date.now() - t0 });
-    }
-    return result;
+    return await withLogs(s, t, host, result, t0);
   } finally {
     local.abort();
     signal.removeEventListener('abort', relay);
   }
+}
+
+/** Ends the health step: a failure carries the container's last log lines (the real cause). */
+async function withLogs(s: Session, t: DeployTarget, host: Host, result: GateResult, t0: number): Promise<GateResult> {
+  const ev = { host: t.host, role: t.role };
+  if (result.passed) {
+    s.events.step('health', 'done', { ...ev, message: result.message, durationMs: Date.now() - t0 });
+    return result;
+  }
+  const logs = await containerLogsTail(host, t.newContainer, LOG_LINES_ON_FAILURE).catch(() => [] as string[]);
+  const details = [...result.details];
+  if (logs.length > 0 && !details.some((d) => logs.includes(d))) details.push(`last log lines of ${t.newContainer}:`, ...logs.map((l) => `  ${l}`));
+  s.events.step('health', 'fail', { ...ev, message: result.message, durationMs: Date.now() - t0 });
+  return { ...result, details };
 }
 
 /** Proxied: new server ready, old ones drained. Others: the new container is simply the live one. */

@@ -57,6 +57,7 @@ export async function connectAll(s: Session, names: string[] = s.pool.names()): 
     }),
   );
   if (failures.length > 0) {
+    failures.sort((a, b) => names.indexOf(a.host ?? '') - names.indexOf(b.host ?? ''));
     s.events.step('connect', 'fail', { durationMs: Date.now() - started });
     throw new GangwayError('operation', `cannot reach ${failures.map((f) => f.host).join(', ')}; nothing was changed`, {
       step: 'connect',
