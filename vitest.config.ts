@@ -15,7 +15,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts'],
+          include: ['test/integration/**/*.test.ts', 'examples/testing/example.test.ts'],
           globalSetup: ['test/integration/global-setup.ts'],
           fileParallelism: false,
           testTimeout: 180_000,

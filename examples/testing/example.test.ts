@@ -2,7 +2,7 @@
 // key-value service, started by vitest fixtures and reached through the proxy's published port.
 // In your project, import from 'gangway/testing' instead of the relative paths used here.
 // Copy it (with services.ts and images.ts) into your test folder and run it with vitest. In this
-// repository the vitest projects do not include examples/, so pass a config that does.
+// repository it runs in the `integration` project (npx vitest run --project integration examples/testing).
 import { test as base, expect } from 'vitest';
 import { vitestFixtures } from '../../src/testing/index.js';
 import { app, kv, proxy } from './services.js';

@@ -118,11 +118,20 @@ export async function main(argv: string[]): Promise<number> {
     program
       .command('exec')
       .description('run a command in a new container of the live version (or --reuse the running one)')
-      .argument('<cmd...>', 'command')
+      .argument('<cmd...>', 'command (put -- before it when it has options: exec -- sh -c "...")')
       .option('--reuse', 'exec in the running container')
       .option('--role <role>', 'role (default: primary)')
       .option('--host <host>', 'only this host'),
     'exec',
+  );
+  // Container tests (issue: container tests)
+  lazy(
+    program
+      .command('test')
+      .description('start the app\'s image on the local engine, wait for health, run every role\'s uptests as a deploy would')
+      .option('--version <v>', 'test <config image>:<version> (default: $GANGWAY_VERSION, else the git commit)')
+      .option('--image <ref>', 'test this image reference instead'),
+    'test',
   );
   const lock = program.command('lock').description('the deploy lock on the primary host');
   lazy(lock.command('status').description('who holds the lock, since when, for what'), 'lock', 'status');

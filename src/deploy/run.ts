@@ -45,6 +45,8 @@ const SETTLE_UNPROXIED_MS = 3000;
 /** For proxied roles the proxy's HTTP check is the real gate; this only catches an early exit. */
 const SETTLE_PROXIED_MS = 1000;
 const STOP_GRACE_MS = 10_000;
+/** Fallback poll of the container gates; Docker's events usually answer first. */
+const HEALTH_POLL_MS = 200;
 const LOG_LINES_ON_FAILURE = 30;
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -182,7 +184,9 @@ async function deployLocked(s: Session, opts: DeployOptions, hosts: Map<string, 
 async function pullEverywhere(s: Session, hosts: Map<string, Host>, ref: string, opts: DeployOptions): Promise<void> {
   const cfg = s.loaded.config;
   const auth = registryAuth(cfg);
-  const alwaysPull = opts.alwaysPull ?? (cfg.registry !== undefined && opts.action !== 'rollback');
+  // A version tag names one image (release refuses to re-push it with another digest), so an
+  // image already on the host is that version: no registry round trip.
+  const alwaysPull = opts.alwaysPull ?? false;
   const errors: GangwayError[] = [];
   await Promise.all(
     [...hosts.values()].map(async (host) => {
@@ -325,7 +329,7 @@ async function bootTarget(
     if (signal.aborted) return;
 
     const [uptest] = await runGates(
-      [gates.uptests({ image: ref, uptestsPath: cfg.uptests.path, appPort: cfg.proxy.app_port, network: APP_NETWORK, env: { ...role.env, ...s.envSecret }, timeoutMs: cfg.uptests.timeout })],
+      [gates.uptests({ image: ref, uptestsPath: cfg.uptests.path, appPort: cfg.proxy.app_port, network: APP_NETWORK, env: { ...role.env, ...s.envSecret }, timeoutMs: cfg.uptests.timeout, parallel: cfg.uptests.parallel })],
       { host, container: t.newContainer, role: t.role },
       { events, signal },
     );
@@ -352,7 +356,7 @@ async function healthGate(s: Session, t: DeployTarget, host: Host, signal: Abort
   events.step('health', 'start', { ...ev, message: t.newContainer });
   const docker = await host.docker();
   const info = await docker.getContainer(t.newContainer).inspect();
-  const containerGate = containerGateFor(info, { timeoutMs: cfg.deploy_timeout, settleMs: Math.min(t.proxied ? SETTLE_PROXIED_MS : SETTLE_UNPROXIED_MS, cfg.deploy_timeout) });
+  const containerGate = containerGateFor(info, { timeoutMs: cfg.deploy_timeout, pollIntervalMs: HEALTH_POLL_MS, settleMs: Math.min(t.proxied ? SETTLE_PROXIED_MS : SETTLE_UNPROXIED_MS, cfg.deploy_timeout) });
   const local = new AbortController();
   const relay = () => local.abort();
   signal.addEventListener('abort', relay, { once: true });

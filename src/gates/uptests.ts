@@ -40,6 +40,8 @@ export interface UptestRunInput {
   /** Extra labels for the uptest containers (a test's cleanup label). */
   labels?: Record<string, string>;
   maxOutputBytes?: number;
+  /** Run the uptests at once instead of one after another (results stay in name order). */
+  parallel?: boolean;
   events?: Events;
   signal?: AbortSignal;
 }
@@ -200,7 +202,11 @@ function capTail(text: string, maxBytes: number): string {
   return `[... ${buf.length - maxBytes} bytes cut]\n${buf.subarray(buf.length - maxBytes).toString('utf8')}`;
 }
 
-/** Lists and runs every uptest of the role, one after another, in name order. */
+/**
+ * Lists and runs every uptest of the role; all of them, even when one fails. With `parallel` they
+ * run at once (each in its own container, so they cannot disturb each other's process state);
+ * either way the results come back in name order.
+ */
 export async function runUptests(input: UptestRunInput): Promise<UptestResult[]> {
   let listing: { dir: string; names: string[] };
   try {
@@ -208,15 +214,17 @@ export async function runUptests(input: UptestRunInput): Promise<UptestResult[]>
   } catch (err) {
     throw operationError(`could not list the uptests of ${input.role} in ${input.image}: ${messageOf(err)}`, { host: input.host.name, role: input.role, step: 'uptests', cause: err });
   }
-  const results: UptestResult[] = [];
-  for (const name of listing.names) {
-    const ev = { host: input.host.name, role: input.role };
+  const ev = { host: input.host.name, role: input.role };
+  const runOne = async (name: string): Promise<UptestResult> => {
     input.events?.step(`uptest ${name}`, 'start', ev);
     const result = await runOneUptest(input, listing.dir, name);
     const message = result.passed ? 'passed' : result.timedOut ? `timed out after ${input.timeoutMs} ms` : `failed with exit code ${result.exitCode}`;
     input.events?.step(`uptest ${name}`, result.passed ? 'done' : 'fail', { ...ev, message, durationMs: result.durationMs });
-    results.push(result);
-  }
+    return result;
+  };
+  if (input.parallel) return Promise.all(listing.names.map(runOne));
+  const results: UptestResult[] = [];
+  for (const name of listing.names) results.push(await runOne(name));
   return results;
 }
 

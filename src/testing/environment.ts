@@ -9,7 +9,7 @@ import { buildContainerPlan, buildNetworkCreate, buildVolumeCreate } from './cre
 import type { ContainerDefinition, Definition, NetworkDefinition, VolumeDefinition } from './definitions.js';
 import { RunEvents } from './docker-events.js';
 import { type GraphNode, nodeKey, planGraph, runGraph } from './graph.js';
-import { resolveImage } from './image.js';
+import { forgetImage, resolveImage } from './image.js';
 import { currentOwner, manualCleanupCommands, newRunId, type RunOwner, resourceName } from './labels.js';
 import { ContainerRuntime, type StartedContainer } from './started-container.js';
 
@@ -202,15 +202,28 @@ export class Environment implements AsyncDisposable {
   }
 
   private async startContainer(def: ContainerDefinition): Promise<ContainerRuntime> {
-    const [imageRef] = await Promise.all([
-      this.imageFor(def),
-      this.runEvents.open(),
-    ]);
-    const plan = buildContainerPlan(def, this.owner, imageRef);
-    const container = await this.docker.createContainer(plan.create);
+    // The event stream must be open before the start (so a fast exit is not missed), not before
+    // the create: opening it alongside the create keeps it off the critical path.
+    const eventsOpen = this.runEvents.open();
+    eventsOpen.catch(() => {});
+    let imageRef = await this.imageFor(def);
+    let plan = buildContainerPlan(def, this.owner, imageRef);
+    let container: Docker.Container;
+    try {
+      container = await this.docker.createContainer(plan.create);
+    } catch (err) {
+      // The image was found earlier in this process and removed since: check (build, pull) again.
+      if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+      forgetImage(this.docker, imageRef);
+      this.images.delete(nodeKey(def));
+      imageRef = await this.imageFor(def);
+      plan = buildContainerPlan(def, this.owner, imageRef);
+      container = await this.docker.createContainer(plan.create);
+    }
     const runtime = new ContainerRuntime(this.docker, def, container.id, plan.create.name!, this.runEvents);
     // Recorded before start: a failed start still gets removed at teardown.
     this.created.set(nodeKey(def), { kind: 'container', runtime });
+    await eventsOpen;
     for (const extra of plan.connectBeforeStart) {
       await this.docker.getNetwork(extra.network).connect({ Container: container.id, EndpointConfig: { Aliases: extra.aliases } });
     }

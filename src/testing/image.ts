@@ -20,6 +20,23 @@ export async function resolveImage(docker: Docker, source: ImageSource, definiti
   return buildCached(docker, source, definitionName, events);
 }
 
+// Tags this process has already found (or built) on an engine. Later setups skip the image
+// inspect, a round trip that sat on every container's start-to-ready path. A tag removed since
+// makes the create fail with 404; the caller then forgets it and resolves again.
+const presentTags = new Set<string>();
+
+function engineKey(docker: Docker): string {
+  const m = docker.modem as { socketPath?: unknown; host?: string; port?: string | number };
+  return typeof m.socketPath === 'string' ? m.socketPath : m.host ? `${m.host}:${m.port ?? ''}` : 'default-socket';
+}
+
+const presentKey = (docker: Docker, tag: string) => `${engineKey(docker)}|${tag}`;
+
+/** The create said "no such image": the next resolve checks (and builds or pulls) again. */
+export function forgetImage(docker: Docker, tag: string): void {
+  presentTags.delete(presentKey(docker, tag));
+}
+
 async function imageExists(docker: Docker, ref: string): Promise<boolean> {
   try {
     await docker.getImage(ref).inspect();
@@ -31,7 +48,11 @@ async function imageExists(docker: Docker, ref: string): Promise<boolean> {
 }
 
 async function requireTag(docker: Docker, tag: string, pull: 'never' | 'if-missing', definitionName: string, events?: Events): Promise<string> {
-  if (await imageExists(docker, tag)) return tag;
+  if (presentTags.has(presentKey(docker, tag))) return tag;
+  if (await imageExists(docker, tag)) {
+    presentTags.add(presentKey(docker, tag));
+    return tag;
+  }
   if (pull === 'never') {
     throw operationError(`image ${tag} for container ${definitionName} is not on this engine`, {
       step: 'testing.image',
@@ -46,6 +67,7 @@ async function requireTag(docker: Docker, tag: string, pull: 'never' | 'if-missi
     throw operationError(`pulling ${tag} for container ${definitionName} failed: ${messageOf(err)}`, { step: 'testing.image', cause: err });
   }
   events?.step('testing.image.pull', 'done', { message: tag });
+  presentTags.add(presentKey(docker, tag));
   return tag;
 }
 
@@ -79,6 +101,7 @@ export async function cachedImageTag(source: BuildSource, definitionName: string
 
 async function buildCached(docker: Docker, source: BuildSource, definitionName: string, events?: Events): Promise<string> {
   const { tag, files, contextDir, dockerfile } = await cachedImageTag(source, definitionName);
+  if (presentTags.has(presentKey(docker, tag))) return tag;
   const inFlight = buildsInFlight.get(tag);
   if (inFlight) return inFlight;
   const build = (async () => {
@@ -105,7 +128,9 @@ async function buildCached(docker: Docker, source: BuildSource, definitionName: 
   })();
   buildsInFlight.set(tag, build);
   try {
-    return await build;
+    const built = await build;
+    presentTags.add(presentKey(docker, tag));
+    return built;
   } finally {
     buildsInFlight.delete(tag);
   }

@@ -1,6 +1,8 @@
 // The deploy issue on a 3-host sandbox: web on vm1+vm2 (behind each host's HAProxy), workers on
 // vm3. Every assertion about the hosts is read from outside gangway (docker exec into the host
 // containers, HTTP through the published proxy ports).
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { appContainers, gangway, getThroughProxy, isUp, onHost, pushHello, resetHosts, TEST_SECRET, withLoad, writeProject } from './helpers/deploy.js';
 
@@ -142,6 +144,36 @@ describe('deploy on a 3-host sandbox', () => {
     const after = await Promise.all(['vm1', 'vm3'].map((h) => appContainers(info, h)));
     expect(after.map((m) => [...m.entries()].map(([n, s]) => `${n} ${s.split(' ')[0]}`).sort())).toEqual(before.map((m) => [...m.entries()].map(([n, s]) => `${n} ${s.split(' ')[0]}`).sort()));
     expect(await served('vm1')).toBe('hello from 2.0.0');
+  });
+
+  it('a failing pre-deploy hook aborts before anything changes, with its output', async () => {
+    const hooks = join(project, '.gangway', 'hooks');
+    mkdirSync(hooks, { recursive: true });
+    writeFileSync(join(hooks, 'pre-deploy'), '#!/bin/sh\necho "hook refuses $GANGWAY_VERSION of $GANGWAY_SERVICE"\nexit 1\n', { mode: 0o755 });
+    try {
+      const before = await appContainers(info, 'vm1');
+      const r = await run(['deploy', '--version', '1.0.0']);
+      expect(r.code).toBe(1);
+      expect(r.output).toContain('hook refuses 1.0.0 of hello');
+      expect([...(await appContainers(info, 'vm1')).keys()].sort()).toEqual([...before.keys()].sort());
+      expect((await run(['lock', 'status'])).output).toContain('free');
+    } finally {
+      rmSync(join(hooks, 'pre-deploy'));
+    }
+  });
+
+  it('logs and exec reach the live containers, named by host and role', async () => {
+    const logs = await run(['logs', '--role', 'workers', '-n', '3']);
+    expect(logs.code, logs.output).toBe(0);
+    expect(logs.output).toMatch(/\[vm3 workers\] worker 2\.0\.0 heartbeat \d+/);
+    const fresh = await run(['exec', '--host', 'vm1', 'cat', '/www/version']);
+    expect(fresh.code, fresh.output).toBe(0);
+    expect(fresh.output).toContain('[vm1 web] 2.0.0');
+    const reused = await run(['exec', '--reuse', '--host', 'vm2', '--', 'sh', '-c', 'echo $MODE']);
+    expect(reused.code, reused.output).toBe(0);
+    expect(reused.output).toContain('[vm2 web] test');
+    // The throwaway exec container is gone.
+    expect(await onHost(info, 'vm1', 'docker ps -aq --filter label=gangway.managed=exec')).toBe('');
   });
 
   it('records every deploy in the audit log of every host', async () => {

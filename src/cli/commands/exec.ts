@@ -23,8 +23,8 @@ export async function run(globals: GlobalOptions, args: unknown[], flags: ExecFl
       if (!role) throw usageError(`no role ${flags.role}`);
       const names = role.hosts.filter((h) => !flags.host || h === flags.host);
       if (names.length === 0) throw usageError(`host ${flags.host} is not in role ${role.name}`);
-      const { hosts } = await reachableHosts(s, names);
-      let worst = 0;
+      const { hosts, unreachable } = await reachableHosts(s, names);
+      let worst = unreachable > 0 ? 1 : 0;
       for (const host of hosts) {
         const live = (await findContainers(host, s.loaded.config.service, role.name)).filter((c) => c.running).sort((a, b) => b.deployedAt.getTime() - a.deployedAt.getTime())[0];
         if (!live) throw operationError(`no running ${role.name} container on ${host.name}`, { host: host.name, role: role.name, step: 'exec' });

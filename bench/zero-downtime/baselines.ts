@@ -1,0 +1,171 @@
+// What the bench compares gangway with, on the same hosts and the same HAProxy, driven directly
+// through the Engine API over SSH and the proxy's runtime API (no gangway CLI):
+// - the bare minimum of a switch: start the new container, wait until the proxy's check passes,
+//   switch the proxy to it (the unavoidable part of any zero-downtime deploy);
+// - a naive replace: stop the old container, start the new one, point the proxy's existing
+//   server entry at the new container's address (what you get without a side-by-side switch).
+import { request } from 'node:http';
+import type Docker from 'dockerode';
+import { appContainerSpec } from '../../src/app/container.js';
+import type { Host } from '../../src/hosts/host.js';
+import { createHost, type SshConnectOptions } from '../../src/hosts/pool.js';
+import { addCandidate, readState, removeServer, runtimeApi, switchTo, waitDrained, waitHealthy, type ProxyTarget } from '../../src/proxy/operations.js';
+import { backendName } from '../../src/proxy/types.js';
+import type { SandboxInfo } from '../../src/sandbox/index.js';
+import { BENCH_HEALTHCHECK } from './sandbox.js';
+
+export const BENCH_LABELS = { 'gangway.bench': 'zero-downtime' };
+const APP_NETWORK = 'gangway';
+const SERVICE = 'hello';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function openHosts(info: SandboxInfo, names: string[]): Promise<Host[]> {
+  const ssh: SshConnectOptions = { knownHostsPath: info.knownHostsPath, trustOnFirstUse: false, connectTimeoutMs: 5000, keepaliveIntervalMs: 5000 };
+  return Promise.all(
+    names.map(async (name) => {
+      const h = info.hosts.find((x) => x.name === name)!;
+      const host = createHost({ name, address: h.address, port: h.sshPort, user: 'root', identityFile: info.keyPath, local: false }, ssh);
+      await host.connect();
+      return host;
+    }),
+  );
+}
+
+export const proxyTargetOf = (host: Host): ProxyTarget => ({ host, service: SERVICE, appPort: 80, healthcheck: BENCH_HEALTHCHECK, network: APP_NETWORK });
+
+/**
+ * The same create call gangway makes for a web container (image, env, network, alias, restart
+ * policy), under the bench's own name and label so gangway never mistakes it for a version.
+ */
+export function benchContainerOptions(image: string, name: string): Docker.ContainerCreateOptions {
+  const spec = appContainerSpec({ service: SERVICE, role: 'web', version: 'bench', image, envClear: { MODE: 'bench' }, envSecret: {}, network: APP_NETWORK, appPort: 80 });
+  return {
+    ...spec.createOptions,
+    name,
+    Labels: BENCH_LABELS,
+    NetworkingConfig: { EndpointsConfig: { [APP_NETWORK]: { Aliases: [name] } } },
+  };
+}
+
+/** Pure: the runtime-API line that re-points an existing server at another address. */
+export const setServerAddrLine = (server: string, address: string, port: number): string =>
+  `set server ${backendName(SERVICE)}/${server} addr ${address} port ${port}`;
+
+async function startContainer(host: Host, image: string, name: string): Promise<string> {
+  const docker = await host.docker();
+  await docker.getContainer(name).remove({ force: true }).catch(() => {});
+  const c = await docker.createContainer(benchContainerOptions(image, name));
+  await c.start();
+  const ip = (await c.inspect()).NetworkSettings.Networks?.[APP_NETWORK]?.IPAddress;
+  if (!ip) throw new Error(`${name} has no address on ${APP_NETWORK} on ${host.name}`);
+  return ip;
+}
+
+async function liveServer(t: ProxyTarget): Promise<string> {
+  const live = (await readState(t)).filter((s) => s.state === 'ready');
+  if (live.length !== 1) throw new Error(`expected one live server on ${t.host.name}, found ${live.map((s) => s.name).join(', ') || 'none'}`);
+  return live[0]!.name;
+}
+
+export interface BareTimings {
+  host: string;
+  startMs: number;
+  healthyMs: number;
+  switchMs: number;
+  totalMs: number;
+}
+
+export interface BareSwitch {
+  timings: BareTimings;
+  /** Puts the proxy back on the server it had and removes the bench container (not timed). */
+  restore(): Promise<void>;
+}
+
+/** Start, wait for the proxy's check, switch: timed on one host. */
+export async function bareMinimumSwitch(host: Host, image: string, name = 'hello-web-bench-bare'): Promise<BareSwitch> {
+  const t = proxyTargetOf(host);
+  const previous = await liveServer(t);
+  const t0 = performance.now();
+  await startContainer(host, image, name);
+  const t1 = performance.now();
+  await addCandidate(t, { name });
+  await waitHealthy(t, name, 20_000);
+  const t2 = performance.now();
+  await switchTo(t, name, [previous]);
+  const t3 = performance.now();
+  return {
+    timings: { host: host.name, startMs: t1 - t0, healthyMs: t2 - t1, switchMs: t3 - t2, totalMs: t3 - t0 },
+    async restore() {
+      await waitHealthy(t, previous, 20_000);
+      await switchTo(t, previous, [name]);
+      await waitDrained(t, name, 5000);
+      await removeServer(t, name);
+      await (await host.docker()).getContainer(name).remove({ force: true });
+    },
+  };
+}
+
+export interface NaiveTimings {
+  host: string;
+  /** docker stop of the live container. */
+  stopMs: number;
+  /** create + start of the new one, and the runtime-API address change. */
+  startMs: number;
+  /** From the stop until GET / through the proxy answers with the new version. */
+  untilServedMs: number;
+  replaced: string;
+}
+
+/**
+ * Stop the old container, start the new one, re-point the proxy's server entry at it; then wait
+ * until the new version answers through the proxy. The server keeps its name, health check and state throughout:
+ * HAProxy is left to notice the outage and the recovery by itself, as with any in-place replace.
+ */
+export async function naiveReplace(host: Host, image: string, newVersion: string, proxyPort: number, name = 'hello-web-bench-naive'): Promise<NaiveTimings> {
+  const t = proxyTargetOf(host);
+  const server = await liveServer(t);
+  const docker = await host.docker();
+  const t0 = performance.now();
+  await docker.getContainer(server).stop({ t: 10 });
+  const t1 = performance.now();
+  const ip = await startContainer(host, image, name);
+  await runtimeApi(t).send(setServerAddrLine(server, ip, 80));
+  const t2 = performance.now();
+  // The proxy may never have marked the server down (a fast replace), so its check state says
+  // little: the replace is over when the new version answers through the proxy.
+  await waitServed(proxyPort, newVersion, 20_000);
+  const t3 = performance.now();
+  return { host: host.name, stopMs: t1 - t0, startMs: t2 - t1, untilServedMs: t3 - t0, replaced: server };
+}
+
+function getBody(port: number): Promise<{ status: number; body: string }> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path: '/', agent: false, timeout: 2000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (c: string) => { body += c; }).on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', () => resolve({ status: 0, body: '' }));
+    req.end();
+  });
+}
+
+/** Until GET / through the proxy answers 200 "hello from <version>". */
+export async function waitServed(proxyPort: number, version: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await getBody(proxyPort);
+    if (r.status === 200 && r.body.trim() === `hello from ${version}`) return;
+    if (Date.now() > deadline) throw new Error(`127.0.0.1:${proxyPort} did not serve ${version} within ${timeoutMs} ms (last: ${r.status} ${r.body.trim().slice(0, 60)})`);
+    await sleep(50);
+  }
+}
+
+/** Removes the bench's own containers and proxy servers (everything else dies with the sandbox). */
+export async function removeBenchLeftovers(host: Host, names: string[]): Promise<void> {
+  const t = proxyTargetOf(host);
+  for (const name of names) {
+    await removeServer(t, name).catch(() => {});
+    await (await host.docker()).getContainer(name).remove({ force: true }).catch(() => {});
+  }
+}

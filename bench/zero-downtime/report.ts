@@ -1,0 +1,124 @@
+// Pure rendering of the bench's results as Markdown tables (printed, and kept in BENCHMARKS.md).
+import type { StepSpan } from './cli.js';
+import { failedOf, percentile, type LoadCounts, type LoadResult } from './load.js';
+
+export interface PhaseResult {
+  phase: string;
+  /** What ran, and how it ended (exit code, or "ok"). */
+  outcome: string;
+  /** Whether this phase is held to the 0-failure target. */
+  gangway: boolean;
+  opMs: number;
+  load: LoadResult;
+  /** Free text: what was served at the end, etc. */
+  note?: string;
+}
+
+const s1 = (ms: number) => (ms / 1000).toFixed(1);
+const s2 = (ms: number) => (ms / 1000).toFixed(2);
+
+export function mergeCounts(result: LoadResult): LoadCounts {
+  const all = [...result.byHost.values()];
+  const merged: LoadCounts = {
+    requests: 0, ok: 0, non2xx: 0, socketErrors: 0, badBody: 0,
+    failureKinds: new Map(), servedVersions: new Map(), latenciesMs: [], durationMs: Math.max(0, ...all.map((c) => c.durationMs)),
+  };
+  for (const c of all) {
+    merged.requests += c.requests;
+    merged.ok += c.ok;
+    merged.non2xx += c.non2xx;
+    merged.socketErrors += c.socketErrors;
+    merged.badBody += c.badBody;
+    for (const [k, v] of c.failureKinds) merged.failureKinds.set(k, (merged.failureKinds.get(k) ?? 0) + v);
+    for (const [k, v] of c.servedVersions) merged.servedVersions.set(k, (merged.servedVersions.get(k) ?? 0) + v);
+    merged.latenciesMs.push(...c.latenciesMs);
+  }
+  return merged;
+}
+
+/** The lowest per-host rate reached: the target is a floor per host, not an average. */
+export function minRatePerHost(result: LoadResult): number {
+  const rates = [...result.byHost.values()].map((c) => (c.durationMs > 0 ? (c.requests * 1000) / c.durationMs : 0));
+  return rates.length ? Math.min(...rates) : 0;
+}
+
+const versions = (m: Map<string, number>) => [...m.entries()].sort((a, b) => a[0].localeCompare(b[0], 'en', { numeric: true })).map(([v, n]) => `${v}: ${n}`).join(', ');
+
+export function phaseTable(phases: PhaseResult[]): string {
+  const lines = [
+    '| phase | outcome | operation s | load s | requests | req/s per host (min) | non-2xx | socket errors | bad body | **failed** | p99 ms | max ms | GET / answered by |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const p of phases) {
+    const c = mergeCounts(p.load);
+    const failed = failedOf(c);
+    const mark = p.gangway ? (failed === 0 ? ' ✓' : ' ✗') : '';
+    lines.push(`| ${p.phase} | ${p.outcome} | ${s1(p.opMs)} | ${s1(c.durationMs)} | ${c.requests} | ${minRatePerHost(p.load).toFixed(0)} | ${c.non2xx} | ${c.socketErrors} | ${c.badBody} | **${failed}**${mark} | ${percentile(c.latenciesMs, 99).toFixed(0)} | ${Math.max(0, ...c.latenciesMs).toFixed(0)} | ${versions(c.servedVersions)} |`);
+  }
+  return lines.join('\n');
+}
+
+/** One line per phase with failures: what they were and when (seconds into the load). */
+export function failureNotes(phases: PhaseResult[], leadMs: number): string[] {
+  const out: string[] = [];
+  for (const p of phases) {
+    for (const [host, c] of p.load.byHost) {
+      if (failedOf(c) === 0) continue;
+      const kinds = [...c.failureKinds.entries()].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${n}× ${k}`).join(', ');
+      out.push(`- ${p.phase}, ${host}: ${kinds}; from ${s2((c.firstFailureMs ?? 0) - leadMs)} s to ${s2((c.lastFailureMs ?? 0) - leadMs)} s after the operation started`);
+    }
+    const shortfall = [...p.load.shortfallByHost.entries()].filter(([, n]) => n > 0);
+    if (shortfall.length) out.push(`- ${p.phase}: requests due but held back by the in-flight cap: ${shortfall.map(([h, n]) => `${h} ${n}`).join(', ')}`);
+    if (p.note) out.push(`- ${p.phase}: ${p.note}`);
+  }
+  return out;
+}
+
+export interface WallTimes {
+  deployCliMs: number;
+  deployEventsMs: number;
+  bare: Array<{ host: string; startMs: number; healthyMs: number; switchMs: number; totalMs: number }>;
+}
+
+export function wallTable(w: WallTimes): string {
+  const slowest = w.bare.reduce((a, b) => (b.totalMs > a.totalMs ? b : a));
+  const lines = [
+    '| what | wall s | vs bare minimum |',
+    '|---|---|---|',
+    `| gangway deploy v1 → v2, whole CLI process (node start to exit) | ${s2(w.deployCliMs)} | ${(w.deployCliMs / slowest.totalMs).toFixed(2)}x |`,
+    `| gangway deploy v1 → v2, first to last event (gangway's own work) | ${s2(w.deployEventsMs)} | ${(w.deployEventsMs / slowest.totalMs).toFixed(2)}x |`,
+    ...w.bare.map((b) => `| bare minimum on ${b.host}: start ${s2(b.startMs)} + healthy ${s2(b.healthyMs)} + switch ${s2(b.switchMs)} | ${s2(b.totalMs)} |${b === slowest ? ' 1.00x (slowest host)' : ''} |`),
+  ];
+  return lines.join('\n');
+}
+
+/**
+ * Where a deploy's time went: each step's first start and last end on the run's timeline, and its
+ * longest single duration (steps on several hosts run in parallel).
+ */
+export function stepTable(spans: StepSpan[]): string {
+  const byStep = new Map<string, StepSpan[]>();
+  for (const s of spans) byStep.set(s.step, [...(byStep.get(s.step) ?? []), s]);
+  const rows = [...byStep.entries()].map(([step, list]) => ({
+    step,
+    hosts: [...new Set(list.map((s) => s.host))].join(' '),
+    first: Math.min(...list.map((s) => s.startMs)),
+    last: Math.max(...list.map((s) => s.endMs)),
+    longest: Math.max(...list.map((s) => s.endMs - s.startMs)),
+  })).sort((a, b) => a.first - b.first);
+  return [
+    '| step | hosts | starts at s | ends at s | longest s |',
+    '|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.step} | ${r.hosts} | ${s2(r.first)} | ${s2(r.last)} | ${s2(r.longest)} |`),
+  ].join('\n');
+}
+
+export interface NaiveRow { host: string; stopMs: number; startMs: number; untilServedMs: number; replaced: string }
+
+export function naiveTable(rows: NaiveRow[]): string {
+  return [
+    '| host | docker stop s | start + re-point s | stop → new version served s |',
+    '|---|---|---|---|',
+    ...rows.map((r) => `| ${r.host} | ${s2(r.stopMs)} | ${s2(r.startMs)} | ${s2(r.untilServedMs)} |`),
+  ].join('\n');
+}

@@ -1,0 +1,179 @@
+// Benchmark (not a test): a constant load through each web host's proxy while gangway deploys,
+// refuses a broken version and rolls back, next to the same load during a naive replace on the
+// same HAProxy; and the deploy's wall time next to the bare minimum of a switch.
+// Run: npm run build && npx tsx bench/zero-downtime/run.ts [--record]
+// Exits non-zero only when the bench itself crashes, never on a missed target.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Events } from '../../src/events/events.js';
+import type { Host } from '../../src/hosts/host.js';
+import { bareMinimumSwitch, naiveReplace, openHosts, removeBenchLeftovers, waitServed, type BareTimings, type NaiveTimings } from './baselines.js';
+import { eventSpanMs, gangway, ROOT, stepSpans, type CliRun } from './cli.js';
+import { DEFAULT_LOAD, underLoad, type LoadTarget } from './load.js';
+import { failureNotes, naiveTable, phaseTable, stepTable, wallTable, type PhaseResult } from './report.js';
+import { benchSandboxDown, benchSandboxUp, pushHelloVersion, writeBenchProject, type BenchSandbox } from './sandbox.js';
+
+const LEAD_MS = 1000;
+const TAIL_MS = 2000;
+const CLI_TIMEOUT_MS = 180_000;
+const WEB_HOSTS = ['vm1', 'vm2'];
+const COMMAND = 'npm run build && npx tsx bench/zero-downtime/run.ts';
+
+const say = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+function outcomeOf(run: CliRun, expected: number): string {
+  const verdict = run.code === expected ? '' : ` (expected ${expected})`;
+  return `exit ${run.code}${verdict}`;
+}
+
+function failureSummary(run: CliRun): string | undefined {
+  const done = run.events.find((e) => e.type === 'done');
+  if (done && done.type === 'done') return done.message;
+  return run.stderr.trim().split('\n').slice(-3).join(' ') || undefined;
+}
+
+async function served(targets: LoadTarget[], version: string): Promise<string> {
+  try {
+    await Promise.all(targets.map((t) => waitServed(t.port, version, 3000)));
+    return `both web hosts serve ${version} afterwards`;
+  } catch (err) {
+    return `NOT serving ${version} afterwards: ${(err as Error).message}`;
+  }
+}
+
+async function cliPhase(phase: string, targets: LoadTarget[], project: string, args: string[], expectedCode: number, expectVersion: string): Promise<{ result: PhaseResult; run: CliRun }> {
+  say(`${phase}: gangway ${args.join(' ')} under load`);
+  const { result: run, load } = await underLoad(targets, LEAD_MS, TAIL_MS, () => gangway(args, project, CLI_TIMEOUT_MS));
+  const after = await served(targets, expectVersion);
+  const eventsFile = join(tmpdir(), `gangway-bench-zd-${phase.split('.')[0]}-${Date.now()}.ndjson`);
+  writeFileSync(eventsFile, run.events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+  say(`${phase}: exit ${run.code} in ${(run.wallMs / 1000).toFixed(1)} s; its events: ${eventsFile}`);
+  const note = [after, run.code !== expectedCode ? failureSummary(run) : undefined].filter(Boolean).join('; ');
+  return { result: { phase, outcome: `gangway ${args.join(' ')}: ${outcomeOf(run, expectedCode)}`, gangway: true, opMs: run.wallMs, load, note }, run };
+}
+
+interface RunOutput {
+  phases: PhaseResult[];
+  deploy?: CliRun;
+  bare?: BareTimings[];
+  naive?: NaiveTimings[];
+  setupMs?: number;
+  sandboxMs?: number;
+}
+
+async function runPhases(bench: BenchSandbox, out: RunOutput): Promise<void> {
+  say('pushing hello 1.0.0, 2.0.0 and 3.0.0 (broken) to the bench registry');
+  const image = (v: string) => `${bench.info.registry.name}/bench/hello:${v}`;
+  await pushHelloVersion(bench.info, '1.0.0', 'ok');
+  await pushHelloVersion(bench.info, '2.0.0', 'ok');
+  await pushHelloVersion(bench.info, '3.0.0', 'broken');
+  const project = writeBenchProject(bench);
+
+  say('gangway setup --version 1.0.0 (no load: there is nothing to serve yet)');
+  const setup = await gangway(['setup', '--version', '1.0.0'], project, CLI_TIMEOUT_MS);
+  if (setup.code !== 0) throw new Error(`gangway setup failed (exit ${setup.code}): ${failureSummary(setup)}`);
+  out.setupMs = setup.wallMs;
+
+  const targets: LoadTarget[] = WEB_HOSTS.map((name) => ({ name, port: bench.info.hosts.find((h) => h.name === name)!.httpPort }));
+  await Promise.all(targets.map((t) => waitServed(t.port, '1.0.0', 10_000)));
+
+  const p1 = await cliPhase('1. deploy v1 → v2', targets, project, ['deploy', '--version', '2.0.0'], 0, '2.0.0');
+  out.phases.push(p1.result);
+  out.deploy = p1.run;
+  out.phases.push((await cliPhase('2. failed deploy v3 (dies at start)', targets, project, ['deploy', '--version', '3.0.0'], 1, '2.0.0')).result);
+  out.phases.push((await cliPhase('3. rollback', targets, project, ['rollback'], 0, '1.0.0')).result);
+
+  const hosts: Host[] = await openHosts(bench.info, WEB_HOSTS);
+  try {
+    say('4. bare minimum: start 2.0.0 beside 1.0.0, wait for the proxy check, switch (and back, untimed) under load');
+    const bare = await underLoad(targets, LEAD_MS, TAIL_MS, async () => {
+      const t0 = performance.now();
+      const switches = await Promise.all(hosts.map((h) => bareMinimumSwitch(h, image('2.0.0'))));
+      const opMs = performance.now() - t0;
+      await Promise.all(switches.map((s) => s.restore()));
+      return { timings: switches.map((s) => s.timings), opMs };
+    });
+    out.bare = bare.result.timings;
+    out.phases.push({ phase: '4. bare minimum switch (no gangway)', outcome: 'start + healthy + switch, then back', gangway: false, opMs: bare.result.opMs, load: bare.load, note: await served(targets, '1.0.0') });
+
+    say('5. naive replace: stop 1.0.0, start 2.0.0, re-point the proxy server, under load');
+    const naive = await underLoad(targets, LEAD_MS, TAIL_MS, async () => {
+      const t0 = performance.now();
+      const rows = await Promise.all(hosts.map((h) => naiveReplace(h, image('2.0.0'), '2.0.0', targets.find((t) => t.name === h.name)!.port)));
+      return { rows, opMs: performance.now() - t0 };
+    });
+    out.naive = naive.result.rows;
+    out.phases.push({ phase: '5. baseline: naive replace', outcome: 'stop old, start new, re-point server', gangway: false, opMs: naive.result.opMs, load: naive.load, note: await served(targets, '2.0.0') });
+  } finally {
+    await Promise.all(hosts.map((h) => removeBenchLeftovers(h, ['hello-web-bench-bare']).catch(() => {})));
+    await Promise.all(hosts.map((h) => h.close().catch(() => {})));
+  }
+}
+
+function machineFacts(): string {
+  const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  return `Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), load average at the end ${load}; ` +
+    'dockerd 20.10 with 3 Docker-in-Docker sandbox hosts (sshd + inner dockerd), HAProxy 2.6 (Debian) per web host, busybox httpd app.';
+}
+
+function render(out: RunOutput, startedAt: Date): string {
+  const parts = [
+    `Measured ${startedAt.toISOString()}; ${machineFacts()}`,
+    `Load: ${DEFAULT_LOAD.ratePerHost} req/s per web host (vm1, vm2) through its proxy on 127.0.0.1, open loop; GET / and POST /cgi-bin/echo (${DEFAULT_LOAD.postBodyBytes}-byte body, answer checked) 3:1, three quarters over ${DEFAULT_LOAD.keepAliveSocketsPerHost} keep-alive connections per host and a quarter on a fresh connection each (Connection: close), both methods on both; request timeout ${DEFAULT_LOAD.requestTimeoutMs / 1000} s. Each phase: load for ${LEAD_MS / 1000} s, the operation, ${TAIL_MS / 1000} s more.`,
+    '',
+    phaseTable(out.phases),
+    '',
+    ...failureNotes(out.phases, LEAD_MS),
+  ];
+  if (out.deploy && out.bare?.length) {
+    parts.push('', 'Deploy wall time vs the bare minimum (same run, same load):', '', wallTable({ deployCliMs: out.deploy.wallMs, deployEventsMs: eventSpanMs(out.deploy.events), bare: out.bare }));
+    parts.push('', 'Where the deploy v1 → v2 spent its time (from `--json` step events; seconds from its first event):', '', stepTable(stepSpans(out.deploy.events)));
+  }
+  if (out.naive?.length) parts.push('', 'Naive replace timings:', '', naiveTable(out.naive));
+  if (out.sandboxMs !== undefined) parts.push('', `Sandbox up ${(out.sandboxMs / 1000).toFixed(1)} s; gangway setup v1 ${((out.setupMs ?? 0) / 1000).toFixed(1)} s (not under load).`);
+  return parts.join('\n');
+}
+
+function record(markdown: string): void {
+  const file = join(ROOT, 'BENCHMARKS.md');
+  const begin = '<!-- bench/zero-downtime:begin -->';
+  const end = '<!-- bench/zero-downtime:end -->';
+  const section = `${begin}\n## Zero downtime: deploy, failed deploy, rollback under load\n\nCommand: \`${COMMAND}\`\n\n${markdown}\n${end}`;
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
+  const i = text.indexOf(begin);
+  const j = text.indexOf(end);
+  const next = i >= 0 && j > i ? `${text.slice(0, i)}${section}${text.slice(j + end.length)}` : `${text.trimEnd()}\n\n${section}\n`;
+  writeFileSync(file, next);
+  say('recorded in BENCHMARKS.md');
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
+  const startedAt = new Date();
+  const events = new Events();
+  events.on((e) => { if (e.type === 'step' && e.status === 'fail') say(`sandbox: ${e.step} failed on ${e.host ?? '-'}: ${e.message ?? ''}`); });
+  const out: RunOutput = { phases: [] };
+  let crashed: unknown;
+  try {
+    say('sandbox "bench" up (3 hosts, registry on an ephemeral loopback port)');
+    const t0 = performance.now();
+    const bench = await benchSandboxUp(events);
+    out.sandboxMs = performance.now() - t0;
+    await runPhases(bench, out);
+  } catch (err) {
+    crashed = err;
+  } finally {
+    say('sandbox "bench" down');
+    await benchSandboxDown(events).catch((err: unknown) => say(`sandbox down failed: ${(err as Error).message}`));
+  }
+  const markdown = render(out, startedAt);
+  process.stdout.write(`${markdown}\n`);
+  if (crashed) throw crashed;
+  if (process.argv.includes('--record')) record(markdown);
+}
+
+main().catch((err: unknown) => {
+  say(`crashed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  process.exitCode = 1;
+});

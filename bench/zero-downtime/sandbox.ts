@@ -1,0 +1,87 @@
+// The bench's own sandbox (id "bench", registry on an ephemeral loopback port, so it never
+// collides with the tests' sandbox on :5000), the images it needs pushed into that registry, and
+// a gangway.yml pointing at it.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import { stringify } from 'yaml';
+import type { Events } from '../../src/events/events.js';
+import { buildHello, sandboxDown, sandboxUp, type HelloVariant, type SandboxInfo } from '../../src/sandbox/index.js';
+
+export const BENCH_SANDBOX_ID = 'bench';
+export const APP_REPO = 'bench/hello';
+
+export interface BenchSandbox {
+  info: SandboxInfo;
+  /** The proxy image as the hosts pull it: registry:5000/<repo>:<tag>. */
+  proxyImage: string;
+  outDir: string;
+}
+
+export async function benchSandboxUp(events: Events): Promise<BenchSandbox> {
+  const outDir = mkdtempSync(join(tmpdir(), 'gangway-bench-zd-'));
+  const info = await sandboxUp({ id: BENCH_SANDBOX_ID, hosts: 3, registryPort: 0, pushImages: false, outDir }, events);
+  // Without pushImages the proxy image exists only on the runner's engine: push it as the hosts
+  // will name it, through the registry's loopback port (a registry ignores the name used to reach it).
+  const proxyImage = await pushAs(info, info.images.proxy, 'gangway/haproxy', info.images.proxy.split(':').pop()!);
+  return { info, proxyImage, outDir };
+}
+
+export async function benchSandboxDown(events: Events): Promise<void> {
+  await sandboxDown({ id: BENCH_SANDBOX_ID }, events);
+}
+
+/** Tags a local image as 127.0.0.1:<port>/<repo>:<tag>, pushes it, returns registry:5000/<repo>:<tag>. */
+export async function pushAs(info: SandboxInfo, localTag: string, repo: string, tag: string): Promise<string> {
+  const docker = new Docker();
+  const pushName = `127.0.0.1:${info.registry.localPort}/${repo}`;
+  await docker.getImage(localTag).tag({ repo: pushName, tag });
+  try {
+    const stream = await docker.getImage(`${pushName}:${tag}`).push({ authconfig: {} } as Docker.ImagePushOptions);
+    await new Promise<void>((resolve, reject) =>
+      docker.modem.followProgress(stream, (err: Error | null, out: Array<{ error?: string }>) => {
+        const failed = err ?? out.find((o) => o.error);
+        if (failed) reject(err ?? new Error(String((failed as { error: string }).error)));
+        else resolve();
+      }),
+    );
+  } finally {
+    // The runner-side alias is only a vehicle for the push; the registry keeps the image.
+    await docker.getImage(`${pushName}:${tag}`).remove({ noprune: true }).catch(() => {});
+  }
+  return `${info.registry.name}/${repo}:${tag}`;
+}
+
+export async function pushHelloVersion(info: SandboxInfo, version: string, variant: HelloVariant): Promise<string> {
+  const built = await buildHello({ version, variant });
+  return pushAs(info, built.tag, APP_REPO, version);
+}
+
+/** A project folder whose gangway.yml has web on vm1+vm2 and workers on vm3 (as the deploy tests). */
+export function writeBenchProject(bench: BenchSandbox): string {
+  const { info } = bench;
+  const dir = mkdtempSync(join(tmpdir(), 'gangway-bench-zd-project-'));
+  const [vm1, vm2, vm3] = info.hosts;
+  const config = {
+    service: 'hello',
+    image: `${info.registry.name}/${APP_REPO}`,
+    registry: { server: info.registry.name },
+    servers: {
+      web: { hosts: [vm1!.name, vm2!.name] },
+      workers: { hosts: [vm3!.name], cmd: ['/app/worker'] },
+    },
+    hosts: Object.fromEntries(info.hosts.map((h) => [h.name, { address: h.address, port: h.sshPort }])),
+    ssh: { user: 'root', identity: info.keyPath, known_hosts: info.knownHostsPath, connect_timeout: '3s' },
+    proxy: { app_port: 80, image: bench.proxyImage, healthcheck: { path: '/up', interval: '500ms', timeout: '2s' } },
+    env: { clear: { MODE: 'bench' }, secret: ['HELLO_SECRET'] },
+    deploy_timeout: '20s',
+    drain_timeout: '5s',
+    retain: 3,
+  };
+  writeFileSync(join(dir, 'gangway.yml'), stringify(config));
+  return dir;
+}
+
+/** The healthcheck the bench config gives the proxy, for the baselines that talk to it directly. */
+export const BENCH_HEALTHCHECK = { path: '/up', intervalMs: 500, timeoutMs: 2000 };
