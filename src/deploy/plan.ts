@@ -67,7 +67,10 @@ export function planDeploy(input: PlanInput): DeployPlan {
       const liveVersion = liveVersionOf(observed, role);
       const oldContainers = running.filter((c) => c.version !== input.version).map((c) => c.name);
       const newRunning = running.some((c) => c.name === newContainer);
-      const alreadyLive = liveVersion === input.version && newRunning && oldContainers.length === 0;
+      // Proxied: live means the proxy routes to it, which only happens after its gates passed, so
+      // a rerun after an interrupted deploy resumes from there (and still retires the old ones).
+      // Without a proxy, a running container may never have been gated: live only when alone.
+      const alreadyLive = liveVersion === input.version && newRunning && (role.proxied || oldContainers.length === 0);
       targets.push({
         host,
         role: role.name,
@@ -92,7 +95,8 @@ export function describePlan(plan: DeployPlan, opts: { image: string; bootLimit:
   for (const t of plan.targets) {
     const from = t.liveVersion ? `from ${t.liveVersion}` : 'fresh';
     if (t.alreadyLive) {
-      lines.push(`[${t.host} ${t.role}] ${t.newContainer} already live: nothing to do`);
+      const rest = t.oldContainers.length > 0 ? `drain and stop ${t.oldContainers.join(', ')}` : 'nothing to do';
+      lines.push(`[${t.host} ${t.role}] ${t.newContainer} already live: ${rest}`);
       continue;
     }
     const steps = t.proxied

@@ -258,7 +258,11 @@ async function bootAll(s: Session, plan: DeployPlan, hosts: Map<string, Host>, r
 
   const others = plan.targets.filter((t) => t.role !== primary.name);
   const otherJobs = others.map(async (t) => {
-    if (t.alreadyLive) return;
+    if (t.alreadyLive) {
+      await bootTarget(s, t, hosts.get(t.host)!, ref, plan.version, signal, fail, () => {}, () => {});
+      await switchTarget(s, t, hosts.get(t.host)!);
+      return;
+    }
     events.log(`Waiting for the first healthy ${primary.name} container before booting ${t.role} on ${t.host}...`, { host: t.host, role: t.role });
     try {
       await firstHealthy.promise;

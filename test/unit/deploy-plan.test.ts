@@ -82,6 +82,32 @@ describe('planDeploy', () => {
   });
 });
 
+describe('planDeploy after an interrupted run', () => {
+  it('resumes a proxied host whose proxy already routes to the new version, and still retires the old one', () => {
+    const observed = new Map<string, ObservedHost>([
+      ['vm1', { host: 'vm1', containers: [container('web', '1', true, '2026-01-01'), container('web', '2', true, '2026-01-02')], proxyServers: [server('hello-web-2', 'ready'), server('hello-web-1', 'drain')] }],
+    ]);
+    const [t] = planDeploy({ service: 'hello', version: '2', roles: [{ ...web, hosts: ['vm1'] }], observed }).targets;
+    expect(t).toMatchObject({ alreadyLive: true, oldContainers: ['hello-web-1'] });
+  });
+
+  it('never takes an ungated container beside the old one for live when no proxy vouches for it', () => {
+    const observed = new Map<string, ObservedHost>([
+      ['vm3', { host: 'vm3', containers: [container('workers', '1', true, '2026-01-01'), container('workers', '2', true, '2026-01-02')] }],
+    ]);
+    const [t] = planDeploy({ service: 'hello', version: '2', roles: [workers], observed }).targets;
+    expect(t).toMatchObject({ alreadyLive: false, oldContainers: ['hello-workers-1'] });
+  });
+
+  it('never starts over a proxied container that is not routed yet: it is replaced, not trusted', () => {
+    const observed = new Map<string, ObservedHost>([
+      ['vm1', { host: 'vm1', containers: [container('web', '1', true, '2026-01-01'), container('web', '2', true, '2026-01-02')], proxyServers: [server('hello-web-1', 'ready'), server('hello-web-2', 'drain')] }],
+    ]);
+    const [t] = planDeploy({ service: 'hello', version: '2', roles: [{ ...web, hosts: ['vm1'] }], observed }).targets;
+    expect(t).toMatchObject({ alreadyLive: false, liveVersion: '1', oldContainers: ['hello-web-1'] });
+  });
+});
+
 describe('deploy target states', () => {
   const target = (): DeployTarget => ({ host: 'vm1', role: 'web', proxied: true, newContainer: 'x', oldContainers: [], alreadyLive: false, state: 'pending', trail: ['pending'] });
 
