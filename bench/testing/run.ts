@@ -12,7 +12,7 @@ const { GenericContainer, Network, Wait } = await import('testcontainers');
 
 // (a) is short and its spread is wide (container start varies by +-100 ms on a busy 2-core
 // machine), so it gets more rounds than (b): a 5 % target needs a tight median.
-const RUNS_SINGLE = Number(process.env.BENCH_RUNS_SINGLE ?? 30);
+const RUNS_SINGLE = Number(process.env.BENCH_RUNS_SINGLE ?? 60);
 const RUNS_GRAPH = Number(process.env.BENCH_RUNS ?? 10);
 const SERVICE_BOOT_SECONDS = '0.3';
 const docker = new Docker();

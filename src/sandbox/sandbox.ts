@@ -55,9 +55,6 @@ export async function sandboxUp(opts: SandboxUpOptions, events: Events): Promise
   const outDir = resolve(opts.outDir);
   if (!isValidSandboxId(id)) throw usageError(`invalid sandbox id "${id}"`, { hint: 'lower-case letters, digits and "-", at most 31 characters' });
   if (!Number.isInteger(hostCount) || hostCount < 1 || hostCount > MAX_HOSTS) throw usageError(`--hosts must be a whole number from 1 to ${MAX_HOSTS}, not ${hostCount}`);
-  if (pushImages && registryPort !== REGISTRY_PORT) {
-    throw usageError(`images can only be pushed when the registry is on 127.0.0.1:${REGISTRY_PORT}`, { hint: 'the runner reaches registry:5000 through /etc/hosts; pass pushImages: false for a second sandbox' });
-  }
   const docker = opts.docker ?? new Docker();
 
   const images = await ensureSandboxImages(docker, events, opts.cacheDir);
@@ -72,7 +69,7 @@ export async function sandboxUp(opts: SandboxUpOptions, events: Events): Promise
 
     await timed(events, 'network', {}, () => docker.createNetwork(networkCreateOptions(id)));
     const registryWork = startRegistry(docker, id, images.registry.tag, registryPort, events).then(async (registry) => {
-      const pushed = pushImages ? await pushSandboxImages(docker, images, events) : localImageNames(images);
+      const pushed = pushImages ? await pushSandboxImages(docker, images, registry.localPort, events) : localImageNames(images);
       return { registry, pushed };
     });
     const hostNames = sandboxHostNames(hostCount);
@@ -170,15 +167,21 @@ function localImageNames(images: SandboxImages): SandboxInfo['images'] {
   return { proxy: images.haproxy.tag, busybox: images.busybox.tag, hello: images.hello.tag };
 }
 
-/** Tags the images as registry:5000/gangway/<name>:<hash> and pushes them for the hosts to pull. */
-async function pushSandboxImages(docker: Docker, images: SandboxImages, events: Events): Promise<SandboxInfo['images']> {
+/**
+ * Pushes the images for the hosts to pull as registry:5000/gangway/<name>:<hash>. The runner pushes
+ * through the registry's port on 127.0.0.1 (loopback needs no TLS and no /etc/hosts entry), so any
+ * sandbox's registry works; a registry does not care which name reached it.
+ */
+async function pushSandboxImages(docker: Docker, images: SandboxImages, localPort: number, events: Events): Promise<SandboxInfo['images']> {
   const push = async (image: BuiltImage): Promise<string> => {
     const target = registryName(image);
     await timed(events, `push ${image.name}`, { host: 'registry' }, async () => {
-      const [repo, tag] = [target.slice(0, target.lastIndexOf(':')), image.hash];
-      await docker.getImage(image.tag).tag({ repo, tag });
-      const stream = await docker.getImage(target).push({ authconfig: {} } as Docker.ImagePushOptions);
+      const repo = `127.0.0.1:${localPort}/gangway/${image.name}`;
+      await docker.getImage(image.tag).tag({ repo, tag: image.hash });
+      const stream = await docker.getImage(`${repo}:${image.hash}`).push({ authconfig: {} } as Docker.ImagePushOptions);
       await followProgress(docker, stream);
+      // The loopback name was only the way in; hosts and configs use registry:5000.
+      await docker.getImage(`${repo}:${image.hash}`).remove({ noprune: true }).catch(() => {});
     }, () => target);
     return target;
   };

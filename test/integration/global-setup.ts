@@ -19,7 +19,9 @@ declare module 'vitest' {
   }
 }
 
-const SANDBOX_ID = 'default';
+// GANGWAY_SANDBOX_ID runs the suite on a sandbox of its own (its registry on a free port), so
+// two runs on one machine need not take turns.
+const SANDBOX_ID = process.env.GANGWAY_SANDBOX_ID ?? 'default';
 const HOSTS = 3;
 const LOCK_WAIT_MS = 30 * 60_000;
 
@@ -77,7 +79,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const events = new Events();
   // Progress on stderr so vitest's own reporter output stays readable.
   events.on(plainRenderer({ out: process.stderr }));
-  const outDir = process.env.GANGWAY_SANDBOX_OUT ?? join(tmpdir(), 'gangway-test-sandbox');
+  const outDir = process.env.GANGWAY_SANDBOX_OUT ?? join(tmpdir(), SANDBOX_ID === 'default' ? 'gangway-test-sandbox' : `gangway-test-sandbox-${SANDBOX_ID}`);
   const keep = process.env.GANGWAY_KEEP === '1';
   const releaseLock = await acquireRunLock(join(tmpdir(), `gangway-sandbox-${SANDBOX_ID}.lock`), (line) => events.log(line, { level: 'warn' }));
   try {
@@ -97,7 +99,7 @@ async function start(project: TestProject, events: Events, outDir: string, keep:
     events.log(`reusing sandbox ${info.id} from ${outDir}`);
   } else {
     const started = Date.now();
-    const { timings: _timings, ...upInfo } = await sandboxUp({ id: SANDBOX_ID, hosts: HOSTS, outDir }, events);
+    const { timings: _timings, ...upInfo } = await sandboxUp({ id: SANDBOX_ID, hosts: HOSTS, outDir, ...(SANDBOX_ID === 'default' ? {} : { registryPort: 0 }) }, events);
     info = upInfo;
     events.log(`sandbox ${info.id} up in ${Date.now() - started} ms (${outDir})`);
   }

@@ -16,12 +16,15 @@ export const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 export const BIN = join(ROOT, 'bin', 'gangway.js');
 const docker = new Docker();
 
-/** Builds examples/hello (cached) and pushes it as <registry>/<repo>:<version>. */
+/**
+ * Builds examples/hello (cached) and pushes it through the sandbox registry's loopback port; the
+ * hosts pull it as registry:5000/<repo>:<version>, the name this returns.
+ */
 export async function pushHello(info: SandboxInfo, repo: string, version: string, variant: HelloVariant = 'ok'): Promise<string> {
   const built = await buildHello({ version, variant, docker });
-  const [name, tag] = [`${info.registry.name}/${repo}`, version];
-  await docker.getImage(built.tag).tag({ repo: name, tag });
-  const stream = await docker.getImage(`${name}:${tag}`).push({ authconfig: {} } as Docker.ImagePushOptions);
+  const via = `127.0.0.1:${info.registry.localPort}/${repo}`;
+  await docker.getImage(built.tag).tag({ repo: via, tag: version });
+  const stream = await docker.getImage(`${via}:${version}`).push({ authconfig: {} } as Docker.ImagePushOptions);
   await new Promise<void>((resolve, reject) =>
     docker.modem.followProgress(stream, (err: Error | null, out: Array<{ error?: string }>) => {
       const failed = err ?? out.find((o) => o.error);
@@ -29,7 +32,7 @@ export async function pushHello(info: SandboxInfo, repo: string, version: string
       else resolve();
     }),
   );
-  return `${name}:${tag}`;
+  return `${info.registry.name}/${repo}:${version}`;
 }
 
 export interface ConfigOptions {

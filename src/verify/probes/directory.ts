@@ -1,0 +1,9 @@
+// directory: the file probe's stat, nothing read inside.
+import type { DirectorySpec } from '../resources/directory.js';
+import { statShell } from './file.js';
+import type { Probe } from './probe.js';
+
+export const directoryProbe: Probe<DirectorySpec> = {
+  type: 'directory',
+  shell: (spec) => statShell(spec.directory),
+};

@@ -1,0 +1,37 @@
+// How a host is looked at: a probe turns one check's spec into POSIX sh that prints the facts
+// as ONE JSON object (no newline) on stdout. Probes only build text; ./script.ts assembles them
+// into one script per host and ../run.ts sends it. Shell helpers every probe may call are in
+// SHELL_HELPERS; they need nothing beyond a POSIX sh, od and tr (dash, bash, busybox).
+import { shellQuote } from '../../state/shell.js';
+
+export interface Probe<S = Record<string, unknown>> {
+  type: string;
+  /** sh that prints one JSON object; may use $_d (a private temp dir) when needsTempDir. */
+  shell(spec: S): string;
+  needsTempDir?: boolean;
+}
+
+/** Largest output kept from a command, a response body or a file, per check. */
+export const MAX_CAPTURE_BYTES = 65_536;
+
+/**
+ * _s TEXT     a JSON string when TEXT is plain printable ASCII, else {"hex":"..."} of its bytes
+ * _n DIGITS   a JSON number, or null when empty or not a plain decimal
+ * _x FILE     {"hex":"..."} of the file's first MAX_CAPTURE_BYTES bytes, null when missing
+ * _b          true when the previous command succeeded, else false
+ * JSON escaping in sh is where such scripts usually break: the fast path only lets through
+ * characters that need no escaping, and everything else travels as hex.
+ */
+export const SHELL_HELPERS = [
+  `_s() { case $1 in *[!A-Za-z0-9_.,:/@%+=~\\ -]*) printf '{"hex":"'; printf %s "$1" | od -An -v -tx1 | tr -d ' \\n'; printf '"}';; *) printf '"%s"' "$1";; esac; }`,
+  `_n() { case $1 in ''|*[!0-9]*|0?*) printf null;; *) printf %s "$1";; esac; }`,
+  `_x() { if [ -f "$1" ]; then printf '{"hex":"'; head -c ${MAX_CAPTURE_BYTES} "$1" | od -An -v -tx1 | tr -d ' \\n'; printf '"}'; else printf null; fi; }`,
+  `_b() { if [ $? -eq 0 ]; then printf true; else printf false; fi; }`,
+].join('\n');
+
+export const q = shellQuote;
+
+/** printf of a literal JSON fragment (no format directives inside). */
+export function lit(json: string): string {
+  return `printf '%s' ${shellQuote(json)}`;
+}
