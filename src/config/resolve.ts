@@ -2,7 +2,10 @@
 // distinct host. Pure, so commands and tests get the same answer.
 import { homedir } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
+import type { HostTarget } from '../hosts/host.js';
 import type { Config } from './schema.js';
+
+export type { HostTarget } from '../hosts/host.js';
 
 export interface ResolvedRole {
   name: string;
@@ -13,18 +16,6 @@ export interface ResolvedRole {
   primary: boolean;
   /** env.clear of the config with the role's env.clear over it. */
   env: Record<string, string>;
-}
-
-export interface HostTarget {
-  /** The name used in servers.<role>.hosts. */
-  name: string;
-  address: string;
-  port: number;
-  user: string;
-  /** Absolute path of the private key, when one is configured. */
-  identityFile?: string;
-  /** `localhost`: the local Docker engine, no SSH. */
-  local: boolean;
 }
 
 export const LOCAL_HOST = 'localhost';

@@ -43,3 +43,16 @@ export interface Host {
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
+
+/** Where and how to reach a host: what the config resolves a host name to. */
+export interface HostTarget {
+  /** The name used in servers.<role>.hosts. */
+  name: string;
+  address: string;
+  port: number;
+  user: string;
+  /** Absolute path of the private key, when one is configured. */
+  identityFile?: string;
+  /** `localhost`: the local Docker engine, no SSH. */
+  local: boolean;
+}

@@ -2,19 +2,11 @@
 // command, opened in parallel, with a per-host error instead of one failure stopping all.
 import { GangwayError, messageOf, operationError } from '../errors.js';
 import type { Events } from '../events/events.js';
-import type { Host, HostStats } from './host.js';
+import type { Host, HostStats, HostTarget } from './host.js';
+
+export type { HostTarget } from './host.js';
 import { LocalHost } from './local-host.js';
 import { SshHost } from './ssh-host.js';
-
-/** What the config resolves a host name to (src/config/resolve.ts HostTarget has this shape). */
-export interface HostTarget {
-  name: string;
-  address: string;
-  port: number;
-  user: string;
-  identityFile?: string;
-  local: boolean;
-}
 
 export interface SshConnectOptions {
   knownHostsPath: string;

@@ -1,36 +1,37 @@
 // `gangway lock status|release`: the deploy lock on the primary host.
-import { connectAll, openSession, primaryHostOf } from '../../deploy/session.js';
+import { connectAll, openSession, primaryHostOf, type Session } from '../../deploy/session.js';
+import type { Host } from '../../hosts/host.js';
 import { describeLockHolder, lockStatus, releaseLock } from '../../state/lock.js';
-import { runCommand, type GlobalOptions } from '../context.js';
+import { runCommand, type CommandContext, type GlobalOptions } from '../context.js';
+
+/** Opens the session, connects to the primary host only, runs `body`, closes. */
+async function onPrimary(ctx: CommandContext, body: (s: Session, host: Host) => Promise<void>): Promise<number> {
+  const s = await openSession(ctx);
+  try {
+    const name = primaryHostOf(s);
+    await body(s, (await connectAll(s, [name])).get(name)!);
+    return 0;
+  } finally {
+    await s.close();
+  }
+}
 
 export async function status(globals: GlobalOptions): Promise<number> {
-  return runCommand('lock status', globals, async (ctx) => {
-    const s = await openSession(ctx);
-    try {
-      const name = primaryHostOf(s);
-      const host = (await connectAll(s, [name])).get(name)!;
+  return runCommand('lock status', globals, (ctx) =>
+    onPrimary(ctx, async (s, host) => {
       const lock = await lockStatus(host, s.loaded.config.service);
-      s.events.result('lock', lock.held ? { held: true, ...(lock.details ?? {}) } : { held: false }, { host: name });
-      s.events.log(lock.held ? describeLockHolder(lock.details) : 'free', { host: name });
-      return 0;
-    } finally {
-      await s.close();
-    }
-  });
+      s.events.result('lock', lock.held ? { held: true, ...(lock.details ?? {}) } : { held: false }, { host: host.name });
+      s.events.log(lock.held ? describeLockHolder(lock.details) : 'free', { host: host.name });
+    }),
+  );
 }
 
 export async function release(globals: GlobalOptions): Promise<number> {
-  return runCommand('lock release', globals, async (ctx) => {
-    const s = await openSession(ctx);
-    try {
-      const name = primaryHostOf(s);
-      const host = (await connectAll(s, [name])).get(name)!;
+  return runCommand('lock release', globals, (ctx) =>
+    onPrimary(ctx, async (s, host) => {
       const before = await lockStatus(host, s.loaded.config.service);
       await releaseLock(host, s.loaded.config.service);
-      s.events.log(before.held ? `released the lock ${describeLockHolder(before.details)}` : 'the lock was free', { host: name });
-      return 0;
-    } finally {
-      await s.close();
-    }
-  });
+      s.events.log(before.held ? `released the lock ${describeLockHolder(before.details)}` : 'the lock was free', { host: host.name });
+    }),
+  );
 }

@@ -45,6 +45,7 @@ export async function run(globals: GlobalOptions, _args: unknown[], cmdOpts: Rec
       healthTimeoutMs: cfg.deploy_timeout,
       uptestsPath: cfg.uptests.path,
       uptestsTimeoutMs: cfg.uptests.timeout,
+      uptestsParallel: cfg.uptests.parallel,
       envSecret,
       events: ctx.events,
     });

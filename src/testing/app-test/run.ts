@@ -23,6 +23,8 @@ export interface AppTestOptions {
   healthTimeoutMs: number;
   uptestsPath: string;
   uptestsTimeoutMs: number;
+  /** uptests.parallel, passed on like a deploy does. */
+  uptestsParallel?: boolean;
   envSecret: Readonly<Record<string, string>>;
   events: Events;
   /** Keep a failed run's containers (default: GANGWAY_KEEP=1). */
@@ -124,6 +126,7 @@ export async function runAppTest(o: AppTestOptions): Promise<AppTestOutcome> {
         network,
         env: target.env,
         timeoutMs: o.uptestsTimeoutMs,
+        ...(o.uptestsParallel !== undefined ? { parallel: o.uptestsParallel } : {}),
         labels,
         events: o.events,
       });
