@@ -151,11 +151,14 @@ In (b) each of the two services takes ${SERVICE_BOOT_SECONDS} s to boot (\`sleep
 Every contender gets one uncounted warm-up; rounds are interleaved with the order rotated each round.
 
 Where the time goes in (a): \`npx tsx bench/testing/profile.ts\` times every Engine API call of gangway/testing and of
-the bare baseline inside one process. Both make the same calls on the critical path (create, start, inspect, HTTP probes);
-gangway/testing adds an image inspect before the create (~1.5 ms; the event stream now opens beside the create) and a
-log-follow request beside its inspect. \`POST /containers/{id}/start\` is over 90 % of start-to-ready for both and varies by
-+-100 ms from run to run with the machine's load; container name, labels and an open event subscription did not change its
-duration (tested A/B). The 1.26 x recorded earlier (median of 12, ratio of medians) was within that noise: it did not reproduce.
+the bare baseline inside one process. Both make the same calls on the critical path (create, start, inspect, HTTP probes).
+gangway/testing used to add two round trips before the create (event subscription, then image inspect: ~2.5 ms); now its
+event stream opens beside the create and a tag is inspected once per process (a create that finds the image gone checks,
+and rebuilds, again). What remains is a local stat of the build context (its cache key) and a log-follow request beside
+its inspect. \`POST /containers/{id}/start\` is over 90 % of start-to-ready for both and varies by +-100 ms from run to run
+with the machine's load; container name, labels and an open event subscription did not change its duration (A/B, 15
+rounds each). The 1.26 x recorded earlier (12 rounds, ratio of medians) did not reproduce: at 12 rounds the median's own
+noise is about +-10 %, hence 60 rounds for (a) and the paired column.
 
 ${table}
 ${END}`;

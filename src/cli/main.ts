@@ -133,6 +133,16 @@ export async function main(argv: string[]): Promise<number> {
       .option('--image <ref>', 'test this image reference instead'),
     'test',
   );
+  // Verify (issue: provision, verify, rehearse)
+  lazy(
+    program
+      .command('verify')
+      .description('check the hosts\' real state: the checks in verify: (or --file) and the built-in invariants')
+      .option('-f, --file <file>', 'read the checks from this file instead of verify: in the config')
+      .option('--junit [file]', 'write a JUnit XML report to the file (stdout without one)')
+      .option('--tap', 'write a TAP report to stdout'),
+    'verify',
+  );
   const lock = program.command('lock').description('the deploy lock on the primary host');
   lazy(lock.command('status').description('who holds the lock, since when, for what'), 'lock', 'status');
   lazy(lock.command('release').description('release the lock (e.g. after a killed deploy)'), 'lock', 'release');

@@ -2,6 +2,7 @@
 // sees numbers with units in their meaning (milliseconds, fractions). Every custom message says
 // what was expected; the loader appends what it got and where (file:line:col).
 import { z } from 'zod';
+import { verifySchema } from '../verify/spec.js';
 
 const DURATION_RE = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -163,6 +164,7 @@ export const configSchema = z
         wait: duration.default(0).describe('Pause between batches of hosts.'),
       })
       .prefault({}),
+    verify: verifySchema.optional().describe('Checks of the hosts\' real state for `gangway verify`, per role and per host.'),
   })
   .describe('gangway.yml: how to ship one service to its hosts.');
 

@@ -1,6 +1,6 @@
 // Reads one YAML config file and keeps where every key and value sits, so problems found
 // later (after interpolation, merging and validation) can name file:line:col.
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { KeyPath, Problem } from './problems.js';
 
 /** Offsets into the file's text of one node (value) and of the key that names it, if any. */
@@ -36,10 +36,27 @@ export function parseSource(file: string, fileName: string, text: string): Confi
     source.yamlProblems.push({ fileName, line, col, path: [], message: yamlMessage(err.message), severity: 'error' });
   }
   if (source.yamlProblems.length > 0) return source;
-  source.value = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  try {
+    source.value = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  } catch (err) {
+    // An alias without its anchor (or too many aliases) parses cleanly and fails only here.
+    const { line, col } = lineCounter.linePos(firstAliasOffset(doc));
+    source.yamlProblems.push({ fileName, line, col, path: [], message: yamlMessage(err instanceof Error ? err.message : String(err)), severity: 'error' });
+    return source;
+  }
   source.spans.set(pathKey([]), { valueStart: doc.contents?.range?.[0] ?? 0, valueEnd: doc.contents?.range?.[1] ?? 0 });
   if (doc.contents) collectSpans(doc, doc.contents as Node, [], source.spans, 0);
   return source;
+}
+
+function firstAliasOffset(doc: Document): number {
+  let offset: number | undefined;
+  visit(doc, {
+    Alias(_key, node) {
+      if (offset === undefined && node.resolve(doc) === undefined) offset = node.range?.[0];
+    },
+  });
+  return offset ?? 0;
 }
 
 function yamlMessage(message: string): string {

@@ -5,9 +5,9 @@ import { ensureImage, type BuiltImage } from './image-builder.js';
 import { busyboxImage, loadBusyboxInputs } from './images/busybox.js';
 import { haproxyImage, loadHaproxyInputs } from './images/haproxy.js';
 import { helloImage, loadHelloSource, type HelloVariant } from './images/hello.js';
-import { hostImage } from './images/host.js';
+import { hostImage, type HostFlavour } from './images/host.js';
 import { loadRegistryInputs, registryImage } from './images/registry.js';
-import { DOCKER_HOST_ROOTFS, ensureRootfsImage, type RootfsImage } from './rootfs.js';
+import { BARE_HOST_ROOTFS, DOCKER_HOST_ROOTFS, ensureRootfsImage, type RootfsImage, type RootfsSpec } from './rootfs.js';
 
 export type { BuiltImage } from './image-builder.js';
 
@@ -24,11 +24,17 @@ export interface HostImage extends BuiltImage {
   rootfs: RootfsImage;
 }
 
-export async function ensureDockerHostImage(docker: Docker, events: Events, cacheDir?: string): Promise<HostImage> {
-  const rootfs = await ensureRootfsImage(docker, DOCKER_HOST_ROOTFS, events, cacheDir);
-  const built = await ensureImage(docker, hostImage({ flavour: 'docker-host', rootfsTag: rootfs.tag }), events);
+const ROOTFS_OF: Record<HostFlavour, RootfsSpec> = { 'docker-host': DOCKER_HOST_ROOTFS, 'bare-host': BARE_HOST_ROOTFS };
+
+/** The host image of one flavour: its debootstrapped rootfs plus the entrypoint, both cached by content hash. */
+export async function ensureHostImage(docker: Docker, flavour: HostFlavour, events: Events, cacheDir?: string): Promise<HostImage> {
+  const rootfs = await ensureRootfsImage(docker, ROOTFS_OF[flavour], events, cacheDir);
+  const built = await ensureImage(docker, hostImage({ flavour, rootfsTag: rootfs.tag }), events);
   return { ...built, rootfs };
 }
+
+export const ensureDockerHostImage = (docker: Docker, events: Events, cacheDir?: string): Promise<HostImage> =>
+  ensureHostImage(docker, 'docker-host', events, cacheDir);
 
 export interface BuildHelloOptions {
   version: string;
@@ -49,7 +55,10 @@ export async function buildHello(opts: BuildHelloOptions): Promise<BuiltImage> {
 }
 
 export interface SandboxImages {
+  /** The docker-host image when a docker host is asked for (else the first flavour built). */
   host: HostImage;
+  /** Every host image built for this sandbox, by flavour. */
+  hostsByFlavour: Partial<Record<HostFlavour, HostImage>>;
   registry: BuiltImage;
   haproxy: BuiltImage;
   busybox: BuiltImage;
@@ -60,11 +69,13 @@ export interface SandboxImages {
 export const SANDBOX_HELLO_VERSION = '1.0.0';
 
 // One after another: the machine has few cores and the builds are small once the rootfs exists.
-export async function ensureSandboxImages(docker: Docker, events: Events, cacheDir?: string): Promise<SandboxImages> {
-  const host = await ensureDockerHostImage(docker, events, cacheDir);
+export async function ensureSandboxImages(docker: Docker, events: Events, cacheDir?: string, flavours: HostFlavour[] = ['docker-host']): Promise<SandboxImages> {
+  const hostsByFlavour: Partial<Record<HostFlavour, HostImage>> = {};
+  for (const flavour of [...new Set(flavours)]) hostsByFlavour[flavour] = await ensureHostImage(docker, flavour, events, cacheDir);
+  const host = hostsByFlavour['docker-host'] ?? Object.values(hostsByFlavour)[0]!;
   const registry = await ensureRegistryImage(docker, events);
   const haproxy = await ensureHaproxyImage(docker, events);
   const busybox = await ensureBusyboxImage(docker, events);
   const hello = await buildHello({ version: SANDBOX_HELLO_VERSION, base: busybox.tag, docker, events });
-  return { host, registry, haproxy, busybox, hello };
+  return { host, hostsByFlavour, registry, haproxy, busybox, hello };
 }

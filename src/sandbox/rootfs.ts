@@ -33,8 +33,11 @@ export const DOCKER_HOST_ROOTFS: RootfsSpec = {
   mirror: DEBIAN_MIRROR,
 };
 
-/** A Debian host with sshd only, for testing what `gangway setup` installs (not built yet). */
-export const BARE_HOST_ROOTFS: RootfsSpec = { ...DOCKER_HOST_ROOTFS, flavour: 'bare-host', packages: COMMON_PACKAGES };
+/**
+ * A Debian host with sshd and no Docker, for what `gangway setup` installs. sudo is there (with
+ * no one in sudoers) so tests can give a user passwordless sudo, or not, as real hosts do.
+ */
+export const BARE_HOST_ROOTFS: RootfsSpec = { ...DOCKER_HOST_ROOTFS, flavour: 'bare-host', packages: [...COMMON_PACKAGES, 'sudo'] };
 
 export const rootfsKey = (spec: RootfsSpec): string => contentHash({ ...spec, packages: [...spec.packages].sort() });
 

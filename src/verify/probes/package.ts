@@ -9,9 +9,11 @@ export const packageProbe: Probe<PackageSpec> = {
     return [
       'if command -v dpkg-query >/dev/null 2>&1; then',
       `  r=$(dpkg-query -W -f=${q('${Status}|${Version}')} ${name} 2>/dev/null)`,
-      `  v=\${r#*|}; [ "\${r%%|*}" = "install ok installed" ]; printf '{"manager":"dpkg","installed":'; _b; printf ',"version":'; _s "$v"; printf '}'`,
+      `  v=\${r#*|}; [ "\${r%%|*}" = "install ok installed" ] && i=true || i=false`,
+      `  printf '{"manager":"dpkg","installed":%s,"version":' "$i"; _s "$v"; printf '}'`,
       'elif command -v rpm >/dev/null 2>&1; then',
-      `  v=$(rpm -q --qf ${q('%{VERSION}-%{RELEASE}')} ${name} 2>/dev/null); printf '{"manager":"rpm","installed":'; _b; printf ',"version":'; _s "$v"; printf '}'`,
+      `  v=$(rpm -q --qf ${q('%{VERSION}-%{RELEASE}')} ${name} 2>/dev/null) && i=true || i=false`,
+      `  printf '{"manager":"rpm","installed":%s,"version":' "$i"; _s "$v"; printf '}'`,
       `else ${lit('{"manager":null}')}; fi`,
     ].join('\n');
   },

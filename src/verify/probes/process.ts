@@ -6,7 +6,7 @@ export const processProbe: Probe<ProcessSpec> = {
   type: 'process',
   shell(spec) {
     return [
-      `n=0; for f in /proc/[0-9]*/comm; do read -r c 2>/dev/null <"$f" && [ "$c" = ${q(spec.process.slice(0, COMM_LENGTH))} ] && n=$((n+1)); done`,
+      `n=0; for f in /proc/[0-9]*/comm; do c=; read -r c 2>/dev/null <"$f"; [ "$c" = ${q(spec.process.slice(0, COMM_LENGTH))} ] && n=$((n+1)); done`,
       `printf '{"count":%d}' "$n"`,
     ].join('\n');
   },

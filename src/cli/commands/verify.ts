@@ -1,0 +1,39 @@
+// `gangway verify`: checks of the hosts' real state (declared in `verify:` or --file) plus the
+// built-in invariants, on every host in parallel; reported for humans, --json, --junit, --tap.
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { openSession } from '../../deploy/session.js';
+import { emitResults, humanReport, junitReport, loadVerifyFile, summarize, summaryLine, tapReport, verifyHosts, verifySpecFromConfig } from '../../verify/index.js';
+import { runCommand, type GlobalOptions } from '../context.js';
+
+interface VerifyFlags {
+  file?: string;
+  /** true: to stdout; a string: to that file. */
+  junit?: string | boolean;
+  tap?: boolean;
+}
+
+export async function run(globals: GlobalOptions, _args: unknown[], cmdOpts: Record<string, unknown>): Promise<number> {
+  const flags = cmdOpts as VerifyFlags;
+  return runCommand('verify', globals, async (ctx) => {
+    const s = await openSession(ctx);
+    try {
+      const { spec } = flags.file !== undefined ? await loadVerifyFile(flags.file, ctx.cwd, s.loaded) : await verifySpecFromConfig(s.loaded, ctx.cwd);
+      const report = await verifyHosts({ loaded: s.loaded, spec, host: (name) => s.pool.get(name), events: s.events });
+      const junitToStdout = flags.junit === true;
+      if (typeof flags.junit === 'string') await writeFile(resolve(ctx.cwd, flags.junit), junitReport(report));
+      // A machine format on stdout replaces the human report there; --json keeps its events.
+      if (junitToStdout) process.stdout.write(junitReport(report));
+      else if (flags.tap) process.stdout.write(tapReport(report));
+      if (ctx.opts.json) emitResults(s.events, report);
+      else if (!junitToStdout && !flags.tap) for (const line of humanReport(report)) s.events.log(line.message, { level: line.level, ...(line.host ? { host: line.host } : {}), ...(line.role ? { role: line.role } : {}) });
+      const summary = summarize(report);
+      const ok = summary.passed === summary.checks;
+      const exitCode = ok ? 0 : 1;
+      if (ctx.opts.json) s.events.emit({ type: 'done', ok, command: 'verify', message: summaryLine(report), exitCode });
+      return exitCode;
+    } finally {
+      await s.close();
+    }
+  });
+}
