@@ -59,9 +59,10 @@ describe('the verify spec', () => {
     ['roles:\n  db:\n    - port: 5432\n', 'verify.yml:2:3 roles.db: role "db" is not in servers (roles: web, workers)'],
     ['hosts:\n  vm9: []\n', 'verify.yml:2:3 hosts.vm9: host "vm9" is not a host of any role (hosts: vm1, vm2, vm3)'],
     ['verify:\n  roles:\n    web:\n      - command: true\n', 'verify.yml:4:18 verify.roles.web[0].command: expected a string, got true'],
-    ['rolse: {}\n', 'verify.yml:1:1 unknown key `rolse` — did you mean `roles`?'],
+    ['rolse: {}\n', 'verify.yml:1:1 rolse: unknown key `rolse` — did you mean `roles`?'],
   ])('%j -> %s', async (text, expected) => {
-    expect(await specErrors(text)).toContain(expected);
+    const got = await specErrors(text);
+    expect(got, got.join('\n')).toContain(expected);
   });
 
   it('a valid file loads', async () => {

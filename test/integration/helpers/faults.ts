@@ -1,0 +1,240 @@
+// Helpers of the fault-injection tests: the real CLI as a child process whose --json events can be
+// awaited (to kill it at an exact step), a bounded open-loop load through the web hosts' proxies,
+// and views of the hosts taken from OUTSIDE gangway (docker exec into the host containers, HTTP
+// through the published ports) to check what gangway says against what is true.
+import { spawn, type ChildProcess } from 'node:child_process';
+import Docker from 'dockerode';
+import { failedOf, startLoad, type LoadCounts, type LoadOptions } from '../../../bench/zero-downtime/load.js';
+import type { GangwayEvent } from '../../../src/events/events.js';
+import type { SandboxInfo } from '../../../src/sandbox/types.js';
+import { BIN, getThroughProxy, onHost, TEST_SECRET, type CliResult } from './deploy.js';
+
+export const WEB_HOSTS = ['vm1', 'vm2'] as const;
+export const ALL_HOSTS = ['vm1', 'vm2', 'vm3'] as const;
+
+export interface RunningCli {
+  child: ChildProcess;
+  /** Every NDJSON event seen on stdout so far. */
+  events: GangwayEvent[];
+  /** Resolves with the first event (past or future) matching; rejects when the CLI ends first. */
+  waitFor(match: (e: GangwayEvent) => boolean, what: string): Promise<GangwayEvent>;
+  result: Promise<CliResult>;
+}
+
+/** Starts the built CLI with --json added; bounded in time (SIGKILL after timeoutMs). */
+export function startGangway(args: string[], opts: { cwd: string; env?: Record<string, string>; timeoutMs?: number }): RunningCli {
+  const child = spawn(process.execPath, [BIN, ...args, '--json'], {
+    cwd: opts.cwd,
+    env: { ...process.env, NO_COLOR: '1', HELLO_SECRET: TEST_SECRET, ...(opts.env ?? {}) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const events: GangwayEvent[] = [];
+  const waiters: Array<{ match: (e: GangwayEvent) => boolean; resolve: (e: GangwayEvent) => void }> = [];
+  let stdout = '';
+  let stderr = '';
+  let pending = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+    pending += chunk;
+    const lines = pending.split('\n');
+    pending = lines.pop()!;
+    for (const line of lines) {
+      if (!line.trim()) continue;
+      let e: GangwayEvent;
+      try {
+        e = JSON.parse(line) as GangwayEvent;
+      } catch {
+        continue;
+      }
+      events.push(e);
+      for (const w of [...waiters]) if (w.match(e)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(e); }
+    }
+  });
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => { stderr += c; });
+  const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 150_000);
+  const result = new Promise<CliResult>((resolve) => {
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? (signal === 'SIGKILL' ? 137 : 128), stdout, stderr, output: stdout + stderr });
+    });
+  });
+  return {
+    child,
+    events,
+    result,
+    waitFor(match, what) {
+      const seen = events.find(match);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        waiters.push({ match, resolve });
+        void result.then((r) => reject(new Error(`gangway ended (exit ${r.code}) before ${what}:\n${r.output.slice(-3000)}`)));
+      });
+    },
+  };
+}
+
+export const isStep = (step: string, status: string, host?: string) => (e: GangwayEvent): boolean =>
+  e.type === 'step' && e.step === step && e.status === status && (host === undefined || e.host === host);
+
+/** The events as one line each, for failure messages. */
+export const eventTrail = (events: GangwayEvent[]): string =>
+  events.map((e) => (e.type === 'step' ? `${e.host ?? '-'} ${e.step} ${e.status}` : e.type === 'log' ? `${e.host ?? '-'} log ${e.message.slice(0, 100)}` : `${e.type}`)).join('\n');
+
+// ---- load ------------------------------------------------------------------------------------
+
+export interface LoadSummary {
+  requests: number;
+  failed: number;
+  /** "kind: count" of every failure. */
+  failures: string[];
+  servedVersions: Record<string, number>;
+}
+
+/** Gentle on a 2-core machine shared with others: the point is coverage of every instant, not stress. */
+export const FAULT_LOAD: LoadOptions = { ratePerHost: 30, postBodyBytes: 256, requestTimeoutMs: 5_000, maxInFlightPerHost: 32, keepAliveSocketsPerHost: 4 };
+
+/**
+ * An open-loop load (bench/zero-downtime/load.ts) through the web hosts' proxies while `during`
+ * runs; bounded by maxMs (stopped even when `during` hangs or throws).
+ */
+export async function underFaultLoad<T>(info: SandboxInfo, maxMs: number, during: () => Promise<T>, opts: LoadOptions = FAULT_LOAD): Promise<{ result: T; load: LoadSummary }> {
+  const load = startLoad(WEB_HOSTS.map((name) => ({ name, port: info.hosts.find((h) => h.name === name)!.httpPort })), opts);
+  let guard: NodeJS.Timeout | undefined;
+  const stopped = new Promise<void>((resolve) => { guard = setTimeout(resolve, maxMs); });
+  let result: T;
+  try {
+    result = await Promise.race([during(), stopped.then(() => { throw new Error(`the scenario did not finish within ${maxMs} ms`); })]);
+  } finally {
+    clearTimeout(guard);
+  }
+  const counts = await load.stop();
+  return { result, load: summarise([...counts.byHost.values()]) };
+}
+
+function summarise(all: LoadCounts[]): LoadSummary {
+  const failures = new Map<string, number>();
+  const servedVersions: Record<string, number> = {};
+  for (const c of all) {
+    for (const [k, n] of c.failureKinds) failures.set(k, (failures.get(k) ?? 0) + n);
+    for (const [v, n] of c.servedVersions) servedVersions[v] = (servedVersions[v] ?? 0) + n;
+  }
+  return {
+    requests: all.reduce((n, c) => n + c.requests, 0),
+    failed: all.reduce((n, c) => n + failedOf(c), 0),
+    failures: [...failures].map(([k, n]) => `${k}: ${n}`),
+    servedVersions,
+  };
+}
+
+// ---- looking at the hosts from outside -------------------------------------------------------
+
+export interface HostTruth {
+  host: string;
+  /** Running app containers by role, e.g. { web: ['hello-web-2.0.0'] }. */
+  runningByRole: Record<string, string[]>;
+  /** Running containers gangway made that are neither app nor proxy (uptests, exec...). */
+  otherRunning: string[];
+  /** Versions answering through the host's proxy over a few requests (web hosts only). */
+  served?: string[];
+}
+
+export async function hostTruth(info: SandboxInfo, host: string, service = 'hello'): Promise<HostTruth> {
+  const out = await onHost(info, host, "docker ps --filter label=gangway.managed --format '{{.Names}}|{{.Label \"gangway.managed\"}}|{{.Label \"gangway.service\"}}|{{.Label \"gangway.role\"}}'");
+  const runningByRole: Record<string, string[]> = {};
+  const otherRunning: string[] = [];
+  for (const line of out.split('\n').filter(Boolean)) {
+    const [name = '', managed = '', svc = '', role = ''] = line.split('|');
+    if (managed === 'app' && svc === service) (runningByRole[role] ??= []).push(name);
+    else if (managed !== 'proxy') otherRunning.push(`${name} (${managed})`);
+  }
+  for (const list of Object.values(runningByRole)) list.sort();
+  const truth: HostTruth = { host, runningByRole, otherRunning };
+  if ((WEB_HOSTS as readonly string[]).includes(host)) {
+    const versions = new Set<string>();
+    for (let i = 0; i < 4; i++) {
+      const r = await getThroughProxy(info, host);
+      versions.add(r.status === 200 ? r.body.replace(/^hello from /, '') : `HTTP ${r.status}`);
+    }
+    truth.served = [...versions].sort();
+  }
+  return truth;
+}
+
+export const allTruth = (info: SandboxInfo): Promise<HostTruth[]> => Promise.all(ALL_HOSTS.map((h) => hostTruth(info, h)));
+
+/** Every host on exactly one version, the same one everywhere, nothing else of gangway's running. */
+export function convergedOn(truth: HostTruth[], version: string): string[] {
+  const problems: string[] = [];
+  for (const t of truth) {
+    const roles = t.host === 'vm3' ? ['workers'] : ['web'];
+    for (const role of roles) {
+      const want = [`hello-${role}-${version}`];
+      if (JSON.stringify(t.runningByRole[role] ?? []) !== JSON.stringify(want)) problems.push(`${t.host} ${role} runs ${JSON.stringify(t.runningByRole[role] ?? [])}, expected ${JSON.stringify(want)}`);
+    }
+    if (t.otherRunning.length > 0) problems.push(`${t.host} also runs ${t.otherRunning.join(', ')}`);
+    if (t.served && JSON.stringify(t.served) !== JSON.stringify([version])) problems.push(`${t.host} serves ${JSON.stringify(t.served)}, expected ${version}`);
+  }
+  return problems;
+}
+
+// ---- what gangway says ----------------------------------------------------------------------
+
+export interface StatusRow {
+  host: string;
+  role: string;
+  liveVersion?: string;
+  proxyTargets: string[];
+  runningVersions: string[];
+}
+
+export interface StatusView {
+  code: number;
+  rows: StatusRow[];
+  lock: { held: boolean; pid?: number; holder?: string; version?: string; holderRunning?: boolean };
+  output: string;
+}
+
+export function parseEvents(stdout: string): GangwayEvent[] {
+  return stdout.split('\n').filter((l) => l.trim().startsWith('{')).map((l) => JSON.parse(l) as GangwayEvent);
+}
+
+export function statusFrom(r: CliResult): StatusView {
+  const events = parseEvents(r.stdout);
+  const rows = events.filter((e) => e.type === 'result' && e.kind === 'status').map((e) => (e as { data: StatusRow }).data);
+  rows.sort((a, b) => `${a.host}${a.role}`.localeCompare(`${b.host}${b.role}`));
+  const lock = events.find((e) => e.type === 'result' && e.kind === 'lock') as { data: StatusView['lock'] } | undefined;
+  return { code: r.code, rows, lock: lock?.data ?? { held: false }, output: r.output };
+}
+
+/** `gangway status` must say what the hosts really run: compared row by row with the truth. */
+export function statusMismatches(status: StatusView, truth: HostTruth[]): string[] {
+  const problems: string[] = [];
+  for (const row of status.rows) {
+    const t = truth.find((x) => x.host === row.host)!;
+    const running = (t.runningByRole[row.role] ?? []).map((n) => n.replace(`hello-${row.role}-`, '')).sort();
+    if (JSON.stringify([...row.runningVersions].sort()) !== JSON.stringify(running)) problems.push(`${row.host} ${row.role}: status says running ${JSON.stringify(row.runningVersions)}, the host runs ${JSON.stringify(running)}`);
+    if (t.served) {
+      if (JSON.stringify(t.served) !== JSON.stringify([row.liveVersion])) problems.push(`${row.host} ${row.role}: status says live ${row.liveVersion}, the proxy serves ${JSON.stringify(t.served)}`);
+    } else if (running.length === 1 && row.liveVersion !== running[0]) {
+      problems.push(`${row.host} ${row.role}: status says live ${row.liveVersion}, the only running version is ${running[0]}`);
+    }
+  }
+  return problems;
+}
+
+// ---- injecting faults into a host ------------------------------------------------------------
+
+const docker = new Docker();
+const containerOf = (info: SandboxInfo, host: string) => docker.getContainer(info.hosts.find((h) => h.name === host)!.containerId);
+
+/** Freezes every process of a host (sshd, dockerd, containers): to the network it is a dead machine. */
+export const pauseHost = (info: SandboxInfo, host: string) => containerOf(info, host).pause();
+export const unpauseHost = (info: SandboxInfo, host: string) => containerOf(info, host).unpause();
+
+/** The audit log of a host (one JSON line per command that changed something). */
+export const auditLines = async (info: SandboxInfo, host: string): Promise<string[]> =>
+  (await onHost(info, host, 'cat /var/lib/gangway/audit/hello.log 2>/dev/null')).split('\n').filter(Boolean);
+
+/** Every container of a host with its state, for "nothing changed" comparisons. */
+export const containerList = async (info: SandboxInfo, host: string): Promise<string[]> =>
+  (await onHost(info, host, "docker ps -a --format '{{.Names}} {{.State}} {{.ID}}'")).split('\n').filter(Boolean).sort();
