@@ -36,13 +36,17 @@ function parseItem(value: unknown, ctx: IssueSink): CheckSpec {
     }
     return custom(ctx, value, `a check needs a resource key: ${known}`);
   }
-  if (types.length > 1) return custom(ctx, value, `a check has one resource key, found ${types.join(' and ')}: split it into ${types.length} checks`, [types[1]!]);
+  // The first resource key names the resource; later ones may be its attributes (a file's
+  // `group`, a container's `image`).
   const kind = resourceKind(types[0]!);
+  const shape = (kind.resource.schema as unknown as { shape: Record<string, unknown> }).shape;
+  const extra = types.slice(1).filter((t) => !(t in shape));
+  if (extra.length > 0) return custom(ctx, value, `a check has one resource key, found ${[types[0]!, ...extra].join(' and ')}: split it into ${extra.length + 1} checks`, [extra[0]!]);
   const parsed = kind.resource.schema.safeParse(value);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       if (issue.code === 'unrecognized_keys') {
-        const attrs = Object.keys((kind.resource.schema as unknown as { shape: Record<string, unknown> }).shape);
+        const attrs = Object.keys(shape);
         for (const key of issue.keys) {
           const guess = suggestKey(key, attrs);
           custom(ctx, value, `unknown key \`${key}\` for a ${kind.resource.type} check — ${guess ? `did you mean \`${guess}\`?` : `known keys: ${attrs.join(', ')}`}`, [...issue.path.filter((p): p is string | number => typeof p !== 'symbol'), key]);

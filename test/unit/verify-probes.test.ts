@@ -2,6 +2,7 @@
 // busybox-only PATH (the shells and tools of the smallest hosts), against a fixture folder.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,27 +14,29 @@ import { verifySchema } from '../../src/verify/spec.js';
 import type { CheckResult } from '../../src/verify/types.js';
 
 const item = (raw: Record<string, unknown>) => verifySchema.parse({ hosts: { h: [raw] } }).hosts.h![0]!;
+/** The probe's whole contribution for one check: its shared prelude, then its own lines. */
 const shellOf = (raw: Record<string, unknown>) => {
   const c = item(raw);
-  return (resourceKind(c.type).probe.shell as (s: unknown) => string)(c.spec);
+  const probe = resourceKind(c.type).probe as unknown as { shell(s: unknown): string; prelude?(s: unknown[]): string };
+  return `${probe.prelude?.([c.spec]) ?? ''}\n${probe.shell(c.spec)}`;
 };
 
 describe('probe builders', () => {
   it.each([
-    [{ file: '/etc/x y', sha256: 'a'.repeat(64), contains: "it's", matches: '^a+$' }, ["p='/etc/x y'", "stat -L -c '%a %U %G %s'", 'sha256sum', "grep -F -q -e 'it'\\''s'", "grep -E -q -e '^a+$'"]],
-    [{ directory: '/var/lib' }, ['p=/var/lib', 'stat -L']],
-    [{ package: 'docker.io' }, ["dpkg-query -W -f='${Status}|${Version}' docker.io", 'rpm -q']],
-    [{ process: 'a-very-long-process-name' }, ["[ \"$c\" = a-very-long-pro ]", '/proc/[0-9]*/comm']],
-    [{ port: 80 }, ['/proc/net/tcp /proc/net/tcp6', '"0A"', '"0050"']],
-    [{ port: 53, proto: 'udp' }, ['/proc/net/udp /proc/net/udp6', '"07"', '"0035"']],
-    [{ command: 'echo "$HOME"; exit 2', timeout: '2500ms' }, ["timeout 3 sh -c 'echo \"$HOME\"; exit 2'", '</dev/null']],
-    [{ user: 'www-data' }, ['getent passwd www-data', "awk -F: -v n=www-data", 'id -Gn www-data']],
-    [{ group: 'docker' }, ['getent group docker', '/etc/group']],
-    [{ http: 'http://127.0.0.1/up?a=1&b=2', insecure: true }, ["curl -sS -k", "'http://127.0.0.1/up?a=1&b=2'", 'wget -q -S --no-check-certificate']],
+    [{ file: '/etc/x y', sha256: 'a'.repeat(64), contains: "it's", matches: '^a+$' }, ["stat -L -c '%n|%a|%U|%G|%s' '/etc/x y'", "p='/etc/x y'", '_line "$_stf" "$p|"', 'sha256sum', "grep -F -q -e 'it'\\''s'", "grep -E -q -e '^a+$'"]],
+    [{ directory: '/var/lib' }, ["stat -L -c '%n|%a|%U|%G|%s' /var/lib", '_line "$_std" "$p|"']],
+    [{ package: 'libc6:amd64' }, ["dpkg-query -W -f='${Package}|${Status}|${Version}\\n' libc6", 'n=libc6', "rpm -q --qf '%{VERSION}-%{RELEASE}' libc6:amd64"]],
+    [{ process: 'a-very-long-process-name' }, ['/proc/[0-9]*/comm', 'w=a-very-long-pro;']],
+    [{ port: 80 }, ['/proc/net/tcp /proc/net/tcp6', '"0A"', 'tcp:0050:*)']],
+    [{ port: 53, proto: 'udp' }, ['/proc/net/udp /proc/net/udp6', '"07"', 'udp:0035:*)']],
+    [{ command: 'echo "$HOME"; exit 2', timeout: '2500ms', stdout: 'x' }, ["timeout 3 sh -c 'echo \"$HOME\"; exit 2'", '</dev/null', '"stdout":\'; _x "$_d/o"']],
+    [{ user: 'www-data', groups: ['adm'] }, ['getent passwd www-data', 'cat /etc/passwd', "_line \"$_pw\" www-data:", 'id -Gn www-data']],
+    [{ group: 'docker' }, ['getent group docker', 'cat /etc/group', '_line "$_gr" docker:']],
+    [{ http: 'http://127.0.0.1/up?a=1&b=2', insecure: true }, ['curl -sS -k', "'http://127.0.0.1/up?a=1&b=2'", 'wget -q -S --no-check-certificate']],
     [{ container: 'hello-web-1.0.0' }, ['docker container inspect --format', 'hello-web-1.0.0', '.State.Health.Status']],
     [{ image: 'registry:5000/a/b:1' }, ['docker image inspect --format', 'registry:5000/a/b:1']],
-    [{ mount: '/mnt/a b' }, ["m='/mnt/a\\040b'", 'ENVIRON["m"]', '/proc/mounts']],
-    [{ sysctl: 'net.ipv4.ip_forward' }, ['f=/proc/sys/net/ipv4/ip_forward']],
+    [{ mount: '/mnt/a b' }, ["mp='/mnt/a\\040b'", '</proc/mounts', 'while read -r s m t o rest']],
+    [{ sysctl: 'net.ipv4.ip_forward' }, ["grep -H '' /proc/sys/net/ipv4/ip_forward", '_line "$_sy" /proc/sys/net/ipv4/ip_forward:']],
   ])('%j builds sh with %j', (raw, pieces) => {
     const sh = shellOf(raw);
     for (const piece of pieces) expect(sh).toContain(piece);
@@ -42,6 +45,17 @@ describe('probe builders', () => {
   it('every declarable resource has a probe builder test above', () => {
     const tested = ['file', 'directory', 'package', 'process', 'port', 'command', 'user', 'group', 'http', 'container', 'image', 'mount', 'sysctl'];
     expect(RESOURCE_KINDS.filter((k) => !k.builtIn).map((k) => k.resource.type).sort()).toEqual(tested.sort());
+  });
+
+  it('a prelude runs once per script however many checks of its type there are', () => {
+    const script = buildScript([item({ file: '/a' }), item({ file: '/b' }), item({ package: 'curl' }), item({ package: 'bash' })], (t) => resourceKind(t).probe);
+    expect(script.match(/stat -L -c/g)).toHaveLength(1);
+    expect(script).toContain("stat -L -c '%n|%a|%U|%G|%s' /a /b");
+    expect(script.match(/dpkg-query -W/g)).toHaveLength(1);
+  });
+
+  it('a command check sends its output back only when it asks about it', () => {
+    expect(shellOf({ command: 'true' })).not.toContain('_x');
   });
 
   it('a script runs every check inside one function fed /dev/null, and makes a temp dir only when needed', () => {
@@ -56,9 +70,14 @@ describe('probe builders', () => {
 
 let dir: string;
 let busyboxPath: string;
+let server: Server;
+let listeningPort = 0;
 const hasBusybox = existsSync('/bin/busybox');
 
-beforeAll(() => {
+beforeAll(async () => {
+  server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  listeningPort = (server.address() as { port: number }).port;
   dir = mkdtempSync(join(tmpdir(), 'gangway-verify-unit-'));
   writeFileSync(join(dir, 'conf'), 'listen 80\nname "quoted" \\ back\n');
   chmodSync(join(dir, 'conf'), 0o640);
@@ -69,7 +88,10 @@ beforeAll(() => {
   mkdirSync(busyboxPath);
   if (hasBusybox) for (const applet of execFileSync('/bin/busybox', ['--list'], { encoding: 'utf8' }).split('\n').filter(Boolean)) symlinkSync('/bin/busybox', join(busyboxPath, applet));
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => {
+  server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 const sha256 = (text: string) => execFileSync('sha256sum', { input: text, encoding: 'utf8' }).slice(0, 64);
 
@@ -93,6 +115,7 @@ describe.each(shells)('the generated script under %s', (shell) => {
     { process: shell === 'dash' ? 'dash' : 'sh' },
     { process: 'no-such-process-x', running: false },
     { port: 1, listening: false },
+    { port: listeningPort, address: '127.0.0.1' },
     { command: "printf 'out \\001 é\\n'; echo err >&2; exit 3", exit_code: 3, stdout: 'out \u0001 é', stderr: 'err' },
     { command: 'cat', stdout_matches: '^$' },
     { user: 'root', uid: 0, home: '/root', groups: ['root'] },

@@ -234,3 +234,10 @@ describe('JSON Schema', () => {
     for (const key of ['"file"', '"port"', '"sysctl"', '"max_restarts"']) expect(json).toContain(key);
   });
 });
+
+describe('resource keys that are also attributes', () => {
+  it('a file check may say group:, a container check image:', () => {
+    const spec = verifySchema.parse({ hosts: { h: [{ file: '/etc/x', group: 'root' }, { container: 'c', image: 'a:1' }, { group: 'root' }] } });
+    expect(spec.hosts.h!.map((c) => c.type)).toEqual(['file', 'container', 'group']);
+  });
+});

@@ -19,8 +19,10 @@ export async function run(globals: GlobalOptions, _args: unknown[], cmdOpts: Rec
     const s = await openSession(ctx);
     try {
       const { spec } = flags.file !== undefined ? await loadVerifyFile(flags.file, ctx.cwd, s.loaded) : await verifySpecFromConfig(s.loaded, ctx.cwd);
-      const report = await verifyHosts({ loaded: s.loaded, spec, host: (name) => s.pool.get(name), events: s.events });
       const junitToStdout = flags.junit === true;
+      // A report on stdout must be the only thing there: no progress lines around it.
+      const machineStdout = junitToStdout || flags.tap === true;
+      const report = await verifyHosts({ loaded: s.loaded, spec, host: (name) => s.pool.get(name), ...(machineStdout ? {} : { events: s.events }) });
       if (typeof flags.junit === 'string') await writeFile(resolve(ctx.cwd, flags.junit), junitReport(report));
       // A machine format on stdout replaces the human report there; --json keeps its events.
       if (junitToStdout) process.stdout.write(junitReport(report));

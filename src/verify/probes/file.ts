@@ -3,16 +3,19 @@
 import type { FileSpec } from '../resources/file.js';
 import { lit, q, type Probe } from './probe.js';
 
-/** Shared by the file and directory probes. */
-export function statShell(path: string, extra: string[] = []): string {
+/** One stat for every path of the script, into $VAR as "\npath|mode|owner|group|size\n" lines. */
+export function statPrelude(variable: string, paths: string[]): string {
+  const unique = [...new Set(paths)];
+  return `${variable}="$_nl$(stat -L -c '%n|%a|%U|%G|%s' ${unique.map(q).join(' ')} 2>/dev/null)$_nl"`;
+}
+
+/** Shared by the file and directory probes: existence and type from builtins, the rest from $VAR. */
+export function statShell(variable: string, path: string, extra: string[] = []): string {
   return [
     `p=${q(path)}`,
     'if [ -e "$p" ] || [ -L "$p" ]; then',
     '  t=other; [ -f "$p" ] && t=file; [ -d "$p" ] && t=directory; l=false; [ -L "$p" ] && l=true',
-    `  st=$(stat -L -c '%a %U %G %s' "$p" 2>/dev/null)`,
-    '  IFS=" " read -r m o g z <<EOF_STAT',
-    '$st',
-    'EOF_STAT',
+    `  _line "$${variable}" "$p|"; m=\${r%%|*}; r=\${r#*|}; o=\${r%%|*}; r=\${r#*|}; g=\${r%%|*}; z=\${r#*|}`,
     `  printf '{"exists":true,"type":"%s","symlink":%s,"mode":' "$t" "$l"; _s "$m"; printf ',"owner":'; _s "$o"; printf ',"group":'; _s "$g"; printf ',"size":'; _n "$z"`,
     ...extra.map((line) => `  ${line}`),
     `  printf '}'`,
@@ -35,6 +38,7 @@ export const fileProbe: Probe<FileSpec> = {
       spec.matches.forEach((s, i) => extra.push(`${i ? "printf ','; " : ''}grep -E -q -e ${q(s)} "$p" 2>/dev/null; _b`));
       extra.push(`printf ']'`);
     }
-    return statShell(spec.file, extra);
+    return statShell('_stf', spec.file, extra);
   },
+  prelude: (specs) => statPrelude('_stf', specs.map((s) => s.file)),
 };

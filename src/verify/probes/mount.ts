@@ -1,19 +1,20 @@
-// mount: the last /proc/mounts line for the mount point (the one on top wins).
+// mount: /proc/mounts read once per script; each check walks its lines with `read` and keeps
+// the last one for its mount point (the mount on top wins). Mount points are compared in the
+// file's own escaped form (\040 for a space).
 import { escapeMountPath, type MountSpec } from '../resources/mount.js';
 import { q, type Probe } from './probe.js';
 
 export const mountProbe: Probe<MountSpec> = {
   type: 'mount',
+  // Read with builtins: /proc/mounts is a seq_file, which answers byte-sized reads correctly.
+  prelude: () => "_mt=; while IFS= read -r l; do _mt=\"$_mt$l$_nl\"; done </proc/mounts",
   shell(spec) {
-    // Passed through the environment: awk -v would turn the \040 escapes back into spaces.
     return [
-      `r=$(m=${q(escapeMountPath(spec.mount))} awk '$2 == ENVIRON["m"] { s = $1; t = $3; o = $4; f = 1 } END { if (f) print s " " t " " o }' /proc/mounts 2>/dev/null)`,
-      'if [ -n "$r" ]; then',
-      '  IFS=" " read -r ms mt mo <<EOF_MOUNT',
-      '$r',
+      `mp=${q(escapeMountPath(spec.mount))}; ms=; mt=; mo=; mf=false`,
+      'while read -r s m t o rest; do [ "$m" = "$mp" ] && { ms=$s; mt=$t; mo=$o; mf=true; }; done <<EOF_MOUNT',
+      '$_mt',
       'EOF_MOUNT',
-      `  printf '{"mounted":true,"source":'; _s "$ms"; printf ',"fstype":'; _s "$mt"; printf ',"options":'; _s "$mo"; printf '}'`,
-      `else printf '{"mounted":false}'; fi`,
+      `if [ "$mf" = true ]; then printf '{"mounted":true,"source":'; _s "$ms"; printf ',"fstype":'; _s "$mt"; printf ',"options":'; _s "$mo"; printf '}'; else printf '{"mounted":false}'; fi`,
     ].join('\n');
   },
 };

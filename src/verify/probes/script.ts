@@ -17,6 +17,12 @@ export function buildScript(checks: ReadonlyArray<Pick<CheckSpec, 'type' | 'spec
     '_main() {',
     ...(needsTemp ? ['_d=$(mktemp -d 2>/dev/null) || { _d=/tmp/gangway-verify.$$; mkdir -m 700 "$_d" || exit 3; }', "trap 'rm -rf \"$_d\"' EXIT"] : []),
   ];
+  const byType = new Map<string, Array<Record<string, unknown>>>();
+  checks.forEach((c) => byType.set(c.type, [...(byType.get(c.type) ?? []), c.spec]));
+  for (const [type, specs] of byType) {
+    const probe = probeOf(type) as Probe<Record<string, unknown>>;
+    if (probe.prelude) lines.push(probe.prelude(specs));
+  }
   checks.forEach((c, i) => {
     lines.push(`printf '{"i":${i},"f":'`);
     lines.push((probes[i] as Probe<Record<string, unknown>>).shell(c.spec));

@@ -1,23 +1,27 @@
-// user: getent (NSS) when present, else /etc/passwd; id -Gn for the groups.
+// user: one getent (NSS) for every user of the script, else /etc/passwd; `id -Gn` only for
+// checks that ask about groups.
 import type { UserSpec } from '../resources/user.js';
 import { lit, q, type Probe } from './probe.js';
 
-/** Sets $e to the account's line of `database` (passwd or group), empty when there is none. */
-export function accountLine(database: 'passwd' | 'group', name: string): string {
-  return `e=$(getent ${database} ${q(name)} 2>/dev/null) || e=$(awk -F: -v n=${q(name)} '$1 == n { print; exit }' /etc/${database} 2>/dev/null)`;
+/** Sets $VAR to the account lines of `database` for these names, newline at both ends. */
+export function accountPrelude(variable: string, database: 'passwd' | 'group', names: string[]): string {
+  const keys = [...new Set(names)].map(q).join(' ');
+  return `if command -v getent >/dev/null 2>&1; then ${variable}=$(getent ${database} ${keys} 2>/dev/null); else ${variable}=$(cat /etc/${database} 2>/dev/null); fi; ${variable}="$_nl$${variable}$_nl"`;
 }
+
+/** Splits $r (the rest of an account line) on ":" into $1, $2... without globbing. */
+export const SPLIT_FIELDS = 'set -f; _ifs=$IFS; IFS=:; set -- $r; IFS=$_ifs; set +f';
 
 export const userProbe: Probe<UserSpec> = {
   type: 'user',
+  prelude: (specs) => accountPrelude('_pw', 'passwd', specs.map((s) => s.user)),
   shell(spec) {
     return [
-      accountLine('passwd', spec.user),
-      'if [ -n "$e" ]; then',
-      '  IFS=: read -r un pw uid gid gecos home sh <<EOF_USER',
-      '$e',
-      'EOF_USER',
-      `  gs=$(id -Gn ${q(spec.user)} 2>/dev/null)`,
-      `  printf '{"exists":true,"uid":'; _s "$uid"; printf ',"gid":'; _s "$gid"; printf ',"home":'; _s "$home"; printf ',"shell":'; _s "$sh"; printf ',"groups":'; _s "$gs"; printf '}'`,
+      `if _line "$_pw" ${q(`${spec.user}:`)}; then`,
+      `  ${SPLIT_FIELDS}`,
+      `  printf '{"exists":true,"uid":'; _s "$2"; printf ',"gid":'; _s "$3"; printf ',"home":'; _s "$5"; printf ',"shell":'; _s "$6"`,
+      ...(spec.groups ? [`  gs=$(id -Gn ${q(spec.user)} 2>/dev/null); printf ',"groups":'; _s "$gs"`] : []),
+      `  printf '}'`,
       `else ${lit('{"exists":false}')}; fi`,
     ].join('\n');
   },

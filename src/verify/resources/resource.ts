@@ -21,7 +21,10 @@ export function itemSchema<K extends string, T extends z.ZodType, A extends z.Zo
 }
 
 /** An absolute path; probes quote it, but a relative one would depend on sh's working directory. */
-export const absolutePath = z.string().startsWith('/', { message: 'expected an absolute path starting with /' });
+export const absolutePath = z
+  .string()
+  .startsWith('/', { message: 'expected an absolute path starting with /' })
+  .regex(/^[^\n\0]*$/, { message: 'expected a path without line breaks' });
 
 /** One string or a list of them, always read as a list. */
 export const oneOrMany = (item: z.ZodType<string> = z.string().min(1)) =>
