@@ -128,6 +128,10 @@ export class SshHost implements Host {
         if (settled) return;
         settled = true;
         clearTimeout(backstop);
+        // Without TCP_NODELAY, Nagle's algorithm and the server's delayed ACK stall every small
+        // request/answer exchange by ~40 ms: measured 48 ms per exec of `true`, 4 ms with it. ssh2
+        // creates the socket itself and offers no option, hence its private field.
+        (client as unknown as { _sock?: { setNoDelay?: (on: boolean) => void } })._sock?.setNoDelay?.(true);
         this.client = client;
         resolve(client);
       });
