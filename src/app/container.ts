@@ -26,6 +26,8 @@ export interface AppContainerInput {
   appPort: number;
   /** Extra labels (a test's cleanup label); gangway's own labels are added by the builder. */
   labels?: Record<string, string>;
+  /** docker -v style mounts (the config's `volumes`). */
+  volumes?: string[];
   deployedAt?: Date;
   /** json-file/local max-size per log file. */
   logMaxSize?: string;
@@ -70,6 +72,7 @@ export function appContainerSpec(input: AppContainerInput): AppContainerSpec {
     ExposedPorts: { [`${input.appPort}/tcp`]: {} },
     HostConfig: {
       NetworkMode: input.network,
+      ...(input.volumes && input.volumes.length > 0 ? { Binds: [...input.volumes] } : {}),
       RestartPolicy: { Name: 'unless-stopped' },
       LogConfig: { Type: '', Config: { 'max-size': input.logMaxSize ?? '10m' } },
     },

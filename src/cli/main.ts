@@ -143,6 +143,23 @@ export async function main(argv: string[]): Promise<number> {
       .option('--tap', 'write a TAP report to stdout'),
     'verify',
   );
+  // Accessories (issue: provision, verify, rehearse)
+  const accessory = program.command('accessory').description('containers the app needs (database, cache) that deploys never touch');
+  const accessoryCmd = (action: string, description: string) =>
+    lazy(accessory.command(action).argument('<name>', action === 'logs' ? 'accessory name' : 'accessory name, or all').description(description).option('--host <host>', 'only this host'), 'accessory', action);
+  accessoryCmd('boot', 'start the accessory where it is not running (created from the config when missing)');
+  accessoryCmd('reboot', 'remove and boot again with the current config (data in directories and volumes is kept)');
+  accessoryCmd('remove', 'stop and remove the accessory\'s container and env file (data is kept)');
+  accessoryCmd('logs', 'the accessory\'s last log lines').option('-n, --lines <n>', 'lines from the end', '100');
+  lazy(
+    program
+      .command('rehearse')
+      .description('deploy to throwaway hosts twice (fresh, and as an upgrade of today\'s version), verify both, prove the same state')
+      .option('--version <v>', 'the candidate version (default: $GANGWAY_VERSION, else the git commit)')
+      .option('--from <v>', 'today\'s version (default: what the live hosts serve)')
+      .option('--keep', 'leave both sandboxes running'),
+    'rehearse',
+  );
   const lock = program.command('lock').description('the deploy lock on the primary host');
   lazy(lock.command('status').description('who holds the lock, since when, for what'), 'lock', 'status');
   lazy(lock.command('release').description('release the lock (e.g. after a killed deploy)'), 'lock', 'release');

@@ -181,6 +181,13 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
   const config = parsed.data;
   const secrets: Record<string, string> = {};
   for (const secretName of config.env.secret) secrets[secretName] = lookup(secretName)!.value;
+  // Accessory secrets: collected (and so redacted) here; a missing one fails when the accessory boots.
+  for (const accessory of Object.values(config.accessories)) {
+    for (const secretName of accessory.env.secret) {
+      const found = lookup(secretName);
+      if (found) secrets[secretName] = found.value;
+    }
+  }
   for (const u of used) if (u.origin === 'secrets') secrets[u.name] = u.value;
   if (config.registry?.password !== undefined) {
     const fromVar = used.find((u) => u.path[0] === 'registry' && u.path[1] === 'password');

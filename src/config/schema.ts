@@ -110,6 +110,69 @@ export const proxySchema = z.strictObject({
   healthcheck: healthcheckSchema.prefault({}).describe('How the proxy and deploys decide a container is healthy.'),
 });
 
+const PUBLISH_RE = /^(?:(\d{1,3}(?:\.\d{1,3}){3}):)?(\d{1,5}):(\d{1,5})(?:\/(tcp|udp))?$/;
+const PUBLISH_EXPECTED = 'expected a port number (published on 127.0.0.1) or "[address:]hostPort:containerPort" such as "127.0.0.1:5432:5432"';
+
+/** A published port as the Engine API wants it: container port/proto, host address and port. */
+export interface PublishedPort {
+  containerPort: number;
+  proto: 'tcp' | 'udp';
+  hostIp: string;
+  hostPort: number;
+}
+
+/** 5432 -> 127.0.0.1:5432:5432 (a database is not opened to the world by a shorthand). */
+export const publishedPort = z
+  .union([port, z.string().regex(PUBLISH_RE, { message: PUBLISH_EXPECTED })], { error: PUBLISH_EXPECTED })
+  .transform((v): PublishedPort => {
+    if (typeof v === 'number') return { containerPort: v, proto: 'tcp', hostIp: '127.0.0.1', hostPort: v };
+    const m = PUBLISH_RE.exec(v)!;
+    return { containerPort: Number(m[3]), proto: (m[4] as 'tcp' | 'udp' | undefined) ?? 'tcp', hostIp: m[1] ?? '', hostPort: Number(m[2]) };
+  })
+  .refine((p) => p.containerPort >= 1 && p.containerPort <= 65535 && p.hostPort >= 1 && p.hostPort <= 65535, { message: 'ports must be from 1 to 65535' })
+  .describe('A published port: a number N publishes 127.0.0.1:N -> N; "[address:]hostPort:containerPort[/udp]" as docker run -p.');
+
+export const ACCESSORY_MOUNT_RE = /^[^:\s]+:\/[^:\s]*(?::(ro|rw))?$/;
+const accessoryMount = z
+  .string()
+  .regex(ACCESSORY_MOUNT_RE, { message: 'expected "source:/path/in/container" with an optional ":ro"' });
+
+export const accessorySchema = z
+  .strictObject({
+    image: z.string().min(1).describe('Image reference, e.g. registry:5000/library/postgres:16 (pulled on the host when missing).'),
+    host: hostName.optional().describe('The host it runs on.'),
+    hosts: z.array(hostName).min(1).optional().describe('Hosts it runs on (one container each); instead of host.'),
+    port: publishedPort.optional(),
+    cmd: z
+      .union([z.string().min(1).transform((c) => ['/bin/sh', '-c', c]), z.array(z.string()).min(1)])
+      .optional()
+      .describe('Command: a list (exec form) or a string run with /bin/sh -c.'),
+    env: z
+      .strictObject({
+        clear: envMap.default({}),
+        secret: z.array(envName).default([]).describe('Names of secret variables, read from the environment or .gangway/secrets.'),
+      })
+      .prefault({}),
+    volumes: z.array(accessoryMount).default([]).describe('docker -v style mounts: a named volume or an absolute host path, then the container path.'),
+    directories: z
+      .array(accessoryMount)
+      .default([])
+      .describe('Host directories created before boot: a relative source lands under /var/lib/gangway/accessories/<service>-<name>/.'),
+    labels: z.record(z.string(), z.string()).default({}).describe('Extra container labels (gangway.* is reserved).'),
+  })
+  .refine((a) => (a.host === undefined) !== (a.hosts === undefined), { message: 'an accessory needs exactly one of host or hosts' })
+  .describe('A container the app needs (a database, a cache) that deploys never touch; booted by `gangway setup`.');
+
+export const dockerSchema = z
+  .strictObject({
+    install: z.boolean().default(true).describe('Let `gangway setup` install Debian\'s docker.io where Docker is missing (root or passwordless sudo).'),
+    insecure_registries: z
+      .array(z.string().regex(/^[A-Za-z0-9.-]+(:\d+)?$/, { message: 'expected host or host:port' }))
+      .default([])
+      .describe('Registries the engine may use over plain HTTP; written to /etc/docker/daemon.json when gangway installs or starts the engine.'),
+  })
+  .describe('The Docker engine on the hosts, as `gangway setup` installs and starts it.');
+
 export const configSchema = z
   .strictObject({
     service: name.describe('Service name; containers are <service>-<role>-<version>.'),
@@ -147,6 +210,10 @@ export const configSchema = z
           .describe('Names of secret variables, read from the environment or .gangway/secrets; never printed.'),
       })
       .prefault({}),
+    volumes: z
+      .array(z.string().regex(/^[^:\s]+:\/[^:\s]*(?::(ro|rw))?$/, { message: 'expected "source:/path/in/container" with an optional ":ro"' }))
+      .default([])
+      .describe('Mounts of every app container, docker -v style: a named volume or an absolute host path, then the container path.'),
     build: z
       .strictObject({
         context: z.string().default('.'),
@@ -164,6 +231,11 @@ export const configSchema = z
         wait: duration.default(0).describe('Pause between batches of hosts.'),
       })
       .prefault({}),
+    docker: dockerSchema.prefault({}),
+    accessories: z
+      .record(name, accessorySchema)
+      .default({})
+      .describe('Accessories by name: container <service>-<name>, reachable on the app network as <name>.'),
     verify: verifySchema.optional().describe('Checks of the hosts\' real state for `gangway verify`, per role and per host.'),
   })
   .describe('gangway.yml: how to ship one service to its hosts.');
@@ -172,3 +244,5 @@ export type Config = z.output<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
 export type RoleConfig = z.output<typeof roleSchema>;
 export type HostConfig = z.output<typeof hostSchema>;
+export type AccessoryConfig = z.output<typeof accessorySchema>;
+export type DockerConfig = z.output<typeof dockerSchema>;

@@ -30,6 +30,15 @@ export function semanticProblems(input: unknown, lookup: VarLookup): PathProblem
     });
   }
 
+  // Hosts that only run accessories are used too.
+  if (isPlainObject(input.accessories)) {
+    for (const a of Object.values(input.accessories)) {
+      if (!isPlainObject(a)) continue;
+      if (typeof a.host === 'string') usedHosts.add(a.host);
+      if (Array.isArray(a.hosts)) for (const h of a.hosts) if (typeof h === 'string') usedHosts.add(h);
+    }
+  }
+
   // An unused entry is most often a typo in a role's host list; it is harmless, so a warning.
   if (isPlainObject(input.hosts) && servers) {
     for (const name of Object.keys(input.hosts)) {

@@ -1,8 +1,9 @@
 // Host preparation shared by setup and deploy (idempotent): Docker answers, the app network
-// exists, proxied hosts run the proxy.
+// exists, proxied hosts run the proxy. Installing Docker is setup's alone (src/provision).
 import { GangwayError, messageOf, operationError } from '../errors.js';
 import type { Host } from '../hosts/host.js';
 import { DEFAULT_APP_NETWORK, ensureProxy } from '../proxy/operations.js';
+import { probeDocker } from '../provision/provision.js';
 import { proxyTarget, type Session } from './session.js';
 
 export const APP_NETWORK = DEFAULT_APP_NETWORK;
@@ -13,8 +14,37 @@ export async function ensureDocker(host: Host): Promise<string> {
     const v = await docker.version();
     return v.Version;
   } catch (err) {
-    throw operationError(`Docker does not answer on ${host.name}: ${messageOf(err)}`, { host: host.name, step: 'docker', hint: 'is dockerd running there, and may the SSH user use it?', cause: err });
+    throw await dockerMissingError(host, err);
   }
+}
+
+/**
+ * Why Docker does not answer, in words that say what to do. Only `gangway setup` installs and
+ * starts the engine; every other command stops here.
+ */
+async function dockerMissingError(host: Host, err: unknown): Promise<GangwayError> {
+  const probe = await probeDocker(host).catch(() => undefined);
+  const why = !probe
+    ? `Docker does not answer on ${host.name}: ${messageOf(err)}`
+    : !probe.cli || !probe.dockerd
+      ? `Docker is not installed on ${host.name}`
+      : probe.engine === 'denied'
+        ? `${probe.user} may not use the Docker engine on ${host.name}`
+        : `the Docker engine is not running on ${host.name}`;
+  return operationError(why, { host: host.name, step: 'docker', hint: 'run `gangway setup` (it installs Debian\'s docker.io, starts the engine and lets the SSH user use it)', cause: err });
+}
+
+/** Every host's engine answers, or one error naming each host that does not; before anything is pulled. */
+export async function assertDockerReady(hosts: Host[]): Promise<void> {
+  const settled = await Promise.allSettled(hosts.map((h) => ensureDocker(h)));
+  const failures = settled.flatMap((r) => (r.status === 'rejected' ? [r.reason as GangwayError] : []));
+  if (failures.length === 0) return;
+  if (failures.length === 1) throw failures[0]!;
+  throw new GangwayError('operation', `Docker is not ready on ${failures.map((f) => f.host).join(', ')}; nothing was changed`, {
+    step: 'docker',
+    details: failures.map((f) => f.message),
+    hint: failures[0]!.hint ?? 'run `gangway setup`',
+  });
 }
 
 export async function ensureAppNetwork(host: Host): Promise<void> {

@@ -15,7 +15,7 @@ import { acquireLock, newLockDetails, releaseLock } from '../state/lock.js';
 import { ensureImage, registryAuth } from './image.js';
 import { observeHost } from './observe.js';
 import { bootBatches, liveVersionOf, planDeploy, type DeployPlan, type ObservedHost } from './plan.js';
-import { APP_NETWORK, prepareHosts } from './prepare.js';
+import { APP_NETWORK, assertDockerReady, prepareHosts } from './prepare.js';
 import { connectAll, imageRef, primaryHostOf, proxyTarget, type Session } from './session.js';
 import { hasStarted, hasSwitched, transition, type DeployTarget } from './state.js';
 
@@ -84,6 +84,8 @@ export async function runDeploy(s: Session, opts: DeployOptions): Promise<Deploy
   const service = cfg.service;
   const ref = imageRef(s, opts.version);
   const hosts = await connectAll(s);
+  // Only setup installs Docker; anything else stops here, before the lock, saying so.
+  await assertDockerReady([...hosts.values()]);
   const primaryHost = primaryHostOf(s);
   const proxied = new Set(s.loaded.roles.filter((r) => r.proxied).flatMap((r) => r.hosts));
 
@@ -144,15 +146,24 @@ async function deployLocked(s: Session, opts: DeployOptions, hosts: Map<string, 
 
   // Nothing changes on any host until every host has the image and a working proxy.
   await pullEverywhere(s, hosts, ref, opts);
+  if (opts.signal?.aborted) throw interruptedBeforeChanges(opts);
   await prepareHosts(s, hosts, proxied);
   const observed = await observeAll(s, hosts, proxied);
   const plan = planDeploy({ service: cfg.service, version: opts.version, roles: s.loaded.roles, observed });
   for (const t of plan.targets) transition(t, 'pulled');
 
   const abort = new AbortController();
-  const onSignal = () => abort.abort();
-  opts.signal?.addEventListener('abort', onSignal, { once: true });
   const failures: GangwayError[] = [];
+  // Failures recorded when the user interrupted: a gate cut short by the interrupt ("aborted")
+  // comes after it and is its consequence, not a verdict on the version.
+  let failuresAtInterrupt: number | undefined;
+  const onSignal = () => {
+    failuresAtInterrupt ??= failures.length;
+    abort.abort();
+  };
+  opts.signal?.addEventListener('abort', onSignal, { once: true });
+  // A signal that came during the pull or the proxy preparation fired before this listener.
+  if (opts.signal?.aborted) onSignal();
   const fail = (err: unknown, t?: DeployTarget) => {
     const gerr = err instanceof GangwayError ? err : operationError(messageOf(err), { ...(t ? { host: t.host, role: t.role } : {}), cause: err });
     failures.push(gerr);
@@ -162,8 +173,8 @@ async function deployLocked(s: Session, opts: DeployOptions, hosts: Map<string, 
 
   try {
     await bootAll(s, plan, hosts, ref, abort.signal, fail);
-    if (failures.length === 0 && opts.signal?.aborted) {
-      failures.push(new GangwayError('interrupted', 'interrupted', { step: 'deploy' }));
+    if (failuresAtInterrupt === 0) {
+      failures.unshift(new GangwayError('interrupted', 'interrupted', { step: 'deploy' }));
     }
     if (failures.length > 0) {
       await undo(s, plan, hosts);
@@ -306,6 +317,7 @@ async function bootTarget(
   try {
     // A rerun after an interrupted deploy finds the container of this version: never a second copy.
     if (await removeContainer(host, t.newContainer)) events.log(`removed a leftover ${t.newContainer}`, { ...ev, step: 'start' });
+    for (const name of await removeLeftoverUptests(host, t.newContainer)) events.log(`removed a leftover uptest container ${name}`, { ...ev, step: 'start' });
     const t0 = Date.now();
     events.step('start', 'start', { ...ev, message: t.newContainer });
     await startAppContainer(host, {
@@ -318,6 +330,7 @@ async function bootTarget(
       envSecret: s.envSecret,
       network: APP_NETWORK,
       appPort: cfg.proxy.app_port,
+      volumes: cfg.volumes,
     });
     transition(t, 'started');
     events.step('start', 'done', { ...ev, message: t.newContainer, durationMs: Date.now() - t0 });
@@ -345,6 +358,15 @@ async function bootTarget(
     if (t.state === 'started' || t.state === 'pulled') onUnhealthy(t);
     fail(err, t);
   }
+}
+
+/** Uptest containers of this target left by a deploy that was killed while they ran. */
+async function removeLeftoverUptests(host: Host, target: string): Promise<string[]> {
+  const docker = await host.docker();
+  const leftovers = await docker.listContainers({ all: true, filters: { label: [`gangway.uptest_of=${target}`] } });
+  const names = leftovers.map((c) => (c.Names[0] ?? c.Id).replace(/^\//, ''));
+  for (const c of leftovers) await removeContainer(host, c.Id);
+  return names;
 }
 
 /**
@@ -531,9 +553,14 @@ function reportEnd(s: Session, end: DeployOutcome['endState']): void {
   }
 }
 
+function interruptedBeforeChanges(opts: DeployOptions): GangwayError {
+  return new GangwayError('interrupted', `${opts.action} of ${opts.version} interrupted after the pull, before any host changed`, { step: 'pull' });
+}
+
 function summarise(failures: GangwayError[], end: DeployOutcome['endState'], opts: DeployOptions): GangwayError {
-  const interrupted = failures.find((f) => f.code === 'interrupted');
-  const first = failures.find((f) => f.code !== 'interrupted') ?? interrupted!;
+  // Interrupted first (before any failure): the interrupt is the cause; else the first failure.
+  const interrupted = failures[0]?.code === 'interrupted' ? failures[0] : undefined;
+  const first = interrupted ?? failures.find((f) => f.code !== 'interrupted')!;
   const versions = [...new Set(end.map((e) => e.version ?? '(nothing)'))];
   const where = versions.length === 1 ? `every host is on ${versions[0]}` : end.map((e) => `${e.host} ${e.role}: ${e.version ?? '(nothing)'}`).join(', ');
   const details = failures.flatMap((f) => [`[${[f.host, f.role, f.step].filter(Boolean).join(' ')}] ${f.message}`, ...f.details.map((d) => `  ${d}`)]);

@@ -1,6 +1,7 @@
 // The files `sandbox up` writes for its users, as text: known_hosts, the hosts:/ssh: config
 // fragment, and a complete gangway.yml deploying the example app to the sandbox.
 import YAML from 'yaml';
+import { SANDBOX_REGISTRY_NAME } from './images/host.js';
 import type { SandboxInfo } from './types.js';
 
 export const SANDBOX_FILES = {
@@ -32,9 +33,12 @@ export const knownHostsText = (entries: HostKeyEntry[]): string => entries.map((
 type FragmentInput = Pick<SandboxInfo, 'hosts' | 'keyPath' | 'knownHostsPath'>;
 
 function fragmentObject(info: FragmentInput) {
+  // Bare hosts get their engine from `gangway setup`, which must trust the sandbox registry.
+  const bare = info.hosts.some((h) => h.flavour === 'bare-host');
   return {
     hosts: Object.fromEntries(info.hosts.map((h) => [h.name, { address: h.address, port: h.sshPort }])),
     ssh: { user: 'root', identity: info.keyPath, known_hosts: info.knownHostsPath },
+    ...(bare ? { docker: { insecure_registries: [SANDBOX_REGISTRY_NAME] } } : {}),
   };
 }
 

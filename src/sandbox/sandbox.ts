@@ -16,7 +16,7 @@ import {
 import { demuxBuffer, execIn, followProgress, isNotFound } from './engine.js';
 import { SANDBOX_FILES, configFragmentYaml, knownHostsText, sandboxConfigYaml, type HostKeyEntry } from './files.js';
 import { ensureSandboxImages, type BuiltImage, type SandboxImages } from './images.js';
-import { SANDBOX_REGISTRY_NAME } from './images/host.js';
+import { SANDBOX_REGISTRY_NAME, type HostFlavour } from './images/host.js';
 import { REGISTRY_PORT } from './images/registry.js';
 import { SANDBOX_LABEL, type SandboxHost, type SandboxInfo } from './types.js';
 
@@ -38,7 +38,18 @@ export interface SandboxUpOptions {
   cacheDir?: string;
   /** How long a host may take until its dockerd and sshd answer. */
   readyTimeoutMs?: number;
+  /**
+   * docker-host (default): Debian + sshd + a running dockerd. bare-host: Debian + sshd + sudo and
+   * no Docker, prepared to run one (capabilities, cgroups, a /var/lib/docker volume) once
+   * `gangway setup` installs it.
+   */
+  flavour?: HostFlavour;
+  /** Per host name (vm1...), over `flavour`. */
+  hostFlavours?: Record<string, HostFlavour>;
 }
+
+export const flavourOf = (opts: Pick<SandboxUpOptions, 'flavour' | 'hostFlavours'>, hostName: string): HostFlavour =>
+  opts.hostFlavours?.[hostName] ?? opts.flavour ?? 'docker-host';
 
 export interface SandboxUpResult extends SandboxInfo {
   timings: { imagesMs: number; hostsMs: number; totalMs: number };
@@ -57,7 +68,9 @@ export async function sandboxUp(opts: SandboxUpOptions, events: Events): Promise
   if (!Number.isInteger(hostCount) || hostCount < 1 || hostCount > MAX_HOSTS) throw usageError(`--hosts must be a whole number from 1 to ${MAX_HOSTS}, not ${hostCount}`);
   const docker = opts.docker ?? new Docker();
 
-  const images = await ensureSandboxImages(docker, events, opts.cacheDir);
+  const hostNames = sandboxHostNames(hostCount);
+  const flavours = hostNames.map((name) => flavourOf(opts, name));
+  const images = await ensureSandboxImages(docker, events, opts.cacheDir, flavours);
   const imagesMs = Date.now() - started;
 
   await sandboxDown({ id, docker }, events, 'sweep');
@@ -72,8 +85,9 @@ export async function sandboxUp(opts: SandboxUpOptions, events: Events): Promise
       const pushed = pushImages ? await pushSandboxImages(docker, images, registry.localPort, events) : localImageNames(images);
       return { registry, pushed };
     });
-    const hostNames = sandboxHostNames(hostCount);
-    const hostResults = await Promise.allSettled(hostNames.map((name) => startHost(docker, { id, name, image: images.host.tag, publicKey, readyTimeoutMs: opts.readyTimeoutMs ?? 90_000 }, events)));
+    const hostResults = await Promise.allSettled(
+      hostNames.map((name, i) => startHost(docker, { id, name, flavour: flavours[i]!, image: images.hostsByFlavour[flavours[i]!]!.tag, publicKey, readyTimeoutMs: opts.readyTimeoutMs ?? 90_000 }, events)),
+    );
     const { registry, pushed } = await registryWork;
     const failed = hostResults.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
@@ -195,6 +209,7 @@ async function pushSandboxImages(docker: Docker, images: SandboxImages, localPor
 interface HostInput {
   id: string;
   name: string;
+  flavour: HostFlavour;
   image: string;
   publicKey: string;
   readyTimeoutMs: number;
@@ -225,13 +240,20 @@ async function startHost(docker: Docker, input: HostInput, events: Events): Prom
   }, (p) => `ssh 127.0.0.1:${p.sshPort}, http 127.0.0.1:${p.httpPort}`);
 
   try {
-    await timed(events, 'dockerd', where, () =>
-      waitFor(`dockerd on ${input.name}`, input.readyTimeoutMs, async () => {
+    if (input.flavour === 'docker-host') {
+      await timed(events, 'dockerd', where, () =>
+        waitFor(`dockerd on ${input.name}`, input.readyTimeoutMs, async () => {
+          await assertRunning(container, input.name);
+          return (await execIn(container, ['docker', 'info', '--format', '{{.ServerVersion}}'], 10_000)).exitCode === 0;
+        }),
+      );
+    }
+    await timed(events, 'sshd', where, () =>
+      waitFor(`sshd on ${input.name}`, input.flavour === 'docker-host' ? 20_000 : input.readyTimeoutMs, async () => {
         await assertRunning(container, input.name);
-        return (await execIn(container, ['docker', 'info', '--format', '{{.ServerVersion}}'], 10_000)).exitCode === 0;
+        return sshBannerAt(ports.sshPort);
       }),
     );
-    await timed(events, 'sshd', where, () => waitFor(`sshd on ${input.name}`, 20_000, () => sshBannerAt(ports.sshPort)));
   } catch (err) {
     const logs = await containerLogTail(container);
     throw operationError(messageOf(err), { host: input.name, step: 'ready', details: logs, hint: `docker logs ${sandboxNames(input.id).host(input.name)}`, cause: err });
@@ -240,7 +262,7 @@ async function startHost(docker: Docker, input: HostInput, events: Events): Prom
   if (hostKey.exitCode !== 0) throw operationError('cannot read the host key', { host: input.name, step: 'host key', details: [hostKey.output] });
   events.step('ready', 'done', { ...where, durationMs: Date.now() - started });
   return {
-    host: { name: input.name, containerId: container.id, address: '127.0.0.1', sshPort: ports.sshPort, httpPort: ports.httpPort },
+    host: { name: input.name, flavour: input.flavour, containerId: container.id, address: '127.0.0.1', sshPort: ports.sshPort, httpPort: ports.httpPort },
     hostKey: { address: '127.0.0.1', port: ports.sshPort, publicKey: hostKey.output.trim() },
   };
 }

@@ -1,8 +1,11 @@
 // What a running sandbox is, as the tests and rehearsals see it.
+import type { HostFlavour } from './images/host.js';
 
 export interface SandboxHost {
   /** vm1, vm2, ... — the name used in the generated config and the host's DNS alias. */
   name: string;
+  /** docker-host (its own dockerd runs) or bare-host (no Docker until `gangway setup`); absent in sandbox.json of older runs = docker-host. */
+  flavour?: HostFlavour;
   containerId: string;
   /** Always 127.0.0.1: the runner reaches hosts only through loopback-published ports. */
   address: string;

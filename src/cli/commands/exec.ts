@@ -54,7 +54,7 @@ export async function run(globals: GlobalOptions, args: unknown[], flags: ExecFl
             Cmd: cmd,
             Env: info.Config.Env,
             Labels: { 'gangway.managed': 'exec', 'gangway.service': s.loaded.config.service },
-            HostConfig: { NetworkMode: APP_NETWORK },
+            HostConfig: { NetworkMode: APP_NETWORK, ...(info.HostConfig.Binds ? { Binds: info.HostConfig.Binds } : {}) },
           });
           try {
             const stream = await c.attach({ stream: true, stdout: true, stderr: true });

@@ -1,0 +1,58 @@
+// The hosts `setup` and `accessory` work on: the roles' hosts from the session's pool, plus hosts
+// that only run accessories (a dedicated database host), which deploys never connect to.
+import type { LoadedConfig } from '../config/load.js';
+import { expandPath } from '../config/resolve.js';
+import { GangwayError } from '../errors.js';
+import type { Host, HostTarget } from '../hosts/host.js';
+import { HostPool, sshConnectOptions } from '../hosts/pool.js';
+import type { Session } from '../deploy/session.js';
+
+/** Connection details of a host named only by accessories, from hosts: and ssh: like any other. */
+export function hostTargetFor(loaded: Pick<LoadedConfig, 'config' | 'baseDir'>, name: string): HostTarget {
+  const { config, baseDir } = loaded;
+  const details = config.hosts[name] ?? {};
+  const identity = details.identity ?? config.ssh.identity;
+  return {
+    name,
+    address: details.address ?? name,
+    port: details.port ?? config.ssh.port,
+    user: details.user ?? config.ssh.user,
+    ...(identity ? { identityFile: expandPath(identity, baseDir) } : {}),
+    local: name === 'localhost',
+  };
+}
+
+export interface HostSet {
+  /** Connected hosts in the order asked. */
+  hosts: Map<string, Host>;
+  /** Closes the connections this set opened beyond the session's pool. */
+  close(): Promise<void>;
+}
+
+/** Connects the named hosts in parallel; fails naming every unreachable one before anything is touched. */
+export async function connectHosts(s: Session, names: string[]): Promise<HostSet> {
+  const known = new Set(s.pool.names());
+  const extraNames = names.filter((n) => !known.has(n));
+  const extra = new HostPool(extraNames.map((n) => hostTargetFor(s.loaded, n)), sshConnectOptions(s.loaded.config.ssh, (p) => expandPath(p, s.loaded.baseDir)), { events: s.events });
+  const hosts = new Map<string, Host>();
+  const failures: GangwayError[] = [];
+  await Promise.all(
+    names.map(async (name) => {
+      try {
+        hosts.set(name, await (known.has(name) ? s.pool.get(name) : extra.get(name)));
+      } catch (err) {
+        failures.push(err instanceof GangwayError ? err : new GangwayError('operation', String(err), { host: name }));
+      }
+    }),
+  );
+  if (failures.length > 0) {
+    await extra.closeAll();
+    failures.sort((a, b) => names.indexOf(a.host ?? '') - names.indexOf(b.host ?? ''));
+    throw new GangwayError('operation', `cannot reach ${failures.map((f) => f.host).join(', ')}; nothing was changed`, {
+      step: 'connect',
+      details: failures.map((f) => `${f.host}: ${f.message}`),
+      hint: 'check the host is up and `gangway hosts check` passes',
+    });
+  }
+  return { hosts: new Map(names.map((n) => [n, hosts.get(n)!])), close: () => extra.closeAll() };
+}
