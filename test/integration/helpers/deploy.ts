@@ -32,6 +32,8 @@ export async function pushHello(info: SandboxInfo, repo: string, version: string
       else resolve();
     }),
   );
+  // The runner keeps the hosts' name for it too, as after a `gangway build` (rehearse copies it).
+  await docker.getImage(built.tag).tag({ repo: `${info.registry.name}/${repo}`, tag: version });
   return `${info.registry.name}/${repo}:${version}`;
 }
 
