@@ -36,7 +36,7 @@ export interface DeployOutcome {
   version: string;
   plan: DeployPlan;
   /** Version each (host, role) serves at the end, read back from the hosts. */
-  endState: Array<{ host: string; role: string; version?: string }>;
+  endState: Array<{ host: string; role: string; version?: string; unreachable?: boolean }>;
   durationMs: number;
 }
 
@@ -534,22 +534,34 @@ async function undo(s: Session, plan: DeployPlan, hosts: Map<string, Host>): Pro
 }
 
 async function endState(s: Session, hosts: Map<string, Host>, proxied: Set<string>): Promise<DeployOutcome['endState']> {
-  const observed = await observeAll(s, hosts, proxied).catch(() => new Map<string, ObservedHost>());
+  // Host by host: one host that died must not make the others' state unknown too.
+  const observed = new Map<string, ObservedHost>();
+  await Promise.all(
+    [...hosts.values()].map(async (h) => {
+      try {
+        observed.set(h.name, await observeHost(h, s.loaded.config.service, proxied.has(h.name) ? proxyTarget(s, h) : undefined));
+      } catch {
+        // Left out: reported as unreachable below.
+      }
+    }),
+  );
   const out: DeployOutcome['endState'] = [];
   for (const role of s.loaded.roles) {
     for (const host of role.hosts) {
       const o = observed.get(host);
       const version = o ? liveVersionOf(o, role) : undefined;
-      out.push({ host, role: role.name, ...(version !== undefined ? { version } : {}) });
+      out.push({ host, role: role.name, ...(version !== undefined ? { version } : {}), ...(o ? {} : { unreachable: true }) });
     }
   }
   return out;
 }
 
+const endLabel = (e: DeployOutcome['endState'][number]): string => (e.unreachable ? 'unknown (unreachable)' : e.version ?? '(nothing)');
+
 function reportEnd(s: Session, end: DeployOutcome['endState']): void {
   for (const e of end) {
-    s.events.result('live-version', { host: e.host, role: e.role, version: e.version ?? null }, { host: e.host, role: e.role });
-    s.events.log(`now serving ${e.version ?? '(nothing)'}`, { host: e.host, role: e.role, step: 'result' });
+    s.events.result('live-version', { host: e.host, role: e.role, version: e.version ?? null, ...(e.unreachable ? { unreachable: true } : {}) }, { host: e.host, role: e.role });
+    s.events.log(e.unreachable ? 'state unknown: the host did not answer' : `now serving ${endLabel(e)}`, { host: e.host, role: e.role, step: 'result', ...(e.unreachable ? { level: 'warn' as const } : {}) });
   }
 }
 
@@ -561,8 +573,8 @@ function summarise(failures: GangwayError[], end: DeployOutcome['endState'], opt
   // Interrupted first (before any failure): the interrupt is the cause; else the first failure.
   const interrupted = failures[0]?.code === 'interrupted' ? failures[0] : undefined;
   const first = interrupted ?? failures.find((f) => f.code !== 'interrupted')!;
-  const versions = [...new Set(end.map((e) => e.version ?? '(nothing)'))];
-  const where = versions.length === 1 ? `every host is on ${versions[0]}` : end.map((e) => `${e.host} ${e.role}: ${e.version ?? '(nothing)'}`).join(', ');
+  const versions = [...new Set(end.map(endLabel))];
+  const where = versions.length === 1 ? `every host is on ${versions[0]}` : end.map((e) => `${e.host} ${e.role}: ${endLabel(e)}`).join(', ');
   const details = failures.flatMap((f) => [`[${[f.host, f.role, f.step].filter(Boolean).join(' ')}] ${f.message}`, ...f.details.map((d) => `  ${d}`)]);
   if (interrupted && first === interrupted) {
     return new GangwayError('interrupted', `${opts.action} of ${opts.version} interrupted; ${where}`, { step: 'deploy', details });

@@ -3,7 +3,7 @@
 import { hostname, userInfo } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { GangwayError, operationError } from '../errors.js';
-import type { Host } from '../hosts/host.js';
+import type { ExecResult, Host } from '../hosts/host.js';
 import { GANGWAY_STATE_DIR, shellQuote, type ShellCommand } from './shell.js';
 
 export const LOCK_DIR = `${GANGWAY_STATE_DIR}/locks`;
@@ -99,29 +99,65 @@ export function formatAge(ms: number): string {
   return `${Math.floor(s / 86_400)}d${Math.floor((s % 86_400) / 3600)}h`;
 }
 
-/** Pure: one line naming the holder, the age, the version and the message. */
-export function describeLockHolder(details: LockDetails | undefined, now: Date = new Date()): string {
-  if (!details) return 'held (its details are still being written)';
-  const age = details.time ? formatAge(now.getTime() - Date.parse(details.time)) : 'unknown';
-  return `held by ${details.holder} (pid ${details.pid}) for ${age}, deploying ${details.version || 'an unknown version'}${details.message ? `: ${details.message}` : ''}`;
+/**
+ * Is the holder's process alive? Only knowable when the lock was taken on this machine (same
+ * hostname): a deploy killed with SIGKILL leaves its lock behind, and saying so spares the user
+ * a guess before `gangway lock release`.
+ */
+export type HolderState = 'running' | 'not-running' | 'elsewhere';
+
+export function holderState(details: LockDetails | undefined, isAlive: (pid: number) => boolean = pidAlive, thisHost: string = hostname()): HolderState {
+  if (!details || details.pid <= 0) return 'elsewhere';
+  const at = details.holder.lastIndexOf('@');
+  const machine = at >= 0 ? details.holder.slice(at + 1) : '';
+  if (machine !== thisHost) return 'elsewhere';
+  return isAlive(details.pid) ? 'running' : 'not-running';
 }
 
-export function lockHeldError(service: string, host: string, holder: LockDetails | undefined, now: Date = new Date()): GangwayError {
-  return new GangwayError('lock', `the deploy lock of ${service} is ${describeLockHolder(holder, now)}`, {
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Pure: one line naming the holder, the age, the version, the message, and a dead holder. */
+export function describeLockHolder(details: LockDetails | undefined, now: Date = new Date(), state: HolderState = 'elsewhere'): string {
+  if (!details) return 'held (its details are still being written)';
+  const age = details.time ? formatAge(now.getTime() - Date.parse(details.time)) : 'unknown';
+  const dead = state === 'not-running' ? `; pid ${details.pid} is not running on this machine (that deploy was killed)` : '';
+  return `held by ${details.holder} (pid ${details.pid}) for ${age}, deploying ${details.version || 'an unknown version'}${details.message ? `: ${details.message}` : ''}${dead}`;
+}
+
+export function lockHeldError(service: string, host: string, holder: LockDetails | undefined, now: Date = new Date(), state: HolderState = 'elsewhere'): GangwayError {
+  return new GangwayError('lock', `the deploy lock of ${service} is ${describeLockHolder(holder, now, state)}`, {
     host,
     step: 'lock',
-    hint: 'wait for that deploy (or pass --lock-wait), or run `gangway lock release` if its holder is gone',
+    hint: state === 'not-running'
+      ? 'its holder is gone: check `gangway status`, then `gangway lock release` and deploy again (a rerun resumes where it stopped)'
+      : 'wait for that deploy (or pass --lock-wait), or run `gangway lock release` if its holder is gone',
   });
+}
+
+/** A lock command is a mkdir and a cat: anything slower is a host in trouble. */
+export const LOCK_COMMAND_TIMEOUT_MS = 30_000;
+
+/** Pure: why a lock command failed, saying so when it hung and was cut off at its timeout. */
+export function execFailure(r: ExecResult, timeoutMs: number): string {
+  if (r.signal === 'timeout') return `the command hung on the host and was stopped after ${Math.round(timeoutMs / 1000)} s (timed out)`;
+  return r.stderr.trim() || `exit ${r.code}${r.signal ? ` (${r.signal})` : ''}`;
 }
 
 export type AcquireOutcome = { acquired: true; details: LockDetails } | { acquired: false; holder?: LockDetails };
 
 export async function tryAcquireLock(host: Host, details: LockDetails): Promise<AcquireOutcome> {
   const cmd = acquireLockCommand(details);
-  const r = await host.exec(cmd.command, { stdin: cmd.stdin, timeoutMs: 30_000 });
+  const r = await host.exec(cmd.command, { stdin: cmd.stdin, timeoutMs: LOCK_COMMAND_TIMEOUT_MS });
   if (r.code === 0) return { acquired: true, details };
   if (r.code === LOCK_HELD_EXIT) return { acquired: false, holder: parseLockDetails(r.stdout) };
-  throw operationError(`could not take the deploy lock: ${r.stderr.trim() || `exit ${r.code}`}`, { host: host.name, step: 'lock' });
+  throw operationError(`could not take the deploy lock: ${execFailure(r, LOCK_COMMAND_TIMEOUT_MS)}`, { host: host.name, step: 'lock' });
 }
 
 export interface AcquireOptions {
@@ -139,7 +175,7 @@ export async function acquireLock(host: Host, details: LockDetails, opts: Acquir
   for (;;) {
     const outcome = await tryAcquireLock(host, details);
     if (outcome.acquired) return outcome.details;
-    if (Date.now() >= deadline || opts.signal?.aborted) throw lockHeldError(details.service, host.name, outcome.holder);
+    if (Date.now() >= deadline || opts.signal?.aborted) throw lockHeldError(details.service, host.name, outcome.holder, new Date(), holderState(outcome.holder));
     if (!notified) { opts.onWaiting?.(outcome.holder); notified = true; }
     const pause = Math.min(opts.pollIntervalMs ?? 2000, Math.max(0, deadline - Date.now()));
     await new Promise((resolve) => setTimeout(resolve, pause));
@@ -152,17 +188,17 @@ export async function acquireLock(host: Host, details: LockDetails, opts: Acquir
  */
 export async function releaseLock(host: Host, service: string, id?: string): Promise<boolean> {
   const cmd = releaseLockCommand(service, id);
-  const r = await host.exec(cmd.command, { timeoutMs: 30_000 });
+  const r = await host.exec(cmd.command, { timeoutMs: LOCK_COMMAND_TIMEOUT_MS });
   if (r.code === 0) return true;
   if (r.code === LOCK_HELD_EXIT) return false;
-  throw operationError(`could not release the deploy lock: ${r.stderr.trim() || `exit ${r.code}`}`, { host: host.name, step: 'lock' });
+  throw operationError(`could not release the deploy lock: ${execFailure(r, LOCK_COMMAND_TIMEOUT_MS)}`, { host: host.name, step: 'lock' });
 }
 
 export type LockStatus = { held: false } | { held: true; details?: LockDetails };
 
 export async function lockStatus(host: Host, service: string): Promise<LockStatus> {
-  const r = await host.exec(lockStatusCommand(service).command, { timeoutMs: 30_000 });
-  if (r.code !== 0) throw operationError(`could not read the deploy lock: ${r.stderr.trim() || `exit ${r.code}`}`, { host: host.name, step: 'lock' });
+  const r = await host.exec(lockStatusCommand(service).command, { timeoutMs: LOCK_COMMAND_TIMEOUT_MS });
+  if (r.code !== 0) throw operationError(`could not read the deploy lock: ${execFailure(r, LOCK_COMMAND_TIMEOUT_MS)}`, { host: host.name, step: 'lock' });
   return parseLockStatus(r.stdout);
 }
 

@@ -1,7 +1,7 @@
 // `gangway lock status|release`: the deploy lock on the primary host.
 import { connectAll, openSession, primaryHostOf, type Session } from '../../deploy/session.js';
 import type { Host } from '../../hosts/host.js';
-import { describeLockHolder, lockStatus, releaseLock } from '../../state/lock.js';
+import { describeLockHolder, holderState, lockStatus, releaseLock } from '../../state/lock.js';
 import { runCommand, type CommandContext, type GlobalOptions } from '../context.js';
 
 /** Opens the session, connects to the primary host only, runs `body`, closes. */
@@ -20,8 +20,9 @@ export async function status(globals: GlobalOptions): Promise<number> {
   return runCommand('lock status', globals, (ctx) =>
     onPrimary(ctx, async (s, host) => {
       const lock = await lockStatus(host, s.loaded.config.service);
-      s.events.result('lock', lock.held ? { held: true, ...(lock.details ?? {}) } : { held: false }, { host: host.name });
-      s.events.log(lock.held ? describeLockHolder(lock.details) : 'free', { host: host.name });
+      const state = lock.held ? holderState(lock.details) : undefined;
+      s.events.result('lock', lock.held ? { held: true, ...(lock.details ?? {}), ...(state !== 'elsewhere' ? { holderRunning: state === 'running' } : {}) } : { held: false }, { host: host.name });
+      s.events.log(lock.held ? describeLockHolder(lock.details, new Date(), state) : 'free', { host: host.name });
     }),
   );
 }
@@ -31,7 +32,7 @@ export async function release(globals: GlobalOptions): Promise<number> {
     onPrimary(ctx, async (s, host) => {
       const before = await lockStatus(host, s.loaded.config.service);
       await releaseLock(host, s.loaded.config.service);
-      s.events.log(before.held ? `released the lock ${describeLockHolder(before.details)}` : 'the lock was free', { host: host.name });
+      s.events.log(before.held ? `released the lock ${describeLockHolder(before.details, new Date(), holderState(before.details))}` : 'the lock was free', { host: host.name });
     }),
   );
 }

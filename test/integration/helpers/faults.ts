@@ -97,8 +97,8 @@ export const FAULT_LOAD: LoadOptions = { ratePerHost: 30, postBodyBytes: 256, re
  * An open-loop load (bench/zero-downtime/load.ts) through the web hosts' proxies while `during`
  * runs; bounded by maxMs (stopped even when `during` hangs or throws).
  */
-export async function underFaultLoad<T>(info: SandboxInfo, maxMs: number, during: () => Promise<T>, opts: LoadOptions = FAULT_LOAD): Promise<{ result: T; load: LoadSummary }> {
-  const load = startLoad(WEB_HOSTS.map((name) => ({ name, port: info.hosts.find((h) => h.name === name)!.httpPort })), opts);
+export async function underFaultLoad<T>(info: SandboxInfo, maxMs: number, during: () => Promise<T>, opts: LoadOptions = FAULT_LOAD, hosts: readonly string[] = WEB_HOSTS): Promise<{ result: T; load: LoadSummary }> {
+  const load = startLoad(hosts.map((name) => ({ name, port: info.hosts.find((h) => h.name === name)!.httpPort })), opts);
   let guard: NodeJS.Timeout | undefined;
   const stopped = new Promise<void>((resolve) => { guard = setTimeout(resolve, maxMs); });
   let result: T;
@@ -162,6 +162,22 @@ export async function hostTruth(info: SandboxInfo, host: string, service = 'hell
 
 export const allTruth = (info: SandboxInfo): Promise<HostTruth[]> => Promise.all(ALL_HOSTS.map((h) => hostTruth(info, h)));
 
+/**
+ * The hosts' state once it stops moving: a killed CLI's last Engine API request (a container
+ * start, a stop with its grace period) still completes on the host after the client is gone.
+ * Two equal snapshots 1 s apart, within maxMs.
+ */
+export async function settledTruth(info: SandboxInfo, maxMs = 20_000): Promise<HostTruth[]> {
+  const deadline = Date.now() + maxMs;
+  let last = await allTruth(info);
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const next = await allTruth(info);
+    if (JSON.stringify(next) === JSON.stringify(last) || Date.now() > deadline) return next;
+    last = next;
+  }
+}
+
 /** Every host on exactly one version, the same one everywhere, nothing else of gangway's running. */
 export function convergedOn(truth: HostTruth[], version: string): string[] {
   const problems: string[] = [];
@@ -200,7 +216,7 @@ export function parseEvents(stdout: string): GangwayEvent[] {
 
 export function statusFrom(r: CliResult): StatusView {
   const events = parseEvents(r.stdout);
-  const rows = events.filter((e) => e.type === 'result' && e.kind === 'status').map((e) => (e as { data: StatusRow }).data);
+  const rows = events.filter((e) => e.type === 'result' && e.kind === 'status').map((e) => (e as unknown as { data: StatusRow }).data);
   rows.sort((a, b) => `${a.host}${a.role}`.localeCompare(`${b.host}${b.role}`));
   const lock = events.find((e) => e.type === 'result' && e.kind === 'lock') as { data: StatusView['lock'] } | undefined;
   return { code: r.code, rows, lock: lock?.data ?? { held: false }, output: r.output };
@@ -238,3 +254,20 @@ export const auditLines = async (info: SandboxInfo, host: string): Promise<strin
 /** Every container of a host with its state, for "nothing changed" comparisons. */
 export const containerList = async (info: SandboxInfo, host: string): Promise<string[]> =>
   (await onHost(info, host, "docker ps -a --format '{{.Names}} {{.State}} {{.ID}}'")).split('\n').filter(Boolean).sort();
+
+/** Restarts a container inside a host (the proxy: `gangway-proxy`) through the host's own engine. */
+export const restartOnHost = (info: SandboxInfo, host: string, container: string): Promise<string> => onHost(info, host, `docker restart -t 5 ${container} >/dev/null && echo restarted`);
+
+/**
+ * Restarts a whole sandbox host: its dockerd is the host container's main process (see the
+ * sandbox entrypoint), so this is the engine restarting with everything on it, as after a crash
+ * or a reboot. Waits until the inner engine answers again.
+ */
+export async function restartHost(info: SandboxInfo, host: string): Promise<void> {
+  await containerOf(info, host).restart({ t: 2 });
+  for (let i = 0; i < 150; i++) {
+    if ((await onHost(info, host, 'docker info >/dev/null 2>&1 && echo up').catch(() => '')).includes('up')) return;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`the engine on ${host} did not come back`);
+}

@@ -1,0 +1,210 @@
+// Benchmark (not a test): what a restart of the per-host HAProxy container costs the requests in
+// flight, at rest and during a deploy's drain, under a constant open-loop load through both web
+// hosts (vm2's proxy is never touched: it is the control). Routes must survive every restart
+// (haproxy.cfg on the host equals the runtime state), so the only failures are connections the
+// dying proxy had open.
+// Run: npm run build && npx tsx bench/proxy-restart/run.ts [--record] [--reuse <sandbox out dir>]
+// Exits non-zero only when the bench itself crashes, never on a number.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { Events } from '../../src/events/events.js';
+import { plainRenderer } from '../../src/events/renderers.js';
+import { readSandboxInfo, sandboxDown, sandboxUp, type SandboxInfo } from '../../src/sandbox/index.js';
+import { gangway, onHost, pushHello, ROOT } from '../../test/integration/helpers/deploy.js';
+import { isStep, startGangway } from '../../test/integration/helpers/faults.js';
+import { failedOf, startLoad, type LoadCounts, type LoadOptions, type LoadResult } from '../zero-downtime/load.js';
+
+const SANDBOX_ID = 'bench-proxy-restart';
+const REPO = 'bench-proxy-restart/hello';
+const REPEATS = 3;
+const LOAD: LoadOptions = { ratePerHost: 100, postBodyBytes: 512, requestTimeoutMs: 5_000, maxInFlightPerHost: 64, keepAliveSocketsPerHost: 8 };
+const LEAD_MS = 1500;
+const TAIL_MS = 2500;
+const COMMAND = 'npm run build && npx tsx bench/proxy-restart/run.ts --record';
+const say = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Row {
+  phase: string;
+  /** vm1: the host whose proxy restarts. */
+  faulted: LoadCounts;
+  /** vm2: same load, its proxy untouched. */
+  control: LoadCounts;
+  /** From the restart command to the runtime socket answering again. */
+  proxyBackMs?: number;
+  after: string;
+}
+
+/** Until the host's proxy answers GET / with 200 again (the restart's outage as a client sees it). */
+async function proxyBack(info: SandboxInfo, host: string, since: number): Promise<number> {
+  const port = info.hosts.find((h) => h.name === host)!.httpPort;
+  while (Date.now() - since < 60_000) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(1000), headers: { connection: 'close' } });
+      await res.text();
+      if (res.status === 200) return Date.now() - since;
+    } catch {
+      // still down
+    }
+    await sleep(25);
+  }
+  throw new Error(`the proxy on ${host} did not come back`);
+}
+
+async function servedVersion(info: SandboxInfo, host: string): Promise<string> {
+  const port = info.hosts.find((h) => h.name === host)!.httpPort;
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(3000) });
+    return (await res.text()).trim().replace(/^hello from /, '');
+  } catch (err) {
+    return `unreachable (${(err as Error).message})`;
+  }
+}
+
+async function phase(info: SandboxInfo, name: string, fault: () => Promise<number | undefined>, expectVersion: string): Promise<Row> {
+  say(name);
+  const load = startLoad(['vm1', 'vm2'].map((h) => ({ name: h, port: info.hosts.find((x) => x.name === h)!.httpPort })), LOAD);
+  let proxyBackMs: number | undefined;
+  let counts: LoadResult | undefined;
+  try {
+    await sleep(LEAD_MS);
+    proxyBackMs = await fault();
+    await sleep(TAIL_MS);
+  } finally {
+    // No request outlives the phase, even when the fault injection crashed.
+    counts = await load.stop();
+  }
+  const v1 = await servedVersion(info, 'vm1');
+  if (!counts) throw new Error('the load did not stop');
+  return {
+    phase: name,
+    faulted: counts.byHost.get('vm1')!,
+    control: counts.byHost.get('vm2')!,
+    ...(proxyBackMs !== undefined ? { proxyBackMs } : {}),
+    after: v1 === expectVersion ? `routes kept: serves ${v1}` : `serves ${v1}, expected ${expectVersion}`,
+  };
+}
+
+function writeProject(info: SandboxInfo): string {
+  const dir = mkdtempSync(join(tmpdir(), 'gangway-bench-proxy-restart-'));
+  const [vm1, vm2, vm3] = info.hosts;
+  writeFileSync(join(dir, 'gangway.yml'), stringify({
+    service: 'hello',
+    image: `${info.registry.name}/${REPO}`,
+    registry: { server: info.registry.name },
+    servers: { web: { hosts: [vm1!.name, vm2!.name] }, workers: { hosts: [vm3!.name], cmd: ['/app/worker'] } },
+    hosts: Object.fromEntries(info.hosts.map((h) => [h.name, { address: h.address, port: h.sshPort }])),
+    ssh: { user: 'root', identity: info.keyPath, known_hosts: info.knownHostsPath, connect_timeout: '3s' },
+    proxy: { app_port: 80, image: info.images.proxy, healthcheck: { path: '/up', interval: '500ms', timeout: '2s' } },
+    env: { clear: { MODE: 'bench' }, secret: ['HELLO_SECRET'] },
+    deploy_timeout: '20s',
+    drain_timeout: '5s',
+    retain: 3,
+  }));
+  return dir;
+}
+
+const pct = (n: number, d: number) => (d === 0 ? '-' : `${((100 * n) / d).toFixed(2)}%`);
+const kinds = (c: LoadCounts) => [...c.failureKinds].map(([k, n]) => `${k} ×${n}`).join(', ') || '-';
+
+function table(rows: Row[]): string[] {
+  const lines = [
+    '| phase | vm1 requests | vm1 failed | failure kinds (vm1) | vm2 (control) failed / requests | proxy back after | after |',
+    '|---|---:|---:|---|---:|---:|---|',
+  ];
+  for (const r of rows) {
+    lines.push(`| ${r.phase} | ${r.faulted.requests} | ${failedOf(r.faulted)} (${pct(failedOf(r.faulted), r.faulted.requests)}) | ${kinds(r.faulted)} | ${failedOf(r.control)} / ${r.control.requests} | ${r.proxyBackMs !== undefined ? `${r.proxyBackMs} ms` : '-'} | ${r.after} |`);
+  }
+  return lines;
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const record = args.includes('--record');
+  const reuseDir = args.includes('--reuse') ? args[args.indexOf('--reuse') + 1] : undefined;
+  const events = new Events();
+  events.on(plainRenderer({ out: process.stderr }));
+  const reused = reuseDir ? await readSandboxInfo(reuseDir) : undefined;
+  const info = reused ?? (await sandboxUp({ id: SANDBOX_ID, hosts: 3, registryPort: 0, outDir: mkdtempSync(join(tmpdir(), 'gangway-bench-proxy-restart-sb-')) }, events));
+  const rows: Row[] = [];
+  try {
+    for (const v of ['1.0.0', '2.0.0']) await pushHello(info, REPO, v, 'ok');
+    const project = writeProject(info);
+    const cli = (a: string[]) => gangway(a, { cwd: project, timeoutMs: 180_000 });
+    const setup = await cli(['setup', '--version', '1.0.0']);
+    if (setup.code !== 0) throw new Error(`setup failed:\n${setup.output}`);
+    let live = '1.0.0';
+
+    rows.push(await phase(info, 'baseline: no fault (same window)', async () => { await sleep(3000); return undefined; }, live));
+    for (let i = 1; i <= REPEATS; i++) {
+      rows.push(await phase(info, `docker restart gangway-proxy at rest #${i}`, async () => {
+        const t0 = Date.now();
+        await onHost(info, 'vm1', 'docker restart -t 5 gangway-proxy >/dev/null');
+        return proxyBack(info, 'vm1', t0);
+      }, live));
+    }
+    for (let i = 1; i <= REPEATS; i++) {
+      rows.push(await phase(info, `proxy crash (kill -9, restart policy) at rest #${i}`, async () => {
+        const restarts = async () => Number((await onHost(info, 'vm1', "docker inspect --format '{{.RestartCount}}' gangway-proxy")).trim());
+        const before = await restarts();
+        const t0 = Date.now();
+        await onHost(info, 'vm1', "kill -9 $(docker inspect --format '{{.State.Pid}}' gangway-proxy)");
+        // The kill lands asynchronously: an answer before the engine restarted it is the old process.
+        while ((await restarts()) === before && Date.now() - t0 < 30_000) await sleep(25);
+        return proxyBack(info, 'vm1', t0);
+      }, live));
+    }
+    for (let i = 1; i <= REPEATS; i++) {
+      const to = live === '1.0.0' ? '2.0.0' : '1.0.0';
+      let deployExit = 0;
+      const row = await phase(info, `docker restart gangway-proxy during the drain (deploy ${live} -> ${to}) #${i}`, async () => {
+        const run = startGangway(['deploy', '--version', to], { cwd: project, timeoutMs: 180_000 });
+        await run.waitFor(isStep('drain', 'start', 'vm1'), 'the drain on vm1');
+        const t0 = Date.now();
+        await onHost(info, 'vm1', 'docker restart -t 5 gangway-proxy >/dev/null');
+        const back = await proxyBack(info, 'vm1', t0);
+        deployExit = (await run.result).code;
+        return back;
+      }, to);
+      row.after = `deploy exit ${deployExit}; ${row.after}`;
+      rows.push(row);
+      live = to;
+    }
+  } finally {
+    if (!reused) await sandboxDown({ id: SANDBOX_ID }, events);
+  }
+
+  const total = rows.filter((r) => !r.phase.startsWith('baseline')).reduce((n, r) => n + failedOf(r.faulted), 0);
+  const restarts = rows.length - 1;
+  const section = [
+    '## Proxy restarts (bench/proxy-restart)',
+    '',
+    `Run: \`${COMMAND}\` (${cpus().length} cores, ${new Date().toISOString().slice(0, 10)}). Open-loop load of ${LOAD.ratePerHost} req/s per web host`,
+    '(GET and POST, keep-alive and fresh connections) through both proxies; only vm1\'s proxy restarts, vm2 is the control.',
+    '',
+    ...table(rows),
+    '',
+    `Routes survived all ${restarts} restarts (haproxy.cfg is re-rendered from the runtime state after every change, and a restart loads it).`,
+    `The restart itself is not free: ${total} failed requests over ${restarts} restarts on vm1, all connection resets of requests the dying proxy`,
+    'held or accepted while it stopped; the control host lost none. A restart gangway could avoid is a reload (SIGUSR2 to the master, used for',
+    'settings changes); a crash or an engine restart it cannot, so clients should retry idempotent requests.',
+  ];
+  process.stdout.write(`${section.join('\n')}\n`);
+  if (record) {
+    const file = join(ROOT, 'BENCHMARKS.md');
+    const text = readFileSync(file, 'utf8');
+    const begin = '<!-- bench/proxy-restart:begin -->';
+    const end = '<!-- bench/proxy-restart:end -->';
+    const block = `${begin}\n${section.join('\n')}\n${end}`;
+    const next = text.includes(begin) ? text.replace(new RegExp(`${begin}[\\s\\S]*?${end}`), block) : `${text.trimEnd()}\n\n${block}\n`;
+    writeFileSync(file, next);
+    say(`recorded in ${file}`);
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exit(1);
+});
