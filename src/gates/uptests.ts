@@ -19,6 +19,8 @@ export interface UptestResult {
   /** The uptest's exit code; null when it was killed for its timeout (or never started). */
   exitCode: number | null;
   timedOut: boolean;
+  /** Stopped before its end because the deploy was aborted (another host failed, Ctrl-C). */
+  aborted?: boolean;
   durationMs: number;
   /** stdout and stderr interleaved, capped to the last maxOutputBytes. */
   output: string;
@@ -164,6 +166,7 @@ export async function runOneUptest(input: UptestRunInput, dir: string, name: str
     labels: input.labels,
   });
   let timedOut = false;
+  let aborted = false;
   let exitCode: number | null = null;
   let output = '';
   let timer: NodeJS.Timeout | undefined;
@@ -171,14 +174,15 @@ export async function runOneUptest(input: UptestRunInput, dir: string, name: str
   try {
     const container = await docker.createContainer(spec);
     await container.start();
-    const stop = new Promise<'timeout'>((resolve) => {
+    const stop = new Promise<'timeout' | 'aborted'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), input.timeoutMs);
-      onAbort = () => resolve('timeout');
+      onAbort = () => resolve('aborted');
       input.signal?.addEventListener('abort', onAbort, { once: true });
     });
     const waited = await Promise.race([container.wait() as Promise<{ StatusCode: number }>, stop]);
-    if (waited === 'timeout') {
-      timedOut = true;
+    if (waited === 'timeout' || waited === 'aborted') {
+      timedOut = waited === 'timeout';
+      aborted = waited === 'aborted';
       await container.kill().catch(() => {});
     } else {
       exitCode = waited.StatusCode;
@@ -192,8 +196,10 @@ export async function runOneUptest(input: UptestRunInput, dir: string, name: str
     if (onAbort) input.signal?.removeEventListener('abort', onAbort);
     await removeContainer(input.host, containerName).catch(() => {});
   }
-  if (timedOut) output += `${output && !output.endsWith('\n') ? '\n' : ''}uptest ${name} did not finish within ${input.timeoutMs} ms and was killed\n`;
-  return { name, passed: !timedOut && exitCode === 0, exitCode, timedOut, durationMs: Date.now() - started, output };
+  const sep = output && !output.endsWith('\n') ? '\n' : '';
+  if (timedOut) output += `${sep}uptest ${name} did not finish within ${input.timeoutMs} ms and was killed\n`;
+  if (aborted) output += `${sep}uptest ${name} was stopped: the deploy was aborted\n`;
+  return { name, passed: !timedOut && !aborted && exitCode === 0, exitCode, timedOut, ...(aborted ? { aborted } : {}), durationMs: Date.now() - started, output };
 }
 
 function capTail(text: string, maxBytes: number): string {
@@ -218,7 +224,7 @@ export async function runUptests(input: UptestRunInput): Promise<UptestResult[]>
   const runOne = async (name: string): Promise<UptestResult> => {
     input.events?.step(`uptest ${name}`, 'start', ev);
     const result = await runOneUptest(input, listing.dir, name);
-    const message = result.passed ? 'passed' : result.timedOut ? `timed out after ${input.timeoutMs} ms` : `failed with exit code ${result.exitCode}`;
+    const message = result.passed ? 'passed' : result.timedOut ? `timed out after ${input.timeoutMs} ms` : result.aborted ? 'stopped (deploy aborted)' : `failed with exit code ${result.exitCode}`;
     input.events?.step(`uptest ${name}`, result.passed ? 'done' : 'fail', { ...ev, message, durationMs: result.durationMs });
     return result;
   };
@@ -233,7 +239,7 @@ export function describeUptestResults(results: UptestResult[]): { passed: boolea
   const failed = results.filter((r) => !r.passed);
   const details: string[] = [];
   for (const r of results) {
-    const verdict = r.passed ? 'passed' : r.timedOut ? `TIMED OUT (hung, killed after ${r.durationMs} ms)` : `FAILED (exit ${r.exitCode})`;
+    const verdict = r.passed ? 'passed' : r.timedOut ? `TIMED OUT (hung, killed after ${r.durationMs} ms)` : r.aborted ? 'STOPPED (the deploy was aborted)' : `FAILED (exit ${r.exitCode})`;
     details.push(`uptest ${r.name}: ${verdict} in ${r.durationMs} ms`);
     if (!r.passed) for (const line of r.output.split('\n').filter((l) => l.trim() !== '')) details.push(`  ${r.name}| ${line}`);
   }

@@ -2,7 +2,7 @@
 // retained versions; plus who holds the deploy lock.
 import { openSession, primaryHostOf } from '../../deploy/session.js';
 import { observeForStatus, roleStatus } from '../../deploy/status.js';
-import { lockStatus, describeLockHolder } from '../../state/lock.js';
+import { describeLockHolder, holderState, lockStatus } from '../../state/lock.js';
 import { runCommand, type GlobalOptions } from '../context.js';
 import { reachableHosts } from './hosts-for-reading.js';
 
@@ -26,7 +26,7 @@ export async function run(globals: GlobalOptions): Promise<number> {
       if (primary) {
         const lock = await lockStatus(primary, s.loaded.config.service);
         s.events.result('lock', lock.held ? { held: true, ...(lock.details ?? {}) } : { held: false }, { host: primary.name });
-        s.events.log(lock.held ? `deploy lock ${describeLockHolder(lock.details)}` : 'deploy lock free', { host: primary.name });
+        s.events.log(lock.held ? `deploy lock ${describeLockHolder(lock.details, new Date(), holderState(lock.details))}` : 'deploy lock free', { host: primary.name });
       }
       return unreachable > 0 ? 1 : 0;
     } finally {
