@@ -47,20 +47,22 @@ export function resolveRoles(config: Config): ResolvedRole[] {
   });
 }
 
+/** Where and how to reach one host named in the config, from hosts: and ssh:. */
+export function hostTargetOf(config: Config, name: string, baseDir: string, home?: string): HostTarget {
+  const details = config.hosts[name] ?? {};
+  const identity = details.identity ?? config.ssh.identity;
+  return {
+    name,
+    address: details.address ?? name,
+    port: details.port ?? config.ssh.port,
+    user: details.user ?? config.ssh.user,
+    ...(identity ? { identityFile: expandPath(identity, baseDir, home) } : {}),
+    local: name === LOCAL_HOST,
+  };
+}
+
 export function resolveHostTargets(config: Config, roles: ResolvedRole[], baseDir: string, home?: string): HostTarget[] {
-  const names = [...new Set(roles.flatMap((r) => r.hosts))];
-  return names.map((name) => {
-    const details = config.hosts[name] ?? {};
-    const identity = details.identity ?? config.ssh.identity;
-    return {
-      name,
-      address: details.address ?? name,
-      port: details.port ?? config.ssh.port,
-      user: details.user ?? config.ssh.user,
-      ...(identity ? { identityFile: expandPath(identity, baseDir, home) } : {}),
-      local: name === LOCAL_HOST,
-    };
-  });
+  return [...new Set(roles.flatMap((r) => r.hosts))].map((name) => hostTargetOf(config, name, baseDir, home));
 }
 
 export function resolveConfig(config: Config, baseDir: string, home?: string): { roles: ResolvedRole[]; hostTargets: HostTarget[] } {

@@ -1,7 +1,7 @@
 // The hosts `setup` and `accessory` work on: the roles' hosts from the session's pool, plus hosts
 // that only run accessories (a dedicated database host), which deploys never connect to.
 import type { LoadedConfig } from '../config/load.js';
-import { expandPath } from '../config/resolve.js';
+import { expandPath, hostTargetOf } from '../config/resolve.js';
 import { GangwayError } from '../errors.js';
 import type { Host, HostTarget } from '../hosts/host.js';
 import { HostPool, sshConnectOptions } from '../hosts/pool.js';
@@ -9,17 +9,7 @@ import type { Session } from '../deploy/session.js';
 
 /** Connection details of a host named only by accessories, from hosts: and ssh: like any other. */
 export function hostTargetFor(loaded: Pick<LoadedConfig, 'config' | 'baseDir'>, name: string): HostTarget {
-  const { config, baseDir } = loaded;
-  const details = config.hosts[name] ?? {};
-  const identity = details.identity ?? config.ssh.identity;
-  return {
-    name,
-    address: details.address ?? name,
-    port: details.port ?? config.ssh.port,
-    user: details.user ?? config.ssh.user,
-    ...(identity ? { identityFile: expandPath(identity, baseDir) } : {}),
-    local: name === 'localhost',
-  };
+  return hostTargetOf(loaded.config, name, loaded.baseDir);
 }
 
 export interface HostSet {
