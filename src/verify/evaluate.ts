@@ -10,8 +10,8 @@ export function describeExpectation(e: Expectation): string {
   return `${e.attribute}: expected ${e.expected}, got ${e.observed}`;
 }
 
-export function resultFrom(host: string, check: PlannedCheck, expectations: Expectation[]): CheckResult {
-  const failed = expectations.find((e) => !e.ok);
+/** What every result says about where its check came from. */
+function resultBase(host: string, check: PlannedCheck): Pick<CheckResult, 'host' | 'role' | 'origin' | 'type' | 'subject' | 'title'> {
   return {
     host,
     ...(check.role !== undefined ? { role: check.role } : {}),
@@ -19,24 +19,16 @@ export function resultFrom(host: string, check: PlannedCheck, expectations: Expe
     type: check.type,
     subject: check.subject,
     title: titleOf(check),
-    status: failed ? 'fail' : 'pass',
-    expectations,
-    ...(failed ? { message: describeExpectation(failed) } : {}),
   };
 }
 
+export function resultFrom(host: string, check: PlannedCheck, expectations: Expectation[]): CheckResult {
+  const failed = expectations.find((e) => !e.ok);
+  return { ...resultBase(host, check), status: failed ? 'fail' : 'pass', expectations, ...(failed ? { message: describeExpectation(failed) } : {}) };
+}
+
 export function errorResult(host: string, check: PlannedCheck, message: string): CheckResult {
-  return {
-    host,
-    ...(check.role !== undefined ? { role: check.role } : {}),
-    origin: check.origin,
-    type: check.type,
-    subject: check.subject,
-    title: titleOf(check),
-    status: 'error',
-    expectations: [],
-    message,
-  };
+  return { ...resultBase(host, check), status: 'error', expectations: [], message };
 }
 
 export function evaluateCheck(host: string, check: PlannedCheck, facts: Facts): CheckResult {
