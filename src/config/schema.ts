@@ -224,6 +224,7 @@ export const configSchema = z
       .optional(),
     deploy_timeout: duration.default(30_000).describe('How long a new container may take to become healthy.'),
     drain_timeout: duration.default(30_000).describe('How long to wait for in-flight requests before stopping the old container.'),
+    pull_timeout: duration.default(300_000).describe('How long a host may take to pull the image; a registry that never answers fails the deploy here, before any host changes.'),
     retain: z.int().min(0).default(5).describe('Old versions kept on each host for rollbacks.'),
     boot: z
       .strictObject({

@@ -27,6 +27,9 @@ async function imageId(docker: Docker, ref: string): Promise<string | undefined>
   }
 }
 
+/** The config's `pull_timeout` default: a large image over a slow link, not a hung registry. */
+export const DEFAULT_PULL_TIMEOUT_MS = 300_000;
+
 export interface EnsureImageOptions {
   /** Pull even when present, so the registry decides what the tag means now. */
   alwaysPull: boolean;
@@ -46,7 +49,11 @@ export async function ensureImage(host: Host, ref: string, opts: EnsureImageOpti
     throw operationError(`cannot pull ${ref} on ${host.name}: ${messageOf(err).trim()}`, {
       host: host.name,
       step: 'pull',
-      hint: /not found|manifest unknown|does not exist/i.test(messageOf(err)) ? 'is that version released? (`gangway release`)' : 'check the registry is reachable from the host and the credentials',
+      hint: /not found|manifest unknown|does not exist/i.test(messageOf(err))
+        ? 'is that version released? (`gangway release`)'
+        : /pull_timeout/.test(messageOf(err))
+          ? 'the registry accepted the connection but did not answer: check it is healthy, or raise pull_timeout for a slow link'
+          : 'check the registry is reachable from the host and the credentials',
       cause: err,
     });
   }
@@ -56,17 +63,37 @@ export async function ensureImage(host: Host, ref: string, opts: EnsureImageOpti
 }
 
 async function pull(docker: Docker, ref: string, opts: EnsureImageOptions): Promise<void> {
-  const stream = (await docker.pull(ref, opts.auth ? { authconfig: opts.auth } : {})) as NodeJS.ReadableStream;
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      (stream as unknown as { destroy?: () => void }).destroy?.();
-      reject(new Error(`no answer from the registry within ${opts.timeoutMs} ms`));
-    }, opts.timeoutMs ?? 300_000);
-    docker.modem.followProgress(stream, (err: Error | null, output: Array<{ error?: string }>) => {
-      clearTimeout(timer);
-      const failed = err ?? output?.find((o) => o.error);
-      if (failed) reject(err ?? new Error((failed as { error: string }).error));
-      else resolve();
-    });
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_PULL_TIMEOUT_MS;
+  // One bound over the whole pull: a registry that accepts and never answers keeps the engine
+  // from even sending its response headers, so a timer armed only once the stream exists never starts.
+  const abort = new AbortController();
+  let stream: NodeJS.ReadableStream | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      abort.abort();
+      (stream as unknown as { destroy?: () => void } | undefined)?.destroy?.();
+      reject(new Error(`the registry did not answer the pull within ${formatSeconds(timeoutMs)} (pull_timeout)`));
+    }, timeoutMs);
   });
+  const pulled = (async () => {
+    stream = (await docker.pull(ref, { ...(opts.auth ? { authconfig: opts.auth } : {}), abortSignal: abort.signal })) as NodeJS.ReadableStream;
+    await new Promise<void>((resolve, reject) => {
+      docker.modem.followProgress(stream!, (err: Error | null, output: Array<{ error?: string }>) => {
+        const failed = err ?? output?.find((o) => o.error);
+        if (failed) reject(err ?? new Error((failed as { error: string }).error));
+        else resolve();
+      });
+    });
+  })();
+  try {
+    await Promise.race([pulled, timedOut]);
+  } finally {
+    clearTimeout(timer);
+    // The losing side settles later (an abort error, or nothing): nobody awaits it.
+    pulled.catch(() => undefined);
+    timedOut.catch(() => undefined);
+  }
 }
+
+const formatSeconds = (ms: number): string => `${Number((ms / 1000).toFixed(1))} s`;

@@ -204,7 +204,7 @@ async function pullEverywhere(s: Session, hosts: Map<string, Host>, ref: string,
       const t0 = Date.now();
       s.events.step('pull', 'start', { host: host.name, message: ref });
       try {
-        const r = await ensureImage(host, ref, { alwaysPull, ...(auth ? { auth } : {}), timeoutMs: 300_000 });
+        const r = await ensureImage(host, ref, { alwaysPull, ...(auth ? { auth } : {}), timeoutMs: cfg.pull_timeout });
         s.events.step('pull', 'done', { host: host.name, message: r.pulled ? ref : `${ref} (present)`, durationMs: Date.now() - t0 });
       } catch (err) {
         s.events.step('pull', 'fail', { host: host.name, message: messageOf(err) });
@@ -453,6 +453,7 @@ async function finalize(s: Session, plan: DeployPlan, hosts: Map<string, Host>, 
     plan.targets.map(async (t) => {
       const host = hosts.get(t.host)!;
       const ev = { host: t.host, role: t.role };
+      const unremoved: string[] = [];
       try {
         if (t.proxied) {
           const pt = proxyTarget(s, host);
@@ -461,7 +462,10 @@ async function finalize(s: Session, plan: DeployPlan, hosts: Map<string, Host>, 
           if (stale.length > 0) events.step('drain', 'start', { ...ev, message: stale.join(', ') });
           const drains = await Promise.all(stale.map((name) => waitDrained(pt, name, cfg.drain_timeout)));
           if (stale.length > 0) events.step('drain', 'done', { ...ev, message: drains.every((d) => d.drained) ? 'zero sessions' : 'timed out', durationMs: Date.now() - t0 });
-          for (const name of stale) await removeServer(pt, name);
+          // A server HAProxy will not delete yet (connections still attached, e.g. after an engine
+          // restart moved addresses under it) takes no new traffic: the old container is stopped
+          // anyway, which ends its connections, and the delete is tried again after the stop.
+          for (const name of stale) await removeServer(pt, name).catch(() => unremoved.push(name));
         }
         transition(t, 'drained');
         for (const old of t.oldContainers) {
@@ -470,6 +474,7 @@ async function finalize(s: Session, plan: DeployPlan, hosts: Map<string, Host>, 
           await stopContainer(host, old, STOP_GRACE_MS);
           events.step('stop', 'done', { ...ev, message: old, durationMs: Date.now() - t0 });
         }
+        if (t.proxied) for (const name of unremoved) await removeServer(proxyTarget(s, host), name);
         transition(t, 'stopped-old');
         transition(t, 'done');
       } catch (err) {

@@ -118,12 +118,15 @@ describe('host image', () => {
     expect(hostEntrypointScript('docker-host')).toContain('ssh-keygen -A');
   });
 
-  it('remounts every cgroup hierarchy with a bind remount, then runs dockerd in the foreground', () => {
+  it('remounts every cgroup hierarchy with a bind remount, then runs dockerd under a restart loop', () => {
     const script = hostEntrypointScript('docker-host');
     expect(script).toContain('mount -o remount,rw /sys/fs/cgroup');
     expect(script).toContain('mount -o remount,bind,rw "$dir"');
     expect(script).toContain('for dir in /sys/fs/cgroup/*/; do');
-    expect(script.trimEnd().split('\n').pop()).toBe('exec dockerd --insecure-registry registry:5000 --data-root /var/lib/docker');
+    expect(script).toContain('    dockerd --insecure-registry registry:5000 --insecure-registry faulty-registry:5000 --data-root /var/lib/docker\n');
+    expect(script).not.toContain('exec dockerd');
+    expect(script).toContain('supervise_dockerd &');
+    expect(script.trimEnd().split('\n').pop()).toBe('wait "$supervisor"');
   });
 
   it('runs sshd in the foreground and no dockerd in the bare flavour', () => {

@@ -8,6 +8,11 @@ export type HostFlavour = 'docker-host' | 'bare-host';
 export const HOST_ENTRYPOINT = '/usr/local/sbin/gangway-host-entrypoint';
 /** Registry name every inner engine trusts over plain HTTP. */
 export const SANDBOX_REGISTRY_NAME = 'registry:5000';
+/**
+ * A second name the inner engines trust over plain HTTP, for fault tests: a listener that stands
+ * in for a broken registry (one that accepts and never answers) is given this network alias.
+ */
+export const SANDBOX_FAULT_REGISTRY_NAME = 'faulty-registry:5000';
 
 /** sshd settings for a test host: keys only, and room for many channels on one connection. */
 export const SSHD_CONFIG = [
@@ -21,6 +26,10 @@ export const SSHD_CONFIG = [
   'UseDNS no',
   '',
 ].join('\n');
+
+/** The engine's command line on a docker host. */
+export const dockerdCommand = (registry = SANDBOX_REGISTRY_NAME): string =>
+  `dockerd --insecure-registry ${registry} --insecure-registry ${SANDBOX_FAULT_REGISTRY_NAME} --data-root /var/lib/docker`;
 
 export function hostEntrypointScript(flavour: HostFlavour, registry = SANDBOX_REGISTRY_NAME): string {
   const common = [
@@ -50,7 +59,29 @@ export function hostEntrypointScript(flavour: HostFlavour, registry = SANDBOX_RE
   return [
     ...common,
     '/usr/sbin/sshd -E /var/log/sshd.log || { log "sshd did not start"; exit 1; }',
-    `exec dockerd --insecure-registry ${registry} --data-root /var/lib/docker`,
+    // dockerd runs under a restart loop, not as the container's main process, so the engine can
+    // die or be killed and come back on the same host (same address, ports and volumes), as it
+    // would under systemd on a real machine.
+    'supervise_dockerd() {',
+    '  while :; do',
+    `    ${dockerdCommand(registry)}`,
+    '    log "dockerd exited with status $?; starting it again in 1 s"',
+    '    sleep 1',
+    '  done',
+    '}',
+    'supervise_dockerd &',
+    'supervisor=$!',
+    '# docker stop: end the loop, then give dockerd its SIGTERM and the time it takes to stop its containers.',
+    'stop_host() {',
+    '  kill "$supervisor" 2>/dev/null',
+    '  pid=$(cat /var/run/docker.pid 2>/dev/null) || pid=',
+    '  if [ -n "$pid" ] && kill "$pid" 2>/dev/null; then',
+    '    while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done',
+    '  fi',
+    '  exit 0',
+    '}',
+    'trap stop_host TERM INT',
+    'wait "$supervisor"',
     '',
   ].join('\n');
 }

@@ -259,9 +259,9 @@ export const containerList = async (info: SandboxInfo, host: string): Promise<st
 export const restartOnHost = (info: SandboxInfo, host: string, container: string): Promise<string> => onHost(info, host, `docker restart -t 5 ${container} >/dev/null && echo restarted`);
 
 /**
- * Restarts a whole sandbox host: its dockerd is the host container's main process (see the
- * sandbox entrypoint), so this is the engine restarting with everything on it, as after a crash
- * or a reboot. Waits until the inner engine answers again.
+ * Restarts a whole sandbox host (its container), as after a reboot: a new engine with everything
+ * on it. (An engine restart on a host that stays up is `pkill dockerd` inside it: the entrypoint
+ * runs dockerd under a restart loop.) Waits until the inner engine answers again.
  */
 export async function restartHost(info: SandboxInfo, host: string): Promise<void> {
   await containerOf(info, host).restart({ t: 2 });

@@ -1,0 +1,207 @@
+// Issue 5, scenario 4 and item 7: the host's engine restarting while the host stays up (dockerd
+// killed on vm1; the sandbox host's entrypoint runs it under a restart loop, as systemd would),
+// at rest and during a deploy; and a registry that accepts connections but never answers (a
+// busybox `nc` on the sandbox network under a name the hosts' engines trust over plain HTTP).
+import Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { SANDBOX_FAULT_REGISTRY_NAME } from '../../src/sandbox/images/host.js';
+import { gangway, getThroughProxy, onHost, pushHello, resetHosts, writeProject } from './helpers/deploy.js';
+import { convergedOn, eventTrail, hostTruth, isStep, parseEvents, settledTruth, startGangway, statusFrom, underFaultLoad, type HostTruth } from './helpers/faults.js';
+
+const info = inject('sandbox');
+const REPO = 'faults-engine/hello';
+const docker = new Docker();
+let project: string;
+const run = (args: string[], timeoutMs = 150_000) => gangway(args, { cwd: project, timeoutMs });
+const measured: string[] = [];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Ends the host's engine; the entrypoint's loop starts a new one a second later. TERM is an
+ * orderly restart (`systemctl restart docker`, an upgrade): dockerd stops its containers first.
+ * KILL is a crash: its containerd dies with it, the containers' processes with them.
+ */
+const killEngine = (host: string, signal: 'TERM' | 'KILL') => onHost(info, host, `pkill -${signal} -x dockerd && echo killed`);
+
+/** Until the engine answers and every gangway container on the host runs again (ms since sinceMs), or maxMs. */
+async function waitContainersBack(host: string, names: string[], sinceMs: number, maxMs = 45_000): Promise<number | undefined> {
+  while (Date.now() - sinceMs < maxMs) {
+    const running = (await onHost(info, host, "docker ps --format '{{.Names}}' 2>/dev/null").catch(() => '')).split('\n');
+    if (names.every((n) => running.includes(n))) return Date.now() - sinceMs;
+    await sleep(200);
+  }
+  return undefined;
+}
+
+/** Until the proxy serves `version` (ms since sinceMs), or undefined after maxMs. */
+async function waitServing(host: string, version: string, sinceMs: number, maxMs: number): Promise<number | undefined> {
+  while (Date.now() - sinceMs < maxMs) {
+    if ((await getThroughProxy(info, host)).body === `hello from ${version}`) return Date.now() - sinceMs;
+    await sleep(200);
+  }
+  return undefined;
+}
+
+/** The proxy's server lines in its config file on the host (what a restarted proxy loads). */
+const proxyServers = async (host: string): Promise<string[]> =>
+  (await onHost(info, host, 'cat /var/lib/gangway/proxy/haproxy.cfg')).split('\n').map((l) => l.trim()).filter((l) => l.startsWith('server ')).sort();
+
+/** name -> address on its networks of every running gangway container of a host. */
+const addresses = async (host: string): Promise<Record<string, string>> =>
+  Object.fromEntries(
+    (await onHost(info, host, "docker inspect --format '{{.Name}} {{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' $(docker ps -q --filter label=gangway.managed)"))
+      .split('\n').filter(Boolean).map((l) => l.replace(/^\//, '').split(' ') as [string, string]),
+  );
+
+/** The app addresses the proxy's config routes to, by server name. */
+const routedAddresses = (servers: string[]): Record<string, string> => Object.fromEntries(servers.map((l) => l.split(/\s+/)).map((f) => [f[1]!, f[2]!.replace(/:\d+$/, '')]));
+
+/** Each host runs at most one version per role (what an interrupted deploy must leave). */
+const atMostOneVersion = (truth: HostTruth[]): string[] =>
+  truth.flatMap((t) => Object.entries(t.runningByRole).filter(([, names]) => names.length > 1).map(([role, names]) => `${t.host} ${role} runs ${names.join(', ')}`));
+
+describe('the engine restarts, and a registry that never answers', () => {
+  beforeAll(async () => {
+    await resetHosts(info);
+    for (const v of ['1.0.0', '2.0.0', '3.0.0', '4.0.0', '5.0.0']) await pushHello(info, REPO, v, 'ok');
+    const ssh = { user: 'root', identity: info.keyPath, known_hosts: info.knownHostsPath, connect_timeout: '3s', keepalive_interval: '2s' };
+    project = writeProject(info, { repo: REPO, extra: { ssh } });
+    const setup = await run(['setup', '--version', '1.0.0']);
+    expect(setup.code, setup.output).toBe(0);
+  }, 600_000);
+
+  afterAll(async () => {
+    if (measured.length > 0) console.info(`faults-engine measurements:\n${measured.join('\n')}`);
+    await resetHosts(info);
+  });
+
+  it('the engine on vm1 restarts (SIGTERM) at rest: app and proxy come back, routes checked, the next deploy converges', async () => {
+    const servers = await proxyServers('vm1');
+    let containersBackMs: number | undefined;
+    let servingMs: number | undefined;
+    const { load } = await underFaultLoad(info, 90_000, async () => {
+      await sleep(1500);
+      const t0 = Date.now();
+      expect(await killEngine('vm1', 'TERM')).toContain('killed');
+      containersBackMs = await waitContainersBack('vm1', ['gangway-proxy', 'hello-web-1.0.0'], t0);
+      servingMs = await waitServing('vm1', '1.0.0', t0, 25_000);
+    }, undefined, ['vm1']);
+    // The engine's restart policy brought both back, and the proxy loaded the same config.
+    expect(containersBackMs).toBeDefined();
+    expect(await proxyServers('vm1')).toEqual(servers);
+    const now = await addresses('vm1');
+    const routed = routedAddresses(servers);
+    const moved = Object.entries(routed).filter(([name, ip]) => now[name] !== ip).map(([name, ip]) => `${name} ${ip} -> ${now[name]}`);
+    // Either the proxy serves again, or it does not because the app's address moved under a
+    // route that names an address (the known gap, see docs/faults.md scenario 4).
+    expect(servingMs !== undefined || moved.length > 0, `not serving, addresses ${JSON.stringify(now)}, routes ${JSON.stringify(routed)}`).toBe(true);
+    const status = statusFrom(await run(['status', '--json']));
+    const vm1Row = status.rows.find((r) => r.host === 'vm1')!;
+    const next = await run(['deploy', '--version', '2.0.0']);
+    measured.push(`| engine on vm1 restarted (SIGTERM to dockerd), at rest | ${load.requests} | ${load.failed} | containers running again after ${containersBackMs === undefined ? '-' : (containersBackMs / 1000).toFixed(1)} s; ${servingMs === undefined ? `NOT serving 1.0.0 within 25 s (addresses moved: ${moved.join(', ')})` : `serving again after ${(servingMs / 1000).toFixed(1)} s`}; status said vm1 live ${vm1Row.liveVersion ?? '(nothing)'}; next deploy exit ${next.code}; ${load.failures.join('; ') || '-'} |`);
+    expect(next.code, next.output).toBe(0);
+    expect(convergedOn(await settledTruth(info), '2.0.0')).toEqual([]);
+  });
+
+  it('the engine on vm1 crashes (SIGKILL) at rest: what the engine brings back, what status says, and that gangway recovers the host', async () => {
+    const servers = await proxyServers('vm1');
+    const { load } = await underFaultLoad(info, 90_000, async () => {
+      await sleep(1500);
+      expect(await killEngine('vm1', 'KILL')).toContain('killed');
+      for (let i = 0; i < 100 && !(await onHost(info, 'vm1', 'docker info >/dev/null 2>&1 && echo up')).includes('up'); i++) await sleep(200);
+      // Time for the restart policies to act (their first delay is 100 ms, doubling).
+      await sleep(8000);
+    }, undefined, ['vm1']);
+    const truth = await settledTruth(info);
+    const vm1 = truth.find((t) => t.host === 'vm1')!;
+    const states = (await onHost(info, 'vm1', "docker ps -a --filter label=gangway.managed --format '{{.Names}}: {{.Status}}'")).trim().split('\n').join(', ');
+    expect(await proxyServers('vm1')).toEqual(servers);
+    // Status must not claim a live version the host does not serve.
+    const status = statusFrom(await run(['status', '--json']));
+    const vm1Row = status.rows.find((r) => r.host === 'vm1')!;
+    const serving = vm1.served?.filter((v) => !v.startsWith('HTTP')) ?? [];
+    if (serving.length === 0) expect(vm1Row.liveVersion ?? undefined, status.output).toBeUndefined();
+    else expect([vm1Row.liveVersion]).toEqual(serving);
+    const next = await run(['deploy', '--version', '3.0.0']);
+    let recovery = `gangway deploy --version 3.0.0: exit ${next.code}`;
+    if (next.code !== 0) {
+      recovery += ` (${next.output.trim().split('\n').find((l) => /error/i.test(l))?.trim().slice(0, 200)})`;
+      const setup = await run(['setup', '--version', '3.0.0']);
+      recovery += `; gangway setup --version 3.0.0: exit ${setup.code}`;
+      expect(setup.code, setup.output).toBe(0);
+    }
+    measured.push(`| engine on vm1 crashed (SIGKILL to dockerd), at rest | ${load.requests} | ${load.failed} | 8 s later vm1 runs ${JSON.stringify(vm1.runningByRole.web ?? [])}, serves ${JSON.stringify(vm1.served)} (${states}); status said vm1 live ${vm1Row.liveVersion ?? '(nothing)'}; ${recovery}; ${load.failures.join('; ') || '-'} |`);
+    expect(convergedOn(await settledTruth(info), '3.0.0')).toEqual([]);
+  });
+
+  it('the engine on vm1 restarts (SIGTERM) right after the new container started: at most one version per host, the next deploy converges', async () => {
+    const liveBefore = (await hostTruth(info, 'vm2')).served![0]!;
+    const t0 = Date.now();
+    const { result, load } = await underFaultLoad(info, 180_000, async () => {
+      const cli = startGangway(['deploy', '--version', '4.0.0'], { cwd: project, timeoutMs: 150_000 });
+      await cli.waitFor(isStep('start', 'done', 'vm1'), 'the new container on vm1');
+      expect(await killEngine('vm1', 'TERM')).toContain('killed');
+      return cli.result;
+    }, undefined, ['vm1']);
+    const tookMs = Date.now() - t0;
+    // What the host runs once its engine is back and its restart policies have acted.
+    await waitContainersBack('vm1', ['gangway-proxy'], Date.now());
+    await sleep(3000);
+    const events = parseEvents(result.stdout);
+    const done = events.find((e) => e.type === 'done') as { message: string } | undefined;
+    const summary = done?.message ?? result.stderr.trim().split('\n')[0] ?? '';
+    const truth = await settledTruth(info, 40_000);
+    const vm1 = truth.find((t) => t.host === 'vm1')!;
+    measured.push(`| engine on vm1 restarted (SIGTERM) after its new container started | ${load.requests} | ${load.failed} | exit ${result.code} after ${(tookMs / 1000).toFixed(1)} s: ${summary.slice(0, 300)}; vm1 then runs ${JSON.stringify(vm1.runningByRole.web ?? [])}, serves ${JSON.stringify(vm1.served)}; ${load.failures.join('; ') || '-'} |`);
+    if (result.code !== 0) {
+      expect(result.code, result.output.slice(-4000)).toBe(1);
+      expect(summary, `${result.output.slice(-4000)}\n${eventTrail(events)}`).toMatch(/vm1/);
+      // The other hosts were undone to the version they had.
+      for (const h of ['vm2', 'vm3']) expect(Object.values(truth.find((t) => t.host === h)!.runningByRole).flat().every((n) => n.endsWith(`-${liveBefore}`)), JSON.stringify(truth)).toBe(true);
+    }
+    expect((await run(['lock', 'status'])).output).toContain('free');
+
+    const next = await run(['deploy', '--version', '5.0.0']);
+    expect(next.code, next.output).toBe(0);
+    expect(convergedOn(await settledTruth(info), '5.0.0'), next.output).toEqual([]);
+  });
+
+  it('a registry that accepts connections and never answers: the pull ends at pull_timeout naming it, the old version keeps serving', async () => {
+    // The stand-in registry: every connection accepted, held open, never answered.
+    const hung = await docker.createContainer({
+      Image: info.images.busybox,
+      name: `gangway-sandbox-${info.id}-faulty-registry`,
+      Entrypoint: ['/bin/busybox'],
+      Cmd: ['nc', '-ll', '-p', '5000', '-e', '/bin/busybox', 'sleep', '3600'],
+      Labels: { 'gangway.sandbox': info.id, 'gangway.test': 'faults-engine' },
+      HostConfig: { AutoRemove: false },
+      NetworkingConfig: { EndpointsConfig: { [info.network]: { Aliases: [SANDBOX_FAULT_REGISTRY_NAME.split(':')[0]!] } } },
+    });
+    await hung.start();
+    try {
+      const before = await settledTruth(info);
+      const hungProject = writeProject(info, {
+        repo: REPO,
+        extra: {
+          image: `${SANDBOX_FAULT_REGISTRY_NAME}/${REPO}`,
+          registry: { server: SANDBOX_FAULT_REGISTRY_NAME },
+          ssh: { user: 'root', identity: info.keyPath, known_hosts: info.knownHostsPath, connect_timeout: '3s' },
+          pull_timeout: '6s',
+        },
+      });
+      const t0 = Date.now();
+      const { result: r, load } = await underFaultLoad(info, 120_000, () => gangway(['deploy', '--version', '4.0.0'], { cwd: hungProject, timeoutMs: 100_000 }));
+      const tookMs = Date.now() - t0;
+      expect(r.code, r.output).toBe(1);
+      expect(r.output).toMatch(/faulty-registry:5000/);
+      expect(r.output).toMatch(/did not answer the pull within 6 s \(pull_timeout\)/);
+      expect(r.output).toMatch(/nothing was changed/);
+      expect(tookMs).toBeLessThan(40_000);
+      expect(await settledTruth(info)).toEqual(before);
+      expect(load.failures).toEqual([]);
+      measured.push(`| registry accepts and never answers (pull_timeout 6s) | ${load.requests} | ${load.failed} | failed after ${(tookMs / 1000).toFixed(1)} s: ${r.output.split('\n').find((l) => /pull_timeout/.test(l))?.trim()} |`);
+    } finally {
+      await hung.remove({ force: true });
+    }
+  });
+});
