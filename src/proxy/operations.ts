@@ -70,12 +70,17 @@ async function findServer(t: ProxyTarget, name: string): Promise<LiveServer | un
   return (await readState(t)).find((s) => s.name === name);
 }
 
+/**
+ * What the file should hold for these live servers. A server in maint is on its way out (gangway
+ * puts servers in maint only to remove them), so it is left out: one that HAProxy would not
+ * delete (see removeServer) is then gone at the proxy's next start.
+ */
 export function proxyStateOf(t: ProxyTarget, servers: ReadonlyArray<Pick<LiveServer, 'name' | 'address' | 'port' | 'state'>>): ProxyState {
   return {
     service: t.service,
     appPort: t.appPort,
     healthcheck: t.healthcheck,
-    servers: servers.map(({ name, address, port, state }) => ({ name, address, port, state })),
+    servers: servers.filter((s) => s.state !== 'maint').map(({ name, address, port, state }) => ({ name, address, port, state })),
   };
 }
 
@@ -301,7 +306,8 @@ export interface CandidateServer {
 /**
  * Adds a server that receives no user traffic (drain, weight 0) but is health-checked, so its
  * health is observed from the proxy's side before anyone is switched to it. A leftover server of
- * the same name from an interrupted deploy is replaced unless it is serving traffic.
+ * the same name from an interrupted deploy is replaced unless it is serving traffic; one HAProxy
+ * will not delete (loaded from the file, so resolved by name) is reused, pointed at the container.
  */
 export async function addCandidate(t: ProxyTarget, server: CandidateServer): Promise<void> {
   const be = backendOf(t);
@@ -310,9 +316,14 @@ export async function addCandidate(t: ProxyTarget, server: CandidateServer): Pro
   const port = server.port ?? t.appPort;
   const existing = await findServer(t, server.name);
   if (existing?.state === 'ready') throw fail(t, `server ${server.name} is already live in the proxy on ${t.host.name}`);
-  if (existing) await removeServer(t, server.name);
-  t.events?.step('proxy add', 'start', { host: t.host.name, message: `${server.name} ${address}:${port}` });
-  await api.run(cmd.addServer({ backend: be, name: server.name, address, port, healthcheck: t.healthcheck }));
+  const kept = existing ? (await removeServer(t, server.name)) === 'kept' : false;
+  t.events?.step('proxy add', 'start', { host: t.host.name, message: `${server.name} ${address}:${port}${kept ? ' (reusing its server)' : ''}` });
+  if (kept) {
+    await api.run(cmd.setServerAddr(be, server.name, address, port));
+    await api.run(cmd.setServerWeight(be, server.name, 0));
+  } else {
+    await api.run(cmd.addServer({ backend: be, name: server.name, address, port, healthcheck: t.healthcheck }));
+  }
   await api.run(cmd.enableHealth(be, server.name));
   await api.run(cmd.setServerState(be, server.name, 'drain'));
   await syncConfig(t);
@@ -384,23 +395,31 @@ export async function waitDrained(t: ProxyTarget, name: string, timeoutMs: numbe
 
 /**
  * maint, then `del server`. HAProxy refuses the delete while connections are attached, so it is
- * retried for a while; a server that is already gone counts as removed.
+ * retried for a while; a server that is already gone counts as removed. A server loaded from the
+ * file (resolved by name) cannot be deleted at runtime in HAProxy 2.6: it is `kept` in maint, out
+ * of the file, without traffic or checks, and gone at the proxy's next start.
  */
-export async function removeServer(t: ProxyTarget, name: string, timeoutMs = 10_000): Promise<void> {
+export async function removeServer(t: ProxyTarget, name: string, timeoutMs = 10_000): Promise<'removed' | 'kept'> {
   const be = backendOf(t);
   const api = runtimeApi(t);
   if (!(await findServer(t, name))) {
     await syncConfig(t);
-    return;
+    return 'removed';
   }
   await api.run(cmd.setServerState(be, name, 'maint'));
   const deadline = Date.now() + timeoutMs;
+  let outcome: 'removed' | 'kept' = 'removed';
   for (;;) {
     const reply = await api.send(cmd.delServer(be, name).line);
     if (reply.startsWith('Server deleted.') || reply.startsWith('No such server')) break;
+    if (reply.startsWith(cmd.NOT_REMOVABLE_REPLY)) {
+      outcome = 'kept';
+      break;
+    }
     if (Date.now() >= deadline) throw fail(t, `HAProxy would not delete ${name} on ${t.host.name}: ${reply.trim()}`);
     await sleep(t.pollMs ?? 200);
   }
   await syncConfig(t);
-  t.events?.step('proxy remove', 'done', { host: t.host.name, message: name });
+  t.events?.step('proxy remove', 'done', { host: t.host.name, message: outcome === 'kept' ? `${name} (in maintenance until the proxy restarts)` : name });
+  return outcome;
 }

@@ -2,7 +2,7 @@
 // on a host can be compared with what the live runtime implies.
 import { containerSocketPath, PROXY_LISTEN_PORT } from './paths.js';
 import {
-  assertIpv4, assertPort, assertSafeName, backendName, DEFAULT_FALL, DEFAULT_RISE, READY_WEIGHT,
+  assertPort, assertSafeName, backendName, DEFAULT_FALL, DEFAULT_RISE, READY_WEIGHT,
   type ProxyHealthcheck, type ProxyServer, type ProxyState,
 } from './types.js';
 
@@ -16,19 +16,55 @@ export function serverCheckOptions(hc: ProxyHealthcheck): string {
   return `check inter ${hc.intervalMs}ms rise ${hc.rise ?? DEFAULT_RISE} fall ${hc.fall ?? DEFAULT_FALL}`;
 }
 
+/** The engine's embedded DNS, which every container on a user-defined network can ask. */
+export const ENGINE_DNS = '127.0.0.11:53';
+export const RESOLVERS_NAME = 'engine';
+
+/**
+ * How a server of the file finds its container: by name, through the engine's DNS, never by the
+ * address it had when the file was written. An engine restart hands addresses out again in the
+ * order it restarts containers, so an address in the file can name another container or nothing.
+ * `libc` resolves at start (a reload must route at once: `none` alone gave 503s until the first
+ * DNS answer); `none` still starts a proxy whose app container is not back yet, and the resolver
+ * fills the address within a second of the container's return.
+ */
+export const SERVER_RESOLVE_OPTIONS = `resolvers ${RESOLVERS_NAME} resolve-prefer ipv4 init-addr libc,none`;
+
 /**
  * The config file has no keyword for "drain", so a draining server is written with weight 0:
  * still health-checked, never picked by the balancer, and read back as drain after a restart.
- * A server in maint is written `disabled`: no traffic and no checks, as at runtime.
+ * A server in maint is written `disabled`: no traffic and no checks, as at runtime. The address
+ * is the container's name (see SERVER_RESOLVE_OPTIONS); the live address is the runtime's.
  */
-export function renderServerLine(server: ProxyServer, hc: ProxyHealthcheck): string {
+export function renderServerLine(server: Pick<ProxyServer, 'name' | 'port' | 'state'>, hc: ProxyHealthcheck): string {
   assertSafeName('server name', server.name);
-  assertIpv4(server.address);
   assertPort(server.port);
   const weight = server.state === 'ready' ? READY_WEIGHT : 0;
-  const parts = [`server ${server.name} ${server.address}:${server.port}`, serverCheckOptions(hc), `weight ${weight}`];
+  const parts = [`server ${server.name} ${server.name}:${server.port}`, serverCheckOptions(hc), `weight ${weight}`, SERVER_RESOLVE_OPTIONS];
   if (server.state === 'maint') parts.push('disabled');
   return parts.join(' ');
+}
+
+/**
+ * Short holds: a container that stopped is out of rotation within seconds, and one that came
+ * back on a new address is reached there within a second.
+ */
+function resolversLines(): string[] {
+  return [
+    `resolvers ${RESOLVERS_NAME}`,
+    ...[
+      `nameserver docker ${ENGINE_DNS}`,
+      'resolve_retries 3',
+      'timeout resolve 1s',
+      'timeout retry 1s',
+      'hold valid 10s',
+      'hold other 3s',
+      'hold refused 3s',
+      'hold nx 3s',
+      'hold timeout 3s',
+      'hold obsolete 3s',
+    ].map((l) => `  ${l}`),
+  ];
 }
 
 /** HTTP/1.1 with a Host header: many apps reject HTTP/1.0 requests without one. */
@@ -65,6 +101,8 @@ export function renderHaproxyConfig(state: ProxyState): string {
       'hard-stop-after 30s',
     ]),
     '',
+    ...resolversLines(),
+    '',
     'defaults',
     ...indent([
       'mode http',
@@ -95,18 +133,20 @@ export function renderHaproxyConfig(state: ProxyState): string {
   ].join('\n');
 }
 
-const SERVER_LINE = /^\s*server\s+(\S+)\s+(\d+\.\d+\.\d+\.\d+):(\d+)\s.*?\bweight\s+(\d+)(\s+disabled)?\s*$/;
+// Files written by earlier gangway versions name an IP instead of the container: both are read.
+const SERVER_LINE = /^\s*server\s+(\S+)\s+(\S+):(\d+)\s.*?\bweight\s+(\d+)\b(.*)$/;
 
 /**
  * The inverse of renderServerLine for files gangway wrote itself: lets ensureProxy keep the routes
- * when it has to recreate the container and the runtime cannot be asked.
+ * when it has to recreate the container and the runtime cannot be asked. `address` is what the
+ * line names (the container name, or an IP in an older file).
  */
 export function parseRenderedServers(cfgText: string): ProxyServer[] {
   const servers: ProxyServer[] = [];
   for (const line of cfgText.split('\n')) {
     const m = SERVER_LINE.exec(line);
     if (!m) continue;
-    const state = m[5] ? 'maint' : Number(m[4]) === 0 ? 'drain' : 'ready';
+    const state = /\sdisabled\b/.test(` ${m[5]}`) ? 'maint' : Number(m[4]) === 0 ? 'drain' : 'ready';
     servers.push({ name: m[1]!, address: m[2]!, port: Number(m[3]), state });
   }
   return servers;

@@ -6,7 +6,8 @@ import { assertIpv4, assertPort, assertSafeName, type ProxyHealthcheck, type Ser
 /** What a successful reply looks like. HAProxy answers errors with plain text, not a status. */
 export type ReplyExpectation =
   | { kind: 'empty' }
-  | { kind: 'prefix'; text: string };
+  | { kind: 'prefix'; text: string }
+  | { kind: 'prefixes'; texts: string[] };
 
 export interface RuntimeCommand {
   line: string;
@@ -54,6 +55,23 @@ export function setServerWeight(backend: string, server: string, weight: number)
   return { line: `set server ${target(backend, server)} weight ${weight}`, expect: empty };
 }
 
+/** Points an existing server at another address (a reused server, see addCandidate). */
+export function setServerAddr(backend: string, server: string, address: string, port: number): RuntimeCommand {
+  assertIpv4(address);
+  assertPort(port);
+  return {
+    line: `set server ${target(backend, server)} addr ${address} port ${port}`,
+    // "IP changed from ...", or "no need to change the addr/port" when it already had them.
+    expect: { kind: 'prefixes', texts: ['IP changed from', 'no need to change the addr', 'no need to change the port', 'port changed from'] },
+  };
+}
+
+/**
+ * HAProxy 2.6 refuses to delete a server that a `resolvers` line resolves (every server loaded
+ * from haproxy.cfg); the reply starts with this.
+ */
+export const NOT_REMOVABLE_REPLY = 'This server cannot be removed at runtime';
+
 export const delServer = (backend: string, server: string): RuntimeCommand => ({ line: `del server ${target(backend, server)}`, expect: prefix('Server deleted.') });
 
 /** Format version 1 starts with the line "1". */
@@ -69,5 +87,6 @@ export const showInfo = (): RuntimeCommand => ({ line: 'show info', expect: pref
 
 export function replyMatches(expect: ReplyExpectation, reply: string): boolean {
   if (expect.kind === 'empty') return reply.trim() === '';
+  if (expect.kind === 'prefixes') return expect.texts.some((t) => reply.startsWith(t));
   return reply.startsWith(expect.text);
 }

@@ -41,7 +41,8 @@ export function parseServersState(text: string): ServersStateRow[] {
     rows.push({
       backend: at(f, 'be_name'),
       name: at(f, 'srv_name'),
-      address: at(f, 'srv_addr'),
+      // "-" is a server whose name has not resolved (yet): it has no address.
+      address: at(f, 'srv_addr') === '-' ? '' : at(f, 'srv_addr'),
       port: Number(at(f, 'srv_port')),
       opState: Number(at(f, 'srv_op_state')),
       adminState: Number(at(f, 'srv_admin_state')),
@@ -92,16 +93,26 @@ export function parseStat(text: string): StatRow[] {
   });
 }
 
+/** HAProxy's status of a server that is out only because its name does not resolve. */
+const UNRESOLVED_STATUS = 'MAINT (resolution)';
+
+/**
+ * The administrative state, i.e. what gangway asked for. A name that does not resolve (RMAINT) is
+ * not one: such a server keeps its ready/drain state and comes back when its container does, so
+ * it reads as down (see classifyHealth), never as maint — maint servers are being removed.
+ */
 export function classifyState(row: ServersStateRow, stat?: StatRow): ServerState {
   // CMAINT alone is not trusted: HAProxy 2.6 leaves it set on runtime servers that serve traffic.
-  const maintMask = ADMIN.FMAINT | ADMIN.IMAINT | ADMIN.RMAINT | ADMIN.HMAINT;
-  if (row.adminState & maintMask || stat?.status.startsWith('MAINT')) return 'maint';
+  // HMAINT only says the FQDN was set from the CLI.
+  const maintMask = ADMIN.FMAINT | ADMIN.IMAINT;
+  if (row.adminState & maintMask || (stat?.status.startsWith('MAINT') && stat.status !== UNRESOLVED_STATUS)) return 'maint';
   if (row.adminState & (ADMIN.FDRAIN | ADMIN.IDRAIN) || row.userWeight === 0 || stat?.status.startsWith('DRAIN')) return 'drain';
   return 'ready';
 }
 
 export function classifyHealth(row: ServersStateRow, stat?: StatRow): ServerHealth {
   if (classifyState(row, stat) === 'maint') return 'maint';
+  if (row.adminState & ADMIN.RMAINT || row.address === '') return 'down';
   if (stat?.status === 'no check') return 'unchecked';
   if (!stat?.checkStatus || stat.checkStatus === 'INI' || stat.checkStatus === 'UNK') return 'checking';
   return row.opState === OP_STATE.RUNNING || row.opState === OP_STATE.STARTING ? 'up' : 'down';
@@ -136,6 +147,7 @@ export function isHealthy(server: LiveServer): boolean {
 
 /** One line for errors and status: "L7STS 404 (Layer7 wrong status)". */
 export function describeCheck(server: LiveServer): string {
+  if (server.address === '' && server.health !== 'maint') return `no address: the name ${server.name} does not resolve on the app network (is its container running?)`;
   if (!server.checkStatus) return server.health === 'maint' ? 'in maintenance, not checked' : 'not checked yet';
   const code = server.checkCode !== undefined ? ` ${server.checkCode}` : '';
   const desc = server.checkDescription ? ` (${server.checkDescription})` : '';

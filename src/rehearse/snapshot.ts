@@ -94,6 +94,8 @@ export async function snapshotHost(host: Host, opts: SnapshotOptions): Promise<H
   const bindSources = infos.flatMap((i) => (i.Mounts ?? []).filter((m) => m.Type === 'bind' && !m.Source.startsWith(`${GANGWAY_STATE_DIR}/proxy`)).map((m) => m.Source));
   const paths = [...new Set([GANGWAY_STATE_DIR, ...bindSources, ...(opts.extraPaths ?? [])])].sort();
   const listing = await host.exec(filesCommand(paths), { timeoutMs: 60_000 });
-  const proxyServers = opts.proxy ? (await readState(opts.proxy)).map((s) => `${s.name} ${s.state}`).sort() : undefined;
+  // A server in maint is on its way out (HAProxy 2.6 keeps one loaded from the file until the
+  // proxy restarts): not part of the state a deploy leaves.
+  const proxyServers = opts.proxy ? (await readState(opts.proxy)).filter((s) => s.state !== 'maint').map((s) => `${s.name} ${s.state}`).sort() : undefined;
   return { host: host.name, containers, networks, volumes, ...(proxyServers ? { proxyServers } : {}), files: parseFiles(listing.stdout) };
 }

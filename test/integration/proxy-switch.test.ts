@@ -255,7 +255,8 @@ describe('proxy on the local engine', () => {
     expect(await configInSync(target)).toBe(true);
     const live = await readState(target);
     const file = parseRenderedServers((await readConfigFile(target))!);
-    expect(file).toEqual(live.map(({ name, address, port, state }) => ({ name, address, port, state })));
+    // The file names each container; the runtime holds the address it resolved to.
+    expect(file).toEqual(live.map(({ name, port, state }) => ({ name, address: name, port, state })));
   });
 
   it('keeps the routes across a proxy restart', async () => {
@@ -264,6 +265,51 @@ describe('proxy on the local engine', () => {
     await waitHealthy(target, `${SERVICE}-web-v2`, 10_000);
     expect(await bodies(3)).toEqual(['v2', 'v2', 'v2']);
     expect(await configInSync(target)).toBe(true);
+  });
+
+  it('after a restart, finds each container by name: an app that comes back on another address is followed', async () => {
+    const v2 = `${SERVICE}-web-v2`;
+    const ipOf = async (name: string) => (await docker.getContainer(name).inspect()).NetworkSettings.Networks[NETWORK]!.IPAddress;
+    const before = await ipOf(v2);
+    expect((await readState(target)).map((s) => s.address)).toEqual([before]);
+    // What an engine restart can do: the app stops, another container takes its address, the app
+    // comes back on a new one. A route that named the address would now reach the filler.
+    await docker.getContainer(v2).stop({ t: 1 });
+    const filler = await startApp('filler');
+    try {
+      await docker.getContainer(v2).start();
+      const moved = await ipOf(v2);
+      expect(moved).not.toBe(before);
+      const deadline = Date.now() + 15_000;
+      while ((await readState(target))[0]?.address !== moved && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      expect((await readState(target)).map((s) => s.address)).toEqual([moved]);
+      await waitHealthy(target, v2, 10_000);
+      expect(await bodies(3)).toEqual(['v2', 'v2', 'v2']);
+    } finally {
+      await docker.getContainer(filler).remove({ force: true });
+    }
+  });
+
+  it('a server loaded from the file (HAProxy 2.6 will not delete it) leaves the rotation and the file, and is reused when its version comes back', async () => {
+    const v2 = `${SERVICE}-web-v2`;
+    const v5 = await startApp('v5');
+    await addCandidate(target, { name: v5 });
+    await waitHealthy(target, v5, 10_000);
+    await switchTo(target, v5);
+    expect(await removeServer(target, v2)).toBe('kept');
+    expect((await readState(target)).map((s) => [s.name, s.state])).toEqual([[v2, 'maint'], [v5, 'ready']]);
+    expect(parseRenderedServers((await readConfigFile(target))!).map((s) => s.name)).toEqual([v5]);
+    expect(await configInSync(target)).toBe(true);
+    expect(await bodies(3)).toEqual(['v5', 'v5', 'v5']);
+    // A rollback to v2: its container is still there, its server is reused.
+    await addCandidate(target, { name: v2 });
+    await waitHealthy(target, v2, 10_000);
+    await switchTo(target, v2);
+    expect(await bodies(3)).toEqual(['v2', 'v2', 'v2']);
+    expect(await removeServer(target, v5)).toBe('removed');
+    expect((await readState(target)).map((s) => [s.name, s.state])).toEqual([[v2, 'ready']]);
+    expect(await configInSync(target)).toBe(true);
+    await docker.getContainer(v5).remove({ force: true });
   });
 
   it('reports why a candidate is unhealthy and leaves the live server serving', async () => {

@@ -14,22 +14,24 @@ const v0: ProxyServer = { name: 'hello-web-v0', address: '172.18.0.5', port: 80,
 
 describe('renderServerLine', () => {
   it.each([
-    ['ready', v1, 'server hello-web-v1 172.18.0.3:80 check inter 1000ms rise 2 fall 3 weight 100'],
-    ['drain: weight 0, still checked', v2, 'server hello-web-v2 172.18.0.4:8080 check inter 1000ms rise 2 fall 3 weight 0'],
-    ['maint: disabled', v0, 'server hello-web-v0 172.18.0.5:80 check inter 1000ms rise 2 fall 3 weight 0 disabled'],
+    ['ready', v1, 'server hello-web-v1 hello-web-v1:80 check inter 1000ms rise 2 fall 3 weight 100 resolvers engine resolve-prefer ipv4 init-addr libc,none'],
+    ['drain: weight 0, still checked', v2, 'server hello-web-v2 hello-web-v2:8080 check inter 1000ms rise 2 fall 3 weight 0 resolvers engine resolve-prefer ipv4 init-addr libc,none'],
+    ['maint: disabled', v0, 'server hello-web-v0 hello-web-v0:80 check inter 1000ms rise 2 fall 3 weight 0 resolvers engine resolve-prefer ipv4 init-addr libc,none disabled'],
   ] as const)('%s', (_label, server, line) => {
     expect(renderServerLine(server, hc)).toBe(line);
   });
 
   it('uses rise and fall from the health check when given', () => {
-    expect(renderServerLine(v1, { ...hc, intervalMs: 250, rise: 1, fall: 5 })).toBe('server hello-web-v1 172.18.0.3:80 check inter 250ms rise 1 fall 5 weight 100');
+    expect(renderServerLine(v1, { ...hc, intervalMs: 250, rise: 1, fall: 5 })).toBe('server hello-web-v1 hello-web-v1:80 check inter 250ms rise 1 fall 5 weight 100 resolvers engine resolve-prefer ipv4 init-addr libc,none');
+  });
+
+  it('names the container, never the address it had when the file was written', () => {
+    expect(renderServerLine({ ...v1, address: '10.9.9.9' }, hc)).toBe(renderServerLine(v1, hc));
   });
 
   it.each([
     ['a name with a space', { ...v1, name: 'a b' }, /not usable/],
     ['a name with ;', { ...v1, name: 'a;b' }, /not usable/],
-    ['a host name as address', { ...v1, address: 'hello-web-v1' }, /IPv4/],
-    ['an octet above 255', { ...v1, address: '10.0.0.256' }, /IPv4/],
     ['port 0', { ...v1, port: 0 }, /port/],
   ])('rejects %s', (_label, server, message) => {
     expect(() => renderServerLine(server as ProxyServer, hc)).toThrow(message);
@@ -50,6 +52,7 @@ describe('renderHaproxyConfig', () => {
     ['a balance algorithm that allows runtime servers', '  balance roundrobin'],
     ['an HTTP/1.1 health check on the configured path', '  http-check send meth GET uri /up ver HTTP/1.1 hdr Host localhost\n  http-check expect status 200'],
     ['the check timeout', '  timeout check 5000ms'],
+    ['a resolvers section on the engine\'s DNS', 'resolvers engine\n  nameserver docker 127.0.0.11:53'],
     ['explicit client/server/keep-alive timeouts', '  timeout client 60s\n  timeout server 60s\n  timeout http-request 10s\n  timeout http-keep-alive 60s'],
   ])('has %s', (_label, snippet) => {
     if (snippet === undefined) expect(text).not.toMatch(/stats socket (ipv4@|\d|:)/);
@@ -87,8 +90,18 @@ describe('renderHaproxyConfig', () => {
 });
 
 describe('parseRenderedServers', () => {
-  it('reads back exactly the servers that were rendered', () => {
-    expect(parseRenderedServers(renderHaproxyConfig(state([v1, v2, v0])))).toEqual([v1, v2, v0]);
+  it('reads back exactly the servers that were rendered, addressed by name', () => {
+    const byName = (s: ProxyServer) => ({ ...s, address: s.name });
+    expect(parseRenderedServers(renderHaproxyConfig(state([v1, v2, v0])))).toEqual([v1, v2, v0].map(byName));
+  });
+
+  it('reads the IP-addressed lines of files written before servers were resolved by name', () => {
+    const old = [
+      'server hello-web-v1 172.18.0.3:80 check inter 1000ms rise 2 fall 3 weight 100',
+      'server hello-web-v2 172.18.0.4:8080 check inter 1000ms rise 2 fall 3 weight 0',
+      'server hello-web-v0 172.18.0.5:80 check inter 1000ms rise 2 fall 3 weight 0 disabled',
+    ].map((l) => `  ${l}`).join('\n');
+    expect(parseRenderedServers(`backend be_hello\n${old}\n`)).toEqual([v1, v2, v0]);
   });
 
   it('finds nothing in a file without servers', () => {

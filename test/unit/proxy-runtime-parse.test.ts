@@ -27,6 +27,11 @@ describe('parseServersState', () => {
     expect(rows[1]).toMatchObject({ opState: 0, adminState: 8, userWeight: 0, checkResult: 2 });
   });
 
+  it('reads "-" (a name that has not resolved) as no address', () => {
+    const unresolved = `${SHOW_SERVERS_STATE_2_6.split('\n').slice(0, 2).join('\n')}\n3 be_app 1 hello-web-1.0.0 - 0 32 100 100 6 1 0 0 14 0 0 0 hello-web-1.0.0 80 - 0 0 - - 0`;
+    expect(parseServersState(unresolved)[0]).toMatchObject({ name: 'hello-web-1.0.0', address: '', adminState: 32 });
+  });
+
   it('tolerates columns added by later versions', () => {
     const text = '1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port srv_future\n3 be_x 1 a 10.0.0.2 2 0 100 100 5 15 3 4 6 0 0 0 - 8080 - 0 0 - - 0 7\n';
     expect(parseServersState(text)).toEqual([{ backend: 'be_x', name: 'a', address: '10.0.0.2', port: 8080, opState: 2, adminState: 0, userWeight: 100, checkResult: 3 }]);
@@ -86,7 +91,10 @@ describe('classifyState', () => {
     ['forced maint', row({ adminState: 0x01 }), stat({ status: 'MAINT' }), 'maint'],
     ['config maint (disabled keyword)', row({ adminState: 0x04, userWeight: 0 }), stat({ status: 'MAINT' }), 'maint'],
     ['stale config-maint bit on a serving runtime server', row({ adminState: 0x04 }), stat({ status: 'UP' }), 'ready'],
-    ['resolution maint', row({ adminState: 0x20 }), stat({ status: 'MAINT (resolution)' }), 'maint'],
+    ['a ready server whose name does not resolve keeps its state', row({ adminState: 0x20, address: '' }), stat({ status: 'MAINT (resolution)' }), 'ready'],
+    ['a draining server whose name does not resolve keeps its state', row({ adminState: 0x28, address: '' }), stat({ status: 'MAINT (resolution)' }), 'drain'],
+    ['forced maint and unresolved', row({ adminState: 0x21, address: '' }), stat({ status: 'MAINT' }), 'maint'],
+    ['FQDN set from the CLI is not maintenance', row({ adminState: 0x40 }), stat({ status: 'UP' }), 'ready'],
   ] as const)('%s -> %s', (_label, r, s, expected) => {
     expect(classifyState(r, s)).toBe(expected);
   });
@@ -100,6 +108,7 @@ describe('classifyHealth', () => {
     ['never checked', row({ opState: 0 }), stat({ checkStatus: '' }), 'checking'],
     ['no check configured', row({}), stat({ status: 'no check', checkStatus: '' }), 'unchecked'],
     ['maintenance', row({ adminState: 0x01, opState: 0 }), stat({ status: 'MAINT', checkStatus: '' }), 'maint'],
+    ['its name does not resolve', row({ adminState: 0x20, opState: 0, address: '' }), stat({ status: 'MAINT (resolution)', checkStatus: '' }), 'down'],
   ] as const)('%s -> %s', (_label, r, s, expected) => {
     expect(classifyHealth(r, s)).toBe(expected);
   });

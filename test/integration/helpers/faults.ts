@@ -200,6 +200,7 @@ export interface StatusRow {
   role: string;
   liveVersion?: string;
   proxyTargets: string[];
+  health: string;
   runningVersions: string[];
 }
 
