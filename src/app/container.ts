@@ -7,6 +7,7 @@ import type { Host } from '../hosts/host.js';
 import { appLabels, appLabelFilters, containerName, parseAppContainers, type AppContainer } from '../state/labels.js';
 import { combinedLogText, lastLines } from './docker-log.js';
 import { envFilePath, writeEnvFileCommand } from './env-file.js';
+import { KEEP_RUNNING, STAY_STOPPED } from '../state/restart-policy.js';
 
 export interface AppContainerInput {
   service: string;
@@ -73,7 +74,7 @@ export function appContainerSpec(input: AppContainerInput): AppContainerSpec {
     HostConfig: {
       NetworkMode: input.network,
       ...(input.volumes && input.volumes.length > 0 ? { Binds: [...input.volumes] } : {}),
-      RestartPolicy: { Name: 'unless-stopped' },
+      RestartPolicy: { ...KEEP_RUNNING },
       LogConfig: { Type: '', Config: { 'max-size': input.logMaxSize ?? '10m' } },
     },
     NetworkingConfig: { EndpointsConfig: { [input.network]: { Aliases: [name] } } },
@@ -115,12 +116,18 @@ export async function startAppContainer(host: Host, input: AppContainerInput): P
   return { id: container.id, name: spec.name };
 }
 
-/** Stops with SIGTERM, then SIGKILL after gracefulMs. Returns false when there was nothing to stop. */
+/**
+ * Retires a container: restart policy `no` (so no engine restart brings it back, see
+ * restart-policy.ts), then SIGTERM, and SIGKILL after gracefulMs. Returns false when there was
+ * nothing to stop.
+ */
 export async function stopContainer(host: Host, nameOrId: string, gracefulMs: number): Promise<boolean> {
   const docker = await host.docker();
   try {
+    const container = docker.getContainer(nameOrId);
+    await container.update({ RestartPolicy: { ...STAY_STOPPED } });
     // The Engine API takes whole seconds; round up so the app gets at least what was asked.
-    await docker.getContainer(nameOrId).stop({ t: Math.max(0, Math.ceil(gracefulMs / 1000)) });
+    await container.stop({ t: Math.max(0, Math.ceil(gracefulMs / 1000)) });
     return true;
   } catch (err) {
     if (statusOf(err) === 304 || statusOf(err) === 404) return false;

@@ -6,7 +6,7 @@ import type { ResolvedRole } from '../config/resolve.js';
 import { expandPath } from '../config/resolve.js';
 import { GangwayError } from '../errors.js';
 import type { Events } from '../events/events.js';
-import type { Host } from '../hosts/host.js';
+import type { Host, HostTarget } from '../hosts/host.js';
 import { HostPool, sshConnectOptions } from '../hosts/pool.js';
 import type { CommandContext } from '../cli/context.js';
 import { proxyTargetFromConfig, type ProxyTarget } from '../proxy/operations.js';
@@ -20,9 +20,14 @@ export interface Session {
   close(): Promise<void>;
 }
 
+/** A pool for these hosts with the config's ssh: settings (paths relative to the config file). */
+export function hostPoolFor(loaded: Pick<LoadedConfig, 'config' | 'baseDir'>, targets: HostTarget[], events: Events): HostPool {
+  return new HostPool(targets, sshConnectOptions(loaded.config.ssh, (p) => expandPath(p, loaded.baseDir)), { events });
+}
+
 export async function openSession(ctx: CommandContext): Promise<Session> {
   const loaded = await loadForCommand(ctx);
-  const pool = new HostPool(loaded.hostTargets, sshConnectOptions(loaded.config.ssh, (p) => expandPath(p, loaded.baseDir)), { events: ctx.events });
+  const pool = hostPoolFor(loaded, loaded.hostTargets, ctx.events);
   const envSecret: Record<string, string> = {};
   for (const name of loaded.config.env.secret) envSecret[name] = loaded.secrets[name] ?? '';
   return { loaded, pool, events: ctx.events, envSecret, close: () => pool.closeAll() };

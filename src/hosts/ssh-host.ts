@@ -30,6 +30,11 @@ export interface SshHostOptions {
   trustOnFirstUse: boolean;
   connectTimeoutMs: number;
   keepaliveIntervalMs: number;
+  /**
+   * TCP_NODELAY on the connection (default true). false only to measure what OpenSSH's
+   * non-interactive sessions (and so Testinfra's ssh backend) pay: bench/verify.
+   */
+  tcpNoDelay?: boolean;
   /** Where warnings go (a host key trusted on first use). */
   events?: Events;
   env?: NodeJS.ProcessEnv;
@@ -131,7 +136,7 @@ export class SshHost implements Host {
         // Without TCP_NODELAY, Nagle's algorithm and the server's delayed ACK stall every small
         // request/answer exchange by ~40 ms: measured 48 ms per exec of `true`, 4 ms with it. ssh2
         // creates the socket itself and offers no option, hence its private field.
-        (client as unknown as { _sock?: { setNoDelay?: (on: boolean) => void } })._sock?.setNoDelay?.(true);
+        (client as unknown as { _sock?: { setNoDelay?: (on: boolean) => void } })._sock?.setNoDelay?.(this.opts.tcpNoDelay ?? true);
         this.client = client;
         resolve(client);
       });

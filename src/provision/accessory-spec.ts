@@ -8,6 +8,7 @@ import type { AccessoryConfig, Config } from '../config/schema.js';
 import { configError } from '../errors.js';
 import { contentHash } from '../sandbox/hash.js';
 import { GANGWAY_STATE_DIR, shellQuote, type ShellCommand } from '../state/shell.js';
+import { KEEP_RUNNING } from '../state/restart-policy.js';
 
 export const MANAGED_ACCESSORY = 'accessory';
 export const ACCESSORY_LABEL = {
@@ -128,7 +129,7 @@ export function accessorySpec(input: AccessoryInput): AccessorySpec {
     ...(portKey ? { ExposedPorts: { [portKey]: {} } } : {}),
     HostConfig: {
       NetworkMode: network,
-      RestartPolicy: { Name: 'unless-stopped' },
+      RestartPolicy: { ...KEEP_RUNNING },
       Binds: binds,
       ...(a.port && portKey ? { PortBindings: { [portKey]: [{ HostIp: a.port.hostIp, HostPort: String(a.port.hostPort) }] } } : {}),
       LogConfig: { Type: '', Config: { 'max-size': '10m' } },

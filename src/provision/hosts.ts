@@ -1,11 +1,10 @@
 // The hosts `setup` and `accessory` work on: the roles' hosts from the session's pool, plus hosts
 // that only run accessories (a dedicated database host), which deploys never connect to.
 import type { LoadedConfig } from '../config/load.js';
-import { expandPath, hostTargetOf } from '../config/resolve.js';
+import { hostTargetOf } from '../config/resolve.js';
 import { GangwayError } from '../errors.js';
 import type { Host, HostTarget } from '../hosts/host.js';
-import { HostPool, sshConnectOptions } from '../hosts/pool.js';
-import type { Session } from '../deploy/session.js';
+import { hostPoolFor, type Session } from '../deploy/session.js';
 
 /** Connection details of a host named only by accessories, from hosts: and ssh: like any other. */
 export function hostTargetFor(loaded: Pick<LoadedConfig, 'config' | 'baseDir'>, name: string): HostTarget {
@@ -23,7 +22,7 @@ export interface HostSet {
 export async function connectHosts(s: Session, names: string[]): Promise<HostSet> {
   const known = new Set(s.pool.names());
   const extraNames = names.filter((n) => !known.has(n));
-  const extra = new HostPool(extraNames.map((n) => hostTargetFor(s.loaded, n)), sshConnectOptions(s.loaded.config.ssh, (p) => expandPath(p, s.loaded.baseDir)), { events: s.events });
+  const extra = hostPoolFor(s.loaded, extraNames.map((n) => hostTargetFor(s.loaded, n)), s.events);
   const hosts = new Map<string, Host>();
   const failures: GangwayError[] = [];
   await Promise.all(

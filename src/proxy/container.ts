@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import type Docker from 'dockerode';
 import { MANAGED_PROXY, PROXY_CONTAINER_DIR, PROXY_CONTAINER_NAME, PROXY_HOST_DIR, PROXY_LABEL, PROXY_LISTEN_PORT } from './paths.js';
+import { KEEP_RUNNING } from '../state/restart-policy.js';
 
 export interface ProxyContainerOptions {
   image: string;
@@ -37,7 +38,7 @@ export function proxyContainerSpec(opts: ProxyContainerOptions): Docker.Containe
     ExposedPorts: Object.fromEntries(Object.keys(ports).map((p) => [p, {}])),
     Labels: { ...(opts.labels ?? {}), [PROXY_LABEL.managed]: MANAGED_PROXY },
     HostConfig: {
-      RestartPolicy: { Name: 'unless-stopped' },
+      RestartPolicy: { ...KEEP_RUNNING },
       PortBindings: ports,
       Binds: [`${opts.hostDir ?? PROXY_HOST_DIR}:${PROXY_CONTAINER_DIR}`],
       NetworkMode: opts.network,

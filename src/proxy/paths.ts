@@ -6,6 +6,8 @@ export const PROXY_HOST_DIR = '/var/lib/gangway/proxy';
 export const PROXY_CONTAINER_DIR = '/usr/local/etc/haproxy';
 export const CONFIG_FILE = 'haproxy.cfg';
 export const SOCKET_FILE = 'admin.sock';
+/** The host group whose members may use the admin socket (see config-file.ts). */
+export const PROXY_SOCKET_GROUP = 'docker';
 /** Port HAProxy listens on inside its container; the host port is published onto it. */
 export const PROXY_LISTEN_PORT = 80;
 

@@ -18,7 +18,7 @@ export interface ProxyHealthcheck {
 export interface ProxyServer {
   /** The container name: `<service>-<role>-<version>`. */
   name: string;
-  /** An IP address on the app network (see README: why not the container name). */
+  /** The live IP on the app network ('' while a name has not resolved); in the file: the name. */
   address: string;
   port: number;
   state: ServerState;

@@ -49,7 +49,7 @@ describe('startAppContainer', () => {
     expect(info.State.Running).toBe(true);
     expect(info.NetworkSettings.Networks[network]?.Aliases).toContain(`${service}-web-1.0.0`);
     expect(info.HostConfig.PortBindings ?? {}).toEqual({});
-    expect(info.HostConfig.RestartPolicy?.Name).toBe('unless-stopped');
+    expect(info.HostConfig.RestartPolicy?.Name).toBe('always');
     expect(info.HostConfig.LogConfig?.Config).toEqual({ 'max-size': '10m' });
   });
 
@@ -78,6 +78,8 @@ describe('startAppContainer', () => {
     expect(await stopContainer(host, id, 1_000)).toBe(true);
     expect(await stopContainer(host, id, 1_000)).toBe(false);
     expect((await findContainers(host, service))[0]).toMatchObject({ running: false, state: 'exited' });
+    // Retired: no engine restart brings it back.
+    expect((await docker.getContainer(id).inspect()).HostConfig.RestartPolicy?.Name).toBe('no');
     expect(await removeContainer(host, id)).toBe(true);
     expect(await removeContainer(host, id)).toBe(false);
     expect(await findContainers(host, service)).toEqual([]);

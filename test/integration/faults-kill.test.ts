@@ -34,7 +34,7 @@ const KILL_POINTS: KillPoint[] = [
 ];
 
 const VERSIONS = ['1.0.0', ...KILL_POINTS.map((_, i) => `${i + 2}.0.0`)];
-/** What each scenario measured, printed at the end for docs/faults.md. */
+/** What each scenario measured, printed at the end for RELIABILITY.md. */
 const measured: string[] = [];
 
 describe('the deploy CLI killed at each step', () => {

@@ -1,8 +1,9 @@
 // Provisioning on a bare Debian host (sshd, sudo, no Docker) of a sandbox of its own: deploy
 // refuses and points at setup, a user without sudo gets told what to run, root's setup installs
 // Debian's docker.io, boots an accessory and deploys hello behind the proxy; a passwordless
-// sudoer's setup joins the docker group and takes the state directory; the accessory survives a
-// deploy and answers to boot/reboot/remove/logs. One host, one apt install.
+// sudoer's setup joins the docker group and takes the state directory, and deploys behind the
+// proxy through its admin socket (the docker group's); the accessory survives a deploy and answers
+// to boot/reboot/remove/logs. One host, one apt install.
 // Everything is checked from outside gangway (docker exec into the host container, HTTP on the
 // host's published proxy port).
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -27,7 +28,7 @@ const timings: Record<string, number> = {};
 
 /**
  * A gangway.yml for hello on the bare host vm1 as `user`, with the kv accessory. `unproxied`: one
- * worker role and no proxy, for a non-root user (the proxy's admin socket is root's, mode 600).
+ * worker role and no proxy, the first thing a sudoer sets up (a second service on the host).
  */
 function writeConfig(user: string, unproxied = false): string {
   const file = join(dir, `gangway.${user}${unproxied ? '.workers' : ''}.yml`);
@@ -89,6 +90,7 @@ describe('setup on a bare Debian host', () => {
     timings.sandboxUpMs = Date.now() - started;
     await pushHello(info, REPO, '1.0.0');
     await pushHello(info, REPO, '1.0.1');
+    await pushHello(info, REPO, '1.0.2');
     await addUser('nosudo', false);
     await addUser('ops', true);
   }, 600_000);
@@ -138,7 +140,7 @@ describe('setup on a bare Debian host', () => {
     expect(await sh('cat /etc/docker/daemon.json')).toContain('"registry:5000"');
     // The accessory: running, labelled, on the app network by its name, its env file 0600.
     expect(await kvContainer()).toMatch(/\|running\|hello-kv$/);
-    expect(await sh("docker inspect hello-kv --format '{{index .Config.Labels \"gangway.managed\"}} {{.HostConfig.RestartPolicy.Name}}'")).toContain('accessory unless-stopped');
+    expect(await sh("docker inspect hello-kv --format '{{index .Config.Labels \"gangway.managed\"}} {{.HostConfig.RestartPolicy.Name}}'")).toContain('accessory always');
     expect(await sh('docker exec hello-web-1.0.0 wget -qO- http://kv/')).toContain('kv-value');
     expect(await sh('curl -s http://127.0.0.1:8081/')).toContain('kv-value');
     expect(await sh('stat -c %a /var/lib/gangway/env/hello-accessory-kv.env')).toContain('600');
@@ -217,5 +219,19 @@ describe('setup on a bare Debian host', () => {
     expect(r.code, r.output).toBe(1);
     expect(r.output).toContain('nosudo may not use the Docker engine on vm1');
     expect(r.output).toContain('run `gangway setup`');
+  });
+
+  it('lets a sudoer in the docker group deploy behind the proxy: the admin socket is the docker group\'s, and only theirs', async () => {
+    expect(await sh('stat -c "%a %G" /var/lib/gangway/proxy')).toContain('2770 docker');
+    // Its owner is whoever setup gave the state directory to (chown -R); its group is what counts.
+    expect(await sh('stat -c "%a %G" /var/lib/gangway/proxy/admin.sock')).toContain('660 docker');
+    const r = await run('ops', ['deploy', '--version', '1.0.2']);
+    expect(r.code, r.output).toBe(0);
+    expect((await getThroughProxy(info, 'vm1')).body).toBe('hello from 1.0.2');
+    const status = await run('ops', ['status']);
+    expect(status.code, status.output).toBe(0);
+    expect(status.output).toContain('1.0.2');
+    // A user outside the docker group cannot reach the socket.
+    expect(await sh("su -s /bin/sh nosudo -c 'test -w /var/lib/gangway/proxy/admin.sock && echo reachable || echo denied'")).toContain('denied');
   });
 });

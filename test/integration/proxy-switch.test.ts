@@ -202,7 +202,7 @@ describe('proxy on the local engine', () => {
   it('labels the container, publishes on 127.0.0.1 and keeps the socket in the host dir', async () => {
     const info = await docker.getContainer(target.containerName!).inspect();
     expect(info.Config.Labels).toMatchObject({ 'gangway.managed': 'proxy', ...LABELS });
-    expect(info.HostConfig.RestartPolicy?.Name).toBe('unless-stopped');
+    expect(info.HostConfig.RestartPolicy?.Name).toBe('always');
     expect(info.HostConfig.PortBindings?.['80/tcp']).toEqual([{ HostIp: '127.0.0.1', HostPort: String(httpPort) }]);
     expect((await host.exec(`test -S ${hostDir}/admin.sock && echo socket`)).stdout.trim()).toBe('socket');
   });

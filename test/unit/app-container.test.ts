@@ -18,7 +18,7 @@ describe('appContainerSpec', () => {
     expect(o.HostConfig?.NetworkMode).toBe('gangway');
   });
   it('restarts unless stopped and caps its logs', () => {
-    expect(o.HostConfig?.RestartPolicy).toEqual({ Name: 'unless-stopped' });
+    expect(o.HostConfig?.RestartPolicy).toEqual({ Name: 'always' });
     expect(o.HostConfig?.LogConfig?.Config).toEqual({ 'max-size': '10m' });
   });
   it('publishes no port', () => {

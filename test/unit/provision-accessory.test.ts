@@ -73,7 +73,7 @@ describe('accessorySpec', () => {
 
   it('labels it as an accessory, restarts it unless stopped', () => {
     expect(spec.createOptions.Labels).toEqual({ 'gangway.managed': 'accessory', 'gangway.service': 'hello', 'gangway.accessory': 'kv', 'gangway.accessory.spec': spec.specHash });
-    expect(spec.createOptions.HostConfig?.RestartPolicy).toEqual({ Name: 'unless-stopped' });
+    expect(spec.createOptions.HostConfig?.RestartPolicy).toEqual({ Name: 'always' });
   });
 
   it('is invisible to the app\'s label filters, and the other way round', () => {

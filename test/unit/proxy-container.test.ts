@@ -22,7 +22,7 @@ describe('proxyContainerSpec', () => {
 
   it('restarts unless stopped, publishes :80, bind-mounts the config dir, joins the app network', () => {
     expect(spec.HostConfig).toEqual({
-      RestartPolicy: { Name: 'unless-stopped' },
+      RestartPolicy: { Name: 'always' },
       PortBindings: { '80/tcp': [{ HostIp: '', HostPort: '80' }] },
       Binds: ['/var/lib/gangway/proxy:/usr/local/etc/haproxy'],
       NetworkMode: 'gangway',
@@ -66,13 +66,13 @@ describe('proxyContainerSpec', () => {
 describe('config file commands', () => {
   it('writes through a temporary file and a rename, content on stdin', () => {
     expect(writeConfigCommand('global\n')).toEqual({
-      command: 'mkdir -p /var/lib/gangway/proxy && cat > /var/lib/gangway/proxy/.haproxy.cfg.tmp && mv -f /var/lib/gangway/proxy/.haproxy.cfg.tmp /var/lib/gangway/proxy/haproxy.cfg',
+      command: 'mkdir -p /var/lib/gangway/proxy && { chgrp docker /var/lib/gangway/proxy 2>/dev/null; chmod 2770 /var/lib/gangway/proxy 2>/dev/null; true; } && cat > /var/lib/gangway/proxy/.haproxy.cfg.tmp && mv -f /var/lib/gangway/proxy/.haproxy.cfg.tmp /var/lib/gangway/proxy/haproxy.cfg',
       stdin: 'global\n',
     });
   });
 
   it('quotes a host dir with spaces', () => {
-    expect(writeConfigCommand('x', '/tmp/a b').command).toBe("mkdir -p '/tmp/a b' && cat > '/tmp/a b/.haproxy.cfg.tmp' && mv -f '/tmp/a b/.haproxy.cfg.tmp' '/tmp/a b/haproxy.cfg'");
+    expect(writeConfigCommand('x', '/tmp/a b').command).toBe("mkdir -p '/tmp/a b' && { chgrp docker '/tmp/a b' 2>/dev/null; chmod 2770 '/tmp/a b' 2>/dev/null; true; } && cat > '/tmp/a b/.haproxy.cfg.tmp' && mv -f '/tmp/a b/.haproxy.cfg.tmp' '/tmp/a b/haproxy.cfg'");
   });
 
   it('reads the file, exit 3 when absent', () => {

@@ -46,7 +46,7 @@ describe('renderHaproxyConfig', () => {
   });
 
   it.each([
-    ['the admin socket in the bind-mounted directory', '  stats socket /usr/local/etc/haproxy/admin.sock mode 600 level admin expose-fd listeners'],
+    ['the admin socket in the bind-mounted directory', '  stats socket /usr/local/etc/haproxy/admin.sock mode 660 level admin expose-fd listeners'],
     ['no TCP stats listener', undefined],
     ['a frontend on :80 sending to the service backend', '  bind :80\n  default_backend be_hello'],
     ['a balance algorithm that allows runtime servers', '  balance roundrobin'],

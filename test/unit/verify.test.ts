@@ -17,7 +17,7 @@ import { junitReport } from '../../src/verify/reporters/junit.js';
 import { humanReport } from '../../src/verify/reporters/human.js';
 import { tapReport } from '../../src/verify/reporters/tap.js';
 import { containerResource, imageTag } from '../../src/verify/resources/container.js';
-import { decodeProcAddress, portResource } from '../../src/verify/resources/port.js';
+import { decodeListenAddress, decodeProcAddress, portResource } from '../../src/verify/resources/port.js';
 import { judgeOutput } from '../../src/verify/run.js';
 import { verifySchema } from '../../src/verify/spec.js';
 import type { CheckResult } from '../../src/verify/types.js';
@@ -107,6 +107,18 @@ describe('resource judgements', () => {
     ['0000000000000000FFFF00000100007F', '::ffff:127.0.0.1'],
   ])('decodes the kernel address %s as %s', (hex, text) => {
     expect(decodeProcAddress(hex)).toBe(text);
+  });
+
+  it.each([
+    ['0100007F', '127.0.0.1'],
+    ['0.0.0.0', '0.0.0.0'],
+    ['[::]', '::'],
+    ['[::ffff:127.0.0.1]', '::ffff:127.0.0.1'],
+    ['127.0.0.53%lo', '127.0.0.53'],
+    ['[fe80::1]%eth0', 'fe80::1'],
+    ['*', '::'],
+  ])('reads the listening address %s (kernel hex or ss text) as %s', (token, text) => {
+    expect(decodeListenAddress(token)).toBe(text);
   });
 
   it('port: listening on an exact address', () => {

@@ -24,7 +24,8 @@ export const MAX_CAPTURE_BYTES = 65_536;
 /**
  * _s TEXT     a JSON string when TEXT is plain printable ASCII, else {"hex":"..."} of its bytes
  * _n DIGITS   a JSON number, or null when empty or not a plain decimal
- * _x FILE     {"hex":"..."} of the file's first MAX_CAPTURE_BYTES bytes ("" when empty, null when missing)
+ * _x FILE     {"hex":"..."} of the file's first MAX_CAPTURE_BYTES bytes ("" when empty, null when missing);
+ *             od's spaces stay in (one process instead of od | tr), the reader drops them
  * _b          true when the previous command succeeded, else false
  * _line TEXT KEY  sets $r to the rest of the first line of TEXT that starts with KEY, false when
  *             none does; TEXT holds lines with a newline at both ends
@@ -32,9 +33,9 @@ export const MAX_CAPTURE_BYTES = 65_536;
  * characters that need no escaping, and everything else travels as hex.
  */
 export const SHELL_HELPERS = [
-  `_s() { case $1 in *[!A-Za-z0-9_.,:/@%+=~\\ -]*) printf '{"hex":"'; printf %s "$1" | od -An -v -tx1 | tr -d ' \\n'; printf '"}';; *) printf '"%s"' "$1";; esac; }`,
+  `_s() { case $1 in *[!]A-Za-z0-9_.,:/@%+=~\\ [*-]*) printf '{"hex":"'; printf %s "$1" | od -An -v -tx1 | tr -d ' \\n'; printf '"}';; *) printf '"%s"' "$1";; esac; }`,
   `_n() { case $1 in ''|*[!0-9]*|0?*) printf null;; *) printf %s "$1";; esac; }`,
-  `_x() { if [ -s "$1" ]; then printf '{"hex":"'; od -An -v -tx1 -N ${MAX_CAPTURE_BYTES} "$1" | tr -d ' \\n'; printf '"}'; elif [ -f "$1" ]; then printf '""'; else printf null; fi; }`,
+  `_x() { if [ -s "$1" ]; then _h=$(od -An -v -tx1 -w${MAX_CAPTURE_BYTES} -N ${MAX_CAPTURE_BYTES} "$1"); printf '{"hex":"%s"}' "$_h"; elif [ -f "$1" ]; then printf '""'; else printf null; fi; }`,
   `_b() { if [ $? -eq 0 ]; then printf true; else printf false; fi; }`,
   `_nl='
 '`,

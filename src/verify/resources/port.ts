@@ -24,13 +24,23 @@ export function decodeProcAddress(hex: string): string {
   return `${joined.slice(0, zeros.index)}::${joined.slice(zeros.index + zeros[0].length)}`;
 }
 
+/**
+ * One listening address as the probe sends it: the kernel's hex from /proc/net, or text from ss
+ * (`[::]`, `127.0.0.53%lo`, `*` for a dual-stack wildcard, which /proc shows as tcp6 `::`).
+ */
+export function decodeListenAddress(token: string): string {
+  if (/^[0-9A-F]+$/.test(token) && (token.length === 8 || token.length === 32)) return decodeProcAddress(token);
+  if (token === '*') return '::';
+  return token.replace(/%[^%\]]*$/, '').replace(/^\[(.*)\]$/, '$1');
+}
+
 export const portResource: Resource<PortSpec> = {
   type: 'port',
   schema: portSchema,
   description: 'A listening TCP or UDP port, optionally on an exact address.',
   subject: (s) => `${s.proto}/${s.port}`,
   evaluate(spec, facts) {
-    const addresses = (text(facts.addresses) ?? '').split(/\s+/).filter(Boolean).map(decodeProcAddress);
+    const addresses = (text(facts.addresses) ?? '').split(/\s+/).filter(Boolean).map(decodeListenAddress);
     const shown = addresses.length ? [...new Set(addresses)].join(', ') : 'not listening';
     const out = [expectation('listening', spec.listening ? 'listening' : 'not listening', addresses.length ? `listening on ${shown}` : shown, spec.listening === addresses.length > 0)];
     if (spec.listening && spec.address !== undefined) out.push(expectation('address', spec.address, shown, addresses.includes(spec.address)));

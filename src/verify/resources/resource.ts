@@ -2,7 +2,7 @@
 // How the host is looked at lives in ../probes; adding a resource is a file here, a file there
 // and one line in ../registry.ts.
 import { z } from 'zod';
-import type { Expectation, Facts, ProbeText } from '../types.js';
+import type { Expectation, Facts } from '../types.js';
 
 export interface Resource<S extends Record<string, unknown> = Record<string, unknown>> {
   /** The YAML key naming the resource in a check item. */
@@ -50,7 +50,7 @@ export function normalizeMode(mode: string): string {
 /** Decodes probe text: plain strings as is, hex as UTF-8 bytes, anything else as undefined. */
 export function text(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
-  if (v && typeof v === 'object' && typeof (v as { hex?: unknown }).hex === 'string') return Buffer.from((v as { hex: string }).hex, 'hex').toString('utf8');
+  if (v && typeof v === 'object' && typeof (v as { hex?: unknown }).hex === 'string') return Buffer.from((v as { hex: string }).hex.replace(/\s+/g, ''), 'hex').toString('utf8');
   return undefined;
 }
 
