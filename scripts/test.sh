@@ -17,6 +17,8 @@ run_project() {
 }
 
 status=0
+echo "== typecheck (src, tests, benchmarks, examples)"
+npm run --silent typecheck || status=1
 run_project unit || status=1
 run_project integration || status=1
 

@@ -8,11 +8,10 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
 import { Events } from '../../src/events/events.js';
 import { plainRenderer } from '../../src/events/renderers.js';
 import { readSandboxInfo, sandboxDown, sandboxUp, type SandboxInfo } from '../../src/sandbox/index.js';
-import { gangway, onHost, pushHello, ROOT } from '../../test/integration/helpers/deploy.js';
+import { gangway, onHost, pushHello, ROOT, writeProject } from '../../test/integration/helpers/deploy.js';
 import { isStep, startGangway } from '../../test/integration/helpers/faults.js';
 import { failedOf, startLoad, type LoadCounts, type LoadOptions, type LoadResult } from '../zero-downtime/load.js';
 
@@ -87,24 +86,6 @@ async function phase(info: SandboxInfo, name: string, fault: () => Promise<numbe
   };
 }
 
-function writeProject(info: SandboxInfo): string {
-  const dir = mkdtempSync(join(tmpdir(), 'gangway-bench-proxy-restart-'));
-  const [vm1, vm2, vm3] = info.hosts;
-  writeFileSync(join(dir, 'gangway.yml'), stringify({
-    service: 'hello',
-    image: `${info.registry.name}/${REPO}`,
-    registry: { server: info.registry.name },
-    servers: { web: { hosts: [vm1!.name, vm2!.name] }, workers: { hosts: [vm3!.name], cmd: ['/app/worker'] } },
-    hosts: Object.fromEntries(info.hosts.map((h) => [h.name, { address: h.address, port: h.sshPort }])),
-    ssh: { user: 'root', identity: info.keyPath, known_hosts: info.knownHostsPath, connect_timeout: '3s' },
-    proxy: { app_port: 80, image: info.images.proxy, healthcheck: { path: '/up', interval: '500ms', timeout: '2s' } },
-    env: { clear: { MODE: 'bench' }, secret: ['HELLO_SECRET'] },
-    deploy_timeout: '20s',
-    drain_timeout: '5s',
-    retain: 3,
-  }));
-  return dir;
-}
 
 const pct = (n: number, d: number) => (d === 0 ? '-' : `${((100 * n) / d).toFixed(2)}%`);
 const kinds = (c: LoadCounts) => [...c.failureKinds].map(([k, n]) => `${k} ×${n}`).join(', ') || '-';
@@ -131,7 +112,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   try {
     for (const v of ['1.0.0', '2.0.0']) await pushHello(info, REPO, v, 'ok');
-    const project = writeProject(info);
+    const project = writeProject(info, { repo: REPO, extra: { env: { clear: { MODE: 'bench' }, secret: ['HELLO_SECRET'] } } });
     const cli = (a: string[]) => gangway(a, { cwd: project, timeoutMs: 180_000 });
     const setup = await cli(['setup', '--version', '1.0.0']);
     if (setup.code !== 0) throw new Error(`setup failed:\n${setup.output}`);

@@ -1,13 +1,13 @@
 // The bench's own sandbox (id "bench", registry on an ephemeral loopback port, so it never
 // collides with the tests' sandbox on :5000), the images it needs pushed into that registry, and
 // a gangway.yml pointing at it.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
-import { stringify } from 'yaml';
 import type { Events } from '../../src/events/events.js';
 import { buildHello, sandboxDown, sandboxUp, type HelloVariant, type SandboxInfo } from '../../src/sandbox/index.js';
+import { writeProject } from '../../test/integration/helpers/deploy.js';
 
 export const BENCH_SANDBOX_ID = 'bench';
 export const APP_REPO = 'bench/hello';
@@ -58,29 +58,15 @@ export async function pushHelloVersion(info: SandboxInfo, version: string, varia
   return pushAs(info, built.tag, APP_REPO, version);
 }
 
-/** A project folder whose gangway.yml has web on vm1+vm2 and workers on vm3 (as the deploy tests). */
+/** The deploy tests' project (web on vm1+vm2, workers on vm3), with the bench's proxy image. */
 export function writeBenchProject(bench: BenchSandbox): string {
-  const { info } = bench;
-  const dir = mkdtempSync(join(tmpdir(), 'gangway-bench-zd-project-'));
-  const [vm1, vm2, vm3] = info.hosts;
-  const config = {
-    service: 'hello',
-    image: `${info.registry.name}/${APP_REPO}`,
-    registry: { server: info.registry.name },
-    servers: {
-      web: { hosts: [vm1!.name, vm2!.name] },
-      workers: { hosts: [vm3!.name], cmd: ['/app/worker'] },
+  return writeProject(bench.info, {
+    repo: APP_REPO,
+    extra: {
+      proxy: { app_port: 80, image: bench.proxyImage, healthcheck: { path: '/up', interval: '500ms', timeout: '2s' } },
+      env: { clear: { MODE: 'bench' }, secret: ['HELLO_SECRET'] },
     },
-    hosts: Object.fromEntries(info.hosts.map((h) => [h.name, { address: h.address, port: h.sshPort }])),
-    ssh: { user: 'root', identity: info.keyPath, known_hosts: info.knownHostsPath, connect_timeout: '3s' },
-    proxy: { app_port: 80, image: bench.proxyImage, healthcheck: { path: '/up', interval: '500ms', timeout: '2s' } },
-    env: { clear: { MODE: 'bench' }, secret: ['HELLO_SECRET'] },
-    deploy_timeout: '20s',
-    drain_timeout: '5s',
-    retain: 3,
-  };
-  writeFileSync(join(dir, 'gangway.yml'), stringify(config));
-  return dir;
+  });
 }
 
 /** The healthcheck the bench config gives the proxy, for the baselines that talk to it directly. */

@@ -501,9 +501,14 @@ async function prune(s: Session, host: Host, version: string): Promise<void> {
   }
 }
 
+/** Tries per (host, role) undo; the waits between them outlast an engine restart (~3-5 s). */
+const UNDO_RETRY_DELAYS_MS = [2_000, 4_000];
+
 /**
  * Undo in reverse: switched hosts get their old server back first (it was drained, never
- * stopped), then every new container is taken out of the proxy and removed.
+ * stopped), then every new container is taken out of the proxy and removed. Each step is
+ * idempotent, so a (host, role) whose undo failed (its engine or proxy restarting) is tried again
+ * a little later rather than left running two versions.
  */
 async function undo(s: Session, plan: DeployPlan, hosts: Map<string, Host>): Promise<void> {
   const { events } = s;
@@ -514,28 +519,41 @@ async function undo(s: Session, plan: DeployPlan, hosts: Map<string, Host>): Pro
       const ev = { host: t.host, role: t.role };
       const t0 = Date.now();
       events.step('rollback', 'start', { ...ev, message: t.newContainer });
-      try {
-        if (t.proxied) {
-          const pt = proxyTarget(s, host);
-          if (hasSwitched(t)) {
-            const back = (await readState(pt)).filter((srv) => srv.name !== t.newContainer && t.oldContainers.includes(srv.name));
-            if (back[0]) {
-              await waitHealthy(pt, back[0].name, s.loaded.config.deploy_timeout);
-              await switchTo(pt, back[0].name, [t.newContainer]);
-              await waitDrained(pt, t.newContainer, s.loaded.config.drain_timeout);
-            }
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await undoTarget(s, t, host);
+          if (t.state !== 'failed') transition(t, 'failed');
+          transition(t, 'rolled-back');
+          events.step('rollback', 'done', { ...ev, message: `removed ${t.newContainer}`, durationMs: Date.now() - t0 });
+          return;
+        } catch (err) {
+          const delay = UNDO_RETRY_DELAYS_MS[attempt];
+          if (delay === undefined) {
+            events.step('rollback', 'fail', { ...ev, message: messageOf(err) });
+            return;
           }
-          await removeServer(pt, t.newContainer);
+          events.log(`undo of ${t.newContainer} failed (${messageOf(err)}); trying again in ${delay / 1000} s`, { level: 'warn', ...ev, step: 'rollback' });
+          await sleep(delay);
         }
-        await removeContainer(host, t.newContainer);
-        if (t.state !== 'failed') transition(t, 'failed');
-        transition(t, 'rolled-back');
-        events.step('rollback', 'done', { ...ev, message: `removed ${t.newContainer}`, durationMs: Date.now() - t0 });
-      } catch (err) {
-        events.step('rollback', 'fail', { ...ev, message: messageOf(err) });
       }
     }),
   );
+}
+
+async function undoTarget(s: Session, t: DeployTarget, host: Host): Promise<void> {
+  if (t.proxied) {
+    const pt = proxyTarget(s, host);
+    if (hasSwitched(t)) {
+      const back = (await readState(pt)).filter((srv) => srv.name !== t.newContainer && t.oldContainers.includes(srv.name));
+      if (back[0]) {
+        await waitHealthy(pt, back[0].name, s.loaded.config.deploy_timeout);
+        await switchTo(pt, back[0].name, [t.newContainer]);
+        await waitDrained(pt, t.newContainer, s.loaded.config.drain_timeout);
+      }
+    }
+    await removeServer(pt, t.newContainer);
+  }
+  await removeContainer(host, t.newContainer);
 }
 
 async function endState(s: Session, hosts: Map<string, Host>, proxied: Set<string>): Promise<DeployOutcome['endState']> {

@@ -14,5 +14,5 @@ export type { PortWaitOptions } from './waits/port-wait.js';
 export { sweepStale, removeRun, type SweepReport } from './cleanup.js';
 export { cachedImageTag, IMAGE_REPOSITORY_PREFIX } from './image.js';
 export { RUN_LABEL, TESTING_LABEL, PID_LABEL } from './labels.js';
-export { vitestFixtures, type VitestFixtureOptions } from './fixtures/vitest.js';
+export { vitestFixtures, type VitestFixtureOptions, type VitestFixtureTypes } from './fixtures/vitest.js';
 export { useContainers, type NodeTestOptions } from './fixtures/node-test.js';

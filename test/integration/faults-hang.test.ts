@@ -3,8 +3,8 @@
 // VARIANT=hangs: /up is a FIFO), an uptest that never exits (VARIANT=uptest-hangs), and a shell
 // command over SSH that blocks (the lock's details file replaced by a FIFO on the primary host).
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { gangway, onHost, pushHello, resetHosts, writeProject } from './helpers/deploy.js';
-import { convergedOn, settledTruth, underFaultLoad } from './helpers/faults.js';
+import { gangway, onHost, resetHosts } from './helpers/deploy.js';
+import { convergedOn, faultProject, settledTruth, underFaultLoad } from './helpers/faults.js';
 
 const info = inject('sandbox');
 const REPO = 'faults-hang/hello';
@@ -14,11 +14,7 @@ const measured: string[] = [];
 
 describe('hanging things end at their timeout', () => {
   beforeAll(async () => {
-    await resetHosts(info);
-    for (const [v, variant] of [['1.0.0', 'ok'], ['2.0.0', 'hangs'], ['3.0.0', 'uptest-hangs']] as const) await pushHello(info, REPO, v, variant);
-    project = writeProject(info, { repo: REPO, extra: { deploy_timeout: '8s', uptests: { path: 'uptests', timeout: '4s' } } });
-    const setup = await run(['setup', '--version', '1.0.0']);
-    expect(setup.code, setup.output).toBe(0);
+    project = await faultProject(info, { repo: REPO, versions: ['1.0.0', ['2.0.0', 'hangs'], ['3.0.0', 'uptest-hangs']], extra: { deploy_timeout: '8s', uptests: { path: 'uptests', timeout: '4s' } } });
   }, 600_000);
 
   afterAll(async () => {

@@ -4,8 +4,8 @@
 // proxy restart because haproxy.cfg on the host is kept equal to the runtime state; the restart
 // itself drops the connections it had, and those failures are counted (bench/proxy-restart).
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { gangway, onHost, pushHello, resetHosts, writeProject } from './helpers/deploy.js';
-import { convergedOn, isStep, parseEvents, pauseHost, restartOnHost, settledTruth, startGangway, statusFrom, statusMismatches, underFaultLoad, unpauseHost } from './helpers/faults.js';
+import { gangway, onHost, resetHosts } from './helpers/deploy.js';
+import { convergedOn, faultProject, isStep, parseEvents, pauseHost, quickSsh, restartOnHost, settledTruth, startGangway, statusFrom, statusMismatches, underFaultLoad, unpauseHost } from './helpers/faults.js';
 
 const info = inject('sandbox');
 const REPO = 'faults-host/hello';
@@ -26,12 +26,7 @@ async function waitProxyUp(host: string): Promise<void> {
 
 describe('hosts and proxies that fail', () => {
   beforeAll(async () => {
-    await resetHosts(info);
-    for (const v of ['1.0.0', '2.0.0', '3.0.0', '4.0.0']) await pushHello(info, REPO, v, 'ok');
-    const ssh = { user: 'root', identity: info.keyPath, known_hosts: info.knownHostsPath, connect_timeout: '3s', keepalive_interval: '2s' };
-    project = writeProject(info, { repo: REPO, extra: { ssh } });
-    const setup = await run(['setup', '--version', '1.0.0']);
-    expect(setup.code, setup.output).toBe(0);
+    project = await faultProject(info, { repo: REPO, versions: ['1.0.0', '2.0.0', '3.0.0', '4.0.0'], extra: { ssh: quickSsh(info) } });
   }, 600_000);
 
   afterAll(async () => {

@@ -7,8 +7,8 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { stringify, parse } from 'yaml';
-import { gangway, onHost, pushHello, resetHosts, TEST_SECRET, writeProject, type CliResult } from './helpers/deploy.js';
-import { ALL_HOSTS, auditLines, containerList } from './helpers/faults.js';
+import { gangway, onHost, resetHosts, TEST_SECRET, writeProject, type CliResult } from './helpers/deploy.js';
+import { ALL_HOSTS, auditLines, containerList, faultProject } from './helpers/faults.js';
 
 const info = inject('sandbox');
 const REPO = 'faults-input/hello';
@@ -39,11 +39,7 @@ function projectWith(edit: (config: Record<string, unknown>) => void): string {
 
 describe('bad input and secrets on the sandbox', () => {
   beforeAll(async () => {
-    await resetHosts(info);
-    for (const [v, variant] of [['1.0.0', 'ok'], ['2.0.0', 'ok'], ['3.0.0', 'uptest-fails']] as const) await pushHello(info, REPO, v, variant);
-    project = writeProject(info, { repo: REPO });
-    const setup = await run(['setup', '--version', '1.0.0']);
-    expect(setup.code, setup.output).toBe(0);
+    project = await faultProject(info, { repo: REPO, versions: ['1.0.0', '2.0.0', ['3.0.0', 'uptest-fails']] });
   }, 600_000);
 
   afterAll(async () => {

@@ -4,8 +4,8 @@
 // bounded by drain_timeout): going back then would be the bigger change.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { GangwayEvent } from '../../src/events/events.js';
-import { gangway, pushHello, resetHosts, writeProject } from './helpers/deploy.js';
-import { auditLines, convergedOn, eventTrail, isStep, settledTruth, startGangway, statusFrom, statusMismatches, underFaultLoad } from './helpers/faults.js';
+import { gangway, resetHosts } from './helpers/deploy.js';
+import { auditLines, convergedOn, eventTrail, faultProject, isStep, settledTruth, startGangway, statusFrom, statusMismatches, underFaultLoad } from './helpers/faults.js';
 
 const info = inject('sandbox');
 const REPO = 'faults-interrupt/hello';
@@ -33,12 +33,7 @@ const measured: string[] = [];
 describe('a deploy interrupted by SIGINT/SIGTERM', () => {
   let live = '1.0.0';
   beforeAll(async () => {
-    await resetHosts(info);
-    await pushHello(info, REPO, '1.0.0', 'ok');
-    for (let i = 0; i < INTERRUPTS.length; i++) await pushHello(info, REPO, `1.1.${i}`, 'ok');
-    project = writeProject(info, { repo: REPO });
-    const setup = await run(['setup', '--version', '1.0.0']);
-    expect(setup.code, setup.output).toBe(0);
+    project = await faultProject(info, { repo: REPO, versions: ['1.0.0', ...INTERRUPTS.map((_, i) => `1.1.${i}`)] });
   }, 600_000);
 
   afterAll(async () => {

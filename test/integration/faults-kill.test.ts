@@ -4,8 +4,8 @@
 // the job without ever starting a second copy of a container. Web on vm1+vm2, workers on vm3.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { GangwayEvent } from '../../src/events/events.js';
-import { gangway, pushHello, resetHosts, writeProject } from './helpers/deploy.js';
-import { allTruth, convergedOn, eventTrail, isStep, parseEvents, settledTruth, startGangway, statusFrom, statusMismatches, underFaultLoad } from './helpers/faults.js';
+import { gangway, resetHosts } from './helpers/deploy.js';
+import { allTruth, convergedOn, eventTrail, faultProject, isStep, parseEvents, settledTruth, startGangway, statusFrom, statusMismatches, underFaultLoad } from './helpers/faults.js';
 
 const info = inject('sandbox');
 const REPO = 'faults-kill/hello';
@@ -39,11 +39,7 @@ const measured: string[] = [];
 
 describe('the deploy CLI killed at each step', () => {
   beforeAll(async () => {
-    await resetHosts(info);
-    for (const v of VERSIONS) await pushHello(info, REPO, v, 'ok');
-    project = writeProject(info, { repo: REPO });
-    const setup = await run(['setup', '--version', VERSIONS[0]!]);
-    expect(setup.code, setup.output).toBe(0);
+    project = await faultProject(info, { repo: REPO, versions: VERSIONS });
   }, 600_000);
 
   afterAll(async () => {

@@ -2,8 +2,8 @@
 // proceeds, the other exits 3 naming the holder. A lock left by a killed deploy is reported with
 // holder, age and its dead pid. --lock-wait waits for a held lock (bounded), then proceeds.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { gangway, pushHello, resetHosts, writeProject } from './helpers/deploy.js';
-import { convergedOn, isStep, settledTruth, startGangway, underFaultLoad } from './helpers/faults.js';
+import { gangway, resetHosts } from './helpers/deploy.js';
+import { convergedOn, faultProject, isStep, settledTruth, startGangway, underFaultLoad } from './helpers/faults.js';
 
 const info = inject('sandbox');
 const REPO = 'faults-lock/hello';
@@ -12,11 +12,7 @@ const run = (args: string[], timeoutMs = 150_000) => gangway(args, { cwd: projec
 
 describe('the deploy lock under contention', () => {
   beforeAll(async () => {
-    await resetHosts(info);
-    for (const v of ['1.0.0', '2.0.0', '3.0.0', '4.0.0']) await pushHello(info, REPO, v, 'ok');
-    project = writeProject(info, { repo: REPO });
-    const setup = await run(['setup', '--version', '1.0.0']);
-    expect(setup.code, setup.output).toBe(0);
+    project = await faultProject(info, { repo: REPO, versions: ['1.0.0', '2.0.0', '3.0.0', '4.0.0'] });
   }, 600_000);
 
   afterAll(async () => {

@@ -121,7 +121,7 @@ describe('uptests', () => {
     const gate = uptestsGate({ image: APP_IMAGE, uptestsPath: 'uptests', appPort: APP_PORT, network, env: { MODE: 'production', SECRET_TOKEN: 'abcdefghij0123456789' }, timeoutMs: 10_000, labels: BLOCKS_LABEL });
     const result = await gate.check({ host, container: target, role: 'workers' });
     expect(result).toMatchObject({ passed: true, message: '1 uptest passed' });
-    expect(result.uptests[0]!.output).toBe(`MODE=production args=${target} ${APP_PORT}\n`);
+    expect((result as typeof result & { uptests: Array<{ output: string }> }).uptests[0]!.output).toBe(`MODE=production args=${target} ${APP_PORT}\n`);
   });
 
   it('as a gate, names the failing and the hung uptests', async () => {

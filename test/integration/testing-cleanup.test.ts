@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Docker from 'dockerode';
 import { describe, expect, test as base } from 'vitest';
-import { RUN_LABEL, container, removeRun, sweepStale, vitestFixtures, wait } from '../../src/testing/index.js';
+import { RUN_LABEL, container, removeRun, sweepStale, vitestFixtures, wait, type VitestFixtureTypes } from '../../src/testing/index.js';
 import { httpdContext } from '../../examples/testing/images.js';
 
 const docker = new Docker();
@@ -80,7 +80,8 @@ describe('cleanup without teardown', () => {
 
 describe('fixtures scoped per test', () => {
   let previousRunId = '';
-  const test = base.extend(vitestFixtures({ web: httpd }, { scope: 'test' }));
+  const defs = { web: httpd };
+  const test = base.extend<VitestFixtureTypes<typeof defs>>(vitestFixtures(defs, { scope: 'test' }));
 
   test('each test gets its own run', async ({ web, gangway }) => {
     expect((await web.http.get('/')).status).toBe(200);

@@ -7,7 +7,8 @@ import Docker from 'dockerode';
 import { failedOf, startLoad, type LoadCounts, type LoadOptions } from '../../../bench/zero-downtime/load.js';
 import type { GangwayEvent } from '../../../src/events/events.js';
 import type { SandboxInfo } from '../../../src/sandbox/types.js';
-import { BIN, getThroughProxy, onHost, TEST_SECRET, type CliResult } from './deploy.js';
+import type { HelloVariant } from '../../../src/sandbox/index.js';
+import { BIN, gangway, getThroughProxy, onHost, pushHello, resetHosts, TEST_SECRET, writeProject, type CliResult } from './deploy.js';
 
 export const WEB_HOSTS = ['vm1', 'vm2'] as const;
 export const ALL_HOSTS = ['vm1', 'vm2', 'vm3'] as const;
@@ -271,4 +272,29 @@ export async function restartHost(info: SandboxInfo, host: string): Promise<void
     await new Promise((r) => setTimeout(r, 300));
   }
   throw new Error(`the engine on ${host} did not come back`);
+}
+
+/** SSH settings for the suites that freeze or restart hosts: failures are noticed in seconds. */
+export const quickSsh = (info: SandboxInfo) => ({ user: 'root', identity: info.keyPath, known_hosts: info.knownHostsPath, connect_timeout: '3s', keepalive_interval: '2s' });
+
+export interface FaultProjectOptions {
+  repo: string;
+  /** Versions to push, in order; a bare string is the `ok` variant. The first one is set up. */
+  versions: Array<string | readonly [string, HelloVariant]>;
+  /** Top-level config keys over writeProject's defaults. */
+  extra?: Record<string, unknown>;
+}
+
+/**
+ * Where every fault suite starts: hosts reset, the versions pushed, a project written, and the
+ * first version set up on every host. Returns the project folder.
+ */
+export async function faultProject(info: SandboxInfo, opts: FaultProjectOptions): Promise<string> {
+  await resetHosts(info);
+  const versions = opts.versions.map((v) => (typeof v === 'string' ? ([v, 'ok'] as const) : v));
+  for (const [version, variant] of versions) await pushHello(info, opts.repo, version, variant);
+  const project = writeProject(info, { repo: opts.repo, ...(opts.extra ? { extra: opts.extra } : {}) });
+  const setup = await gangway(['setup', '--version', versions[0]![0]], { cwd: project, timeoutMs: 150_000 });
+  if (setup.code !== 0) throw new Error(`setup of ${versions[0]![0]} failed (exit ${setup.code}):\n${setup.output}`);
+  return project;
 }
