@@ -9,6 +9,6 @@ export { RuntimeApi } from './runtime-api.js';
 export { proxyContainerSpec, type ProxyContainerOptions } from './container.js';
 export {
   addCandidate, configInSync, containerAddress, DEFAULT_APP_NETWORK, ensureProxy, proxyStateOf, proxyTargetFromConfig,
-  readConfigFile, readState, removeProxy, removeServer, runtimeApi, switchTo, syncConfig, waitDrained, waitHealthy,
+  readConfigFile, readState, reconcileAddresses, removeProxy, removeServer, runtimeApi, switchTo, syncConfig, waitDrained, waitHealthy,
   type CandidateServer, type DrainResult, type EnsureProxyOptions, type EnsureProxyResult, type ProxyTarget,
 } from './operations.js';

@@ -172,8 +172,30 @@ export async function ensureProxy(t: ProxyTarget, opts: EnsureProxyOptions): Pro
     containerId = created.id;
     action = existing ? 'recreated' : 'created';
   }
+  await reconcileAddresses(t);
   t.events?.step('proxy', 'done', { host: t.host.name, message: `${name} ${action}`, durationMs: Date.now() - started });
   return { containerId, action };
+}
+
+/**
+ * Points every server whose container now has another address on the app network at it. A server
+ * added at runtime holds the IP it was added with (HAProxy 2.6 cannot resolve names for those),
+ * and an app container that restarted by itself can come back on another address, which another
+ * container may then take. Run by ensureProxy, so every setup and deploy repairs such a route.
+ */
+export async function reconcileAddresses(t: ProxyTarget): Promise<string[]> {
+  const docker = await t.host.docker();
+  const moved: string[] = [];
+  for (const server of await readState(t)) {
+    if (server.state === 'maint') continue;
+    const info = await inspectOrUndefined(docker.getContainer(server.name));
+    const ip = info?.State.Running ? info.NetworkSettings.Networks?.[networkOf(t)]?.IPAddress : undefined;
+    if (!ip || ip === server.address) continue;
+    await runtimeApi(t).run(cmd.setServerAddr(backendOf(t), server.name, ip, server.port));
+    moved.push(`${server.name} ${server.address || '(no address)'} -> ${ip}`);
+  }
+  if (moved.length > 0) t.events?.log(`proxy routes followed containers that moved: ${moved.join(', ')}`, { level: 'warn', host: t.host.name, step: 'proxy' });
+  return moved;
 }
 
 /** Stops and removes the proxy container (config directory left in place). */

@@ -65,6 +65,8 @@ function appImageSpec(busyboxTag: string): ImageSpec {
   };
 }
 
+const ipOf = async (name: string) => (await docker.getContainer(name).inspect()).NetworkSettings.Networks[NETWORK]!.IPAddress;
+
 async function startApp(version: string, healthy = true): Promise<string> {
   const name = `${SERVICE}-web-${version}`;
   const c = await docker.createContainer({
@@ -269,7 +271,6 @@ describe('proxy on the local engine', () => {
 
   it('after a restart, finds each container by name: an app that comes back on another address is followed', async () => {
     const v2 = `${SERVICE}-web-v2`;
-    const ipOf = async (name: string) => (await docker.getContainer(name).inspect()).NetworkSettings.Networks[NETWORK]!.IPAddress;
     const before = await ipOf(v2);
     expect((await readState(target)).map((s) => s.address)).toEqual([before]);
     // What an engine restart can do: the app stops, another container takes its address, the app
@@ -359,5 +360,29 @@ describe('proxy on the local engine', () => {
     expect((await readConfigFile(target))).toContain('check inter 500ms');
     expect((await readState(target)).map((s) => [s.name, s.state])).toEqual([[`${SERVICE}-web-v4`, 'ready']]);
     expect(await bodies(2)).toEqual(['v4', 'v4']);
+  });
+
+  it('a server added at runtime does not follow a container that moves; ensureProxy (every setup and deploy) points it at the container again', async () => {
+    const v6 = await startApp('v6');
+    await addCandidate(target, { name: v6 });
+    await waitHealthy(target, v6, 10_000);
+    await switchTo(target, v6);
+    const before = await ipOf(v6);
+    await docker.getContainer(v6).stop({ t: 1 });
+    const filler = await startApp('filler2');
+    try {
+      await docker.getContainer(v6).start();
+      const moved = await ipOf(v6);
+      expect(moved).not.toBe(before);
+      const server = async () => (await readState(target)).find((x) => x.name === v6)!;
+      // HAProxy 2.6 cannot resolve a runtime-added server's name: it still points where v6 was.
+      expect((await server()).address).toBe(before);
+      expect((await ensureProxy(target, ensureOpts)).action).toBe('unchanged');
+      expect((await server()).address).toBe(moved);
+      await waitHealthy(target, v6, 10_000);
+      expect(await bodies(3)).toEqual(['v6', 'v6', 'v6']);
+    } finally {
+      await docker.getContainer(filler).remove({ force: true });
+    }
   });
 });
