@@ -14,6 +14,7 @@ import { mountProbe } from './probes/mount.js';
 import { packageProbe } from './probes/package.js';
 import { portProbe } from './probes/port.js';
 import { processProbe } from './probes/process.js';
+import { serviceProbe } from './probes/service.js';
 import { sysctlProbe } from './probes/sysctl.js';
 import { userProbe } from './probes/user.js';
 import { commandResource } from './resources/command.js';
@@ -28,6 +29,7 @@ import { mountResource } from './resources/mount.js';
 import { packageResource } from './resources/package.js';
 import { portResource } from './resources/port.js';
 import { processResource } from './resources/process.js';
+import { serviceResource } from './resources/service.js';
 import { sysctlResource } from './resources/sysctl.js';
 import { userResource } from './resources/user.js';
 
@@ -46,6 +48,7 @@ export const RESOURCE_KINDS: readonly ResourceKind[] = [
   kind(directoryResource, directoryProbe),
   kind(packageResource, packageProbe),
   kind(processResource, processProbe),
+  kind(serviceResource, serviceProbe),
   kind(portResource, portProbe),
   kind(commandResource, commandProbe),
   kind(userResource, userProbe),

@@ -31,6 +31,7 @@ const passing = {
       { directory: '/srv/verify-it', mode: '0750', owner: 'root' },
       { package: 'openssh-server' },
       { process: 'sshd' },
+      { service: 'ssh', enabled: true },
       { port: 80 },
       { command: "docker ps --format '{{.Names}}'", stdout: 'hello-web-2.0.0' },
       { user: 'root', uid: 0, home: '/root', groups: ['root'] },
@@ -53,6 +54,7 @@ const failing = {
       { directory: '/srv/no-such-dir' },
       { package: 'openssh-server', version: '0.0.0-nope' },
       { process: 'no-such-daemon' },
+      { service: 'no-such-service', enabled: true },
       { port: 81 },
       { command: 'echo out; echo err >&2; exit 3', exit_code: 0, stderr: 'nothing' },
       { user: 'nobody', uid: 0 },
@@ -66,7 +68,7 @@ const failing = {
   },
 };
 
-const TYPES = ['file', 'directory', 'package', 'process', 'port', 'command', 'user', 'group', 'http', 'container', 'image', 'mount', 'sysctl'];
+const TYPES = ['file', 'directory', 'package', 'process', 'service', 'port', 'command', 'user', 'group', 'http', 'container', 'image', 'mount', 'sysctl'];
 
 function resultsOf(stdout: string): CheckResult[] {
   return stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; kind?: string; data?: CheckResult }).filter((e) => e.kind === 'verify').map((e) => e.data!);
@@ -123,6 +125,8 @@ describe('gangway verify on a deployed sandbox', () => {
     expect(msg('command')).toBe('exit code: expected 0, got 3');
     expect(msg('user')).toBe('uid: expected 0, got "65534"');
     expect(msg('container')).toMatch(/^running: expected running, got exited/);
+    // The sandbox hosts run no systemd: the init.d script answers (sshd's `status` reads its pid file).
+    expect(msg('service')).toBe('running: expected running, got not running (init.d: no /etc/init.d script)');
   });
 
   it('host checks run only on their host, and the built-in invariants pass after a deploy', () => {
@@ -188,7 +192,7 @@ describe('gangway verify on a deployed sandbox', () => {
     const xml = readFileSync(join(project, 'report.xml'), 'utf8');
     expect(XMLValidator.validate(xml)).toBe(true);
     const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(xml) as { testsuites: { failures: string; testsuite: Array<{ name: string }> } };
-    expect(Number(doc.testsuites.failures)).toBe(26);
+    expect(Number(doc.testsuites.failures)).toBe(28);
     expect(doc.testsuites.testsuite.map((s) => s.name)).toEqual(['vm1', 'vm2', 'vm3']);
     const stdout = await run(['verify', '--junit']);
     expect(stdout.code).toBe(0);

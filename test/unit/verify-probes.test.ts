@@ -36,6 +36,7 @@ describe('probe builders', () => {
     [{ container: 'hello-web-1.0.0' }, ['docker container inspect --format', 'hello-web-1.0.0', '.State.Health.Status']],
     [{ image: 'registry:5000/a/b:1' }, ['docker image inspect --format', 'registry:5000/a/b:1']],
     [{ mount: '/mnt/a b' }, ["mp='/mnt/a\\040b'", '</proc/mounts', 'while read -r s m t o rest']],
+    [{ service: 'ssh.service', enabled: true }, ['[ -d /run/systemd/system ]', 'systemctl is-active ssh.service', 'systemctl is-enabled ssh.service', '/etc/init.d/ssh status', '/etc/rc[2345].d/S[0-9][0-9]ssh']],
     [{ sysctl: 'net.ipv4.ip_forward' }, ["grep -H '' /proc/sys/net/ipv4/ip_forward", '_line "$_sy" /proc/sys/net/ipv4/ip_forward:']],
   ])('%j builds sh with %j', (raw, pieces) => {
     const sh = shellOf(raw);
@@ -43,7 +44,7 @@ describe('probe builders', () => {
   });
 
   it('every declarable resource has a probe builder test above', () => {
-    const tested = ['file', 'directory', 'package', 'process', 'port', 'command', 'user', 'group', 'http', 'container', 'image', 'mount', 'sysctl'];
+    const tested = ['file', 'directory', 'package', 'process', 'service', 'port', 'command', 'user', 'group', 'http', 'container', 'image', 'mount', 'sysctl'];
     expect(RESOURCE_KINDS.filter((k) => !k.builtIn).map((k) => k.resource.type).sort()).toEqual(tested.sort());
   });
 

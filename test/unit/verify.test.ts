@@ -18,6 +18,7 @@ import { humanReport } from '../../src/verify/reporters/human.js';
 import { tapReport } from '../../src/verify/reporters/tap.js';
 import { containerResource, imageTag } from '../../src/verify/resources/container.js';
 import { decodeListenAddress, decodeProcAddress, portResource } from '../../src/verify/resources/port.js';
+import { serviceResource } from '../../src/verify/resources/service.js';
 import { judgeOutput } from '../../src/verify/run.js';
 import { verifySchema } from '../../src/verify/spec.js';
 import type { CheckResult } from '../../src/verify/types.js';
@@ -125,6 +126,18 @@ describe('resource judgements', () => {
     const spec = verifySchema.parse({ hosts: { h: [{ port: 80, address: '127.0.0.1' }] } }).hosts.h![0]!.spec as never;
     expect(portResource.evaluate(spec, { addresses: '00000000 00000000000000000000000000000000' }).map((e) => e.ok)).toEqual([true, false]);
     expect(portResource.evaluate(spec, { addresses: '0100007F' }).every((e) => e.ok)).toBe(true);
+  });
+
+  it('service: running and enabled as systemd or the init.d script says; no manager is a failure', () => {
+    const spec = verifySchema.parse({ hosts: { h: [{ service: 'ssh', enabled: true }] } }).hosts.h![0]!.spec as never;
+    expect(serviceResource.evaluate(spec, { manager: 'systemd', running: true, state: 'active', enabled: true, enabled_state: 'enabled' }).every((e) => e.ok)).toBe(true);
+    const stopped = serviceResource.evaluate(spec, { manager: 'systemd', running: false, state: 'failed', enabled: false, enabled_state: 'disabled' });
+    expect(stopped.map((e) => [e.attribute, e.ok, e.observed])).toEqual([['running', false, 'not running (systemd: failed)'], ['enabled', false, 'not enabled (disabled)']]);
+    expect(serviceResource.evaluate(spec, { manager: 'init.d', running: true, enabled: true }).every((e) => e.ok)).toBe(true);
+    expect(serviceResource.evaluate(spec, { manager: null }).map((e) => [e.attribute, e.ok])).toEqual([['service manager', false]]);
+    const absent = verifySchema.parse({ hosts: { h: [{ service: 'nope', running: false }] } }).hosts.h![0]!.spec as never;
+    expect(serviceResource.evaluate(absent, { manager: 'init.d', running: false, enabled: false, state: 'no /etc/init.d script' }).every((e) => e.ok)).toBe(true);
+    expect(() => verifySchema.parse({ hosts: { h: [{ service: 'a b' }] } })).toThrow(/service name/);
   });
 
   it('container: running, version from the gangway label or the image tag, health, restarts, labels', () => {
