@@ -3,6 +3,7 @@
 import type { ResolvedRole } from '../config/resolve.js';
 import type { Host } from '../hosts/host.js';
 import type { LiveServer } from '../proxy/types.js';
+import type { AppContainer } from '../state/labels.js';
 import { observeHost } from './observe.js';
 import { liveVersionOf, type ObservedHost } from './plan.js';
 import { proxyTarget, type Session } from './session.js';
@@ -26,7 +27,7 @@ export function roleStatus(observed: ObservedHost, role: ResolvedRole): RoleStat
   const liveContainer = mine.find((c) => c.version === live && c.running);
   const liveServer = ready.find((s) => s.name === liveContainer?.name);
   const health = role.proxied
-    ? liveServer ? liveServer.health : observed.proxyServers ? 'no route' : 'no proxy'
+    ? liveServer ? routeHealth(liveServer, liveContainer) : observed.proxyServers ? 'no route' : 'no proxy'
     : liveContainer ? liveContainer.state : 'not running';
   const byNewest = [...mine].sort((a, b) => b.deployedAt.getTime() - a.deployedAt.getTime());
   return {
@@ -38,6 +39,16 @@ export function roleStatus(observed: ObservedHost, role: ResolvedRole): RoleStat
     runningVersions: byNewest.filter((c) => c.running).map((c) => c.version),
     retainedVersions: byNewest.filter((c) => !c.running).map((c) => c.version),
   };
+}
+
+/**
+ * The proxy's health of the live server, unless its address is not the container's: then the
+ * proxy checks (and routes to) whatever holds that address now, and its health says nothing.
+ */
+function routeHealth(server: LiveServer, container: AppContainer | undefined): string {
+  const ips = Object.values(container?.addresses ?? {});
+  if (ips.length === 0 || ips.includes(server.address)) return server.health;
+  return `stale route: the proxy sends to ${server.address || '(no address)'}, ${container!.name} is at ${ips.join(', ')} (gangway deploy or setup repairs it)`;
 }
 
 export async function observeForStatus(s: Session, host: Host): Promise<ObservedHost> {

@@ -64,6 +64,7 @@ export interface ContainerSummaryLike {
   Labels?: Record<string, string>;
   State?: string;
   Created?: number;
+  NetworkSettings?: { Networks?: Record<string, { IPAddress?: string }> };
 }
 
 export interface AppContainer {
@@ -81,6 +82,13 @@ export interface AppContainer {
   deployedAt: Date;
   image: string;
   imageId: string;
+  /** Network name -> the container's IP on it (running containers only). */
+  addresses?: Record<string, string>;
+}
+
+function addressesOf(s: ContainerSummaryLike): { addresses?: Record<string, string> } {
+  const entries = Object.entries(s.NetworkSettings?.Networks ?? {}).filter(([, n]) => n.IPAddress).map(([name, n]) => [name, n.IPAddress!] as const);
+  return entries.length > 0 ? { addresses: Object.fromEntries(entries) } : {};
 }
 
 /** Containers → what gangway knows about them; containers without gangway labels are skipped. */
@@ -107,6 +115,7 @@ export function parseAppContainers(summaries: ContainerSummaryLike[]): AppContai
       deployedAt: Number.isNaN(deployed.getTime()) ? createdAt : deployed,
       image: s.Image ?? '',
       imageId: s.ImageID ?? '',
+      ...addressesOf(s),
     });
   }
   return out;

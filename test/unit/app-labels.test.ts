@@ -50,6 +50,13 @@ describe('parseAppContainers', () => {
     expect(c!.createdAt.toISOString()).toBe('2023-11-14T22:13:20.000Z');
     expect(c!.deployedAt.toISOString()).toBe('2026-01-01T00:00:00.000Z');
   });
+  it('reads the container\'s addresses by network, none for a stopped one', () => {
+    const base = { Id: 'a', Names: ['/hello-web-1'], Labels: labels('1'), State: 'running' };
+    const [running] = parseAppContainers([{ ...base, NetworkSettings: { Networks: { gangway: { IPAddress: '172.18.0.3' }, bridge: { IPAddress: '' } } } }]);
+    expect(running!.addresses).toEqual({ gangway: '172.18.0.3' });
+    const [stopped] = parseAppContainers([{ ...base, State: 'exited', NetworkSettings: { Networks: { gangway: { IPAddress: '' } } } }]);
+    expect(stopped!.addresses).toBeUndefined();
+  });
   it.each([
     ['no labels', undefined],
     ['a proxy container', { ...labels('1'), 'gangway.managed': 'proxy' }],

@@ -146,6 +146,13 @@ describe('status and rollback target', () => {
     expect(roleStatus(observed, web)).toEqual({ host: 'vm1', role: 'web', liveVersion: '3', proxyTargets: ['hello-web-3'], health: 'up', runningVersions: ['3'], retainedVersions: ['2', '1'] });
   });
 
+  it('says when the live route names an address that is no longer its container\'s', () => {
+    const live = { ...container('web', '3', true, '2026-01-03'), addresses: { gangway: '10.0.0.2' } };
+    expect(roleStatus({ ...observed, containers: [live] }, web).health).toBe('up');
+    const moved = { ...live, addresses: { gangway: '10.0.0.7' } };
+    expect(roleStatus({ ...observed, containers: [moved] }, web).health).toBe('stale route: the proxy sends to 10.0.0.2, hello-web-3 is at 10.0.0.7 (gangway deploy or setup repairs it)');
+  });
+
   it('rolls back to the newest version that is not live', () => {
     expect(previousVersion(observed, web)).toBe('2');
   });
