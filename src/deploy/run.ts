@@ -501,8 +501,8 @@ async function prune(s: Session, host: Host, version: string): Promise<void> {
   }
 }
 
-/** Tries per (host, role) undo; the waits between them outlast an engine restart (~3-5 s). */
-const UNDO_RETRY_DELAYS_MS = [2_000, 4_000];
+/** Waits between tries of a (host, role) undo: together they outlast an engine restart (measured 3-10 s). */
+const UNDO_RETRY_DELAYS_MS = [2_000, 4_000, 8_000];
 
 /**
  * Undo in reverse: switched hosts get their old server back first (it was drained, never
@@ -540,7 +540,13 @@ async function undo(s: Session, plan: DeployPlan, hosts: Map<string, Host>): Pro
   );
 }
 
+/**
+ * A switched host gets its old server back before anything is removed. A candidate that never
+ * took traffic is removed even while the proxy does not answer (its server, weight 0, routes
+ * nothing); the proxy's part is then retried with the whole step.
+ */
 async function undoTarget(s: Session, t: DeployTarget, host: Host): Promise<void> {
+  let proxyError: unknown;
   if (t.proxied) {
     const pt = proxyTarget(s, host);
     if (hasSwitched(t)) {
@@ -551,9 +557,10 @@ async function undoTarget(s: Session, t: DeployTarget, host: Host): Promise<void
         await waitDrained(pt, t.newContainer, s.loaded.config.drain_timeout);
       }
     }
-    await removeServer(pt, t.newContainer);
+    await removeServer(pt, t.newContainer).catch((err: unknown) => { proxyError = err; });
   }
   await removeContainer(host, t.newContainer);
+  if (proxyError !== undefined) throw proxyError;
 }
 
 async function endState(s: Session, hosts: Map<string, Host>, proxied: Set<string>): Promise<DeployOutcome['endState']> {

@@ -60,6 +60,9 @@ describe('dockerHealth gate', () => {
 
   it('becomes a GangwayError carrying the evidence through assertGates', async () => {
     const name = await runPlain({ image: APP_IMAGE, network, cmd: ['sh', '-c', 'echo boom >&2; exit 7'] });
+    // The image has no HEALTHCHECK: while the container still runs, the gate rightly passes. Once
+    // it has exited, the gate must fail with the evidence.
+    await docker.getContainer(name).wait();
     const err = await assertGates([dockerHealthGate({ timeoutMs: 10_000 })], { host, container: name, role: 'web' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GangwayError);
     expect(err).toMatchObject({ code: 'operation', step: 'docker-health', role: 'web', host: 'localhost' });
