@@ -1,5 +1,5 @@
 // Issue 5, scenarios 3 and 5: a host that dies mid-deploy (its sandbox container frozen with
-// `docker pause`: sshd, dockerd and the app stop answering at once), and the proxy container
+// `docker pause`: sshd, dockerd and the app stop answering at once; or its sshd killed), and the proxy container
 // restarting (crashed, and restarted by an admin) at rest and during a drain. Routes survive a
 // proxy restart because haproxy.cfg on the host is kept equal to the runtime state; the restart
 // itself drops the connections it had, and those failures are counted (bench/proxy-restart).
@@ -122,5 +122,41 @@ describe('hosts and proxies that fail', () => {
     }
     expect(convergedOn(await settledTruth(info), '3.0.0'), result.output.slice(-3000)).toEqual([]);
     expect(statusMismatches(statusFrom(await run(['status', '--json'])), await settledTruth(info))).toEqual([]);
+  });
+
+  it('sshd on vm2 is killed during its uptests: the deploy fails naming vm2, the others stay on one version, and once sshd is back the next deploy converges', async () => {
+    const t0 = Date.now();
+    const { result, load } = await underFaultLoad(info, 150_000, async () => {
+      const cli = startGangway(['deploy', '--version', '4.0.0'], { cwd: project, timeoutMs: 120_000 });
+      await cli.waitFor(isStep('uptests', 'start', 'vm2'), 'vm2 uptests');
+      // Every sshd process: the listener and the session gangway is using.
+      expect(await onHost(info, 'vm2', 'pkill -x sshd && echo killed')).toContain('killed');
+      return cli.result;
+    }, undefined, ['vm1']);
+    const tookMs = Date.now() - t0;
+    let summary = '';
+    try {
+      expect(result.code, result.output.slice(-4000)).toBe(1);
+      const done = parseEvents(result.stdout).find((e) => e.type === 'done') as { message: string } | undefined;
+      summary = done?.message ?? result.stderr.trim().split('\n')[0] ?? '';
+      expect(summary, result.output.slice(-4000)).toMatch(/vm2/);
+      expect(summary).toMatch(/vm1 web: 3\.0\.0/);
+      expect(summary).toMatch(/vm3 workers: 3\.0\.0/);
+      expect(load.failures).toEqual([]);
+      measured.push(`| sshd on vm2 killed at its uptests | ${load.requests} (vm1) | ${load.failed} | exit ${result.code} after ${(tookMs / 1000).toFixed(1)} s: ${summary.slice(0, 300)} |`);
+    } finally {
+      await onHost(info, 'vm2', '/usr/sbin/sshd -E /var/log/sshd.log && echo started');
+    }
+    const truth = await settledTruth(info);
+    const vm1 = truth.find((t) => t.host === 'vm1')!;
+    expect(vm1.runningByRole.web).toEqual(['hello-web-3.0.0']);
+    expect(vm1.served).toEqual(['3.0.0']);
+    // vm2 still serves through its own proxy: gangway never switched it.
+    expect(truth.find((t) => t.host === 'vm2')!.served).toEqual(['3.0.0']);
+    expect(statusMismatches(statusFrom(await run(['status', '--json'])), truth)).toEqual([]);
+    expect((await run(['lock', 'status'])).output).toContain('free');
+    const next = await run(['deploy', '--version', '4.0.0']);
+    expect(next.code, next.output).toBe(0);
+    expect(convergedOn(await settledTruth(info), '4.0.0')).toEqual([]);
   });
 });
