@@ -2,7 +2,7 @@
 // exists, proxied hosts run the proxy. Installing Docker is setup's alone (src/provision).
 import { GangwayError, messageOf, operationError } from '../errors.js';
 import type { Host } from '../hosts/host.js';
-import { DEFAULT_APP_NETWORK, ensureProxy } from '../proxy/operations.js';
+import { DEFAULT_APP_NETWORK, ensureNetwork, ensureProxy } from '../proxy/operations.js';
 import { probeDocker } from '../provision/provision.js';
 import { proxyTarget, type Session } from './session.js';
 
@@ -48,16 +48,7 @@ export async function assertDockerReady(hosts: Host[]): Promise<void> {
 }
 
 export async function ensureAppNetwork(host: Host): Promise<void> {
-  const docker = await host.docker();
-  try {
-    await docker.getNetwork(APP_NETWORK).inspect();
-    return;
-  } catch (err) {
-    if ((err as { statusCode?: number }).statusCode !== 404) throw err;
-  }
-  await docker.createNetwork({ Name: APP_NETWORK, Driver: 'bridge', CheckDuplicate: true, Labels: { 'gangway.managed': 'network' } }).catch((err: { statusCode?: number }) => {
-    if (err.statusCode !== 409) throw err;
-  });
+  await ensureNetwork(await host.docker(), APP_NETWORK);
 }
 
 /** Docker, network and (on proxied hosts) the proxy, on every host in parallel. */

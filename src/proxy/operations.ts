@@ -189,7 +189,7 @@ export async function reconcileAddresses(t: ProxyTarget): Promise<string[]> {
   for (const server of await readState(t)) {
     if (server.state === 'maint') continue;
     const info = await inspectOrUndefined(docker.getContainer(server.name));
-    const ip = info?.State.Running ? info.NetworkSettings.Networks?.[networkOf(t)]?.IPAddress : undefined;
+    const ip = info?.State.Running ? addressOn(info, networkOf(t)) : undefined;
     if (!ip || ip === server.address) continue;
     await runtimeApi(t).run(cmd.setServerAddr(backendOf(t), server.name, ip, server.port));
     moved.push(`${server.name} ${server.address || '(no address)'} -> ${ip}`);
@@ -219,7 +219,8 @@ async function serversToKeep(t: ProxyTarget, running: boolean): Promise<ProxySer
   return file === undefined ? [] : parseRenderedServers(file);
 }
 
-async function ensureNetwork(docker: Docker, network: string, labels: Record<string, string> = {}): Promise<void> {
+/** The app network on this engine, created (labelled gangway's) when missing; shared with setup and deploy. */
+export async function ensureNetwork(docker: Docker, network: string, labels: Record<string, string> = {}): Promise<void> {
   const found = await inspectOrUndefined(docker.getNetwork(network));
   if (found) return;
   await docker.createNetwork({ Name: network, Driver: 'bridge', CheckDuplicate: true, Labels: { ...labels, 'gangway.managed': 'network' } }).catch((err: { statusCode?: number }) => {
@@ -307,11 +308,14 @@ function demux(buf: Buffer): string {
 // ---- servers -------------------------------------------------------------------------------
 
 /** The container's IP on the app network, asked from the host's Docker engine. */
+/** A container's IP on a network, undefined when it has none there (stopped, or not attached). */
+const addressOn = (info: Docker.ContainerInspectInfo, network: string): string | undefined => info.NetworkSettings.Networks?.[network]?.IPAddress || undefined;
+
 export async function containerAddress(t: ProxyTarget, containerName: string): Promise<string> {
   const docker = await t.host.docker();
   const info = await inspectOrUndefined(docker.getContainer(containerName));
   if (!info) throw fail(t, `container ${containerName} does not exist on ${t.host.name}`);
-  const ip = info.NetworkSettings.Networks?.[networkOf(t)]?.IPAddress;
+  const ip = addressOn(info, networkOf(t));
   if (!ip) throw fail(t, `container ${containerName} has no address on network ${networkOf(t)}`, { hint: 'is it running, and attached to the app network?' });
   return ip;
 }

@@ -36,7 +36,7 @@ export const SERVER_RESOLVE_OPTIONS = `resolvers ${RESOLVERS_NAME} resolve-prefe
  * A server in maint is written `disabled`: no traffic and no checks, as at runtime. The address
  * is the container's name (see SERVER_RESOLVE_OPTIONS); the live address is the runtime's.
  */
-export function renderServerLine(server: Pick<ProxyServer, 'name' | 'port' | 'state'> & Partial<ProxyServer>, hc: ProxyHealthcheck): string {
+export function renderServerLine(server: ProxyServer, hc: ProxyHealthcheck): string {
   assertSafeName('server name', server.name);
   assertPort(server.port);
   const weight = server.state === 'ready' ? READY_WEIGHT : 0;

@@ -32,8 +32,6 @@ export interface InvariantObservation extends ObservedHost {
   proxyError?: string;
   /** Running containers attached to the app network. */
   networkContainers: NetworkContainer[];
-  /** App container name -> its address on the app network. */
-  addresses: Record<string, string>;
 }
 
 export interface InvariantContext {
@@ -51,19 +49,12 @@ export async function observeInvariants(host: Host, service: string, proxy: Prox
     proxy ? readState(proxy).then((s) => ({ s }), (err: unknown) => ({ err: messageOf(err) })) : Promise.resolve(undefined),
     docker.listContainers({ filters: { network: [network] } }).catch(() => []),
   ]);
-  const addresses: Record<string, string> = {};
-  for (const c of onNetwork) {
-    const name = (c.Names?.[0] ?? c.Id).replace(/^\//, '');
-    const ip = c.NetworkSettings?.Networks?.[network]?.IPAddress;
-    if (ip) addresses[name] = ip;
-  }
   return {
     host: host.name,
     containers,
     ...(proxyRead && 's' in proxyRead ? { proxyServers: proxyRead.s } : {}),
     ...(proxyRead && 'err' in proxyRead ? { proxyError: proxyRead.err } : {}),
     networkContainers: onNetwork.map((c) => ({ name: (c.Names?.[0] ?? c.Id).replace(/^\//, ''), labels: c.Labels ?? {} })),
-    addresses,
   };
 }
 
@@ -76,7 +67,7 @@ const invariant = (subject: string, role?: string): PlannedCheck => ({
   ...(role ? { role } : {}),
 });
 
-function proxyRoute(o: InvariantObservation, role: ResolvedRole): Expectation[] {
+function proxyRoute(o: InvariantObservation, role: ResolvedRole, network: string): Expectation[] {
   if (!o.proxyServers) return [expectation('proxy', 'answers on its runtime API', o.proxyError ? `no answer (${o.proxyError})` : 'no proxy', false)];
   const live = liveVersionOf(o, role);
   const ready: LiveServer[] = o.proxyServers.filter((s) => s.state === 'ready');
@@ -91,7 +82,7 @@ function proxyRoute(o: InvariantObservation, role: ResolvedRole): Expectation[] 
     out.push(expectation(`${where} container`, 'running', c.state, c.running));
     out.push(expectation(`${where} version`, `the live version ${live ?? '(none)'}`, c.version, c.version === live && c.role === role.name));
     out.push(expectation(`${where} health`, 'up', `${server.health}${server.checkDescription ? ` (${server.checkDescription})` : ''}`, server.health === 'up'));
-    const ip = o.addresses[c.name];
+    const ip = c.addresses?.[network];
     if (ip) out.push(expectation(`${where} address`, ip, server.address, server.address === ip));
   }
   return out;
@@ -104,7 +95,7 @@ export function judgeInvariants(o: InvariantObservation, ctx: InvariantContext):
   for (const role of ctx.roles) {
     const running = o.containers.filter((c) => c.role === role.name && c.running);
     const live = liveVersionOf(o, role);
-    if (role.proxied) results.push(resultFrom(o.host, invariant('proxy-route', role.name), proxyRoute(o, role)));
+    if (role.proxied) results.push(resultFrom(o.host, invariant('proxy-route', role.name), proxyRoute(o, role, ctx.network ?? DEFAULT_APP_NETWORK)));
     const versions = [...new Set(running.map((c) => c.version))];
     results.push(resultFrom(o.host, invariant('one-live-version', role.name), [
       expectation('running versions', 'exactly one', versions.length ? versions.join(', ') : 'none', versions.length === 1),

@@ -163,10 +163,9 @@ const server = (name: string, over: Partial<InvariantObservation['proxyServers']
 describe('built-in invariants', () => {
   const healthy = (): InvariantObservation => ({
     host: 'vm1',
-    containers: [app('hello-web-2.0.0', 'web', '2.0.0', true, '2026-01-02T00:00:00Z'), app('hello-web-1.0.0', 'web', '1.0.0', false)],
+    containers: [{ ...app('hello-web-2.0.0', 'web', '2.0.0', true, '2026-01-02T00:00:00Z'), addresses: { gangway: '172.18.0.5' } }, app('hello-web-1.0.0', 'web', '1.0.0', false)],
     proxyServers: [server('hello-web-2.0.0'), server('hello-web-1.0.0', { state: 'drain', weight: 0 })],
     networkContainers: [{ name: 'gangway-proxy', labels: { 'gangway.managed': 'proxy' } }, { name: 'hello-web-2.0.0', labels: { 'gangway.managed': 'app' } }],
-    addresses: { 'hello-web-2.0.0': '172.18.0.5' },
   });
   const ctx = { service: 'hello', roles: [roles[0]!], retain: 1 };
   const failures = (o: InvariantObservation, c = ctx) => judgeInvariants(o, c).filter((r) => r.status !== 'pass').map((r) => `${r.subject}: ${r.message}`);

@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import Docker from 'dockerode';
 import { failedOf, startLoad, type LoadCounts, type LoadOptions } from '../../../bench/zero-downtime/load.js';
+import type { RoleStatus } from '../../../src/deploy/status.js';
 import type { GangwayEvent } from '../../../src/events/events.js';
 import type { SandboxInfo } from '../../../src/sandbox/types.js';
 import type { HelloVariant } from '../../../src/sandbox/index.js';
@@ -196,18 +197,10 @@ export function convergedOn(truth: HostTruth[], version: string): string[] {
 
 // ---- what gangway says ----------------------------------------------------------------------
 
-export interface StatusRow {
-  host: string;
-  role: string;
-  liveVersion?: string;
-  proxyTargets: string[];
-  health: string;
-  runningVersions: string[];
-}
 
 export interface StatusView {
   code: number;
-  rows: StatusRow[];
+  rows: RoleStatus[];
   lock: { held: boolean; pid?: number; holder?: string; version?: string; holderRunning?: boolean };
   output: string;
 }
@@ -218,7 +211,7 @@ export function parseEvents(stdout: string): GangwayEvent[] {
 
 export function statusFrom(r: CliResult): StatusView {
   const events = parseEvents(r.stdout);
-  const rows = events.filter((e) => e.type === 'result' && e.kind === 'status').map((e) => (e as unknown as { data: StatusRow }).data);
+  const rows = events.filter((e) => e.type === 'result' && e.kind === 'status').map((e) => (e as unknown as { data: RoleStatus }).data);
   rows.sort((a, b) => `${a.host}${a.role}`.localeCompare(`${b.host}${b.role}`));
   const lock = events.find((e) => e.type === 'result' && e.kind === 'lock') as { data: StatusView['lock'] } | undefined;
   return { code: r.code, rows, lock: lock?.data ?? { held: false }, output: r.output };
