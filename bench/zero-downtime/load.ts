@@ -17,6 +17,8 @@ export interface LoadOptions {
   /** Requests in flight per host; past it the generator waits (and reports the shortfall). */
   maxInFlightPerHost: number;
   keepAliveSocketsPerHost: number;
+  /** The request shapes sent in turn (default REQUEST_KINDS). */
+  kinds?: readonly RequestKind[];
 }
 
 export const DEFAULT_LOAD: LoadOptions = {
@@ -100,7 +102,8 @@ class HostLoad {
   /** Sends what the schedule says is due by now (open loop: the rate does not wait for answers). */
   tick(now: number): void {
     const due = Math.floor(((now - this.startedAt) * this.opts.ratePerHost) / 1000);
-    while (this.sent < due && this.inFlight < this.opts.maxInFlightPerHost) this.send(REQUEST_KINDS[this.sent++ % REQUEST_KINDS.length]!);
+    const kinds = this.opts.kinds ?? REQUEST_KINDS;
+    while (this.sent < due && this.inFlight < this.opts.maxInFlightPerHost) this.send(kinds[this.sent++ % kinds.length]!);
   }
 
   private fail(kind: RequestKind, reason: string): void {

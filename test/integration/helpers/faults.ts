@@ -87,6 +87,11 @@ export const eventTrail = (events: GangwayEvent[]): string =>
 export interface LoadSummary {
   requests: number;
   failed: number;
+  /**
+   * Requests the schedule said were due but the in-flight cap held back (a stall stops sending):
+   * neither sent nor failed, so they are listed among the failures too.
+   */
+  unsent: number;
   /** "kind: count" of every failure. */
   failures: string[];
   servedVersions: Record<string, number>;
@@ -110,11 +115,12 @@ export async function underFaultLoad<T>(info: SandboxInfo, maxMs: number, during
     clearTimeout(guard);
   }
   const counts = await load.stop();
-  return { result, load: summarise([...counts.byHost.values()]) };
+  return { result, load: summarise([...counts.byHost.values()], [...counts.shortfallByHost.values()].reduce((a, b) => a + b, 0)) };
 }
 
-function summarise(all: LoadCounts[]): LoadSummary {
+function summarise(all: LoadCounts[], unsent: number): LoadSummary {
   const failures = new Map<string, number>();
+  if (unsent > 0) failures.set('unsent (held back by the in-flight cap)', unsent);
   const servedVersions: Record<string, number> = {};
   for (const c of all) {
     for (const [k, n] of c.failureKinds) failures.set(k, (failures.get(k) ?? 0) + n);
@@ -123,6 +129,7 @@ function summarise(all: LoadCounts[]): LoadSummary {
   return {
     requests: all.reduce((n, c) => n + c.requests, 0),
     failed: all.reduce((n, c) => n + failedOf(c), 0),
+    unsent,
     failures: [...failures].map(([k, n]) => `${k}: ${n}`),
     servedVersions,
   };
