@@ -4,6 +4,7 @@
 // Run: npm run build && npx tsx bench/zero-downtime/run.ts [--record]
 // Exits non-zero only when the bench itself crashes, never on a missed target.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { recordSection } from '../record.js';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Events } from '../../src/events/events.js';
@@ -136,15 +137,7 @@ function render(out: RunOutput, startedAt: Date): string {
 }
 
 function record(markdown: string): void {
-  const file = join(ROOT, 'BENCHMARKS.md');
-  const begin = '<!-- bench/zero-downtime:begin -->';
-  const end = '<!-- bench/zero-downtime:end -->';
-  const section = `${begin}\n## Zero downtime: deploy, failed deploy, rollback under load\n\nCommand: \`${COMMAND}\`\n\n${markdown}\n${end}`;
-  const text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
-  const i = text.indexOf(begin);
-  const j = text.indexOf(end);
-  const next = i >= 0 && j > i ? `${text.slice(0, i)}${section}${text.slice(j + end.length)}` : `${text.trimEnd()}\n\n${section}\n`;
-  writeFileSync(file, next);
+  recordSection('bench/zero-downtime', 'Zero downtime: deploy, failed deploy, rollback under load', COMMAND, markdown);
   say('recorded in BENCHMARKS.md');
 }
 

@@ -59,12 +59,13 @@ export async function pushHelloVersion(info: SandboxInfo, version: string, varia
 }
 
 /** The deploy tests' project (web on vm1+vm2, workers on vm3), with the bench's proxy image. */
-export function writeBenchProject(bench: BenchSandbox): string {
+export function writeBenchProject(bench: BenchSandbox, env: Record<string, string> = { MODE: 'bench' }, extra: Record<string, unknown> = {}): string {
   return writeProject(bench.info, {
     repo: APP_REPO,
     extra: {
       proxy: { app_port: 80, image: bench.proxyImage, healthcheck: { path: '/up', interval: '500ms', timeout: '2s' } },
-      env: { clear: { MODE: 'bench' }, secret: ['HELLO_SECRET'] },
+      env: { clear: env, secret: ['HELLO_SECRET'] },
+      ...extra,
     },
   });
 }

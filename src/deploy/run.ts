@@ -8,7 +8,7 @@ import { GangwayError, messageOf, operationError } from '../errors.js';
 import type { Host } from '../hosts/host.js';
 import { containerGateFor, runGates, gates, type GateResult } from '../gates/gates.js';
 import { runHook, type HookContext } from '../hooks/hooks.js';
-import { addCandidate, readState, removeServer, switchTo, waitDrained, waitHealthy } from '../proxy/operations.js';
+import { addCandidate, holdChecks, readState, removeServer, switchTo, waitDrained, waitHealthy } from '../proxy/operations.js';
 import { appendAuditEverywhere } from '../state/audit.js';
 import { planRetention } from '../state/labels.js';
 import { acquireLock, newLockDetails, releaseLock } from '../state/lock.js';
@@ -141,13 +141,37 @@ export async function runDeploy(s: Session, opts: DeployOptions): Promise<Deploy
 }
 
 async function deployLocked(s: Session, opts: DeployOptions, hosts: Map<string, Host>, proxied: Set<string>, ref: string, started: number): Promise<DeployOutcome> {
+  // What serves keeps serving whatever the deploy's own work does to the hosts' speed: the
+  // servers that carry traffic are held (no active check) before anything else, the pull included.
+  // A proxy restarted since the last deploy checks the servers it loaded from its file again.
+  await holdServing(s, hosts, proxied, { quiet: true });
+  return deployHeld(s, opts, hosts, proxied, ref, started);
+}
+
+/** Holds the checks of the serving servers on every proxied host that has a proxy answering. */
+async function holdServing(s: Session, hosts: Map<string, Host>, proxied: Set<string>, opts: { quiet: boolean }): Promise<void> {
+  await Promise.all([...proxied].map(async (name) => {
+    const host = hosts.get(name);
+    if (!host) return;
+    try {
+      const held = await holdChecks(proxyTarget(s, host));
+      if (held.length > 0) s.events.log(`active checks held on ${held.join(', ')}: a server that serves is never taken out by a check`, { host: name, step: 'proxy' });
+    } catch (err) {
+      // No proxy yet (a first setup): nothing serves, nothing to hold. prepare says more if it fails.
+      if (!opts.quiet) s.events.log(`could not hold the proxy's checks: ${messageOf(err)}`, { level: 'warn', host: name, step: 'proxy' });
+    }
+  }));
+}
+
+async function deployHeld(s: Session, opts: DeployOptions, hosts: Map<string, Host>, proxied: Set<string>, ref: string, started: number): Promise<DeployOutcome> {
   const cfg = s.loaded.config;
   const { events } = s;
-
   // Nothing changes on any host until every host has the image and a working proxy.
   await pullEverywhere(s, hosts, ref, opts);
   if (opts.signal?.aborted) throw interruptedBeforeChanges(opts);
   await prepareHosts(s, hosts, proxied);
+  // A proxy that prepare started or recreated loaded its servers from the file, checked.
+  await holdServing(s, hosts, proxied, { quiet: false });
   const observed = await observeAll(s, hosts, proxied);
   const plan = planDeploy({ service: cfg.service, version: opts.version, roles: s.loaded.roles, observed });
   for (const t of plan.targets) transition(t, 'pulled');
@@ -461,7 +485,8 @@ async function finalize(s: Session, plan: DeployPlan, hosts: Map<string, Host>, 
           const t0 = Date.now();
           if (stale.length > 0) events.step('drain', 'start', { ...ev, message: stale.join(', ') });
           const drains = await Promise.all(stale.map((name) => waitDrained(pt, name, cfg.drain_timeout)));
-          if (stale.length > 0) events.step('drain', 'done', { ...ev, message: drains.every((d) => d.drained) ? 'zero sessions' : 'timed out', durationMs: Date.now() - t0 });
+          const cut = drains.reduce((n, d) => n + d.sessions, 0);
+          if (stale.length > 0) events.step('drain', 'done', { ...ev, message: cut === 0 ? 'zero sessions' : `drain_timeout reached: ${cut} open session${cut === 1 ? '' : 's'} cut by the stop`, durationMs: Date.now() - t0 });
           // A server HAProxy will not delete yet (connections still attached, e.g. after an engine
           // restart moved addresses under it) takes no new traffic: the old container is stopped
           // anyway, which ends its connections, and the delete is tried again after the stop.
@@ -552,7 +577,9 @@ async function undoTarget(s: Session, t: DeployTarget, host: Host): Promise<void
     if (hasSwitched(t)) {
       const back = (await readState(pt)).filter((srv) => srv.name !== t.newContainer && t.oldContainers.includes(srv.name));
       if (back[0]) {
-        await waitHealthy(pt, back[0].name, s.loaded.config.deploy_timeout);
+        // Held: it served until the switch and was never stopped; it takes traffic back at once.
+        // Otherwise (its proxy restarted since, and checks it again) a real check must pass.
+        if (back[0].health !== 'held') await waitHealthy(pt, back[0].name, s.loaded.config.deploy_timeout);
         await switchTo(pt, back[0].name, [t.newContainer]);
         await waitDrained(pt, t.newContainer, s.loaded.config.drain_timeout);
       }

@@ -47,7 +47,7 @@ export function roleStatus(observed: ObservedHost, role: ResolvedRole): RoleStat
  */
 function routeHealth(server: LiveServer, container: AppContainer | undefined): string {
   const ips = Object.values(container?.addresses ?? {});
-  if (ips.length === 0 || ips.includes(server.address)) return server.health;
+  if (ips.length === 0 || ips.includes(server.address)) return server.health === 'held' ? 'serving (passed its checks before the switch)' : server.health;
   return `stale route: the proxy sends to ${server.address || '(no address)'}, ${container!.name} is at ${ips.join(', ')} (gangway deploy or setup repairs it)`;
 }
 

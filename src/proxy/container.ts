@@ -2,7 +2,7 @@
 // hash of them kept in a label so ensureProxy can tell an outdated container from a current one.
 import { createHash } from 'node:crypto';
 import type Docker from 'dockerode';
-import { MANAGED_PROXY, PROXY_CONTAINER_DIR, PROXY_CONTAINER_NAME, PROXY_HOST_DIR, PROXY_LABEL, PROXY_LISTEN_PORT } from './paths.js';
+import { CONFIG_FILE, MANAGED_PROXY, PROXY_CONTAINER_DIR, PROXY_CONTAINER_NAME, PROXY_HOST_DIR, PROXY_LABEL, PROXY_LISTEN_PORT } from './paths.js';
 import { KEEP_RUNNING } from '../state/restart-policy.js';
 
 export interface ProxyContainerOptions {
@@ -20,6 +20,8 @@ export interface ProxyContainerOptions {
   labels?: Record<string, string>;
 }
 
+export const PROXY_COMMAND = ['-W', '-db', '-f', `${PROXY_CONTAINER_DIR}/${CONFIG_FILE}`];
+
 export function proxyContainerSpec(opts: ProxyContainerOptions): Docker.ContainerCreateOptions {
   const hostIp = opts.publishAddress ?? '';
   const ports: Record<string, Array<{ HostIp: string; HostPort: string }>> = {
@@ -32,6 +34,15 @@ export function proxyContainerSpec(opts: ProxyContainerOptions): Docker.Containe
   const base: Docker.ContainerCreateOptions = {
     name: opts.containerName ?? PROXY_CONTAINER_NAME,
     Image: opts.image,
+    // gangway's own command line, whatever the image's default: master-worker (-W) is what makes a
+    // settings reload (SIGUSR2) possible, and -db keeps it in the foreground. The official image
+    // adds these in its entrypoint script; an image built from Debian's package runs a plain
+    // `haproxy -f`, which cannot reload. `haproxy` is found on the image's PATH.
+    Entrypoint: ['haproxy'],
+    Cmd: PROXY_COMMAND,
+    // Soft stop: a `docker stop` or restart of the proxy lets the requests in flight finish
+    // (within hard-stop-after) instead of cutting them, whatever STOPSIGNAL the image says.
+    StopSignal: 'SIGUSR1',
     // Root inside the container: the official image runs as uid 99, which can neither bind :80
     // without a sysctl nor create the socket in a root-owned host directory.
     User: '0:0',

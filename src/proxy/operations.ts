@@ -9,7 +9,8 @@ import type { Host } from '../hosts/host.js';
 import { readConfigCommand, writeConfigCommand } from './config-file.js';
 import { proxyContainerSpec, type ProxyContainerOptions } from './container.js';
 import { hostSocketPath, PROXY_CONTAINER_NAME, PROXY_HOST_DIR, PROXY_LABEL } from './paths.js';
-import { parseRenderedServers, renderHaproxyConfig } from './render.js';
+import { explainingLines } from './log-excerpt.js';
+import { parseRenderedServers, renderHaproxyConfig, settingsOf } from './render.js';
 import { RuntimeApi } from './runtime-api.js';
 import * as cmd from './runtime-commands.js';
 import { describeCheck, isHealthy, liveServers, parseServersState, parseStat } from './runtime-parse.js';
@@ -120,7 +121,7 @@ export interface EnsureProxyOptions extends Omit<ProxyContainerOptions, 'network
 
 export interface EnsureProxyResult {
   containerId: string;
-  action: 'created' | 'recreated' | 'started' | 'reloaded' | 'unchanged';
+  action: 'created' | 'recreated' | 'started' | 'reloaded' | 'file-repaired' | 'unchanged';
 }
 
 /**
@@ -154,12 +155,20 @@ export async function ensureProxy(t: ProxyTarget, opts: EnsureProxyOptions): Pro
       await docker.getContainer(existing.Id).start();
       await waitRuntimeReady(t, docker, existing.Id, opts.readyTimeoutMs);
       action = 'started';
-    } else if (file !== wanted) {
+    } else if (file !== wanted && (file === undefined || settingsOf(file) !== settingsOf(wanted))) {
+      // Settings changed (health check path, interval...): only a new worker reads them.
       const before = await workerPid(t);
       await writeConfigFile(t, wanted);
       await docker.getContainer(existing.Id).kill({ signal: 'SIGUSR2' });
       await waitRuntimeReady(t, docker, existing.Id, opts.readyTimeoutMs, before);
       action = 'reloaded';
+    } else if (file !== wanted) {
+      // Only the servers differ (a run killed between a runtime change and its file write): the
+      // running proxy is the truth, so the file is brought to it. A reload would cost keep-alive
+      // connections and change nothing that serves.
+      await writeConfigFile(t, wanted);
+      t.events?.log('haproxy.cfg differed from the running proxy\'s servers; rewritten from the runtime state (no reload)', { level: 'warn', host: t.host.name, step: 'proxy' });
+      action = 'file-repaired';
     } else {
       action = 'unchanged';
     }
@@ -280,10 +289,11 @@ async function waitRuntimeReady(t: ProxyTarget, docker: Docker, containerId: str
     }
     await sleep(100);
   }
-  throw fail(t, `the proxy did not come up on ${t.host.name}: ${last}`, { details: await logTail(docker, containerId) });
+  const explaining = explainingLines(await logTail(docker, containerId));
+  throw fail(t, `the proxy did not come up on ${t.host.name}: ${last}`, { details: explaining.length > 0 ? ['the proxy said:', ...explaining.map((l) => `  ${l}`)] : [] });
 }
 
-async function logTail(docker: Docker, containerId: string, lines = 20): Promise<string[]> {
+async function logTail(docker: Docker, containerId: string, lines = 200): Promise<string[]> {
   try {
     const buf = (await docker.getContainer(containerId).logs({ stdout: true, stderr: true, tail: lines })) as unknown as Buffer;
     return demux(buf).split('\n').filter((l) => l.trim() !== '');
@@ -382,12 +392,17 @@ export async function switchTo(t: ProxyTarget, newServer: string, oldServers?: s
   const live = await readState(t);
   const target = live.find((s) => s.name === newServer);
   if (!target) throw fail(t, `server ${newServer} is not in the proxy on ${t.host.name}`);
-  if (!isHealthy(target)) throw fail(t, `refusing to switch to ${newServer} on ${t.host.name}: ${describeCheck(target)}`);
+  // Held: the server that served until a moment ago (an undo switching back), never stopped;
+  // HAProxy counts it up. Anything else must have passed a real check.
+  if (!isHealthy(target) && target.health !== 'held') throw fail(t, `refusing to switch to ${newServer} on ${t.host.name}: ${describeCheck(target)}`);
   const olds = oldServers ?? live.filter((s) => s.name !== newServer && s.state === 'ready').map((s) => s.name);
   t.events?.step('proxy switch', 'start', { host: t.host.name, message: `${olds.join(', ') || '(none)'} -> ${newServer}` });
   // Weight first: a server read back from the file as drain has weight 0, and ready alone would
   // leave it without traffic.
   await api.run(cmd.setServerWeight(be, newServer, READY_WEIGHT));
+  // Held before it takes traffic: from here on it is the server that serves, and a slow host must
+  // not make the proxy take it out (see holdChecks).
+  if (target.health !== 'held') await api.run(cmd.disableHealth(be, newServer));
   await api.run(cmd.setServerState(be, newServer, 'ready'));
   for (const old of olds) {
     if (old === newServer || !live.some((s) => s.name === old)) continue;
@@ -395,6 +410,27 @@ export async function switchTo(t: ProxyTarget, newServer: string, oldServers?: s
   }
   await syncConfig(t);
   t.events?.step('proxy switch', 'done', { host: t.host.name, message: newServer });
+}
+
+/**
+ * Stops the active check of every server that carries traffic and is up (`disable health`: HAProxy
+ * then counts it up whatever a check would say) and returns their names. A backend has one server
+ * that serves; a check can only take it out, never send its traffic elsewhere, so on a host made
+ * slow (by a deploy's own container starts, uptests and stops, or anything else) three missed
+ * checks turned slow answers into 503s (measured). Checks gate candidates; once a server serves it
+ * is held, as kamal-proxy treats its live target. A server that is already down stays down
+ * (HAProxy does not raise it), so a dead server is never made to look alive.
+ */
+export async function holdChecks(t: ProxyTarget): Promise<string[]> {
+  const be = backendOf(t);
+  const api = runtimeApi(t);
+  const held: string[] = [];
+  for (const s of await readState(t)) {
+    if (s.state !== 'ready' || s.health !== 'up') continue;
+    await api.run(cmd.disableHealth(be, s.name));
+    held.push(s.name);
+  }
+  return held;
 }
 
 export interface DrainResult {
@@ -412,7 +448,7 @@ export async function waitDrained(t: ProxyTarget, name: string, timeoutMs: numbe
     const sessions = s?.sessions ?? 0;
     if (sessions === 0) return { drained: true, sessions: 0, waitedMs: Date.now() - started };
     if (Date.now() - started >= timeoutMs) {
-      t.events?.log(`${name} still has ${sessions} sessions after ${timeoutMs} ms; going on`, { level: 'warn', host: t.host.name, step: 'proxy drain' });
+      t.events?.log(`${name} still has ${sessions} open session${sessions === 1 ? '' : 's'} after drain_timeout (${timeoutMs} ms): stopping it cuts ${sessions === 1 ? 'it' : 'them'}`, { level: 'warn', host: t.host.name, step: 'drain' });
       return { drained: false, sessions, waitedMs: Date.now() - started };
     }
     await sleep(t.pollMs ?? 200);

@@ -153,3 +153,8 @@ export function parseRenderedServers(cfgText: string): ProxyServer[] {
   }
   return servers;
 }
+
+/** The file without its server lines: what only a reload can change. */
+export function settingsOf(cfgText: string): string {
+  return cfgText.split('\n').filter((l) => !/^\s*server\s/.test(l)).join('\n');
+}

@@ -113,7 +113,7 @@ export function classifyState(row: ServersStateRow, stat?: StatRow): ServerState
 export function classifyHealth(row: ServersStateRow, stat?: StatRow): ServerHealth {
   if (classifyState(row, stat) === 'maint') return 'maint';
   if (row.adminState & ADMIN.RMAINT || row.address === '') return 'down';
-  if (stat?.status === 'no check') return 'unchecked';
+  if (stat?.status === 'no check') return 'held';
   if (!stat?.checkStatus || stat.checkStatus === 'INI' || stat.checkStatus === 'UNK') return 'checking';
   return row.opState === OP_STATE.RUNNING || row.opState === OP_STATE.STARTING ? 'up' : 'down';
 }

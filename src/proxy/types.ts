@@ -33,7 +33,12 @@ export interface ProxyState {
 }
 
 /** How the live runtime sees a server's health. */
-export type ServerHealth = 'up' | 'down' | 'checking' | 'unchecked' | 'maint';
+/**
+ * `held`: HAProxy reports "no check". gangway configures a check on every server, so this is a
+ * server that serves, whose check gangway stopped (`disable health`) once it passed its gate:
+ * HAProxy keeps it up whatever a check would say (see holdChecks).
+ */
+export type ServerHealth = 'up' | 'down' | 'checking' | 'held' | 'maint';
 
 export interface LiveServer {
   name: string;

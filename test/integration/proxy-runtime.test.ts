@@ -27,6 +27,8 @@ async function freePort(): Promise<number> {
   return port;
 }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Apps whose /up answers 500 (their check fails; everything else still answers). */
+const failingUp = new Set<string>();
 
 describe.skipIf(!existsSync(HAPROXY))('runtime API against a real HAProxy', () => {
   let dir: string;
@@ -44,7 +46,10 @@ describe.skipIf(!existsSync(HAPROXY))('runtime API against a real HAProxy', () =
 
   beforeAll(async () => {
     for (const name of ['one', 'two']) {
-      const s = createServer((req, res) => res.end(req.url === '/up' ? 'ok' : name));
+      const s = createServer((req, res) => {
+        if (req.url === '/up' && failingUp.has(name)) res.statusCode = 500;
+        res.end(req.url === '/up' ? 'ok' : name);
+      });
       apps.push(s);
       appPorts.push(await listen(s));
     }
@@ -109,6 +114,30 @@ describe.skipIf(!existsSync(HAPROXY))('runtime API against a real HAProxy', () =
     await api.run(cmd.setServerState(be, 'app-one', 'maint'));
     await api.run(cmd.delServer(be, 'app-one'));
     expect((await live()).map((s) => s.name)).toEqual(['app-two']);
+  });
+
+  it('a held server keeps serving when its check would fail; checked, the same server is taken out', async () => {
+    await api.run(cmd.disableHealth(be, 'app-two'));
+    failingUp.add('two');
+    try {
+      await sleep(800);
+      expect((await live()).find((s) => s.name === 'app-two')).toMatchObject({ state: 'ready', health: 'held' });
+      expect(await get()).toEqual({ status: 200, body: 'two' });
+      // The control: with its check on, four failed checks at 200 ms and fall 1 take it out.
+      await api.run(cmd.enableHealth(be, 'app-two'));
+      await sleep(800);
+      expect((await live()).find((s) => s.name === 'app-two')).toMatchObject({ state: 'ready', health: 'down' });
+      expect((await get()).status).toBe(503);
+      // And a server that is down when held stays down: holding never raises a dead server.
+      await api.run(cmd.disableHealth(be, 'app-two'));
+      await sleep(400);
+      expect((await get()).status).toBe(503);
+    } finally {
+      failingUp.delete('two');
+      await api.run(cmd.enableHealth(be, 'app-two'));
+    }
+    for (let i = 0; i < 30 && !isHealthy((await live()).find((s) => s.name === 'app-two')!); i++) await sleep(100);
+    expect(await get()).toEqual({ status: 200, body: 'two' });
   });
 
   it('reports a failing check with its status and code', async () => {

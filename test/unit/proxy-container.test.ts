@@ -12,6 +12,9 @@ describe('proxyContainerSpec', () => {
     ['uses the image', { Image: 'haproxy:3.2' }],
     ['runs as root (socket in a root-owned host dir, port 80)', { User: '0:0' }],
     ['exposes :80', { ExposedPorts: { '80/tcp': {} } }],
+    // Whatever the image's own command: a plain `haproxy -f` (Debian-built images) cannot reload.
+    ['runs haproxy in master-worker mode, in the foreground', { Entrypoint: ['haproxy'], Cmd: ['-W', '-db', '-f', '/usr/local/etc/haproxy/haproxy.cfg'] }],
+    ['stops softly (in-flight requests finish)', { StopSignal: 'SIGUSR1' }],
   ])('%s', (_label, fields) => {
     expect(spec).toMatchObject(fields);
   });

@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CONFIG_HEADER, parseRenderedServers, renderHaproxyConfig, renderServerLine } from '../../src/proxy/render.js';
+import { explainingLines } from '../../src/proxy/log-excerpt.js';
+import { CONFIG_HEADER, parseRenderedServers, renderHaproxyConfig, renderServerLine, settingsOf } from '../../src/proxy/render.js';
 import type { ProxyServer, ProxyState } from '../../src/proxy/types.js';
 
 const hc = { path: '/up', intervalMs: 1000, timeoutMs: 5000 };
@@ -126,5 +127,42 @@ describe.skipIf(!haproxy)('haproxy -c accepts the rendered config', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('settingsOf: what only a reload changes', () => {
+  const state = {
+    service: 'hello',
+    appPort: 80,
+    healthcheck: { path: '/up', intervalMs: 1000, timeoutMs: 2000 },
+    servers: [{ name: 'hello-web-1', address: 'hello-web-1', port: 80, state: 'ready' as const }],
+  };
+
+  it('is the same when only the servers differ (no reload: the file is rewritten)', () => {
+    const a = renderHaproxyConfig(state);
+    const b = renderHaproxyConfig({ ...state, servers: [...state.servers, { name: 'hello-web-2', address: 'hello-web-2', port: 80, state: 'drain' }] });
+    expect(a).not.toBe(b);
+    expect(settingsOf(a)).toBe(settingsOf(b));
+  });
+
+  it('differs when a setting differs (a reload loads it)', () => {
+    const a = renderHaproxyConfig(state);
+    const b = renderHaproxyConfig({ ...state, healthcheck: { ...state.healthcheck, path: '/health' } });
+    expect(settingsOf(a)).not.toBe(settingsOf(b));
+  });
+});
+
+describe('explainingLines: a failed proxy start shows why, not its routine log', () => {
+  const routine = Array.from({ length: 40 }, (_, i) => `[WARNING]  (8) : Server be_hello/hello-web-${i} is DOWN, reason: Layer4 connection problem, info: "Connection refused", check duration: 0ms. 0 active and 0 backup servers left.`);
+
+  it('keeps the alerts and drops the server transitions', () => {
+    const lines = [...routine.slice(0, 20), '[ALERT]    (1) : config : parsing [/usr/local/etc/haproxy/haproxy.cfg:12] : unknown keyword \'bogus\' in \'global\' section', ...routine.slice(20)];
+    expect(explainingLines(lines)).toEqual([lines[20]]);
+  });
+
+  it('falls back to the last non-routine lines, at most eight', () => {
+    const other = Array.from({ length: 12 }, (_, i) => `[NOTICE]   (1) : haproxy version is 2.6.12 line ${i}`);
+    const out = explainingLines([...routine, ...other]);
+    expect(out).toEqual(other.slice(-8));
   });
 });

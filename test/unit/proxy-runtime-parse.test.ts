@@ -106,7 +106,7 @@ describe('classifyHealth', () => {
     ['failing checks, stopped', row({ opState: 0 }), stat({ status: 'DOWN', checkStatus: 'L7STS', checkCode: 404 }), 'down'],
     ['checks just enabled', row({ opState: 0, adminState: 0x08 }), stat({ status: 'DRAIN 1/3', checkStatus: 'INI' }), 'checking'],
     ['never checked', row({ opState: 0 }), stat({ checkStatus: '' }), 'checking'],
-    ['no check configured', row({}), stat({ status: 'no check', checkStatus: '' }), 'unchecked'],
+    ['check held (disable health)', row({}), stat({ status: 'no check', checkStatus: '' }), 'held'],
     ['maintenance', row({ adminState: 0x01, opState: 0 }), stat({ status: 'MAINT', checkStatus: '' }), 'maint'],
     ['its name does not resolve', row({ adminState: 0x20, opState: 0, address: '' }), stat({ status: 'MAINT (resolution)', checkStatus: '' }), 'down'],
   ] as const)('%s -> %s', (_label, r, s, expected) => {

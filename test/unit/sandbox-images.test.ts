@@ -7,7 +7,7 @@ import { haproxyImage, HAPROXY_CONFIG_PATH } from '../../src/sandbox/images/hapr
 import { registryConfigYaml, registryImage } from '../../src/sandbox/images/registry.js';
 import { hostEntrypointScript, hostImage } from '../../src/sandbox/images/host.js';
 import { helloImage } from '../../src/sandbox/images/hello.js';
-import { BARE_HOST_ROOTFS, DOCKER_HOST_ROOTFS, debootstrapArgv, rootfsImageTag, rootfsKey, rootfsTarArgv, rootfsTarballPath } from '../../src/sandbox/rootfs.js';
+import { BARE_HOST_ROOTFS, DOCKER_HOST_ROOTFS, debootstrapArgv, rootfsImageTag, rootfsKey, rootfsTarArgv, rootfsTarballPath, withMirror } from '../../src/sandbox/rootfs.js';
 
 const base: ImageSpec = {
   name: 'demo',
@@ -90,10 +90,11 @@ describe('scratch images', () => {
     expect(spec.dockerfile).toContain('ENTRYPOINT ["/usr/bin/docker-registry"]');
   });
 
-  it('haproxy starts like the official image, from the same config path', () => {
+  it('haproxy reads the official image\'s config path, with the plain `haproxy -f` a Debian-built image has', () => {
     const spec = haproxyImage({ binaryFiles: libs });
     expect(HAPROXY_CONFIG_PATH).toBe('/usr/local/etc/haproxy/haproxy.cfg');
-    expect(spec.dockerfile).toContain(`ENTRYPOINT ["/usr/sbin/haproxy", "-W", "-db", "-f", "${HAPROXY_CONFIG_PATH}"]`);
+    expect(spec.dockerfile).toContain(`CMD ["haproxy", "-f", "${HAPROXY_CONFIG_PATH}"]`);
+    expect(spec.dockerfile).not.toMatch(/ENTRYPOINT|-W/);
     const paths = spec.context.map((e) => e.path);
     for (const p of ['rootfs/etc/passwd', 'rootfs/etc/group', 'rootfs/tmp', 'rootfs/run', `rootfs${HAPROXY_CONFIG_PATH}`]) expect(paths).toContain(p);
     expect(spec.smokeTest?.cmd).toEqual(['-v']);
@@ -137,27 +138,32 @@ describe('host image', () => {
 });
 
 describe('debootstrapped rootfs', () => {
-  it('runs debootstrap with the minbase variant and the package list', () => {
-    expect(debootstrapArgv(DOCKER_HOST_ROOTFS, '/tmp/r')).toEqual([
+  // A placeholder: the real mirror is this machine's (test/unit/sandbox-debian-mirror.test.ts).
+  const MIRROR = 'http://mirror.example.org/debian';
+  const docker = withMirror(DOCKER_HOST_ROOTFS, MIRROR);
+
+  it('runs debootstrap with the minbase variant, the package list and the mirror it was given', () => {
+    expect(debootstrapArgv(docker, '/tmp/r')).toEqual([
       '--variant=minbase',
       '--include=openssh-server,docker.io,iproute2,ca-certificates,procps,curl',
       'bookworm',
       '/tmp/r',
-      'http://deb.debian.org/debian',
+      MIRROR,
     ]);
   });
 
-  it('keys the cache by the package list, not its order', () => {
-    const reordered = { ...DOCKER_HOST_ROOTFS, packages: [...DOCKER_HOST_ROOTFS.packages].reverse() };
-    expect(rootfsKey(reordered)).toBe(rootfsKey(DOCKER_HOST_ROOTFS));
-    expect(rootfsKey(BARE_HOST_ROOTFS)).not.toBe(rootfsKey(DOCKER_HOST_ROOTFS));
-    expect(rootfsKey({ ...DOCKER_HOST_ROOTFS, suite: 'trixie' })).not.toBe(rootfsKey(DOCKER_HOST_ROOTFS));
+  it('keys the cache by the package list (not its order), the suite and the mirror', () => {
+    const reordered = { ...docker, packages: [...docker.packages].reverse() };
+    expect(rootfsKey(reordered)).toBe(rootfsKey(docker));
+    expect(rootfsKey(withMirror(BARE_HOST_ROOTFS, MIRROR))).not.toBe(rootfsKey(docker));
+    expect(rootfsKey({ ...docker, suite: 'trixie' })).not.toBe(rootfsKey(docker));
+    expect(rootfsKey(withMirror(DOCKER_HOST_ROOTFS, 'http://other.example.org/debian'))).not.toBe(rootfsKey(docker));
   });
 
   it('names the tarball and the image after the flavour and the key', () => {
-    const key = rootfsKey(DOCKER_HOST_ROOTFS);
-    expect(rootfsTarballPath('/c', DOCKER_HOST_ROOTFS)).toBe(`/c/docker-host-rootfs-${key}.tar`);
-    expect(rootfsImageTag(DOCKER_HOST_ROOTFS)).toBe(`gangway/docker-host-rootfs:${key}`);
+    const key = rootfsKey(docker);
+    expect(rootfsTarballPath('/c', docker)).toBe(`/c/docker-host-rootfs-${key}.tar`);
+    expect(rootfsImageTag(docker)).toBe(`gangway/docker-host-rootfs:${key}`);
   });
 
   it('tars with numeric owners and without docs or apt caches', () => {

@@ -1,5 +1,7 @@
-// gangway/haproxy: Debian's HAProxy 2.6 on scratch, started like the official image
-// (same config path), so a deploy can use either one.
+// gangway/haproxy: Debian's HAProxy 2.6 on scratch, with the official image's config path and the
+// default command an image built from Debian's package has (a plain `haproxy -f`, not
+// master-worker): gangway gives the proxy container its own command line, and every deploy test
+// proves that on this image.
 import { dirEntry, fileEntry, symlinkEntry, type ContextEntry, type ImageSpec } from '../image-spec.js';
 import { binaryWithLibraries } from '../ldd.js';
 import { minimalSystemFiles, ROOTFS } from './common.js';
@@ -33,8 +35,7 @@ export function haproxyImage(inputs: HaproxyInputs): ImageSpec {
       'FROM scratch',
       `COPY ${ROOTFS}/ /`,
       'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-      'STOPSIGNAL SIGUSR1',
-      `ENTRYPOINT ["${HAPROXY_BINARY}", "-W", "-db", "-f", "${HAPROXY_CONFIG_PATH}"]`,
+      `CMD ["haproxy", "-f", "${HAPROXY_CONFIG_PATH}"]`,
       '',
     ].join('\n'),
     context: [

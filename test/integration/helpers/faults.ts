@@ -4,7 +4,7 @@
 // through the published ports) to check what gangway says against what is true.
 import { spawn, type ChildProcess } from 'node:child_process';
 import Docker from 'dockerode';
-import { failedOf, startLoad, type LoadCounts, type LoadOptions } from '../../../bench/zero-downtime/load.js';
+import { failedOf, percentile, startLoad, type LoadCounts, type LoadOptions } from '../../../bench/zero-downtime/load.js';
 import type { RoleStatus } from '../../../src/deploy/status.js';
 import type { GangwayEvent } from '../../../src/events/events.js';
 import type { SandboxInfo } from '../../../src/sandbox/types.js';
@@ -92,6 +92,9 @@ export interface LoadSummary {
    * neither sent nor failed, so they are listed among the failures too.
    */
   unsent: number;
+  /** Latency of the answered and failed requests, ms. */
+  p99Ms: number;
+  maxMs: number;
   /** "kind: count" of every failure. */
   failures: string[];
   servedVersions: Record<string, number>;
@@ -130,6 +133,8 @@ function summarise(all: LoadCounts[], unsent: number): LoadSummary {
     requests: all.reduce((n, c) => n + c.requests, 0),
     failed: all.reduce((n, c) => n + failedOf(c), 0),
     unsent,
+    p99Ms: Math.round(percentile(all.flatMap((c) => c.latenciesMs), 99)),
+    maxMs: Math.round(Math.max(0, ...all.flatMap((c) => c.latenciesMs))),
     failures: [...failures].map(([k, n]) => `${k}: ${n}`),
     servedVersions,
   };
