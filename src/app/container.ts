@@ -82,11 +82,6 @@ export function appContainerSpec(input: AppContainerInput): AppContainerSpec {
   return { name, envFilePath: envFilePath(input.service, input.role), createOptions };
 }
 
-/** A copy safe to print (--dry-run, --verbose): every env value is masked. */
-export function redactCreateOptions(options: Docker.ContainerCreateOptions): Docker.ContainerCreateOptions {
-  return { ...options, Env: options.Env?.map((e) => `${e.slice(0, e.indexOf('=') + 1)}[redacted]`) };
-}
-
 const statusOf = (err: unknown): number | undefined => (err as { statusCode?: number } | null)?.statusCode;
 
 export async function writeEnvFile(host: Host, path: string, env: Record<string, string>): Promise<void> {

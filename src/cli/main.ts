@@ -13,8 +13,45 @@ function globals(program: Command): GlobalOptions {
   return { config: o.config, destination: o.destination, json: o.json, verbose: o.verbose };
 }
 
+/** What runs a command: the function `fn` of ./commands/<file>.js, given the parsed flags. */
+export type CommandRunner = (file: string, fn: string, globals: GlobalOptions, args: unknown[], cmdOpts: Record<string, unknown>) => Promise<number>;
+
+/** Imports the command's module only now, so --help and --version never load dockerode or ssh2. */
+const importAndRun: CommandRunner = async (file, fn, globals, args, cmdOpts) => {
+  const mod = (await import(`./commands/${file}.js`)) as Record<string, Action>;
+  return mod[fn]!(globals, args, cmdOpts);
+};
+
+/** --message, --lock-wait and --dry-run: deploy, setup and rollback share them (deploy-common.ts reads them). */
+function deployFamilyFlags(cmd: Command, dryRun: string): Command {
+  return cmd
+    .option('-m, --message <text>', 'note recorded in the lock and audit log')
+    .option('--lock-wait <duration>', 'wait this long for a held lock (Ctrl-C while waiting exits 130)')
+    .option('--dry-run', dryRun);
+}
+
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
+  const program = buildProgram(async (...call) => {
+    exitCode = await importAndRun(...call);
+    return exitCode;
+  });
+  try {
+    await program.parseAsync(commandVersionFlags(argv, program.commands.map((c) => c.name())));
+  } catch (err) {
+    const e = err as { code?: string; exitCode?: number };
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+    if (typeof e.exitCode === 'number') return 2;
+    throw err;
+  }
+  return exitCode;
+}
+
+/**
+ * Every command and flag, each command's action handed to `run`. Pure registration: tests read
+ * the registered options from it, and parse argv with a runner that records instead of running.
+ */
+export function buildProgram(run: CommandRunner): Command {
   const program = new Command('gangway')
     .description('Ship containerized apps to your own servers with zero downtime.')
     .version(pkg.version, '-V, --version')
@@ -30,8 +67,7 @@ export async function main(argv: string[]): Promise<number> {
     cmd.action(async (...all: unknown[]) => {
       const self = all[all.length - 1] as Command;
       const args = all.slice(0, -2);
-      const mod = (await import(`./commands/${file}.js`)) as Record<string, Action>;
-      exitCode = await mod[fn]!(globals(program), args, self.opts());
+      await run(file, fn, globals(program), args, self.opts());
     });
     return cmd;
   };
@@ -90,18 +126,33 @@ export async function main(argv: string[]): Promise<number> {
   );
 
   // Deploy (issue: deploy)
-  lazy(program.command('setup').description('prepare every host (network, proxy), then deploy').option('--version <v>', 'version to deploy'), 'setup');
   lazy(
-    program
-      .command('deploy')
-      .description('deploy a version to every host, gated on health checks and uptests')
-      .option('--version <v>', 'version to deploy (default: $GANGWAY_VERSION, else the git commit)')
-      .option('-m, --message <text>', 'note recorded in the lock and audit log')
-      .option('--lock-wait <duration>', 'wait this long for a held lock')
-      .option('--dry-run', 'print the plan and do nothing'),
+    deployFamilyFlags(
+      program
+        .command('setup')
+        .description('prepare every host (Docker, network, accessories), then deploy')
+        .option('--version <v>', 'version to deploy (default: $GANGWAY_VERSION, else the git commit)'),
+      'print what each host would get (Docker steps, accessories) and the deploy plan, and do nothing',
+    ),
+    'setup',
+  );
+  lazy(
+    deployFamilyFlags(
+      program
+        .command('deploy')
+        .description('deploy a version to every host, gated on health checks and uptests')
+        .option('--version <v>', 'version to deploy (default: $GANGWAY_VERSION, else the git commit)'),
+      'print the plan and do nothing',
+    ),
     'deploy',
   );
-  lazy(program.command('rollback').argument('[version]', 'version to go back to (default: the previous one)').description('deploy a retained version again, gated like a deploy'), 'rollback');
+  lazy(
+    deployFamilyFlags(
+      program.command('rollback').argument('[version]', 'version to go back to (default: the previous one)').description('deploy a retained version again, gated like a deploy'),
+      'print the version it would go back to and the plan, and do nothing',
+    ),
+    'rollback',
+  );
   lazy(program.command('status').description('per host and role: live version, proxy target, health, retained versions'), 'status');
   lazy(program.command('history').description('deploys recorded in the hosts\' audit logs'), 'audit', 'history');
   lazy(
@@ -164,16 +215,7 @@ export async function main(argv: string[]): Promise<number> {
   lazy(lock.command('status').description('who holds the lock, since when, for what'), 'lock', 'status');
   lazy(lock.command('release').description('release the lock (e.g. after a killed deploy)'), 'lock', 'release');
   lazy(program.command('audit').description('the audit log of every host').option('-n, --lines <n>', 'entries per host', '50'), 'audit');
-
-  try {
-    await program.parseAsync(commandVersionFlags(argv, program.commands.map((c) => c.name())));
-  } catch (err) {
-    const e = err as { code?: string; exitCode?: number };
-    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
-    if (typeof e.exitCode === 'number') return 2;
-    throw err;
-  }
-  return exitCode;
+  return program;
 }
 
 /**

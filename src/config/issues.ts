@@ -4,6 +4,7 @@ import { closest, distance } from 'fastest-levenshtein';
 import type { z } from 'zod';
 import { describeValue, type KeyPath } from './problems.js';
 import { HOST_NAME_EXPECTED } from './schema.js';
+import type { ValueTeller } from './secret-values.js';
 import type { PointAt } from './source.js';
 
 /** A problem before it has a position: the path to point at, and whether at its key or value. */
@@ -86,11 +87,17 @@ export function valueAt(input: unknown, path: KeyPath): unknown {
 // zod's own messages start like this; ours say what was expected in the user's terms.
 const isDefaultMessage = (m: string) => /^(Invalid|Too (small|big)|Unrecognized)/.test(m);
 
-/** Problems for one zod issue; `input` is the merged, interpolated config that was validated. */
-export function issueProblems(issue: z.core.$ZodIssue, input: unknown, schema: z.ZodType): PathProblem[] {
+const showAsIs: ValueTeller = (_path, value) => describeValue(value);
+
+/**
+ * Problems for one zod issue; `input` is the merged, interpolated config that was validated.
+ * `tell` shows the value in "got ..."; the loader's withholds values that came from a secret.
+ */
+export function issueProblems(issue: z.core.$ZodIssue, input: unknown, schema: z.ZodType, tell: ValueTeller = showAsIs): PathProblem[] {
   const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
   const value = valueAt(input, path);
-  const got = `, got ${describeValue(value)}`;
+  const shown = tell(path, value);
+  const got = `, got ${shown}`;
   const error = (message: string, at: PointAt = 'value', at_path: KeyPath = path): PathProblem => ({ path: at_path, at, message, severity: 'error' });
 
   switch (issue.code) {
@@ -134,7 +141,8 @@ export function issueProblems(issue: z.core.$ZodIssue, input: unknown, schema: z
           ? `expected text matching ${String(issue.pattern)}`
           : `expected ${issue.format}`
         : issue.message;
-      const userHint = issue.message === HOST_NAME_EXPECTED && typeof value === 'string' && value.includes('@') ? ' (put the user in ssh.user or hosts.<name>.user)' : '';
+      // Only for a value shown as it is: the hint would say something about a secret's text.
+      const userHint = issue.message === HOST_NAME_EXPECTED && typeof value === 'string' && value.includes('@') && shown === describeValue(value) ? ' (put the user in ssh.user or hosts.<name>.user)' : '';
       return [error(`${expected}${got}${userHint}`)];
     }
     case 'invalid_value':

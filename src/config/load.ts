@@ -8,9 +8,10 @@ import { configError } from '../errors.js';
 import { interpolateValue, isPlainObject, makeLookup, type BadReference, type UsedVar } from './interpolate.js';
 import { issueProblems, type PathProblem } from './issues.js';
 import { deepMerge } from './merge.js';
-import { formatProblem, problemsError, sortProblems, type Problem } from './problems.js';
+import { formatProblem, problemsError, sortProblems, type KeyPath, type Problem } from './problems.js';
 import { resolveConfig, type HostTarget, type ResolvedRole } from './resolve.js';
 import { configSchema, type Config } from './schema.js';
+import { indexSecrets, shortSecretProblems, valueTeller, type SecretSink } from './secret-values.js';
 import { semanticProblems } from './semantics.js';
 import { lineCol, locate, parseSource, pathKey, type ConfigSource } from './source.js';
 
@@ -21,6 +22,11 @@ export interface LoadOptions {
   destination?: string;
   cwd: string;
   env: NodeJS.ProcessEnv;
+  /**
+   * Gets every secret value as soon as interpolation has made them known, before the config is
+   * validated: whatever this load throws is printed through it (a command passes its Events).
+   */
+  redactor?: SecretSink;
 }
 
 export interface LoadedConfig {
@@ -36,7 +42,8 @@ export interface LoadedConfig {
   /**
    * Secret values by name: every env.secret name, every variable interpolated from
    * .gangway/secrets, and the registry password (by its variable name, else "registry.password").
-   * Commands pass each value to Events.addSecret.
+   * Each is at least MIN_SECRET_LENGTH long (shorter ones are refused). LoadOptions.redactor got
+   * them all before validation.
    */
   secrets: Record<string, string>;
   /** Primary role first. */
@@ -154,6 +161,7 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
 
   const problems: Problem[] = [];
   const used: UsedVar[] = [];
+  const unresolved: KeyPath[] = [];
   const values = sources.map((source, i) => {
     // An empty overlay changes nothing; a non-mapping one cannot be merged.
     if (i > 0 && (source.value === null || source.value === undefined)) return undefined;
@@ -163,14 +171,20 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
     }
     const result = interpolateValue(source.value, lookup);
     problems.push(...result.bad.map((ref) => referenceProblem(source, ref)));
+    unresolved.push(...result.bad.map((ref) => ref.path));
     used.push(...result.used);
     return result.value;
   });
   const merged = values.slice(1).reduce<unknown>((acc, overlay) => deepMerge(acc, overlay), values[0]);
 
-  const pathProblems = semanticProblems(merged, lookup);
+  // Secrets first: every message below may be printed, and none may show one.
+  const secretIndex = indexSecrets(merged, used, lookup, unresolved);
+  for (const value of Object.values(secretIndex.values)) opts.redactor?.addSecret(value);
+  const tell = valueTeller(secretIndex);
+
+  const pathProblems = [...shortSecretProblems(secretIndex, merged, used), ...semanticProblems(merged, lookup, tell)];
   const parsed = configSchema.safeParse(merged);
-  if (!parsed.success) for (const issue of parsed.error.issues) pathProblems.push(...issueProblems(issue, merged, configSchema));
+  if (!parsed.success) for (const issue of parsed.error.issues) pathProblems.push(...issueProblems(issue, merged, configSchema, tell));
   problems.push(...pathProblems.map((p) => placeProblem(sources, p)));
 
   const sorted = sortProblems(problems, fileOrder);
@@ -179,20 +193,7 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
   const warnings = [...secretsRead.warnings, ...sorted.filter((p) => p.severity === 'warning').map(formatProblem)];
 
   const config = parsed.data;
-  const secrets: Record<string, string> = {};
-  for (const secretName of config.env.secret) secrets[secretName] = lookup(secretName)!.value;
-  // Accessory secrets: collected (and so redacted) here; a missing one fails when the accessory boots.
-  for (const accessory of Object.values(config.accessories)) {
-    for (const secretName of accessory.env.secret) {
-      const found = lookup(secretName);
-      if (found) secrets[secretName] = found.value;
-    }
-  }
-  for (const u of used) if (u.origin === 'secrets') secrets[u.name] = u.value;
-  if (config.registry?.password !== undefined) {
-    const fromVar = used.find((u) => u.path[0] === 'registry' && u.path[1] === 'password');
-    secrets[fromVar?.name ?? 'registry.password'] = config.registry.password;
-  }
+  const secrets = secretIndex.values;
 
   const { roles, hostTargets } = resolveConfig(config, baseDir);
   return {

@@ -2,11 +2,13 @@
 // value replaced by [redacted].
 import { isPlainObject } from './interpolate.js';
 import type { Config } from './schema.js';
+import { MIN_SECRET_LENGTH } from './secret-values.js';
 
 export const REDACTED = '[redacted]';
 
-// Below this length a "contains" match would hide ordinary words; equality still redacts.
-const MIN_CONTAINED_SECRET_LENGTH = 4;
+// Below this length a "contains" match would hide ordinary words; equality still redacts. (The
+// loader refuses such secrets; this is for callers that build `secrets` themselves.)
+const MIN_CONTAINED_SECRET_LENGTH = MIN_SECRET_LENGTH;
 
 function redactValue(value: unknown, secretValues: string[]): unknown {
   if (typeof value === 'string') {

@@ -3,8 +3,11 @@
 import { isPlainObject } from './interpolate.js';
 import type { PathProblem } from './issues.js';
 import type { VarLookup } from './interpolate.js';
+import { describeValue } from './problems.js';
+import type { ValueTeller } from './secret-values.js';
 
-export function semanticProblems(input: unknown, lookup: VarLookup): PathProblem[] {
+/** `tell` shows a value in a message; the loader's withholds values that came from a secret. */
+export function semanticProblems(input: unknown, lookup: VarLookup, tell: ValueTeller = (_path, value) => describeValue(value)): PathProblem[] {
   if (!isPlainObject(input)) return [];
   const problems: PathProblem[] = [];
   const servers = isPlainObject(input.servers) ? input.servers : undefined;
@@ -12,7 +15,7 @@ export function semanticProblems(input: unknown, lookup: VarLookup): PathProblem
 
   if (typeof input.primary_role === 'string' && servers && !roleNames.includes(input.primary_role)) {
     const known = roleNames.length ? `expected one of the roles ${roleNames.join(', ')}` : 'expected a role defined under servers';
-    problems.push({ path: ['primary_role'], at: 'value', severity: 'error', message: `${known}, got ${JSON.stringify(input.primary_role)}` });
+    problems.push({ path: ['primary_role'], at: 'value', severity: 'error', message: `${known}, got ${tell(['primary_role'], input.primary_role)}` });
   }
 
   const usedHosts = new Set<string>();
@@ -24,7 +27,7 @@ export function semanticProblems(input: unknown, lookup: VarLookup): PathProblem
       if (typeof host !== 'string') return;
       usedHosts.add(host);
       if (seenInRole.has(host)) {
-        problems.push({ path: ['servers', role, 'hosts', i], at: 'value', severity: 'error', message: `host ${JSON.stringify(host)} is listed twice in this role` });
+        problems.push({ path: ['servers', role, 'hosts', i], at: 'value', severity: 'error', message: `host ${tell(['servers', role, 'hosts', i], host)} is listed twice in this role` });
       }
       seenInRole.add(host);
     });

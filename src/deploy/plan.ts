@@ -88,8 +88,8 @@ export function planDeploy(input: PlanInput): DeployPlan {
 }
 
 /** Human lines for --dry-run: what each host will do, from the same plan the runner executes. */
-export function describePlan(plan: DeployPlan, opts: { image: string; bootLimit: BootLimit }): string[] {
-  const lines = [`deploy ${opts.image}:${plan.version}`];
+export function describePlan(plan: DeployPlan, opts: { image: string; bootLimit: BootLimit; action?: string }): string[] {
+  const lines = [`${opts.action ?? 'deploy'} ${opts.image}:${plan.version}`];
   const batches = bootBatches(plan.primaryRole.hosts, opts.bootLimit);
   lines.push(`${plan.primaryRole.name}: ${batches.map((b) => `[${b.join(', ')}]`).join(' then ')}`);
   for (const t of plan.targets) {

@@ -1,5 +1,6 @@
 // Typed progress events: every command reports what it does per host and step through these,
 // and a renderer (TTY, plain, NDJSON) decides how they look.
+import { MIN_SECRET_LENGTH } from '../config/secret-values.js';
 
 export type EventLevel = 'info' | 'warn' | 'error';
 export type StepStatus = 'start' | 'done' | 'fail' | 'skip';
@@ -65,8 +66,9 @@ export class Events {
   }
 
   addSecret(value: string | undefined): void {
-    // Very short values would redact ordinary words; secrets that short are not secrets.
-    if (value && value.length >= 4) this.secrets.add(value);
+    // Very short values would redact ordinary words. The config loader refuses secrets that
+    // short (exit 2, naming them), so no secret of a config is ever left out here.
+    if (value && value.length >= MIN_SECRET_LENGTH) this.secrets.add(value);
   }
 
   redact(text: string): string {
@@ -76,7 +78,7 @@ export class Events {
   }
 
   emit(event: EventInput): void {
-    const full = this.scrub({ ...event, ts: Date.now() } as GangwayEvent);
+    const full = this.redactValue({ ...event, ts: Date.now() } as GangwayEvent);
     for (const l of this.listeners) l(full);
   }
 
@@ -93,13 +95,18 @@ export class Events {
     this.emit({ type: 'result', kind, data, ...opts });
   }
 
-  private scrub<T>(value: T): T {
+  /**
+   * A copy of plain data (strings, arrays, plain objects) with every string redacted. For output
+   * that does not travel as events (verify's JUnit and TAP reports): redacting the data before it
+   * is rendered also catches a secret the renderer would have escaped beyond recognition.
+   */
+  redactValue<T>(value: T): T {
     if (this.secrets.size === 0) return value;
     if (typeof value === 'string') return this.redact(value) as T;
-    if (Array.isArray(value)) return value.map((v) => this.scrub(v)) as T;
+    if (Array.isArray(value)) return value.map((v) => this.redactValue(v)) as T;
     if (value && typeof value === 'object') {
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) out[k] = this.scrub(v);
+      for (const [k, v] of Object.entries(value)) out[k] = this.redactValue(v);
       return out as T;
     }
     return value;

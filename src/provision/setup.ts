@@ -2,12 +2,16 @@
 // missing), the app network, then the accessories, so the app finds its database at first boot.
 import { GangwayError, messageOf, operationError } from '../errors.js';
 import type { Host } from '../hosts/host.js';
+import { describePlan, planDeploy, type ObservedHost } from '../deploy/plan.js';
 import { APP_NETWORK, ensureAppNetwork, ensureDocker } from '../deploy/prepare.js';
-import type { Session } from '../deploy/session.js';
-import { accessoryHosts, allAccessoryHosts } from './accessory-spec.js';
-import { bootAccessory, type AccessoryContext, type BootResult } from './accessory.js';
+import { imageRef, type Session } from '../deploy/session.js';
+import { observeForStatus } from '../deploy/status.js';
+import { accessoryContainerName, accessoryHosts, allAccessoryHosts } from './accessory-spec.js';
+import { bootAccessory, findAccessory, type AccessoryContext, type BootResult } from './accessory.js';
+import { planDockerProvision } from './docker-engine.js';
 import { connectHosts } from './hosts.js';
-import { provisionAll, type ProvisionOutcome } from './provision.js';
+import { probeDocker, provisionAll, type ProvisionOutcome } from './provision.js';
+import { describeSetupPlan, type AccessoryFinding, type EngineFinding, type SetupPlan } from './setup-plan.js';
 
 export interface SetupPreparation {
   docker: ProvisionOutcome[];
@@ -66,4 +70,50 @@ export async function bootAllAccessories(s: Session, hosts: Map<string, Host>, o
     throw new GangwayError('operation', `${failures.length} accessories did not boot`, { step: 'accessory', details: failures.map((f) => `${f.host}: ${f.message}`), ...(failures[0]!.hint ? { hint: failures[0]!.hint } : {}) });
   }
   return results;
+}
+
+/**
+ * `setup --dry-run`: probes every host (read-only: the probe runs as the SSH user, without sudo),
+ * asks the engines that answer for the accessories and the app's containers, and plans. Hosts
+ * without a running engine read as empty, as setup would find them once Docker is there.
+ */
+export async function planSetup(s: Session, version: string): Promise<SetupPlan> {
+  const cfg = s.loaded.config;
+  const set = await connectHosts(s, setupHostNames(s));
+  try {
+    const all = [...set.hosts.values()];
+    const policy = { install: cfg.docker.install, insecureRegistries: cfg.docker.insecure_registries };
+    const probed = await Promise.all(
+      all.map(async (h): Promise<{ finding: EngineFinding; answers: boolean }> => {
+        if (h.kind === 'local') return { finding: { host: h.name, local: true }, answers: true };
+        const probe = await probeDocker(h);
+        return { finding: { host: h.name, local: false, plan: planDockerProvision(probe, policy) }, answers: probe.engine === 'running' };
+      }),
+    );
+    const answering = new Set(probed.filter((p) => p.answers).map((p) => p.finding.host));
+    const accessories: AccessoryFinding[] = [];
+    for (const [name, a] of Object.entries(cfg.accessories)) {
+      for (const hostName of accessoryHosts(a)) {
+        const container = accessoryContainerName(cfg.service, name);
+        if (!answering.has(hostName)) {
+          accessories.push({ name, host: hostName, container, state: 'unknown' });
+          continue;
+        }
+        const found = await findAccessory(set.hosts.get(hostName)!, cfg.service, name).catch(() => 'unknown' as const);
+        accessories.push({ name, host: hostName, container, state: found === 'unknown' ? 'unknown' : !found ? 'missing' : found.running ? 'running' : 'stopped' });
+      }
+    }
+    const observed = new Map<string, ObservedHost>();
+    await Promise.all(
+      s.pool.names().filter((n) => answering.has(n)).map(async (n) => {
+        const seen = await observeForStatus(s, set.hosts.get(n)!).catch(() => undefined);
+        if (seen) observed.set(n, seen);
+      }),
+    );
+    const plan = planDeploy({ service: cfg.service, version, roles: s.loaded.roles, observed });
+    const deploy = describePlan(plan, { image: cfg.image, bootLimit: cfg.boot.limit, action: 'then deploy' });
+    return describeSetupPlan({ image: imageRef(s, version), engines: probed.map((p) => p.finding), accessories, deploy });
+  } finally {
+    await set.close();
+  }
 }

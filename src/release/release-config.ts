@@ -11,6 +11,7 @@ import { interpolateValue, makeLookup } from '../config/interpolate.js';
 import { deepMerge } from '../config/merge.js';
 import { configSchema } from '../config/schema.js';
 import { expandPath } from '../config/resolve.js';
+import type { SecretSink } from '../config/secret-values.js';
 
 export interface BuildSettings {
   /** Absolute path of the build context. */
@@ -44,13 +45,15 @@ export interface LoadOptions {
   env: NodeJS.ProcessEnv;
   /** When false, a missing config file gives empty settings instead of an error. */
   required: boolean;
+  /** Gets the config's secret values before it is validated (see config/load.ts). */
+  redactor?: SecretSink;
 }
 
 const releasePart = z.object(configSchema.pick({ image: true, registry: true, build: true }).shape);
 type ReleasePart = z.output<typeof releasePart>;
 
 interface SharedLoader {
-  loadConfig(opts: { file: string; destination?: string; cwd: string; env: NodeJS.ProcessEnv }): Promise<{ config: ReleasePart }>;
+  loadConfig(opts: { file: string; destination?: string; cwd: string; env: NodeJS.ProcessEnv; redactor?: SecretSink }): Promise<{ config: ReleasePart }>;
 }
 
 export async function loadReleaseSettings(opts: LoadOptions): Promise<ReleaseSettings> {
@@ -92,7 +95,7 @@ async function loadWithSharedLoader(opts: LoadOptions): Promise<ReleasePart | un
     throw err;
   }
   if (typeof loader.loadConfig !== 'function') return undefined;
-  const { config } = await loader.loadConfig({ file: opts.file, ...(opts.destination ? { destination: opts.destination } : {}), cwd: opts.cwd, env: opts.env });
+  const { config } = await loader.loadConfig({ file: opts.file, ...(opts.destination ? { destination: opts.destination } : {}), cwd: opts.cwd, env: opts.env, ...(opts.redactor ? { redactor: opts.redactor } : {}) });
   return config;
 }
 

@@ -7,7 +7,8 @@ import { haproxyImage, loadHaproxyInputs } from './images/haproxy.js';
 import { helloImage, loadHelloSource, type HelloVariant } from './images/hello.js';
 import { hostImage, type HostFlavour } from './images/host.js';
 import { loadRegistryInputs, registryImage } from './images/registry.js';
-import { BARE_HOST_ROOTFS, DOCKER_HOST_ROOTFS, ensureRootfsImage, type RootfsImage, type RootfsSpec } from './rootfs.js';
+import { resolveDebianMirror } from './debian-mirror.js';
+import { BARE_HOST_ROOTFS, DOCKER_HOST_ROOTFS, ensureRootfsImage, withMirror, type RootfsImage, type RootfsRecipe } from './rootfs.js';
 
 export type { BuiltImage } from './image-builder.js';
 
@@ -24,17 +25,26 @@ export interface HostImage extends BuiltImage {
   rootfs: RootfsImage;
 }
 
-const ROOTFS_OF: Record<HostFlavour, RootfsSpec> = { 'docker-host': DOCKER_HOST_ROOTFS, 'bare-host': BARE_HOST_ROOTFS };
+const ROOTFS_OF: Record<HostFlavour, RootfsRecipe> = { 'docker-host': DOCKER_HOST_ROOTFS, 'bare-host': BARE_HOST_ROOTFS };
+
+/** Where the host images come from besides the recipe: the rootfs cache, and the Debian mirror (see debian-mirror.ts). */
+export interface HostImageOptions {
+  cacheDir?: string;
+  /** Over GANGWAY_DEBIAN_MIRROR and this machine's apt sources. */
+  debianMirror?: string;
+}
 
 /** The host image of one flavour: its debootstrapped rootfs plus the entrypoint, both cached by content hash. */
-export async function ensureHostImage(docker: Docker, flavour: HostFlavour, events: Events, cacheDir?: string): Promise<HostImage> {
-  const rootfs = await ensureRootfsImage(docker, ROOTFS_OF[flavour], events, cacheDir);
+export async function ensureHostImage(docker: Docker, flavour: HostFlavour, events: Events, opts: HostImageOptions = {}): Promise<HostImage> {
+  const recipe = ROOTFS_OF[flavour];
+  const { mirror } = await resolveDebianMirror({ suite: recipe.suite, ...(opts.debianMirror !== undefined ? { option: opts.debianMirror } : {}) });
+  const rootfs = await ensureRootfsImage(docker, withMirror(recipe, mirror), events, opts.cacheDir);
   const built = await ensureImage(docker, hostImage({ flavour, rootfsTag: rootfs.tag }), events);
   return { ...built, rootfs };
 }
 
-export const ensureDockerHostImage = (docker: Docker, events: Events, cacheDir?: string): Promise<HostImage> =>
-  ensureHostImage(docker, 'docker-host', events, cacheDir);
+export const ensureDockerHostImage = (docker: Docker, events: Events, opts: HostImageOptions = {}): Promise<HostImage> =>
+  ensureHostImage(docker, 'docker-host', events, opts);
 
 export interface BuildHelloOptions {
   version: string;
@@ -69,9 +79,9 @@ export interface SandboxImages {
 export const SANDBOX_HELLO_VERSION = '1.0.0';
 
 // One after another: the machine has few cores and the builds are small once the rootfs exists.
-export async function ensureSandboxImages(docker: Docker, events: Events, cacheDir?: string, flavours: HostFlavour[] = ['docker-host']): Promise<SandboxImages> {
+export async function ensureSandboxImages(docker: Docker, events: Events, opts: HostImageOptions = {}, flavours: HostFlavour[] = ['docker-host']): Promise<SandboxImages> {
   const hostsByFlavour: Partial<Record<HostFlavour, HostImage>> = {};
-  for (const flavour of [...new Set(flavours)]) hostsByFlavour[flavour] = await ensureHostImage(docker, flavour, events, cacheDir);
+  for (const flavour of [...new Set(flavours)]) hostsByFlavour[flavour] = await ensureHostImage(docker, flavour, events, opts);
   const host = hostsByFlavour['docker-host'] ?? Object.values(hostsByFlavour)[0]!;
   const registry = await ensureRegistryImage(docker, events);
   const haproxy = await ensureHaproxyImage(docker, events);

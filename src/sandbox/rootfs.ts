@@ -12,32 +12,40 @@ import { followProgress, imageExists } from './engine.js';
 import { contentHash } from './hash.js';
 import { IMAGE_LABEL, IMAGE_REPOSITORY_PREFIX } from './image-spec.js';
 
-export interface RootfsSpec {
+/** What a flavour's rootfs holds; the mirror it comes from is this machine's (debian-mirror.ts). */
+export interface RootfsRecipe {
   /** Names the flavour in tags and file names: docker-host, bare-host. */
   flavour: string;
   suite: string;
   variant: string;
   packages: string[];
+}
+
+export interface RootfsSpec extends RootfsRecipe {
+  /**
+   * The Debian mirror debootstrap fetches from. It is also what the host's apt sources point at,
+   * so it is part of the cache key: a rootfs from another mirror is another rootfs.
+   */
   mirror: string;
 }
 
-const DEBIAN_MIRROR = 'http://deb.debian.org/debian';
 const COMMON_PACKAGES = ['openssh-server', 'iproute2', 'ca-certificates', 'procps', 'curl'];
 
 /** A Debian host with sshd and its own Docker engine (the sandbox hosts). */
-export const DOCKER_HOST_ROOTFS: RootfsSpec = {
+export const DOCKER_HOST_ROOTFS: RootfsRecipe = {
   flavour: 'docker-host',
   suite: 'bookworm',
   variant: 'minbase',
   packages: ['openssh-server', 'docker.io', 'iproute2', 'ca-certificates', 'procps', 'curl'],
-  mirror: DEBIAN_MIRROR,
 };
 
 /**
  * A Debian host with sshd and no Docker, for what `gangway setup` installs. sudo is there (with
  * no one in sudoers) so tests can give a user passwordless sudo, or not, as real hosts do.
  */
-export const BARE_HOST_ROOTFS: RootfsSpec = { ...DOCKER_HOST_ROOTFS, flavour: 'bare-host', packages: [...COMMON_PACKAGES, 'sudo'] };
+export const BARE_HOST_ROOTFS: RootfsRecipe = { ...DOCKER_HOST_ROOTFS, flavour: 'bare-host', packages: [...COMMON_PACKAGES, 'sudo'] };
+
+export const withMirror = (recipe: RootfsRecipe, mirror: string): RootfsSpec => ({ ...recipe, mirror });
 
 export const rootfsKey = (spec: RootfsSpec): string => contentHash({ ...spec, packages: [...spec.packages].sort() });
 
@@ -100,7 +108,7 @@ async function debootstrapTarball(spec: RootfsSpec, tarball: string, cacheDir: s
   await mkdir(cacheDir, { recursive: true });
   const workDir = await mkdtemp(join(cacheDir, `${spec.flavour}-build-`));
   const rootDir = join(workDir, 'root');
-  events.step(step, 'start', { message: `${spec.suite} ${spec.variant} + ${spec.packages.join(',')}` });
+  events.step(step, 'start', { message: `${spec.suite} ${spec.variant} from ${spec.mirror} + ${spec.packages.join(',')}` });
   try {
     await run('debootstrap', debootstrapArgv(spec, rootDir), (line) => events.log(line, { step }));
     const partial = `${tarball}.partial`;
@@ -109,7 +117,7 @@ async function debootstrapTarball(spec: RootfsSpec, tarball: string, cacheDir: s
     await rename(partial, tarball);
   } catch (err) {
     events.step(step, 'fail', { message: messageOf(err) });
-    throw operationError(`debootstrap of the sandbox host failed: ${messageOf(err)}`, { step, cause: err, hint: 'the sandbox needs root, debootstrap and access to deb.debian.org; run scripts/setup.sh' });
+    throw operationError(`debootstrap of the sandbox host failed: ${messageOf(err)}`, { step, cause: err, hint: `the sandbox needs root, debootstrap and access to the Debian mirror ${spec.mirror} (set GANGWAY_DEBIAN_MIRROR for another); run scripts/setup.sh` });
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }

@@ -36,6 +36,11 @@ export interface SandboxUpOptions {
   docker?: Docker;
   /** Where the debootstrapped rootfs tarball is kept (default ~/.cache/gangway). */
   cacheDir?: string;
+  /**
+   * The Debian mirror the hosts' rootfs is debootstrapped from (and their apt sources point at).
+   * Default: $GANGWAY_DEBIAN_MIRROR, else the mirror this machine's apt uses for the suite.
+   */
+  debianMirror?: string;
   /** How long a host may take until its dockerd and sshd answer. */
   readyTimeoutMs?: number;
   /**
@@ -70,7 +75,7 @@ export async function sandboxUp(opts: SandboxUpOptions, events: Events): Promise
 
   const hostNames = sandboxHostNames(hostCount);
   const flavours = hostNames.map((name) => flavourOf(opts, name));
-  const images = await ensureSandboxImages(docker, events, opts.cacheDir, flavours);
+  const images = await ensureSandboxImages(docker, events, { ...(opts.cacheDir !== undefined ? { cacheDir: opts.cacheDir } : {}), ...(opts.debianMirror !== undefined ? { debianMirror: opts.debianMirror } : {}) }, flavours);
   const imagesMs = Date.now() - started;
 
   await sandboxDown({ id, docker }, events, 'sweep');

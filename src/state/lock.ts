@@ -141,6 +141,15 @@ export function lockHeldError(service: string, host: string, holder: LockDetails
   });
 }
 
+/**
+ * Ctrl-C while waiting for someone else's lock: the user's choice, not a lock conflict, so it is
+ * 'interrupted' (exit 130) like any other interrupt. Nothing was changed: the lock was never ours.
+ */
+export function lockWaitInterruptedError(service: string, host: string, holder: LockDetails | undefined): GangwayError {
+  const whose = holder ? ` held by ${holder.holder} (pid ${holder.pid})` : '';
+  return new GangwayError('interrupted', `interrupted while waiting for the deploy lock of ${service}${whose}; nothing was changed`, { host, step: 'lock' });
+}
+
 /** A lock command is a mkdir and a cat: anything slower is a host in trouble. */
 export const LOCK_COMMAND_TIMEOUT_MS = 30_000;
 
@@ -168,17 +177,33 @@ export interface AcquireOptions {
   signal?: AbortSignal;
 }
 
-/** Takes the lock or throws GangwayError('lock') naming the holder (exit 3). */
+/** Resolves after `ms`, or at once when the signal aborts (a poll must not delay a Ctrl-C). */
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => { clearTimeout(timer); signal?.removeEventListener('abort', done); resolve(); };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * Takes the lock, or throws GangwayError('lock') naming the holder (exit 3) once `waitMs` is
+ * spent; an abort of `signal` (Ctrl-C) ends the wait with GangwayError('interrupted') (exit 130).
+ */
 export async function acquireLock(host: Host, details: LockDetails, opts: AcquireOptions = {}): Promise<LockDetails> {
   const deadline = Date.now() + (opts.waitMs ?? 0);
   let notified = false;
+  let holder: LockDetails | undefined;
   for (;;) {
+    if (opts.signal?.aborted) throw lockWaitInterruptedError(details.service, host.name, holder);
     const outcome = await tryAcquireLock(host, details);
     if (outcome.acquired) return outcome.details;
-    if (Date.now() >= deadline || opts.signal?.aborted) throw lockHeldError(details.service, host.name, outcome.holder, new Date(), holderState(outcome.holder));
-    if (!notified) { opts.onWaiting?.(outcome.holder); notified = true; }
-    const pause = Math.min(opts.pollIntervalMs ?? 2000, Math.max(0, deadline - Date.now()));
-    await new Promise((resolve) => setTimeout(resolve, pause));
+    holder = outcome.holder;
+    if (opts.signal?.aborted) throw lockWaitInterruptedError(details.service, host.name, holder);
+    if (Date.now() >= deadline) throw lockHeldError(details.service, host.name, holder, new Date(), holderState(holder));
+    if (!notified) { opts.onWaiting?.(holder); notified = true; }
+    await pause(Math.min(opts.pollIntervalMs ?? 2000, Math.max(0, deadline - Date.now())), opts.signal);
   }
 }
 

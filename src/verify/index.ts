@@ -9,5 +9,6 @@ export { humanReport, summaryLine } from './reporters/human.js';
 export { emitResults } from './reporters/json.js';
 export { junitReport } from './reporters/junit.js';
 export { tapReport } from './reporters/tap.js';
+export { machineReports, type MachineReportFlags, type MachineReports, type ReportRedactor } from './reporters/machine.js';
 export { DECLARABLE_TYPES, RESOURCE_KINDS } from './registry.js';
 export type { CheckResult, CheckSpec, CheckStatus, Expectation, PlannedCheck } from './types.js';

@@ -13,6 +13,7 @@ import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Events } from '../../src/events/events.js';
 import { sandboxDown, sandboxUp } from '../../src/sandbox/index.js';
+import { resolveDebianMirror } from '../../src/sandbox/debian-mirror.js';
 import type { SandboxInfo } from '../../src/sandbox/types.js';
 import { gangway, getThroughProxy, onHost, pushHello } from './helpers/deploy.js';
 
@@ -106,7 +107,9 @@ describe('setup on a bare Debian host', () => {
     expect(await sh('command -v sudo')).toContain('/usr/bin/sudo');
     // The engine setup installs needs writable cgroups and its storage on a volume.
     expect(await sh('mount | grep " /var/lib/docker "')).toContain('/var/lib/docker');
-    expect(await sh('grep -h "^deb " /etc/apt/sources.list')).toContain('deb.debian.org/debian');
+    // Its apt sources are the mirror the rootfs came from: this machine's, or GANGWAY_DEBIAN_MIRROR.
+    const { mirror } = await resolveDebianMirror({ suite: 'bookworm' });
+    expect(await sh('grep -h "^deb " /etc/apt/sources.list')).toContain(mirror);
   });
 
   it('refuses a deploy on a host without Docker and says to run gangway setup', async () => {

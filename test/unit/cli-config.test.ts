@@ -107,6 +107,24 @@ describe('gangway config (built binary)', () => {
     expect(out).not.toContain('registry-pass-42');
     expect(out).not.toContain('db-pass-4242');
   });
+
+  // A secret in a key of the wrong type: the error names the secret, never shows it, on every
+  // path out (the human lines, the NDJSON events, --verbose's stack).
+  const SECRET_IN_PORT = 'service: hello\nimage: i\nservers: { web: { hosts: [vm1] } }\nhosts:\n  vm1: { port: "${DB_PW}" }\nenv: { secret: [DB_PW] }\n';
+  it.each([[[] as string[]], [['--json']], [['--verbose']]])('a secret in a key of the wrong type, %j: exit 2, named, never shown', (flags) => {
+    const file = configFile(`secret-port${flags.join('')}.yml`, SECRET_IN_PORT);
+    const { code, out } = gangway(['-c', file, ...flags, 'config'], { DB_PW: 'db-pass-4242' });
+    expect(code).toBe(2);
+    expect(out).toContain('hosts.vm1.port: expected a number, got a string from secret DB_PW');
+    expect(out).not.toContain('db-pass-4242');
+  });
+
+  it('a secret too short to redact: exit 2 naming it', () => {
+    const file = configFile('short-secret.yml', 'service: hello\nimage: i\nservers: { web: { hosts: [vm1] } }\nenv: { secret: [DB_PW] }\n');
+    const { code, out } = gangway(['-c', file, 'config'], { DB_PW: 'pw' });
+    expect(code).toBe(2);
+    expect(out).toContain('env.secret[0]: secret DB_PW is 2 characters long; secrets need at least 4');
+  });
 });
 
 describe('gangway init (built binary)', () => {

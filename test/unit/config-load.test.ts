@@ -73,7 +73,7 @@ describe('loadConfig', () => {
 
   it('warns about a hosts entry no role uses, and about a secrets file others can read', async () => {
     const dir = await project(BASE.replace('hosts:\n  vm1:', 'hosts:\n  vm9: {}\n  vm1:'), {
-      '.gangway/secrets': 'DATABASE_URL=x\nREGISTRY_PASSWORD=y\n',
+      '.gangway/secrets': 'DATABASE_URL=db-url-x\nREGISTRY_PASSWORD=reg-pass-y\n',
     });
     await chmod(join(dir, '.gangway/secrets'), 0o644);
     const loaded = await loadConfig({ file: 'gangway.yml', cwd: dir, env: {} });
@@ -85,7 +85,7 @@ describe('loadConfig', () => {
 
   it('a destination overlay merges maps and replaces lists before validation', async () => {
     const dir = await project(BASE, {
-      '.gangway/secrets': 'DATABASE_URL=x\nREGISTRY_PASSWORD=y\n',
+      '.gangway/secrets': 'DATABASE_URL=db-url-x\nREGISTRY_PASSWORD=reg-pass-y\n',
       'gangway.staging.yml': 'servers:\n  web:\n    hosts: [stage1]\nenv:\n  clear: { MODE: staging }\ndrain_timeout: 5s\n',
     });
     const loaded = await loadConfig({ file: 'gangway.yml', destination: 'staging', cwd: dir, env: {} });
@@ -98,7 +98,7 @@ describe('loadConfig', () => {
   });
 
   it('an empty overlay changes nothing', async () => {
-    const dir = await project(BASE, { '.gangway/secrets': 'DATABASE_URL=x\nREGISTRY_PASSWORD=y\n', 'gangway.ci.yml': '# nothing yet\n' });
+    const dir = await project(BASE, { '.gangway/secrets': 'DATABASE_URL=db-url-x\nREGISTRY_PASSWORD=reg-pass-y\n', 'gangway.ci.yml': '# nothing yet\n' });
     const loaded = await loadConfig({ file: 'gangway.yml', destination: 'ci', cwd: dir, env: {} });
     expect(loaded.config.servers.web?.hosts).toEqual(['vm1', 'vm2']);
   });
@@ -110,7 +110,7 @@ describe('loadConfig', () => {
   });
 
   it('resolves roles and host targets', async () => {
-    const dir = await project(BASE, { '.gangway/secrets': 'DATABASE_URL=x\nREGISTRY_PASSWORD=y\n' });
+    const dir = await project(BASE, { '.gangway/secrets': 'DATABASE_URL=db-url-x\nREGISTRY_PASSWORD=reg-pass-y\n' });
     const loaded = await loadConfig({ file: 'gangway.yml', cwd: dir, env: {} });
     expect(loaded.roles.map((r) => r.name)).toEqual(['web', 'workers']);
     expect(loaded.hostTargets.map((h) => h.name)).toEqual(['vm1', 'vm2', 'vm3']);

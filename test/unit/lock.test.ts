@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
-  acquireLockCommand, describeLockHolder, formatAge, lockHeldError, lockStatusCommand, newLockDetails, parseLockDetails, parseLockStatus, releaseLockCommand,
+  acquireLock, acquireLockCommand, describeLockHolder, formatAge, lockHeldError, lockStatusCommand, newLockDetails, parseLockDetails, parseLockStatus, releaseLockCommand,
 } from '../../src/state/lock.js';
-import { exitCodeFor } from '../../src/errors.js';
+import { exitCodeFor, GangwayError } from '../../src/errors.js';
+import type { ExecResult, Host } from '../../src/hosts/host.js';
+import { reportError } from '../../src/cli/context.js';
+import { Events } from '../../src/events/events.js';
 
 const details = newLockDetails({ service: 'hello', version: '1.2.0', message: 'friday fix', holder: 'ann@laptop', pid: 42, now: new Date('2026-01-01T10:00:00Z'), id: 'abc123' });
 
@@ -63,5 +66,73 @@ describe('describing the holder', () => {
     expect(err.message).toContain('30s');
     expect(err.host).toBe('vm1');
     expect(err.hint).toMatch(/lock release/);
+  });
+});
+
+/** A host whose lock is always held by `details` (exit 3 printing it); counts the tries. */
+function heldLockHost(): Host & { tries: number } {
+  const host = {
+    name: 'vm1',
+    kind: 'ssh' as const,
+    tries: 0,
+    async exec(): Promise<ExecResult> {
+      host.tries++;
+      return { code: 3, stdout: `${JSON.stringify(details)}\n`, stderr: '' };
+    },
+  };
+  return host as unknown as Host & { tries: number };
+}
+
+const mine = newLockDetails({ service: 'hello', version: '2.0.0', holder: 'bob@ci', pid: 7, id: 'mine' });
+
+async function rejection(p: Promise<unknown>): Promise<GangwayError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(GangwayError);
+    return err as GangwayError;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('acquireLock: waiting, and Ctrl-C while waiting', () => {
+  it('Ctrl-C (an aborted signal) ends the wait at once as interrupted: exit 130, not 3', async () => {
+    const host = heldLockHost();
+    const controller = new AbortController();
+    const started = Date.now();
+    setTimeout(() => controller.abort(), 50);
+    // Long poll and long wait: only the abort can end this quickly.
+    const err = await rejection(acquireLock(host, mine, { waitMs: 600_000, pollIntervalMs: 60_000, signal: controller.signal }));
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(err.code).toBe('interrupted');
+    expect(exitCodeFor(err.code)).toBe(130);
+    expect(err.message).toBe('interrupted while waiting for the deploy lock of hello held by ann@laptop (pid 42); nothing was changed');
+    expect(host.tries).toBe(1);
+  });
+
+  it('the CLI maps that error to exit 130', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const err = await rejection(acquireLock(heldLockHost(), mine, { waitMs: 60_000, signal: controller.signal }));
+    expect(reportError('deploy', err, new Events(), { config: 'gangway.yml' })).toBe(130);
+  });
+
+  it('aborted before the first try: no try at all', async () => {
+    const host = heldLockHost();
+    const controller = new AbortController();
+    controller.abort();
+    const err = await rejection(acquireLock(host, mine, { waitMs: 60_000, signal: controller.signal }));
+    expect(err.code).toBe('interrupted');
+    expect(host.tries).toBe(0);
+  });
+
+  it('a wait that runs out is still the lock error (exit 3), after polling', async () => {
+    const host = heldLockHost();
+    const waiting: unknown[] = [];
+    const err = await rejection(acquireLock(host, mine, { waitMs: 120, pollIntervalMs: 20, signal: new AbortController().signal, onWaiting: (h) => waiting.push(h) }));
+    expect(err.code).toBe('lock');
+    expect(exitCodeFor(err.code)).toBe(3);
+    expect(host.tries).toBeGreaterThan(1);
+    expect(waiting).toEqual([details]);
   });
 });

@@ -19,7 +19,7 @@ interface BuildFlags {
 export async function run(globals: GlobalOptions, _args: unknown[], cmdOpts: Record<string, unknown>): Promise<number> {
   const flags = cmdOpts as BuildFlags;
   return runCommand('build', globals, async ({ events, cwd, env, opts }) => {
-    const settings = await loadReleaseSettings({ file: opts.config, ...(opts.destination ? { destination: opts.destination } : {}), cwd, env, required: true });
+    const settings = await loadReleaseSettings({ file: opts.config, ...(opts.destination ? { destination: opts.destination } : {}), cwd, env, required: true, redactor: events });
     events.addSecret(settings.registry?.password);
     if (!settings.image) throw configError('image: is missing from the config');
     const image = parseImageRef(settings.image);

@@ -2,24 +2,22 @@
 import { stringify } from 'yaml';
 import { loadConfig, type LoadedConfig } from '../../config/load.js';
 import { redactConfig } from '../../config/redact.js';
-import type { Events } from '../../events/events.js';
 import { runCommand, type CommandContext, type GlobalOptions } from '../context.js';
 
-/** Loads the config for any command: registers its secrets with the bus and logs its warnings. */
+/**
+ * Loads the config for any command and logs its warnings. The bus gets the secrets before the
+ * config is validated, so even a config error that quotes a value is printed redacted.
+ */
 export async function loadForCommand(ctx: CommandContext): Promise<LoadedConfig> {
   const loaded = await loadConfig({
     file: ctx.opts.config,
     ...(ctx.opts.destination !== undefined ? { destination: ctx.opts.destination } : {}),
     cwd: ctx.cwd,
     env: ctx.env,
+    redactor: ctx.events,
   });
-  registerSecrets(ctx.events, loaded);
   for (const warning of loaded.warnings) ctx.events.log(warning, { level: 'warn' });
   return loaded;
-}
-
-export function registerSecrets(events: Events, loaded: Pick<LoadedConfig, 'secrets'>): void {
-  for (const value of Object.values(loaded.secrets)) events.addSecret(value);
 }
 
 export async function run(globals: GlobalOptions, _args: unknown[], _cmdOpts: Record<string, unknown>): Promise<number> {

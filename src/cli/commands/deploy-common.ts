@@ -42,11 +42,11 @@ export function interruptSignal(s: Session): { signal: AbortSignal; dispose(): v
   return { signal: controller.signal, dispose: () => { process.off('SIGINT', onInt); process.off('SIGTERM', onTerm); } };
 }
 
-export async function dryRun(s: Session, version: string): Promise<void> {
+export async function dryRun(s: Session, version: string, action: DeployAction = 'deploy'): Promise<void> {
   const hosts = await connectAll(s);
   const observed = new Map(await Promise.all([...hosts.values()].map(async (h) => [h.name, await observeForStatus(s, h)] as const)));
   const plan = planDeploy({ service: s.loaded.config.service, version, roles: s.loaded.roles, observed });
-  for (const line of describePlan(plan, { image: s.loaded.config.image, bootLimit: s.loaded.config.boot.limit })) s.events.log(line);
+  for (const line of describePlan(plan, { image: s.loaded.config.image, bootLimit: s.loaded.config.boot.limit, action })) s.events.log(line);
 }
 
 export async function deployCommand(ctx: CommandContext, action: DeployAction, flags: DeployFlags, pickVersion?: (s: Session) => Promise<string>): Promise<number> {
@@ -55,7 +55,7 @@ export async function deployCommand(ctx: CommandContext, action: DeployAction, f
   try {
     const version = pickVersion ? await pickVersion(s) : (await resolveVersion({ flag: flags.version, env: ctx.env, cwd: s.loaded.baseDir })).version;
     if (flags.dryRun) {
-      await dryRun(s, version);
+      await dryRun(s, version, action);
       return 0;
     }
     s.events.log(`${action} ${imageRef(s, version)}`);

@@ -36,7 +36,7 @@ export async function run(globals: GlobalOptions, _args: unknown[], cmdOpts: Rec
   const flags = cmdOpts as ReleaseFlags;
   return runCommand('release', globals, async ({ events, cwd, env, opts }) => {
     const precision = parsePrecision(flags.precision);
-    const settings = await loadReleaseSettings({ file: opts.config, ...(opts.destination ? { destination: opts.destination } : {}), cwd, env, required: !flags.image?.length });
+    const settings = await loadReleaseSettings({ file: opts.config, ...(opts.destination ? { destination: opts.destination } : {}), cwd, env, required: !flags.image?.length, redactor: events });
     events.addSecret(settings.registry?.password);
     const images = flags.image?.length ? flags.image : settings.image ? [settings.image] : [];
     const { version, source } = await resolveVersion({ ...(flags.version !== undefined ? { flag: flags.version } : {}), env, cwd: settings.baseDir });

@@ -3,7 +3,7 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { openSession } from '../../deploy/session.js';
-import { emitResults, humanReport, junitReport, loadVerifyFile, summarize, summaryLine, tapReport, verifyHosts, verifySpecFromConfig } from '../../verify/index.js';
+import { emitResults, humanReport, loadVerifyFile, machineReports, summarize, summaryLine, verifyHosts, verifySpecFromConfig } from '../../verify/index.js';
 import { runCommand, type GlobalOptions } from '../context.js';
 
 interface VerifyFlags {
@@ -23,10 +23,10 @@ export async function run(globals: GlobalOptions, _args: unknown[], cmdOpts: Rec
       // A report on stdout must be the only thing there: no progress lines around it.
       const machineStdout = junitToStdout || flags.tap === true;
       const report = await verifyHosts({ loaded: s.loaded, spec, host: (name) => s.pool.get(name), ...(machineStdout ? {} : { events: s.events }) });
-      if (typeof flags.junit === 'string') await writeFile(resolve(ctx.cwd, flags.junit), junitReport(report));
       // A machine format on stdout replaces the human report there; --json keeps its events.
-      if (junitToStdout) process.stdout.write(junitReport(report));
-      else if (flags.tap) process.stdout.write(tapReport(report));
+      const reports = machineReports(report, flags, s.events);
+      if (reports.file) await writeFile(resolve(ctx.cwd, reports.file.path), reports.file.text);
+      if (reports.stdout !== undefined) process.stdout.write(reports.stdout);
       if (ctx.opts.json) emitResults(s.events, report);
       else if (!junitToStdout && !flags.tap) for (const line of humanReport(report)) s.events.log(line.message, { level: line.level, ...(line.host ? { host: line.host } : {}), ...(line.role ? { role: line.role } : {}) });
       const summary = summarize(report);
