@@ -200,6 +200,9 @@ export function startLoad(targets: LoadTarget[], opts: LoadOptions = DEFAULT_LOA
     async stop() {
       clearInterval(timer);
       const stoppedAt = Date.now();
+      // A timer that ran late (a busy event loop) leaves requests due but not sent yet: send them,
+      // so that the shortfall counts only what the in-flight cap held back.
+      for (const { load } of loads) load.tick(stoppedAt);
       const shortfallByHost = new Map(loads.map(({ target, load }) => [target.name, load.shortfall(stoppedAt)]));
       await Promise.all(loads.map(({ load }) => load.drain(opts.requestTimeoutMs)));
       for (const { load } of loads) load.counts.durationMs = stoppedAt - startedAt;

@@ -1,7 +1,7 @@
 // The proxy module's façade: what deploy, status and verify import.
 export * from './types.js';
 export * from './paths.js';
-export { renderHaproxyConfig, parseRenderedServers, settingsOf } from './render.js';
+export { renderHaproxyConfig, parseRenderedServers, needsReload } from './render.js';
 export { explainingLines } from './log-excerpt.js';
 export * as runtimeCommands from './runtime-commands.js';
 export type { RuntimeCommand } from './runtime-commands.js';

@@ -10,7 +10,7 @@ import { readConfigCommand, writeConfigCommand } from './config-file.js';
 import { proxyContainerSpec, type ProxyContainerOptions } from './container.js';
 import { hostSocketPath, PROXY_CONTAINER_NAME, PROXY_HOST_DIR, PROXY_LABEL } from './paths.js';
 import { explainingLines } from './log-excerpt.js';
-import { parseRenderedServers, renderHaproxyConfig, settingsOf } from './render.js';
+import { needsReload, parseRenderedServers, renderHaproxyConfig } from './render.js';
 import { RuntimeApi } from './runtime-api.js';
 import * as cmd from './runtime-commands.js';
 import { describeCheck, isHealthy, liveServers, parseServersState, parseStat } from './runtime-parse.js';
@@ -155,7 +155,7 @@ export async function ensureProxy(t: ProxyTarget, opts: EnsureProxyOptions): Pro
       await docker.getContainer(existing.Id).start();
       await waitRuntimeReady(t, docker, existing.Id, opts.readyTimeoutMs);
       action = 'started';
-    } else if (file !== wanted && (file === undefined || settingsOf(file) !== settingsOf(wanted))) {
+    } else if (file !== wanted && (file === undefined || needsReload(file, wanted))) {
       // Settings changed (health check path, interval...): only a new worker reads them.
       const before = await workerPid(t);
       await writeConfigFile(t, wanted);

@@ -154,7 +154,28 @@ export function parseRenderedServers(cfgText: string): ProxyServer[] {
   return servers;
 }
 
-/** The file without its server lines: what only a reload can change. */
-export function settingsOf(cfgText: string): string {
-  return cfgText.split('\n').filter((l) => !/^\s*server\s/.test(l)).join('\n');
+const SERVER_LINE_START = /^\s*server\s/;
+
+/**
+ * A server line without what differs from server to server (name, address, weight, state): the
+ * check and resolve options, which come from the settings.
+ */
+function serverOptions(line: string): string {
+  return line.trim().replace(/^server\s+\S+\s+\S+/, 'server').replace(/\s+weight\s+\d+/, '').replace(/\s+disabled\b/, '');
+}
+
+/**
+ * Whether going from `current` to `wanted` takes a reload: a setting differs (a line outside the
+ * servers, or the check options the servers carry). Servers that differ only in which ones exist,
+ * their weight or state are the runtime's business, and a rewrite of the file is enough.
+ */
+export function needsReload(current: string, wanted: string): boolean {
+  const outside = (t: string) => t.split('\n').filter((l) => !SERVER_LINE_START.test(l)).join('\n');
+  if (outside(current) !== outside(wanted)) return true;
+  const options = (t: string) => new Set(t.split('\n').filter((l) => SERVER_LINE_START.test(l)).map(serverOptions));
+  const [a, b] = [options(current), options(wanted)];
+  // With no server on one side there is nothing to compare: new servers get the options of the
+  // `add server` line, which always carries the current settings.
+  if (a.size === 0 || b.size === 0) return false;
+  return a.size !== b.size || [...a].some((o) => !b.has(o));
 }

@@ -20,15 +20,15 @@ const run = (args: string[], timeoutMs = 150_000) => gangway(args, { cwd: projec
 
 /**
  * Alternating GET on a kept-alive connection and POST on a fresh one (each POST forks a CGI in
- * the app). 20 req/s per web host: what this 2-core machine serves with every host busy and no
- * command running (at 50 req/s the busy hosts could not serve the load even with nothing else
+ * the app). 10 req/s per web host: what this 2-core machine serves with every host busy, a deploy
+ * running and latencies of seconds rather than minutes (at 50 req/s the busy hosts could not serve the load even with nothing else
  * running: p50 7.7 s, the open loop held back). A request fails when it gets no 2xx within 30 s
  * (browsers wait longer; HAProxy's own server timeout is 60 s): on this machine a deploy's work
  * beside a burner can make an answer take over 10 s, which is slow, not lost; the measurements
  * print p99 and max latency so slowness is not hidden either.
  */
 const BUSY_LOAD: LoadOptions = {
-  ratePerHost: 20,
+  ratePerHost: 10,
   postBodyBytes: 256,
   requestTimeoutMs: 30_000,
   maxInFlightPerHost: 1024,
@@ -64,7 +64,8 @@ describe('zero downtime on busy hosts (issue 11)', () => {
       extra: {
         env: { clear: { MODE: 'test', HELLO_START: 'slow', HELLO_BOOT_DELAY: '3' }, secret: ['HELLO_SECRET'] },
         deploy_timeout: '40s',
-        drain_timeout: '5s',
+        // The default: answers take seconds on these hosts, and a shorter drain would cut them.
+        drain_timeout: '30s',
       },
     });
   }, 600_000);
@@ -89,7 +90,7 @@ describe('zero downtime on busy hosts (issue 11)', () => {
     const { load } = await busyPhase(() => sleep(10_000));
     measured.push(`| busy hosts at rest, no command (10 s) | ${load.requests} | ${load.failed + load.unsent} | ${load.p99Ms} / ${load.maxMs} | - |`);
     expect(load.failures, describeLoad(load)).toEqual([]);
-    expect(load.requests).toBeGreaterThan(350);
+    expect(load.requests).toBeGreaterThan(180);
   });
 
   it('deploy 1.0.0 -> 2.0.0 on busy hosts: 0 failed', async () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { explainingLines } from '../../src/proxy/log-excerpt.js';
-import { CONFIG_HEADER, parseRenderedServers, renderHaproxyConfig, renderServerLine, settingsOf } from '../../src/proxy/render.js';
+import { CONFIG_HEADER, needsReload, parseRenderedServers, renderHaproxyConfig, renderServerLine } from '../../src/proxy/render.js';
 import type { ProxyServer, ProxyState } from '../../src/proxy/types.js';
 
 const hc = { path: '/up', intervalMs: 1000, timeoutMs: 5000 };
@@ -130,25 +130,27 @@ describe.skipIf(!haproxy)('haproxy -c accepts the rendered config', () => {
   });
 });
 
-describe('settingsOf: what only a reload changes', () => {
-  const state = {
+describe('needsReload: what only a reload changes', () => {
+  const base = {
     service: 'hello',
     appPort: 80,
     healthcheck: { path: '/up', intervalMs: 1000, timeoutMs: 2000 },
     servers: [{ name: 'hello-web-1', address: 'hello-web-1', port: 80, state: 'ready' as const }],
   };
+  const two = { ...base, servers: [...base.servers, { name: 'hello-web-2', address: 'hello-web-2', port: 80, state: 'drain' as const }] };
 
-  it('is the same when only the servers differ (no reload: the file is rewritten)', () => {
-    const a = renderHaproxyConfig(state);
-    const b = renderHaproxyConfig({ ...state, servers: [...state.servers, { name: 'hello-web-2', address: 'hello-web-2', port: 80, state: 'drain' }] });
-    expect(a).not.toBe(b);
-    expect(settingsOf(a)).toBe(settingsOf(b));
+  it('no: only which servers exist, their weight or state differ (the file is rewritten)', () => {
+    expect(needsReload(renderHaproxyConfig(base), renderHaproxyConfig(two))).toBe(false);
+    expect(needsReload(renderHaproxyConfig({ ...base, servers: [] }), renderHaproxyConfig(two))).toBe(false);
+    expect(needsReload(renderHaproxyConfig(two), renderHaproxyConfig({ ...base, servers: [{ ...base.servers[0]!, state: 'drain' }] }))).toBe(false);
   });
 
-  it('differs when a setting differs (a reload loads it)', () => {
-    const a = renderHaproxyConfig(state);
-    const b = renderHaproxyConfig({ ...state, healthcheck: { ...state.healthcheck, path: '/health' } });
-    expect(settingsOf(a)).not.toBe(settingsOf(b));
+  it('yes: a backend setting differs (the health check path)', () => {
+    expect(needsReload(renderHaproxyConfig(base), renderHaproxyConfig({ ...base, healthcheck: { ...base.healthcheck, path: '/health' } }))).toBe(true);
+  });
+
+  it('yes: the check options the servers carry differ (the interval), even with other servers', () => {
+    expect(needsReload(renderHaproxyConfig(base), renderHaproxyConfig({ ...two, healthcheck: { ...base.healthcheck, intervalMs: 500 } }))).toBe(true);
   });
 });
 

@@ -8,7 +8,7 @@ const BURNER_NAME = 'gangway-test-burner';
 
 /**
  * One loop per host that alternates a burst of shell arithmetic (CPU) with starting a process (a
- * fork + exec) and a 20 ms pause, until `seconds` have passed. Busybox sh only. Calibrated on this
+ * fork + exec) and a 50 ms pause, until `seconds` have passed. Busybox sh only. Calibrated on this
  * 2-core machine, where three hosts share two cores with the load generator: heavier burners (one
  * to three loops per host without the pause) measured load averages of 60 to 90, where the app
  * could not serve even the load with no command running (POSTs past a 10 s timeout, the open loop
@@ -18,7 +18,7 @@ const BURNER_NAME = 'gangway-test-burner';
 export function burnerScript(seconds: number): string {
   return [
     `end=$(( $(date +%s) + ${Math.round(seconds)} ))`,
-    'while [ "$(date +%s)" -lt "$end" ]; do i=0; while [ $i -lt 2000 ]; do i=$((i+1)); done; /bin/true; usleep 20000; done',
+    'while [ "$(date +%s)" -lt "$end" ]; do i=0; while [ $i -lt 1000 ]; do i=$((i+1)); done; /bin/true; usleep 50000; done',
   ].join('\n');
 }
 
