@@ -90,6 +90,7 @@ describe('zero downtime on busy hosts (issue 11)', () => {
     const { load } = await busyPhase(() => sleep(10_000));
     measured.push(`| busy hosts at rest, no command (10 s) | ${load.requests} | ${load.failed + load.unsent} | ${load.p99Ms} / ${load.maxMs} | - |`);
     expect(load.failures, describeLoad(load)).toEqual([]);
+    expect(load.unsent, describeLoad(load)).toBe(0);
     expect(load.requests).toBeGreaterThan(180);
   });
 
@@ -98,6 +99,7 @@ describe('zero downtime on busy hosts (issue 11)', () => {
     measured.push(`| deploy 1.0.0 -> 2.0.0 | ${load.requests} | ${load.failed + load.unsent} | ${load.p99Ms} / ${load.maxMs} | exit ${result.code} |`);
     expect(result.code, result.output.slice(-3000)).toBe(0);
     expect(load.failures, describeLoad(load)).toEqual([]);
+    expect(load.unsent, describeLoad(load)).toBe(0);
     expect(convergedOn(await allTruth(info), '2.0.0')).toEqual([]);
   });
 
@@ -107,6 +109,7 @@ describe('zero downtime on busy hosts (issue 11)', () => {
     expect(result.code, result.output.slice(-3000)).toBe(1);
     expect(result.output).toMatch(/every host is on 2\.0\.0/);
     expect(load.failures, describeLoad(load)).toEqual([]);
+    expect(load.unsent, describeLoad(load)).toBe(0);
     expect(convergedOn(await allTruth(info), '2.0.0')).toEqual([]);
   });
 
@@ -116,6 +119,7 @@ describe('zero downtime on busy hosts (issue 11)', () => {
     expect(result.code, result.output.slice(-3000)).toBe(1);
     expect(result.output).toMatch(/failed its uptests/);
     expect(load.failures, describeLoad(load)).toEqual([]);
+    expect(load.unsent, describeLoad(load)).toBe(0);
     expect(convergedOn(await allTruth(info), '2.0.0')).toEqual([]);
   });
 
@@ -124,6 +128,7 @@ describe('zero downtime on busy hosts (issue 11)', () => {
     measured.push(`| rollback 2.0.0 -> 1.0.0 | ${load.requests} | ${load.failed + load.unsent} | ${load.p99Ms} / ${load.maxMs} | exit ${result.code} |`);
     expect(result.code, result.output.slice(-3000)).toBe(0);
     expect(load.failures, describeLoad(load)).toEqual([]);
+    expect(load.unsent, describeLoad(load)).toBe(0);
     expect(convergedOn(await allTruth(info), '1.0.0')).toEqual([]);
   });
 
@@ -145,6 +150,7 @@ describe('zero downtime on busy hosts (issue 11)', () => {
       expect(result.killed.code, result.killed.output.slice(-2000)).toBe(137);
       expect(result.rerun.code, result.rerun.output.slice(-3000)).toBe(0);
       expect(load.failures, describeLoad(load)).toEqual([]);
+    expect(load.unsent, describeLoad(load)).toBe(0);
       expect(convergedOn(await allTruth(info), to)).toEqual([]);
     });
   });
