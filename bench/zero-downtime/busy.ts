@@ -17,9 +17,9 @@ import type { HelloVariant } from '../../src/sandbox/index.js';
 import { startBurners, stopBurners } from '../../test/integration/helpers/busy.js';
 import { waitServed } from './baselines.js';
 import { gangway, ROOT, type CliRun } from './cli.js';
-import { startLoad, type LoadOptions, type LoadResult, type LoadTarget } from './load.js';
+import { underLoad, type LoadOptions, type LoadTarget } from './load.js';
 import { phaseTable, type PhaseResult } from './report.js';
-import { APP_REPO, benchSandboxDown, benchSandboxUp, pushHelloVersion, writeBenchProject, type BenchSandbox } from './sandbox.js';
+import { APP_REPO, onBenchSandbox, pushHelloVersion, writeBenchProject, type BenchSandbox } from './sandbox.js';
 
 const LEAD_MS = 1000;
 const TAIL_MS = 2000;
@@ -63,30 +63,19 @@ function drainCutOf(events: GangwayEvent[]): number {
 
 async function phase(name: string, bench: BenchSandbox, targets: LoadTarget[], op: () => Promise<{ outcome: string; events: GangwayEvent[] }>): Promise<BusyPhase> {
   say(`${name}`);
-  const load = startLoad(targets, LOAD);
   const t0 = performance.now();
-  let outcome = '';
-  let events: GangwayEvent[] = [];
   let opMs = 0;
-  const result = await (async (): Promise<LoadResult> => {
+  const { result: ran, load: result } = await underLoad(targets, LEAD_MS, TAIL_MS, async () => {
+    await startBurners(bench.info, ALL_HOSTS, `${bench.info.registry.name}/${APP_REPO}:1.0.0`, BURN_MAX_S);
+    const o0 = performance.now();
     try {
-      await sleep(LEAD_MS);
-      await startBurners(bench.info, ALL_HOSTS, `${bench.info.registry.name}/${APP_REPO}:1.0.0`, BURN_MAX_S);
-      const o0 = performance.now();
-      try {
-        ({ outcome, events } = await op());
-      } finally {
-        opMs = performance.now() - o0;
-        await stopBurners(bench.info, ALL_HOSTS);
-      }
-      await sleep(TAIL_MS);
-    } catch (err) {
-      // No request outlives the phase, even when the operation crashed.
-      await load.stop();
-      throw err;
+      return await op();
+    } finally {
+      opMs = performance.now() - o0;
+      await stopBurners(bench.info, ALL_HOSTS);
     }
-    return load.stop();
-  })();
+  }, LOAD);
+  const { outcome, events } = ran;
   const unsent = [...result.shortfallByHost.values()].reduce((a, b) => a + b, 0);
   say(`${name}: ${outcome} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   return { phase: name, outcome, gangway: true, opMs, load: result, unsent, drainCut: drainCutOf(events) };
@@ -150,17 +139,8 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   const events = new Events();
   const phases: BusyPhase[] = [];
-  let crashed: unknown;
-  try {
-    say('sandbox "bench" up');
-    const bench = await benchSandboxUp(events);
-    await runPhases(bench, phases);
-  } catch (err) {
-    crashed = err;
-  } finally {
-    say('sandbox "bench" down');
-    await benchSandboxDown(events).catch((err: unknown) => say(`sandbox down failed: ${(err as Error).message}`));
-  }
+  say('sandbox "bench" up');
+  const crashed = await onBenchSandbox(events, say, (bench) => runPhases(bench, phases));
   const loadAvg = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   const markdown = render(phases, startedAt, loadAvg);
   process.stdout.write(`${markdown}\n`);

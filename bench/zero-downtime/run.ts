@@ -13,7 +13,7 @@ import { bareMinimumSwitch, naiveReplace, openHosts, removeBenchLeftovers, waitS
 import { eventSpanMs, gangway, ROOT, stepSpans, type CliRun } from './cli.js';
 import { DEFAULT_LOAD, underLoad, type LoadTarget } from './load.js';
 import { failureNotes, naiveTable, phaseTable, stepTable, wallTable, type PhaseResult } from './report.js';
-import { benchSandboxDown, benchSandboxUp, pushHelloVersion, writeBenchProject, type BenchSandbox } from './sandbox.js';
+import { onBenchSandbox, pushHelloVersion, writeBenchProject, type BenchSandbox } from './sandbox.js';
 
 const LEAD_MS = 1000;
 const TAIL_MS = 2000;
@@ -147,19 +147,12 @@ async function main(): Promise<void> {
   const events = new Events();
   events.on((e) => { if (e.type === 'step' && e.status === 'fail') say(`sandbox: ${e.step} failed on ${e.host ?? '-'}: ${e.message ?? ''}`); });
   const out: RunOutput = { phases: [] };
-  let crashed: unknown;
-  try {
-    say('sandbox "bench" up (3 hosts, registry on an ephemeral loopback port)');
-    const t0 = performance.now();
-    const bench = await benchSandboxUp(events);
+  say('sandbox "bench" up (3 hosts, registry on an ephemeral loopback port)');
+  const t0 = performance.now();
+  const crashed = await onBenchSandbox(events, say, async (bench) => {
     out.sandboxMs = performance.now() - t0;
     await runPhases(bench, out);
-  } catch (err) {
-    crashed = err;
-  } finally {
-    say('sandbox "bench" down');
-    await benchSandboxDown(events).catch((err: unknown) => say(`sandbox down failed: ${(err as Error).message}`));
-  }
+  });
   const markdown = render(out, startedAt);
   process.stdout.write(`${markdown}\n`);
   if (crashed) throw crashed;

@@ -32,6 +32,22 @@ export async function benchSandboxDown(events: Events): Promise<void> {
   await sandboxDown({ id: BENCH_SANDBOX_ID }, events);
 }
 
+/**
+ * Runs a bench's phases on its own sandbox, always taken down afterwards. Returns the error that
+ * stopped the phases, if any, so the bench can still print what it measured before it.
+ */
+export async function onBenchSandbox(events: Events, say: (line: string) => void, body: (bench: BenchSandbox) => Promise<void>): Promise<unknown> {
+  try {
+    await body(await benchSandboxUp(events));
+    return undefined;
+  } catch (err) {
+    return err;
+  } finally {
+    say('sandbox "bench" down');
+    await benchSandboxDown(events).catch((err: unknown) => say(`sandbox down failed: ${(err as Error).message}`));
+  }
+}
+
 /** Tags a local image as 127.0.0.1:<port>/<repo>:<tag>, pushes it, returns registry:5000/<repo>:<tag>. */
 export async function pushAs(info: SandboxInfo, localTag: string, repo: string, tag: string): Promise<string> {
   const docker = new Docker();
