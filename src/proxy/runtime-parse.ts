@@ -14,9 +14,12 @@ export interface ServersStateRow {
   userWeight: number;
   /** 0 unknown, 1 neutral, 2 failed, 3 passed, 4 conditionally passed. */
   checkResult: number;
+  /** Bit mask of the active check: 0x02 configured, 0x04 enabled (see CHECK). */
+  checkState: number;
 }
 
 export const ADMIN = { FMAINT: 0x01, IMAINT: 0x02, CMAINT: 0x04, FDRAIN: 0x08, IDRAIN: 0x10, RMAINT: 0x20, HMAINT: 0x40 } as const;
+export const CHECK = { CONFIGURED: 0x02, ENABLED: 0x04 } as const;
 export const OP_STATE = { STOPPED: 0, STARTING: 1, RUNNING: 2, STOPPING: 3 } as const;
 
 /**
@@ -48,6 +51,7 @@ export function parseServersState(text: string): ServersStateRow[] {
       adminState: Number(at(f, 'srv_admin_state')),
       userWeight: Number(at(f, 'srv_uweight')),
       checkResult: Number(at(f, 'srv_check_result')),
+      checkState: Number(at(f, 'srv_check_state')),
     });
   }
   return rows;
@@ -110,12 +114,21 @@ export function classifyState(row: ServersStateRow, stat?: StatRow): ServerState
   return 'ready';
 }
 
+/** A configured check that `disable health` stopped: HAProxy keeps the server as it was. */
+function checkStopped(row: ServersStateRow): boolean {
+  return (row.checkState & CHECK.CONFIGURED) !== 0 && (row.checkState & CHECK.ENABLED) === 0;
+}
+
 export function classifyHealth(row: ServersStateRow, stat?: StatRow): ServerHealth {
   if (classifyState(row, stat) === 'maint') return 'maint';
   if (row.adminState & ADMIN.RMAINT || row.address === '') return 'down';
-  if (stat?.status === 'no check') return 'held';
+  // Held: its check stopped while HAProxy counted it up. `show stat` says "no check" only for a
+  // ready server; held and then drained it reads "DRAIN" with no check status (measured on
+  // 2.6.12), so the check-state bits decide. Stopped while down, it stays down.
+  const running = row.opState === OP_STATE.RUNNING || row.opState === OP_STATE.STARTING;
+  if (stat?.status === 'no check' || checkStopped(row)) return running ? 'held' : 'down';
   if (!stat?.checkStatus || stat.checkStatus === 'INI' || stat.checkStatus === 'UNK') return 'checking';
-  return row.opState === OP_STATE.RUNNING || row.opState === OP_STATE.STARTING ? 'up' : 'down';
+  return running ? 'up' : 'down';
 }
 
 /** Both replies joined per server of one backend, in the order HAProxy lists them. */

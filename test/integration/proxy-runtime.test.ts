@@ -123,6 +123,11 @@ describe.skipIf(!existsSync(HAPROXY))('runtime API against a real HAProxy', () =
       await sleep(800);
       expect((await live()).find((s) => s.name === 'app-two')).toMatchObject({ state: 'ready', health: 'held' });
       expect(await get()).toEqual({ status: 200, body: 'two' });
+      // Drained (the old server after a switch) it is still held: an undo may switch straight
+      // back to it. HAProxy's status then reads DRAIN, not "no check".
+      await api.run(cmd.setServerState(be, 'app-two', 'drain'));
+      expect((await live()).find((s) => s.name === 'app-two')).toMatchObject({ state: 'drain', health: 'held', status: 'DRAIN' });
+      await api.run(cmd.setServerState(be, 'app-two', 'ready'));
       // The control: with its check on, four failed checks at 200 ms and fall 1 take it out.
       await api.run(cmd.enableHealth(be, 'app-two'));
       await sleep(800);
@@ -132,6 +137,7 @@ describe.skipIf(!existsSync(HAPROXY))('runtime API against a real HAProxy', () =
       await api.run(cmd.disableHealth(be, 'app-two'));
       await sleep(400);
       expect((await get()).status).toBe(503);
+      expect((await live()).find((s) => s.name === 'app-two')).toMatchObject({ health: 'down' });
     } finally {
       failingUp.delete('two');
       await api.run(cmd.enableHealth(be, 'app-two'));

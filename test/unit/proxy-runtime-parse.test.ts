@@ -23,7 +23,7 @@ describe('parseServersState', () => {
 
   it('reads one row per server, columns located by the header', () => {
     expect(rows.map((r) => r.name)).toEqual(['app-web-v2', 'bad', 'mnt']);
-    expect(rows[0]).toEqual({ backend: 'be_app', name: 'app-web-v2', address: '127.0.0.1', port: 18082, opState: 2, adminState: 4, userWeight: 100, checkResult: 3 });
+    expect(rows[0]).toEqual({ backend: 'be_app', name: 'app-web-v2', address: '127.0.0.1', port: 18082, opState: 2, adminState: 4, userWeight: 100, checkResult: 3, checkState: 6 });
     expect(rows[1]).toMatchObject({ opState: 0, adminState: 8, userWeight: 0, checkResult: 2 });
   });
 
@@ -34,7 +34,7 @@ describe('parseServersState', () => {
 
   it('tolerates columns added by later versions', () => {
     const text = '1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port srv_future\n3 be_x 1 a 10.0.0.2 2 0 100 100 5 15 3 4 6 0 0 0 - 8080 - 0 0 - - 0 7\n';
-    expect(parseServersState(text)).toEqual([{ backend: 'be_x', name: 'a', address: '10.0.0.2', port: 8080, opState: 2, adminState: 0, userWeight: 100, checkResult: 3 }]);
+    expect(parseServersState(text)).toEqual([{ backend: 'be_x', name: 'a', address: '10.0.0.2', port: 8080, opState: 2, adminState: 0, userWeight: 100, checkResult: 3, checkState: 6 }]);
   });
 
   it('returns no rows for an empty backend', () => {
@@ -79,7 +79,7 @@ describe('parseStat', () => {
   });
 });
 
-const row = (over: Partial<ServersStateRow>): ServersStateRow => ({ backend: 'be', name: 'a', address: '10.0.0.2', port: 80, opState: 2, adminState: 0, userWeight: 100, checkResult: 3, ...over });
+const row = (over: Partial<ServersStateRow>): ServersStateRow => ({ backend: 'be', name: 'a', address: '10.0.0.2', port: 80, opState: 2, adminState: 0, userWeight: 100, checkResult: 3, checkState: 6, ...over });
 const stat = (over: Partial<StatRow>): StatRow => ({ proxy: 'be', name: 'a', sessions: 0, status: 'UP', weight: 100, checkStatus: 'L7OK', checkCode: 200, checkDescription: 'Layer7 check passed', address: '10.0.0.2:80', ...over });
 
 describe('classifyState', () => {
@@ -106,7 +106,9 @@ describe('classifyHealth', () => {
     ['failing checks, stopped', row({ opState: 0 }), stat({ status: 'DOWN', checkStatus: 'L7STS', checkCode: 404 }), 'down'],
     ['checks just enabled', row({ opState: 0, adminState: 0x08 }), stat({ status: 'DRAIN 1/3', checkStatus: 'INI' }), 'checking'],
     ['never checked', row({ opState: 0 }), stat({ checkStatus: '' }), 'checking'],
-    ['check held (disable health)', row({}), stat({ status: 'no check', checkStatus: '' }), 'held'],
+    ['check held (disable health)', row({ checkState: 2 }), stat({ status: 'no check', checkStatus: '' }), 'held'],
+    ['held, then drained (status DRAIN, no check status)', row({ adminState: 0x08, checkState: 2 }), stat({ status: 'DRAIN', checkStatus: '' }), 'held'],
+    ['check stopped while down stays down', row({ opState: 0, checkState: 2 }), stat({ status: 'DOWN', checkStatus: '' }), 'down'],
     ['maintenance', row({ adminState: 0x01, opState: 0 }), stat({ status: 'MAINT', checkStatus: '' }), 'maint'],
     ['its name does not resolve', row({ adminState: 0x20, opState: 0, address: '' }), stat({ status: 'MAINT (resolution)', checkStatus: '' }), 'down'],
   ] as const)('%s -> %s', (_label, r, s, expected) => {
