@@ -6,7 +6,7 @@ import { userInfo, hostname } from 'node:os';
 import { containerLogsTail, findContainers, removeContainer, startAppContainer, stopContainer } from '../app/container.js';
 import { GangwayError, messageOf, operationError } from '../errors.js';
 import type { Host } from '../hosts/host.js';
-import { containerGateFor, runGates, gates, type GateResult } from '../gates/gates.js';
+import { containerGateFor, discardUptests, gates, prepareUptests, runGates, type GateResult } from '../gates/gates.js';
 import { runHook, type HookContext } from '../hooks/hooks.js';
 import { addCandidate, holdChecks, readState, removeServer, switchTo, waitDrained, waitHealthy } from '../proxy/operations.js';
 import { appendAuditEverywhere } from '../state/audit.js';
@@ -360,20 +360,25 @@ async function bootTarget(
     events.step('start', 'done', { ...ev, message: t.newContainer, durationMs: Date.now() - t0 });
     if (signal.aborted) return;
 
-    const health = await healthGate(s, t, host, signal);
-    if (!health.passed) {
-      onUnhealthy(t);
-      throw new GangwayError('operation', `${t.newContainer} is not healthy: ${health.message}`, { ...ev, step: 'health', details: health.details });
+    // Listed and created while the health gate waits; started only once it passed.
+    const uptestInput = { host, image: ref, role: t.role, uptestsPath: cfg.uptests.path, targetName: t.newContainer, appPort: cfg.proxy.app_port, network: APP_NETWORK, env: { ...role.env, ...s.envSecret }, timeoutMs: cfg.uptests.timeout, parallel: cfg.uptests.parallel };
+    const prepared = prepareUptests(uptestInput);
+    prepared.catch(() => {}); // reported by the gate that awaits it
+    let uptest: GateResult | undefined;
+    try {
+      const health = await healthGate(s, t, host, signal);
+      if (!health.passed) {
+        onUnhealthy(t);
+        throw new GangwayError('operation', `${t.newContainer} is not healthy: ${health.message}`, { ...ev, step: 'health', details: health.details });
+      }
+      transition(t, 'healthy');
+      onHealthy(t);
+      if (signal.aborted) return;
+      [uptest] = await runGates([gates.uptests({ ...uptestInput, prepared })], { host, container: t.newContainer, role: t.role }, { events, signal });
+    } finally {
+      // Containers the gate did not start (health failed, an abort); the gate removes its own.
+      if (uptest === undefined) await discardUptests(host, prepared);
     }
-    transition(t, 'healthy');
-    onHealthy(t);
-    if (signal.aborted) return;
-
-    const [uptest] = await runGates(
-      [gates.uptests({ image: ref, uptestsPath: cfg.uptests.path, appPort: cfg.proxy.app_port, network: APP_NETWORK, env: { ...role.env, ...s.envSecret }, timeoutMs: cfg.uptests.timeout, parallel: cfg.uptests.parallel })],
-      { host, container: t.newContainer, role: t.role },
-      { events, signal },
-    );
     if (uptest && !uptest.passed) {
       throw new GangwayError('operation', `${t.newContainer} failed its uptests: ${uptest.message}`, { ...ev, step: 'uptests', details: uptest.details });
     }

@@ -10,7 +10,7 @@ import { uptestsGate, type UptestsGateOptions } from './uptests.js';
 export type { Gate, GateOptions, GateResult, GateTarget } from './gate.js';
 export { dockerHealthGate, dockerHealthVerdict, hasDockerHealthcheck } from './docker-health.js';
 export { runningGate, runningVerdict } from './running.js';
-export { uptestsGate, runUptests, listUptests, describeUptestResults, uptestContainerSpec, type UptestResult, type UptestRunInput } from './uptests.js';
+export { uptestsGate, runUptests, listUptests, prepareUptests, discardUptests, describeUptestResults, uptestContainerSpec, type PreparedUptests, type UptestResult, type UptestRunInput } from './uptests.js';
 
 export const gates = {
   dockerHealth: (o: DockerHealthOptions): Gate => dockerHealthGate(o),

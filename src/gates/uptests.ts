@@ -46,9 +46,22 @@ export interface UptestRunInput {
   parallel?: boolean;
   events?: Events;
   signal?: AbortSignal;
+  /**
+   * Listed and created ahead (prepareUptests, while the app's health is still awaited): the run
+   * only starts them. Rejects with the listing's error.
+   */
+  prepared?: Promise<PreparedUptests>;
 }
 
 export const UPTEST_MANAGED = 'uptest';
+
+/** A role's uptests listed from the image, each with a created (never started) container. */
+export interface PreparedUptests {
+  dir: string;
+  names: string[];
+  /** uptest name -> its created container; one whose create failed is created again at run time. */
+  containers: Map<string, string>;
+}
 
 export interface TarEntryLike {
   name: string;
@@ -150,21 +163,66 @@ export async function listUptests(host: Host, image: string, uptestsPath: string
   }
 }
 
-/** Runs one uptest; never throws for the uptest's own failure, always removes its container. */
-export async function runOneUptest(input: UptestRunInput, dir: string, name: string): Promise<UptestResult> {
+type UptestSpecInput = Omit<UptestRunInput, 'host' | 'role' | 'uptestsPath' | 'timeoutMs' | 'events' | 'signal' | 'prepared'>;
+
+function specFor(input: UptestSpecInput, dir: string, name: string): Docker.ContainerCreateOptions & { name: string } {
+  const containerName = uptestContainerName(input.targetName, name, randomBytes(3).toString('hex'));
+  return {
+    ...uptestContainerSpec({
+      name: containerName,
+      image: input.image,
+      path: posix.join(dir, name),
+      targetName: input.targetName,
+      appPort: input.appPort,
+      network: input.network,
+      env: input.env,
+      labels: input.labels,
+    }),
+    name: containerName,
+  };
+}
+
+/**
+ * Lists the role's uptests and creates their containers without starting them, so the deploy
+ * does this while it still waits for the app's health, and the gate only starts them (issue 16:
+ * a created container is the same container a later create would make; nothing runs before the
+ * app is healthy). The caller removes them with discardUptests when the gate never runs.
+ */
+export async function prepareUptests(input: Omit<UptestRunInput, 'prepared'>): Promise<PreparedUptests> {
+  const listing = await listOrExplain(input);
+  const docker = await input.host.docker();
+  const containers = new Map<string, string>();
+  await Promise.all(
+    listing.names.map(async (name) => {
+      const spec = specFor(input, listing.dir, name);
+      try {
+        await docker.createContainer(spec);
+        containers.set(name, spec.name);
+      } catch {
+        // Created again by the run, which then reports why it could not.
+        await removeContainer(input.host, spec.name).catch(() => {});
+      }
+    }),
+  );
+  return { ...listing, containers };
+}
+
+/** Removes prepared uptest containers that were never started (the health gate failed, an abort). */
+export async function discardUptests(host: Host, prepared: Promise<PreparedUptests> | undefined): Promise<void> {
+  const ready = await prepared?.catch(() => undefined);
+  if (!ready) return;
+  await Promise.all([...ready.containers.values()].map((name) => removeContainer(host, name).catch(() => {})));
+}
+
+/**
+ * Runs one uptest (in `created`, a container prepareUptests made, or a new one); never throws for
+ * the uptest's own failure, always removes its container.
+ */
+export async function runOneUptest(input: UptestRunInput, dir: string, name: string, created?: string): Promise<UptestResult> {
   const docker = await input.host.docker();
   const started = Date.now();
-  const containerName = uptestContainerName(input.targetName, name, randomBytes(3).toString('hex'));
-  const spec = uptestContainerSpec({
-    name: containerName,
-    image: input.image,
-    path: posix.join(dir, name),
-    targetName: input.targetName,
-    appPort: input.appPort,
-    network: input.network,
-    env: input.env,
-    labels: input.labels,
-  });
+  const spec = created ? undefined : specFor(input, dir, name);
+  const containerName = created ?? spec!.name;
   let timedOut = false;
   let aborted = false;
   let exitCode: number | null = null;
@@ -172,7 +230,7 @@ export async function runOneUptest(input: UptestRunInput, dir: string, name: str
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
   try {
-    const container = await docker.createContainer(spec);
+    const container = spec ? await docker.createContainer(spec) : docker.getContainer(containerName);
     await container.start();
     const stop = new Promise<'timeout' | 'aborted'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), input.timeoutMs);
@@ -214,16 +272,13 @@ function capTail(text: string, maxBytes: number): string {
  * either way the results come back in name order.
  */
 export async function runUptests(input: UptestRunInput): Promise<UptestResult[]> {
-  let listing: { dir: string; names: string[] };
-  try {
-    listing = await listUptests(input.host, input.image, input.uptestsPath, input.role, input.labels);
-  } catch (err) {
-    throw operationError(`could not list the uptests of ${input.role} in ${input.image}: ${messageOf(err)}`, { host: input.host.name, role: input.role, step: 'uptests', cause: err });
-  }
+  const listing: { dir: string; names: string[]; containers?: Map<string, string> } = input.prepared
+    ? await input.prepared
+    : await listOrExplain(input);
   const ev = { host: input.host.name, role: input.role };
   const runOne = async (name: string): Promise<UptestResult> => {
     input.events?.step(`uptest ${name}`, 'start', ev);
-    const result = await runOneUptest(input, listing.dir, name);
+    const result = await runOneUptest(input, listing.dir, name, listing.containers?.get(name));
     const message = result.passed ? 'passed' : result.timedOut ? `timed out after ${input.timeoutMs} ms` : result.aborted ? 'stopped (deploy aborted)' : `failed with exit code ${result.exitCode}`;
     input.events?.step(`uptest ${name}`, result.passed ? 'done' : 'fail', { ...ev, message, durationMs: result.durationMs });
     return result;
@@ -232,6 +287,14 @@ export async function runUptests(input: UptestRunInput): Promise<UptestResult[]>
   const results: UptestResult[] = [];
   for (const name of listing.names) results.push(await runOne(name));
   return results;
+}
+
+async function listOrExplain(input: UptestRunInput): Promise<{ dir: string; names: string[] }> {
+  try {
+    return await listUptests(input.host, input.image, input.uptestsPath, input.role, input.labels);
+  } catch (err) {
+    throw operationError(`could not list the uptests of ${input.role} in ${input.image}: ${messageOf(err)}`, { host: input.host.name, role: input.role, step: 'uptests', cause: err });
+  }
 }
 
 /** Pure: the lines that explain a set of uptest results (failures with their output). */

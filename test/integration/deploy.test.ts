@@ -12,6 +12,12 @@ let project: string;
 
 const run = (args: string[], timeoutMs = 150_000) => gangway(args, { cwd: project, timeoutMs });
 
+/** Uptest containers (running or not) left on any host, as "host name". */
+async function uptestContainers(): Promise<string[]> {
+  const out = await Promise.all(info.hosts.map(async (h) => (await onHost(info, h.name, "docker ps -a --filter label=gangway.managed=uptest --format '{{.Names}}'")).split('\n').filter(Boolean).map((n) => `${h.name} ${n}`)));
+  return out.flat();
+}
+
 async function served(host: string): Promise<string> {
   return (await getThroughProxy(info, host)).body;
 }
@@ -54,6 +60,7 @@ describe('deploy on a 3-host sandbox', () => {
     const vm3 = await appContainers(info, 'vm3');
     expect(isUp(vm3.get('hello-workers-2.0.0'))).toBe(true);
     expect(vm3.get('hello-workers-1.0.0')).toMatch(/^Exited/);
+    expect(await uptestContainers()).toEqual([]);
   });
 
   it('keeps secrets out of labels and argv, and in a 0600 env file', async () => {
@@ -77,6 +84,8 @@ describe('deploy on a 3-host sandbox', () => {
     expect(isUp(vm3.get('hello-workers-2.0.0'))).toBe(true);
     expect(vm3.has('hello-workers-3.0.0')).toBe(false);
     for (const host of ['vm1', 'vm2']) expect((await appContainers(info, host)).has('hello-web-3.0.0')).toBe(false);
+    // Its uptest containers, created while the health gate waited, never started and are gone.
+    expect(await uptestContainers()).toEqual([]);
   });
 
   it('refuses a healthy version that fails an uptest: not switched anywhere, the uptest output shown', async () => {
@@ -91,6 +100,7 @@ describe('deploy on a 3-host sandbox', () => {
       const containers = await appContainers(info, host);
       expect([...containers.keys()].filter((n) => n.endsWith('-4.0.0'))).toEqual([]);
     }
+    expect(await uptestContainers()).toEqual([]);
   });
 
   it('rolls back to v1 (the previous version) gated like a deploy', async () => {

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalHost } from '../../src/hosts/local-host.js';
 import { Events, type GangwayEvent } from '../../src/events/events.js';
-import { assertGates, dockerHealthGate, runningGate, runUptests, uptestsGate, listUptests } from '../../src/gates/gates.js';
+import { assertGates, discardUptests, dockerHealthGate, prepareUptests, runningGate, runUptests, uptestsGate, listUptests } from '../../src/gates/gates.js';
 import { GangwayError } from '../../src/errors.js';
 import { APP_IMAGE, APP_PORT, BLOCKS_LABEL, HEALTH_IMAGE, buildBlocksImages, cleanupBlocks, createBlocksNetwork, docker, runPlain, uniqueName } from './helpers/blocks.js';
 
@@ -117,6 +117,27 @@ describe('uptests', () => {
     const leftovers = await docker.listContainers({ all: true, filters: { label: ['gangway.managed=uptest', `gangway.uptest_of=${target}`] } });
     expect(leftovers).toEqual([]);
     expect(seen.filter((e) => e.type === 'step' && e.status !== 'start').map((e) => (e as { step: string }).step)).toEqual(['uptest 01_pass', 'uptest 02_fail', 'uptest 03_hang']);
+  });
+
+  it('prepared ahead (created, not started), the same uptests run with the same results; discarded ones leave nothing', async () => {
+    const target = await runPlain({ image: APP_IMAGE, network, name: uniqueName('blocks-web-') });
+    const input = { host, image: APP_IMAGE, role: 'web', uptestsPath: 'uptests', targetName: target, appPort: APP_PORT, network, env: { MODE: 'production' }, timeoutMs: 2_000, labels: BLOCKS_LABEL };
+    const ofTarget = () => docker.listContainers({ all: true, filters: { label: ['gangway.managed=uptest', `gangway.uptest_of=${target}`] } });
+    const prepared = await prepareUptests(input);
+    expect(prepared.names).toEqual(['01_pass', '02_fail', '03_hang']);
+    // Created and never started: nothing of the uptests ran before the gate.
+    expect((await ofTarget()).map((c) => c.State).sort()).toEqual(['created', 'created', 'created']);
+    const results = await runUptests({ ...input, prepared: Promise.resolve(prepared) });
+    expect(results.map((r) => [r.name, r.passed, r.exitCode, r.timedOut])).toEqual([
+      ['01_pass', true, 0, false],
+      ['02_fail', false, 3, false],
+      ['03_hang', false, null, true],
+    ]);
+    expect(results[0]!.output).toContain('hello from blocks');
+    expect(await ofTarget()).toEqual([]);
+    // A health gate that failed: the prepared containers are removed unstarted.
+    await discardUptests(host, prepareUptests(input));
+    expect(await ofTarget()).toEqual([]);
   });
 
   it('gives each uptest the app env and <container> <port> as args', async () => {
