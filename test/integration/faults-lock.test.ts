@@ -68,12 +68,14 @@ describe('the deploy lock under contention', () => {
       const [a, b] = await Promise.all([first.result, second.result]);
       const firstDone = first.events.find((e) => e.type === 'done');
       const secondLocked = second.events.find(isStep('lock', 'done'));
-      return { a, b, firstDoneTs: firstDone?.ts ?? 0, secondLockedTs: secondLocked?.ts ?? 0 };
+      return { a, b, firstDoneTs: firstDone?.ts, secondLockedTs: secondLocked?.ts };
     });
     expect(result.a.code, result.a.output.slice(-2000)).toBe(0);
     expect(result.b.code, result.b.output.slice(-2000)).toBe(0);
-    // The second took the lock only after the first had finished.
-    expect(result.secondLockedTs).toBeGreaterThanOrEqual(result.firstDoneTs);
+    // The second took the lock only after the first had finished; both events must be there.
+    expect(result.firstDoneTs, 'the first deploy emitted no done event').toBeTypeOf('number');
+    expect(result.secondLockedTs, 'the second deploy never took the lock').toBeTypeOf('number');
+    expect(result.secondLockedTs!).toBeGreaterThanOrEqual(result.firstDoneTs!);
     expect(convergedOn(await settledTruth(info), '3.0.0')).toEqual([]);
     expect(load.failures).toEqual([]);
   });
