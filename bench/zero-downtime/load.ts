@@ -179,6 +179,8 @@ class HostLoad {
 }
 
 export interface LoadResult {
+  /** When the load started (epoch ms): failure times are relative to it. */
+  startedAt: number;
   byHost: Map<string, LoadCounts>;
   /** Due requests never sent because of the in-flight cap, by host. */
   shortfallByHost: Map<string, number>;
@@ -206,7 +208,7 @@ export function startLoad(targets: LoadTarget[], opts: LoadOptions = DEFAULT_LOA
       const shortfallByHost = new Map(loads.map(({ target, load }) => [target.name, load.shortfall(stoppedAt)]));
       await Promise.all(loads.map(({ load }) => load.drain(opts.requestTimeoutMs)));
       for (const { load } of loads) load.counts.durationMs = stoppedAt - startedAt;
-      return { byHost: new Map(loads.map(({ target, load }) => [target.name, load.counts])), shortfallByHost };
+      return { startedAt, byHost: new Map(loads.map(({ target, load }) => [target.name, load.counts])), shortfallByHost };
     },
   };
 }

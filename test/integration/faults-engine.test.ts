@@ -5,8 +5,8 @@
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SANDBOX_FAULT_REGISTRY_NAME } from '../../src/sandbox/images/host.js';
-import { gangway, getThroughProxy, onHost, resetHosts, writeProject } from './helpers/deploy.js';
-import { convergedOn, eventTrail, faultProject, hostTruth, type HostTruth, isStep, parseEvents, quickSsh, settledTruth, startGangway, statusFrom, underFaultLoad } from './helpers/faults.js';
+import { gangway, onHost, resetHosts, writeProject } from './helpers/deploy.js';
+import { convergedOn, eventTrail, failuresBeyondRestart, faultProject, hostTruth, type HostTruth, isStep, parseEvents, quickSsh, RESTART_FAILURE, settledTruth, startGangway, statusFrom, underFaultLoad, waitServing as waitServingOn } from './helpers/faults.js';
 
 const info = inject('sandbox');
 const REPO = 'faults-engine/hello';
@@ -14,6 +14,7 @@ const docker = new Docker();
 let project: string;
 const run = (args: string[], timeoutMs = 150_000) => gangway(args, { cwd: project, timeoutMs });
 const measured: string[] = [];
+const waitServing = (host: string, version: string | undefined, sinceMs: number, maxMs: number) => waitServingOn(info, host, version, sinceMs, maxMs);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -28,15 +29,6 @@ async function waitContainersBack(host: string, names: string[], sinceMs: number
   while (Date.now() - sinceMs < maxMs) {
     const running = (await onHost(info, host, "docker ps --format '{{.Names}}' 2>/dev/null").catch(() => '')).split('\n');
     if (names.every((n) => running.includes(n))) return Date.now() - sinceMs;
-    await sleep(200);
-  }
-  return undefined;
-}
-
-/** Until the proxy serves `version` (ms since sinceMs), or undefined after maxMs. */
-async function waitServing(host: string, version: string, sinceMs: number, maxMs: number): Promise<number | undefined> {
-  while (Date.now() - sinceMs < maxMs) {
-    if ((await getThroughProxy(info, host)).body === `hello from ${version}`) return Date.now() - sinceMs;
     await sleep(200);
   }
   return undefined;
@@ -72,13 +64,16 @@ describe('the engine restarts, and a registry that never answers', () => {
     const addressesBefore = await addresses('vm1');
     let containersBackMs: number | undefined;
     let servingMs: number | undefined;
+    let t0 = 0;
+    // Both web hosts loaded: vm2 must lose nothing, vm1 only what its engine's restart cut.
     const { load } = await underFaultLoad(info, 90_000, async () => {
       await sleep(1500);
-      const t0 = Date.now();
+      t0 = Date.now();
       expect(await killEngine('vm1', 'TERM')).toContain('killed');
       containersBackMs = await waitContainersBack('vm1', ['gangway-proxy', 'hello-web-1.0.0'], t0);
       servingMs = await waitServing('vm1', '1.0.0', t0, 25_000);
-    }, undefined, ['vm1']);
+      await sleep(1500);
+    });
     // The engine's restart policy brought both back, and the proxy loaded the same config.
     expect(containersBackMs).toBeDefined();
     expect(await proxyServers('vm1')).toEqual(servers);
@@ -87,12 +82,13 @@ describe('the engine restarts, and a registry that never answers', () => {
     // The routes name containers, resolved through the engine's DNS: wherever the restart put the
     // app, the proxy serves it again, and status says what is served.
     expect(servingMs, `not serving 1.0.0 after the restart; addresses moved: ${moved.join(', ') || 'none'}`).toBeDefined();
+    expect(failuresBeyondRestart(load, 'vm1', { from: t0, until: t0 + servingMs! }, RESTART_FAILURE)).toEqual([]);
     const status = statusFrom(await run(['status', '--json']));
     const vm1Row = status.rows.find((r) => r.host === 'vm1')!;
     expect(vm1Row.liveVersion, status.output).toBe('1.0.0');
     expect(vm1Row.health, status.output).toBe('up');
     const next = await run(['deploy', '--version', '2.0.0']);
-    measured.push(`| engine on vm1 restarted (SIGTERM to dockerd), at rest | ${load.requests} | ${load.failed} | containers running again after ${containersBackMs === undefined ? '-' : (containersBackMs / 1000).toFixed(1)} s; ${servingMs === undefined ? 'NOT serving 1.0.0 within 25 s' : `serving again after ${(servingMs / 1000).toFixed(1)} s`}; app addresses moved: ${moved.join(', ') || 'none'}; status said vm1 live ${vm1Row.liveVersion ?? '(nothing)'}; next deploy exit ${next.code}; ${load.failures.join('; ') || '-'} |`);
+    measured.push(`| engine on vm1 restarted (SIGTERM to dockerd), at rest | ${load.byHost.vm1!.requests} (vm1), ${load.byHost.vm2!.requests} (vm2) | ${load.byHost.vm1!.failed}, ${load.byHost.vm2!.failed} | containers running again after ${containersBackMs === undefined ? '-' : (containersBackMs / 1000).toFixed(1)} s; ${servingMs === undefined ? 'NOT serving 1.0.0 within 25 s' : `serving again after ${(servingMs / 1000).toFixed(1)} s`}; app addresses moved: ${moved.join(', ') || 'none'}; status said vm1 live ${vm1Row.liveVersion ?? '(nothing)'}; next deploy exit ${next.code}; ${load.failures.join('; ') || '-'} |`);
     expect(next.code, next.output).toBe(0);
     expect(convergedOn(await settledTruth(info), '2.0.0')).toEqual([]);
   });
@@ -102,9 +98,10 @@ describe('the engine restarts, and a registry that never answers', () => {
     let servingMs: number | undefined;
     let engineBackMs: number | undefined;
     let containersBackMs: number | undefined;
+    let t0 = 0;
     const { load } = await underFaultLoad(info, 90_000, async () => {
       await sleep(1500);
-      const t0 = Date.now();
+      t0 = Date.now();
       expect(await killEngine('vm1', 'KILL')).toContain('killed');
       // Until the new engine answers: the old one's containers may serve a moment longer.
       for (let i = 0; i < 150 && !(await onHost(info, 'vm1', 'docker info >/dev/null 2>&1 && echo up').catch(() => '')).includes('up'); i++) await sleep(200);
@@ -112,7 +109,7 @@ describe('the engine restarts, and a registry that never answers', () => {
       containersBackMs = await waitContainersBack('vm1', ['gangway-proxy', 'hello-web-2.0.0'], t0);
       servingMs = await waitServing('vm1', '2.0.0', t0, 30_000);
       await sleep(2000);
-    }, undefined, ['vm1']);
+    });
     const truth = await settledTruth(info);
     const vm1 = truth.find((t) => t.host === 'vm1')!;
     const states = (await onHost(info, 'vm1', "docker ps -a --filter label=gangway.managed --format '{{.Names}}: {{.Status}}'")).trim().split('\n').join(', ');
@@ -120,12 +117,13 @@ describe('the engine restarts, and a registry that never answers', () => {
     // Restart policy `always` on what serves, `no` on what gangway retired: a crash of dockerd
     // (which Docker 20.10 records as a stop by hand) brings back exactly the live set.
     expect(servingMs, `vm1 not serving 2.0.0 30 s after the crash: ${states}`).toBeDefined();
+    expect(failuresBeyondRestart(load, 'vm1', { from: t0, until: t0 + servingMs! }, RESTART_FAILURE)).toEqual([]);
     expect(vm1.runningByRole.web, states).toEqual(['hello-web-2.0.0']);
     const status = statusFrom(await run(['status', '--json']));
     const vm1Row = status.rows.find((r) => r.host === 'vm1')!;
     expect(vm1Row.liveVersion, status.output).toBe('2.0.0');
     const next = await run(['deploy', '--version', '3.0.0']);
-    measured.push(`| engine on vm1 crashed (SIGKILL to dockerd), at rest | ${load.requests} | ${load.failed} | engine answering after ${(engineBackMs! / 1000).toFixed(1)} s, containers running after ${containersBackMs === undefined ? '-' : (containersBackMs / 1000).toFixed(1)} s, serving 2.0.0 after ${(servingMs! / 1000).toFixed(1)} s (${states}); status said vm1 live ${vm1Row.liveVersion ?? '(nothing)'}; next deploy exit ${next.code}; ${load.failures.join('; ') || '-'} |`);
+    measured.push(`| engine on vm1 crashed (SIGKILL to dockerd), at rest | ${load.byHost.vm1!.requests} (vm1), ${load.byHost.vm2!.requests} (vm2) | ${load.byHost.vm1!.failed}, ${load.byHost.vm2!.failed} | engine answering after ${(engineBackMs! / 1000).toFixed(1)} s, containers running after ${containersBackMs === undefined ? '-' : (containersBackMs / 1000).toFixed(1)} s, serving 2.0.0 after ${(servingMs! / 1000).toFixed(1)} s (${states}); status said vm1 live ${vm1Row.liveVersion ?? '(nothing)'}; next deploy exit ${next.code}; ${load.failures.join('; ') || '-'} |`);
     expect(next.code, next.output).toBe(0);
     expect(convergedOn(await settledTruth(info), '3.0.0')).toEqual([]);
   });
@@ -133,13 +131,20 @@ describe('the engine restarts, and a registry that never answers', () => {
   it('the engine on vm1 restarts (SIGTERM) right after the new container started: at most one version per host, the next deploy converges', async () => {
     const liveBefore = (await hostTruth(info, 'vm2')).served![0]!;
     const t0 = Date.now();
+    let killedAt = 0;
+    let servingMs: number | undefined;
     const { result, load } = await underFaultLoad(info, 180_000, async () => {
       const cli = startGangway(['deploy', '--version', '4.0.0'], { cwd: project, timeoutMs: 150_000 });
       await cli.waitFor(isStep('start', 'done', 'vm1'), 'the new container on vm1');
+      killedAt = Date.now();
       expect(await killEngine('vm1', 'TERM')).toContain('killed');
+      servingMs = await waitServing('vm1', undefined, killedAt, 60_000);
       return cli.result;
-    }, undefined, ['vm1']);
+    });
     const tookMs = Date.now() - t0;
+    // vm2 (undone, or switched) loses nothing; vm1 only what its engine's restart cut.
+    expect(servingMs, 'vm1 did not serve again within 60 s of its engine restart').toBeDefined();
+    expect(failuresBeyondRestart(load, 'vm1', { from: killedAt, until: killedAt + servingMs! }, RESTART_FAILURE)).toEqual([]);
     // What the host runs once its engine is back and its restart policies have acted.
     await waitContainersBack('vm1', ['gangway-proxy'], Date.now());
     await sleep(3000);
@@ -148,7 +153,7 @@ describe('the engine restarts, and a registry that never answers', () => {
     const summary = done?.message ?? result.stderr.trim().split('\n')[0] ?? '';
     const truth = await settledTruth(info, 40_000);
     const vm1 = truth.find((t) => t.host === 'vm1')!;
-    measured.push(`| engine on vm1 restarted (SIGTERM) after its new container started | ${load.requests} | ${load.failed} | exit ${result.code} after ${(tookMs / 1000).toFixed(1)} s: ${summary.slice(0, 300)}; vm1 then runs ${JSON.stringify(vm1.runningByRole.web ?? [])}, serves ${JSON.stringify(vm1.served)}; ${load.failures.join('; ') || '-'} |`);
+    measured.push(`| engine on vm1 restarted (SIGTERM) after its new container started | ${load.byHost.vm1!.requests} (vm1), ${load.byHost.vm2!.requests} (vm2) | ${load.byHost.vm1!.failed}, ${load.byHost.vm2!.failed} | exit ${result.code} after ${(tookMs / 1000).toFixed(1)} s: ${summary.slice(0, 300)}; vm1 then runs ${JSON.stringify(vm1.runningByRole.web ?? [])}, serves ${JSON.stringify(vm1.served)}; ${load.failures.join('; ') || '-'} |`);
     // The undo waits out the engine restart: no host is left with an unrouted second version.
     expect(atMostOneVersion(truth), `${result.output.slice(-3000)}`).toEqual([]);
     // Either outcome is right, and each is asserted whole: the deploy fails naming vm1 and every

@@ -4,7 +4,7 @@
 // through the published ports) to check what gangway says against what is true.
 import { spawn, type ChildProcess } from 'node:child_process';
 import Docker from 'dockerode';
-import { failedOf, percentile, startLoad, type LoadCounts, type LoadOptions } from '../../../bench/zero-downtime/load.js';
+import { failedOf, percentile, startLoad, type LoadOptions, type LoadResult } from '../../../bench/zero-downtime/load.js';
 import type { RoleStatus } from '../../../src/deploy/status.js';
 import type { GangwayEvent } from '../../../src/events/events.js';
 import type { SandboxInfo } from '../../../src/sandbox/types.js';
@@ -98,6 +98,16 @@ export interface LoadSummary {
   /** "kind: count" of every failure. */
   failures: string[];
   servedVersions: Record<string, number>;
+  /** The same per web host, with when its first and last failures were seen (epoch ms). */
+  byHost: Record<string, HostLoadSummary>;
+}
+
+export interface HostLoadSummary {
+  requests: number;
+  failed: number;
+  failures: string[];
+  firstFailureAt?: number;
+  lastFailureAt?: number;
 }
 
 /**
@@ -124,25 +134,70 @@ export async function underFaultLoad<T>(info: SandboxInfo, maxMs: number, during
     clearTimeout(guard);
   }
   const counts = await load.stop();
-  return { result, load: summarise([...counts.byHost.values()], [...counts.shortfallByHost.values()].reduce((a, b) => a + b, 0)) };
+  return { result, load: summarise(counts) };
 }
 
-function summarise(all: LoadCounts[], unsent: number): LoadSummary {
+const kindsOf = (m: Map<string, number>): string[] => [...m].map(([k, n]) => `${k}: ${n}`);
+
+function summarise(counts: LoadResult): LoadSummary {
+  const all = [...counts.byHost.values()];
+  const unsent = [...counts.shortfallByHost.values()].reduce((a, b) => a + b, 0);
   const failures = new Map<string, number>();
   const servedVersions: Record<string, number> = {};
   for (const c of all) {
     for (const [k, n] of c.failureKinds) failures.set(k, (failures.get(k) ?? 0) + n);
     for (const [v, n] of c.servedVersions) servedVersions[v] = (servedVersions[v] ?? 0) + n;
   }
+  const byHost = Object.fromEntries([...counts.byHost].map(([host, c]) => [host, {
+    requests: c.requests,
+    failed: failedOf(c),
+    failures: kindsOf(c.failureKinds),
+    ...(c.firstFailureMs !== undefined ? { firstFailureAt: counts.startedAt + c.firstFailureMs } : {}),
+    ...(c.lastFailureMs !== undefined ? { lastFailureAt: counts.startedAt + c.lastFailureMs } : {}),
+  }]));
   return {
     requests: all.reduce((n, c) => n + c.requests, 0),
     failed: all.reduce((n, c) => n + failedOf(c), 0),
     unsent,
     p99Ms: Math.round(percentile(all.flatMap((c) => c.latenciesMs), 99)),
     maxMs: Math.round(Math.max(0, ...all.flatMap((c) => c.latenciesMs))),
-    failures: [...failures].map(([k, n]) => `${k}: ${n}`),
+    failures: kindsOf(failures),
     servedVersions,
+    byHost,
   };
+}
+
+/** Until the host's proxy serves `version` (any version: undefined) (ms since sinceMs), or undefined after maxMs. */
+export async function waitServing(info: SandboxInfo, host: string, version: string | undefined, sinceMs: number, maxMs: number): Promise<number | undefined> {
+  while (Date.now() - sinceMs < maxMs) {
+    const got = await getThroughProxy(info, host);
+    if (version === undefined ? got.status === 200 : got.body === `hello from ${version}`) return Date.now() - sinceMs;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return undefined;
+}
+
+/** Reset or refused while the restarted process was down: what a restart of it costs. */
+export const RESTART_FAILURE = /^(ECONNRESET|ECONNREFUSED|EPIPE) /;
+
+/**
+ * What a restart of one host's proxy or engine may cost, and nothing more: every other web host
+ * lost nothing; the host's failures are all of the `allowed` kinds (connections reset or refused
+ * while the process was down) and fell inside the fault's window, from the fault to `until`
+ * (serving again) plus `slackMs`. Returns the problems, [] when there are none.
+ */
+export function failuresBeyondRestart(load: LoadSummary, host: string, window: { from: number; until: number; slackMs?: number }, allowed: RegExp): string[] {
+  const problems: string[] = [];
+  for (const [name, h] of Object.entries(load.byHost)) {
+    if (name !== host && h.failed > 0) problems.push(`${name} (not restarted) lost ${h.failed}: ${h.failures.join('; ')}`);
+  }
+  const h = load.byHost[host];
+  if (!h || h.failed === 0) return problems;
+  for (const kind of h.failures) if (!allowed.test(kind)) problems.push(`${host}: a failure not explained by the restart: ${kind}`);
+  const end = window.until + (window.slackMs ?? 2_000);
+  if (h.firstFailureAt! < window.from) problems.push(`${host}: a failure ${window.from - h.firstFailureAt!} ms before the fault`);
+  if (h.lastFailureAt! > end) problems.push(`${host}: a failure ${h.lastFailureAt! - window.until} ms after it served again`);
+  return problems;
 }
 
 // ---- looking at the hosts from outside -------------------------------------------------------
