@@ -30,6 +30,8 @@ export interface DeployOptions {
   signal?: AbortSignal;
   /** Pull even when the image is on the host (default: only when a registry is configured). */
   alwaysPull?: boolean;
+  /** When the command started (epoch ms; default: now): the origin of timeToLiveMs and totalMs. */
+  startedAt?: number;
 }
 
 export interface DeployOutcome {
@@ -38,6 +40,10 @@ export interface DeployOutcome {
   /** Version each (host, role) serves at the end, read back from the hosts. */
   endState: Array<{ host: string; role: string; version?: string; unreachable?: boolean }>;
   durationMs: number;
+  /** From the command's start until every (host, role) served the new version. */
+  timeToLiveMs: number;
+  /** From the command's start until the old versions were stopped. */
+  totalMs: number;
 }
 
 /** How long a container without HEALTHCHECK must stay up, for roles the proxy does not check. */
@@ -195,8 +201,10 @@ async function deployHeld(s: Session, opts: DeployOptions, hosts: Map<string, Ho
     abort.abort();
   };
 
+  let liveAt = 0;
   try {
     await bootAll(s, plan, hosts, ref, abort.signal, fail);
+    liveAt = Date.now();
     if (failuresAtInterrupt === 0) {
       failures.unshift(new GangwayError('interrupted', 'interrupted', { step: 'deploy' }));
     }
@@ -212,8 +220,21 @@ async function deployHeld(s: Session, opts: DeployOptions, hosts: Map<string, Ho
   }
   const end = await endState(s, hosts, proxied);
   reportEnd(s, end);
-  events.emit({ type: 'done', ok: true, command: opts.action, exitCode: 0, message: `${opts.action === 'rollback' ? 'rolled back to' : 'deployed'} ${opts.version} on ${[...hosts.keys()].join(', ')} in ${((Date.now() - started) / 1000).toFixed(1)}s` });
-  return { version: opts.version, plan, endState: end, durationMs: Date.now() - started };
+  const timing = deployTiming(opts.startedAt ?? started, liveAt);
+  events.result('timing', { ...timing }, {});
+  events.emit({ type: 'done', ok: true, command: opts.action, exitCode: 0, message: `${opts.action === 'rollback' ? 'rolled back to' : 'deployed'} ${opts.version} on ${[...hosts.keys()].join(', ')} in ${seconds(timing.totalMs)} (live after ${seconds(timing.timeToLiveMs)})` });
+  return { version: opts.version, plan, endState: end, durationMs: Date.now() - started, ...timing };
+}
+
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
+
+/**
+ * The two figures of a deploy, both from the command's start: time to live, until every (host,
+ * role) serves the new version (every proxy switched, every other role past its gates); total,
+ * until the old versions are stopped.
+ */
+function deployTiming(origin: number, liveAt: number, now = Date.now()): { timeToLiveMs: number; totalMs: number } {
+  return { timeToLiveMs: Math.round(liveAt - origin), totalMs: Math.round(now - origin) };
 }
 
 async function pullEverywhere(s: Session, hosts: Map<string, Host>, ref: string, opts: DeployOptions): Promise<void> {

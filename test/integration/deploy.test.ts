@@ -49,6 +49,11 @@ describe('deploy on a 3-host sandbox', () => {
   it('deploys v2 with zero failed requests: every web host serves v2, v1 is stopped and retained', async () => {
     const { result, requests, failures } = await withLoad(info, ['vm1', 'vm2'], 120_000, () => run(['deploy', '--version', '2.0.0']));
     expect(result.code, result.output).toBe(0);
+    // Both figures, from the command's start: live (every proxy switched), then the old ones stopped.
+    const timing = /deployed 2\.0\.0 on vm1, vm2, vm3 in ([\d.]+)s \(live after ([\d.]+)s\)/.exec(result.output);
+    expect(timing, result.output.slice(-2000)).not.toBeNull();
+    expect(Number(timing![2])).toBeGreaterThan(0);
+    expect(Number(timing![2])).toBeLessThanOrEqual(Number(timing![1]));
     expect(requests).toBeGreaterThan(20);
     expect(failures).toEqual([]);
     for (const host of ['vm1', 'vm2']) {

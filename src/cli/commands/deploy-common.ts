@@ -61,7 +61,7 @@ export async function deployCommand(ctx: CommandContext, action: DeployAction, f
     s.events.log(`${action} ${imageRef(s, version)}`);
     const interrupt = interruptSignal(s);
     try {
-      await runDeploy(s, { version, action, ...(flags.message ? { message: flags.message } : {}), lockWaitMs: wait, signal: interrupt.signal });
+      await runDeploy(s, { version, action, startedAt: performance.timeOrigin, ...(flags.message ? { message: flags.message } : {}), lockWaitMs: wait, signal: interrupt.signal });
     } finally {
       interrupt.dispose();
     }

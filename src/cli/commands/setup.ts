@@ -35,7 +35,7 @@ export async function run(globals: GlobalOptions, _args: unknown[], flags: Deplo
       s.events.log(`setup ${imageRef(s, version)}`);
       const interrupt = interruptSignal(s);
       try {
-        await runDeploy(s, { version, action: 'setup', ...(flags.message ? { message: flags.message } : {}), lockWaitMs: wait, signal: interrupt.signal });
+        await runDeploy(s, { version, action: 'setup', startedAt: performance.timeOrigin, ...(flags.message ? { message: flags.message } : {}), lockWaitMs: wait, signal: interrupt.signal });
       } finally {
         interrupt.dispose();
       }
