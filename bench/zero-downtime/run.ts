@@ -50,7 +50,9 @@ async function cliPhase(phase: string, targets: LoadTarget[], project: string, a
   const eventsFile = join(tmpdir(), `gangway-bench-zd-${phase.split('.')[0]}-${Date.now()}.ndjson`);
   writeFileSync(eventsFile, run.events.map((e) => JSON.stringify(e)).join('\n') + '\n');
   say(`${phase}: exit ${run.code} in ${(run.wallMs / 1000).toFixed(1)} s; its events: ${eventsFile}`);
-  const note = [after, run.code !== expectedCode ? failureSummary(run) : undefined].filter(Boolean).join('; ');
+  const timing = run.events.find((e) => e.type === 'result' && e.kind === 'timing');
+  const live = timing?.type === 'result' ? `live after ${(Number(timing.data.timeToLiveMs) / 1000).toFixed(1)} s, done after ${(Number(timing.data.totalMs) / 1000).toFixed(1)} s (gangway's timing event)` : undefined;
+  const note = [live, after, run.code !== expectedCode ? failureSummary(run) : undefined].filter(Boolean).join('; ');
   return { result: { phase, outcome: `gangway ${args.join(' ')}: ${outcomeOf(run, expectedCode)}`, gangway: true, opMs: run.wallMs, load, note }, run };
 }
 
