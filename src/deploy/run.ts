@@ -2,12 +2,11 @@
 // health (from the proxy's side and the image's HEALTHCHECK) and uptests, switch, and only when
 // every host passed, drain and stop the old containers. Any failure undoes what was started, so
 // every host ends on the version it had.
-import { userInfo, hostname } from 'node:os';
 import { containerLogsTail, findContainers, removeContainer, startAppContainer, stopContainer } from '../app/container.js';
 import { GangwayError, messageOf, operationError } from '../errors.js';
 import type { Host } from '../hosts/host.js';
 import { containerGateFor, runGates, gates, type GateResult } from '../gates/gates.js';
-import { runHook, type HookContext } from '../hooks/hooks.js';
+import { performer, runAfterHook, runHook } from '../hooks/hooks.js';
 import { addCandidate, holdChecks, readState, removeServer, switchTo, waitDrained, waitHealthy } from '../proxy/operations.js';
 import { appendAuditEverywhere } from '../state/audit.js';
 import { planRetention } from '../state/labels.js';
@@ -16,7 +15,7 @@ import { ensureImage, registryAuth } from './image.js';
 import { observeHost } from './observe.js';
 import { bootBatches, liveVersionOf, planDeploy, type DeployPlan, type ObservedHost } from './plan.js';
 import { APP_NETWORK, assertDockerReady, prepareHosts } from './prepare.js';
-import { connectAll, imageRef, primaryHostOf, proxyTarget, type Session } from './session.js';
+import { connectAll, hookContextFor, imageRef, primaryHostOf, proxyTarget, type Session } from './session.js';
 import { hasStarted, hasSwitched, transition, type DeployTarget } from './state.js';
 
 export type DeployAction = 'deploy' | 'rollback' | 'setup';
@@ -56,14 +55,6 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
   });
 
-function performer(): string {
-  try {
-    return `${userInfo().username}@${hostname()}`;
-  } catch {
-    return `unknown@${hostname()}`;
-  }
-}
-
 interface Deferred {
   promise: Promise<void>;
   resolve(): void;
@@ -89,18 +80,6 @@ export async function runDeploy(s: Session, opts: DeployOptions): Promise<Deploy
   const primaryHost = primaryHostOf(s);
   const proxied = new Set(s.loaded.roles.filter((r) => r.proxied).flatMap((r) => r.hosts));
 
-  const hookCtx: HookContext = {
-    service,
-    version: opts.version,
-    hosts: [...hosts.keys()],
-    roles: s.loaded.roles.map((r) => r.name),
-    performer: performer(),
-    command: opts.action,
-    ...(s.loaded.destination ? { destination: s.loaded.destination } : {}),
-  };
-  const preHook = opts.action === 'rollback' ? 'pre-rollback' : 'pre-deploy';
-  await runHook(preHook, hookCtx, { projectDir: s.loaded.baseDir, events });
-
   const lockHost = hosts.get(primaryHost)!;
   events.step('lock', 'start', { host: primaryHost });
   const lock = await acquireLock(lockHost, newLockDetails({ service, version: opts.version, message: opts.message ?? `${opts.action} ${opts.version}` }), {
@@ -110,33 +89,44 @@ export async function runDeploy(s: Session, opts: DeployOptions): Promise<Deploy
   });
   events.step('lock', 'done', { host: primaryHost });
 
+  // Both deploy hooks run under the lock: a deploy that loses the race for it runs neither, and
+  // post-deploy sees the hosts as this deploy left them, not as a competing one changes them.
+  // Rollback and setup run them too (GANGWAY_COMMAND tells them apart), as Kamal's rollback does.
+  const hookCtx = hookContextFor(s.loaded, opts.action, opts.version, [...hosts.keys()]);
+  const hookOpts = { projectDir: s.loaded.baseDir, events };
   let outcome: DeployOutcome | undefined;
   let failure: unknown;
+  let postDeployFailure: string | undefined;
   try {
-    outcome = await deployLocked(s, opts, hosts, proxied, ref, started);
-  } catch (err) {
-    failure = err;
+    try {
+      await runHook('pre-deploy', hookCtx, hookOpts);
+      outcome = await deployLocked(s, opts, hosts, proxied, ref, started);
+    } catch (err) {
+      failure = err;
+    }
+    const result = failure ? 'failed' : 'ok';
+    const auditMessage = failure ? `${opts.action} ${opts.version} failed: ${messageOf(failure)}` : `${opts.action} ${opts.version}`;
+    const audit = await appendAuditEverywhere([...hosts.values()], service, {
+      ts: new Date().toISOString(),
+      user: performer(),
+      action: opts.action,
+      version: opts.version,
+      result,
+      message: auditMessage,
+    }, { redact: (t) => events.redact(t) });
+    for (const a of audit) if (a.error) events.log(`audit log not written: ${a.error}`, { level: 'warn', host: a.host, step: 'audit' });
+    // The new version is live everywhere: a failing post-deploy is a warning, never a failure.
+    if (!failure) postDeployFailure = await runAfterHook('post-deploy', { ...hookCtx, extra: { GANGWAY_RUNTIME: String(Math.round((Date.now() - started) / 1000)) } }, hookOpts);
   } finally {
     await releaseLock(lockHost, service, lock.id).catch((err: unknown) => {
       events.log(`could not release the deploy lock: ${messageOf(err)}`, { level: 'warn', host: primaryHost, step: 'lock' });
     });
   }
 
-  const result = failure ? 'failed' : 'ok';
-  const auditMessage = failure ? `${opts.action} ${opts.version} failed: ${messageOf(failure)}` : `${opts.action} ${opts.version}`;
-  const audit = await appendAuditEverywhere([...hosts.values()], service, {
-    ts: new Date().toISOString(),
-    user: performer(),
-    action: opts.action,
-    version: opts.version,
-    result,
-    message: auditMessage,
-  }, { redact: (t) => events.redact(t) });
-  for (const a of audit) if (a.error) events.log(`audit log not written: ${a.error}`, { level: 'warn', host: a.host, step: 'audit' });
-
   if (failure) throw failure;
-  const postHook = opts.action === 'rollback' ? 'post-rollback' : 'post-deploy';
-  await runHook(postHook, { ...hookCtx, extra: { GANGWAY_RUNTIME: String(Math.round((Date.now() - started) / 1000)) } }, { projectDir: s.loaded.baseDir, events });
+  // One `done` per command, after everything, post-deploy included.
+  const did = `${opts.action === 'rollback' ? 'rolled back to' : 'deployed'} ${opts.version} on ${[...hosts.keys()].join(', ')} in ${((Date.now() - started) / 1000).toFixed(1)}s`;
+  events.emit({ type: 'done', ok: true, command: opts.action, exitCode: 0, message: postDeployFailure ? `${did} (warning: ${postDeployFailure})` : did });
   return outcome!;
 }
 
@@ -212,7 +202,6 @@ async function deployHeld(s: Session, opts: DeployOptions, hosts: Map<string, Ho
   }
   const end = await endState(s, hosts, proxied);
   reportEnd(s, end);
-  events.emit({ type: 'done', ok: true, command: opts.action, exitCode: 0, message: `${opts.action === 'rollback' ? 'rolled back to' : 'deployed'} ${opts.version} on ${[...hosts.keys()].join(', ')} in ${((Date.now() - started) / 1000).toFixed(1)}s` });
   return { version: opts.version, plan, endState: end, durationMs: Date.now() - started };
 }
 
