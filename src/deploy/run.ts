@@ -15,6 +15,7 @@ import { ensureImage, registryAuth } from './image.js';
 import { observeHost } from './observe.js';
 import { bootBatches, liveVersionOf, planDeploy, type DeployPlan, type ObservedHost } from './plan.js';
 import { APP_NETWORK, assertDockerReady, prepareHosts } from './prepare.js';
+import type { ResolvedRole } from '../config/resolve.js';
 import { connectAll, hookContextFor, imageRef, primaryHostOf, proxyTarget, type Session } from './session.js';
 import { hasStarted, hasSwitched, transition, type DeployTarget } from './state.js';
 
@@ -246,8 +247,10 @@ async function observeAll(s: Session, hosts: Map<string, Host>, proxied: Set<str
 type Fail = (err: unknown, t?: DeployTarget) => void;
 
 /**
- * The primary role boots in batches and switches batch by batch; the other roles wait for the
- * first healthy primary container (on the primary host), as Kamal does, then boot in parallel.
+ * Every role boots in batches of `boot.limit` of its own hosts (`boot.wait` between batches) and
+ * switches batch by batch, so no more than the limit of a role's hosts are between start and
+ * switch at once. The primary role starts at once; the other roles wait for the first healthy
+ * primary container (on the primary host), as Kamal does, then boot side by side.
  */
 async function bootAll(s: Session, plan: DeployPlan, hosts: Map<string, Host>, ref: string, signal: AbortSignal, fail: Fail): Promise<void> {
   const cfg = s.loaded.config;
@@ -265,38 +268,39 @@ async function bootAll(s: Session, plan: DeployPlan, hosts: Map<string, Host>, r
     events.log(`First ${primary.name} container is unhealthy on ${t.host}, not booting any other roles`, { level: 'error', host: t.host, role: t.role });
     firstHealthy.reject(new Error('first primary container unhealthy'));
   };
+  const ignore = () => {};
+
+  const bootInBatches = async (role: ResolvedRole): Promise<void> => {
+    const isPrimary = role === primary;
+    for (const [i, batch] of bootBatches(role.hosts, cfg.boot.limit).entries()) {
+      if (i > 0 && cfg.boot.wait > 0) await sleep(cfg.boot.wait, signal);
+      if (signal.aborted) return;
+      const targets = batch.map((h) => targetOf(h, role.name));
+      await Promise.all(targets.map((t) => bootTarget(s, t, hosts.get(t.host)!, ref, plan.version, signal, fail, isPrimary ? onHealthy : ignore, isPrimary ? onUnhealthy : ignore)));
+      if (signal.aborted) return;
+      await Promise.all(targets.map((t) => switchTarget(s, t, hosts.get(t.host)!).catch((err: unknown) => fail(err, t))));
+    }
+  };
 
   const primaryJob = (async () => {
-    const batches = bootBatches(primary.hosts, cfg.boot.limit);
-    for (const [i, batch] of batches.entries()) {
-      if (i > 0 && cfg.boot.wait > 0) await sleep(cfg.boot.wait, signal);
-      if (signal.aborted) break;
-      const batchTargets = batch.map((h) => targetOf(h, primary.name));
-      await Promise.all(batchTargets.map((t) => bootTarget(s, t, hosts.get(t.host)!, ref, plan.version, signal, fail, onHealthy, onUnhealthy)));
-      if (signal.aborted) break;
-      await Promise.all(batchTargets.map((t) => switchTarget(s, t, hosts.get(t.host)!).catch((err: unknown) => fail(err, t))));
-    }
+    await bootInBatches(primary);
     // A primary host that never got to boot (aborted earlier) must release the waiting roles.
     firstHealthy.reject(new Error('primary role did not become healthy'));
   })();
 
-  const others = plan.targets.filter((t) => t.role !== primary.name);
-  const otherJobs = others.map(async (t) => {
-    if (t.alreadyLive) {
-      await bootTarget(s, t, hosts.get(t.host)!, ref, plan.version, signal, fail, () => {}, () => {});
-      await switchTarget(s, t, hosts.get(t.host)!);
-      return;
+  const otherJobs = s.loaded.roles.filter((r) => r !== primary).map(async (role) => {
+    // A role already live everywhere (a rerun) has nothing to wait for.
+    const waiting = plan.targets.filter((t) => t.role === role.name && !t.alreadyLive);
+    if (waiting.length > 0) {
+      for (const t of waiting) events.log(`Waiting for the first healthy ${primary.name} container before booting ${t.role} on ${t.host}...`, { host: t.host, role: t.role });
+      try {
+        await firstHealthy.promise;
+      } catch {
+        for (const t of waiting) events.log(`First ${primary.name} container is unhealthy, not booting ${t.role} on ${t.host}`, { level: 'error', host: t.host, role: t.role });
+        return;
+      }
     }
-    events.log(`Waiting for the first healthy ${primary.name} container before booting ${t.role} on ${t.host}...`, { host: t.host, role: t.role });
-    try {
-      await firstHealthy.promise;
-    } catch {
-      events.log(`First ${primary.name} container is unhealthy, not booting ${t.role} on ${t.host}`, { level: 'error', host: t.host, role: t.role });
-      return;
-    }
-    if (signal.aborted) return;
-    await bootTarget(s, t, hosts.get(t.host)!, ref, plan.version, signal, fail, () => {}, () => {});
-    if (!signal.aborted && t.state === 'uptested') await switchTarget(s, t, hosts.get(t.host)!).catch((err: unknown) => fail(err, t));
+    await bootInBatches(role);
   });
 
   await Promise.all([primaryJob, ...otherJobs]);
@@ -456,6 +460,8 @@ async function switchTarget(s: Session, t: DeployTarget, host: Host): Promise<vo
     await switchTo(pt, t.newContainer, olds);
   }
   transition(t, 'switched');
+  // Per (host, role), proxied or not: where a target's boot ends (boot.limit counts up to here).
+  if (!t.alreadyLive) s.events.step('switch', 'done', { host: t.host, role: t.role, message: `${t.newContainer} is live` });
 }
 
 /** Every host switched: drain and stop the old containers, then prune beyond `retain`. */
