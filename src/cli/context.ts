@@ -12,6 +12,8 @@ export interface GlobalOptions {
 }
 
 export interface CommandContext {
+  /** The command's name as typed (deploy, lock status...): hooks see it as GANGWAY_COMMAND. */
+  command: string;
   opts: GlobalOptions;
   events: Events;
   cwd: string;
@@ -31,7 +33,7 @@ export async function runCommand(
     verbose: opts.verbose,
   });
   events.on(renderer);
-  const ctx: CommandContext = { opts, events, cwd: process.cwd(), env: process.env };
+  const ctx: CommandContext = { command, opts, events, cwd: process.cwd(), env: process.env };
   try {
     const code = (await body(ctx)) ?? 0;
     return code;

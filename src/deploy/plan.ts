@@ -90,8 +90,10 @@ export function planDeploy(input: PlanInput): DeployPlan {
 /** Human lines for --dry-run: what each host will do, from the same plan the runner executes. */
 export function describePlan(plan: DeployPlan, opts: { image: string; bootLimit: BootLimit; action?: string }): string[] {
   const lines = [`${opts.action ?? 'deploy'} ${opts.image}:${plan.version}`];
-  const batches = bootBatches(plan.primaryRole.hosts, opts.bootLimit);
-  lines.push(`${plan.primaryRole.name}: ${batches.map((b) => `[${b.join(', ')}]`).join(' then ')}`);
+  // Every role boots in batches of the limit, counted over its own hosts.
+  const hostsByRole = new Map<string, string[]>();
+  for (const t of plan.targets) hostsByRole.set(t.role, [...(hostsByRole.get(t.role) ?? []), t.host]);
+  for (const [role, hosts] of hostsByRole) lines.push(`${role}: ${bootBatches(hosts, opts.bootLimit).map((b) => `[${b.join(', ')}]`).join(' then ')}`);
   for (const t of plan.targets) {
     const from = t.liveVersion ? `from ${t.liveVersion}` : 'fresh';
     if (t.alreadyLive) {

@@ -2,12 +2,11 @@
 // health (from the proxy's side and the image's HEALTHCHECK) and uptests, switch, and only when
 // every host passed, drain and stop the old containers. Any failure undoes what was started, so
 // every host ends on the version it had.
-import { userInfo, hostname } from 'node:os';
 import { containerLogsTail, findContainers, removeContainer, startAppContainer, stopContainer } from '../app/container.js';
 import { GangwayError, messageOf, operationError } from '../errors.js';
 import type { Host } from '../hosts/host.js';
 import { containerGateFor, discardUptests, gates, prepareUptests, runGates, type GateResult } from '../gates/gates.js';
-import { runHook, type HookContext } from '../hooks/hooks.js';
+import { performer, runAfterHook, runHook } from '../hooks/hooks.js';
 import { addCandidate, holdChecks, readState, removeServer, switchTo, waitDrained, waitHealthy } from '../proxy/operations.js';
 import { appendAuditEverywhere } from '../state/audit.js';
 import { planRetention } from '../state/labels.js';
@@ -16,7 +15,8 @@ import { ensureImage, registryAuth } from './image.js';
 import { observeHost } from './observe.js';
 import { bootBatches, liveVersionOf, planDeploy, type DeployPlan, type ObservedHost } from './plan.js';
 import { APP_NETWORK, assertDockerReady, prepareHosts } from './prepare.js';
-import { connectAll, imageRef, primaryHostOf, proxyTarget, type Session } from './session.js';
+import type { ResolvedRole } from '../config/resolve.js';
+import { connectAll, hookContextFor, imageRef, primaryHostOf, proxyTarget, type Session } from './session.js';
 import { hasStarted, hasSwitched, transition, type DeployTarget } from './state.js';
 
 export type DeployAction = 'deploy' | 'rollback' | 'setup';
@@ -62,14 +62,6 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
   });
 
-function performer(): string {
-  try {
-    return `${userInfo().username}@${hostname()}`;
-  } catch {
-    return `unknown@${hostname()}`;
-  }
-}
-
 interface Deferred {
   promise: Promise<void>;
   resolve(): void;
@@ -95,18 +87,6 @@ export async function runDeploy(s: Session, opts: DeployOptions): Promise<Deploy
   const primaryHost = primaryHostOf(s);
   const proxied = new Set(s.loaded.roles.filter((r) => r.proxied).flatMap((r) => r.hosts));
 
-  const hookCtx: HookContext = {
-    service,
-    version: opts.version,
-    hosts: [...hosts.keys()],
-    roles: s.loaded.roles.map((r) => r.name),
-    performer: performer(),
-    command: opts.action,
-    ...(s.loaded.destination ? { destination: s.loaded.destination } : {}),
-  };
-  const preHook = opts.action === 'rollback' ? 'pre-rollback' : 'pre-deploy';
-  await runHook(preHook, hookCtx, { projectDir: s.loaded.baseDir, events });
-
   const lockHost = hosts.get(primaryHost)!;
   events.step('lock', 'start', { host: primaryHost });
   const lock = await acquireLock(lockHost, newLockDetails({ service, version: opts.version, message: opts.message ?? `${opts.action} ${opts.version}` }), {
@@ -116,34 +96,47 @@ export async function runDeploy(s: Session, opts: DeployOptions): Promise<Deploy
   });
   events.step('lock', 'done', { host: primaryHost });
 
+  // Both deploy hooks run under the lock: a deploy that loses the race for it runs neither, and
+  // post-deploy sees the hosts as this deploy left them, not as a competing one changes them.
+  // Rollback and setup run them too (GANGWAY_COMMAND tells them apart), as Kamal's rollback does.
+  const hookCtx = hookContextFor(s.loaded, opts.action, opts.version, [...hosts.keys()]);
+  const hookOpts = { projectDir: s.loaded.baseDir, events };
   let outcome: DeployOutcome | undefined;
   let failure: unknown;
+  let postDeployFailure: string | undefined;
   try {
-    outcome = await deployLocked(s, opts, hosts, proxied, ref, started);
-  } catch (err) {
-    failure = err;
+    try {
+      await runHook('pre-deploy', hookCtx, hookOpts);
+      outcome = await deployLocked(s, opts, hosts, proxied, ref, started);
+    } catch (err) {
+      failure = err;
+    }
+    const result = failure ? 'failed' : 'ok';
+    const auditMessage = failure ? `${opts.action} ${opts.version} failed: ${messageOf(failure)}` : `${opts.action} ${opts.version}`;
+    const audit = await appendAuditEverywhere([...hosts.values()], service, {
+      ts: new Date().toISOString(),
+      user: performer(),
+      action: opts.action,
+      version: opts.version,
+      result,
+      message: auditMessage,
+    }, { redact: (t) => events.redact(t) });
+    for (const a of audit) if (a.error) events.log(`audit log not written: ${a.error}`, { level: 'warn', host: a.host, step: 'audit' });
+    // The new version is live everywhere: a failing post-deploy is a warning, never a failure.
+    if (!failure) postDeployFailure = await runAfterHook('post-deploy', { ...hookCtx, extra: { GANGWAY_RUNTIME: String(Math.round((Date.now() - started) / 1000)) } }, hookOpts);
   } finally {
     await releaseLock(lockHost, service, lock.id).catch((err: unknown) => {
       events.log(`could not release the deploy lock: ${messageOf(err)}`, { level: 'warn', host: primaryHost, step: 'lock' });
     });
   }
 
-  const result = failure ? 'failed' : 'ok';
-  const auditMessage = failure ? `${opts.action} ${opts.version} failed: ${messageOf(failure)}` : `${opts.action} ${opts.version}`;
-  const audit = await appendAuditEverywhere([...hosts.values()], service, {
-    ts: new Date().toISOString(),
-    user: performer(),
-    action: opts.action,
-    version: opts.version,
-    result,
-    message: auditMessage,
-  }, { redact: (t) => events.redact(t) });
-  for (const a of audit) if (a.error) events.log(`audit log not written: ${a.error}`, { level: 'warn', host: a.host, step: 'audit' });
-
   if (failure) throw failure;
-  const postHook = opts.action === 'rollback' ? 'post-rollback' : 'post-deploy';
-  await runHook(postHook, { ...hookCtx, extra: { GANGWAY_RUNTIME: String(Math.round((Date.now() - started) / 1000)) } }, { projectDir: s.loaded.baseDir, events });
-  return outcome!;
+  // One `done` per command, after everything, post-deploy included.
+  const timing = { timeToLiveMs: outcome!.timeToLiveMs, totalMs: Math.round(Date.now() - (opts.startedAt ?? started)) };
+  events.result('timing', { ...timing }, {});
+  const did = `${opts.action === 'rollback' ? 'rolled back to' : 'deployed'} ${opts.version} on ${[...hosts.keys()].join(', ')} in ${seconds(timing.totalMs)} (live after ${seconds(timing.timeToLiveMs)})`;
+  events.emit({ type: 'done', ok: true, command: opts.action, exitCode: 0, message: postDeployFailure ? `${did} (warning: ${postDeployFailure})` : did });
+  return { ...outcome!, ...timing };
 }
 
 async function deployLocked(s: Session, opts: DeployOptions, hosts: Map<string, Host>, proxied: Set<string>, ref: string, started: number): Promise<DeployOutcome> {
@@ -220,10 +213,7 @@ async function deployHeld(s: Session, opts: DeployOptions, hosts: Map<string, Ho
   }
   const end = await endState(s, hosts, proxied);
   reportEnd(s, end);
-  const timing = deployTiming(opts.startedAt ?? started, liveAt);
-  events.result('timing', { ...timing }, {});
-  events.emit({ type: 'done', ok: true, command: opts.action, exitCode: 0, message: `${opts.action === 'rollback' ? 'rolled back to' : 'deployed'} ${opts.version} on ${[...hosts.keys()].join(', ')} in ${seconds(timing.totalMs)} (live after ${seconds(timing.timeToLiveMs)})` });
-  return { version: opts.version, plan, endState: end, durationMs: Date.now() - started, ...timing };
+  return { version: opts.version, plan, endState: end, durationMs: Date.now() - started, ...deployTiming(opts.startedAt ?? started, liveAt) };
 }
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
@@ -231,7 +221,7 @@ const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
 /**
  * The two figures of a deploy, both from the command's start: time to live, until every (host,
  * role) serves the new version (every proxy switched, every other role past its gates); total,
- * until the old versions are stopped.
+ * until the command ends (old versions stopped, audit written, post-deploy run).
  */
 function deployTiming(origin: number, liveAt: number, now = Date.now()): { timeToLiveMs: number; totalMs: number } {
   return { timeToLiveMs: Math.round(liveAt - origin), totalMs: Math.round(now - origin) };
@@ -278,8 +268,10 @@ async function observeAll(s: Session, hosts: Map<string, Host>, proxied: Set<str
 type Fail = (err: unknown, t?: DeployTarget) => void;
 
 /**
- * The primary role boots in batches and switches batch by batch; the other roles wait for the
- * first healthy primary container (on the primary host), as Kamal does, then boot in parallel.
+ * Every role boots in batches of `boot.limit` of its own hosts (`boot.wait` between batches) and
+ * switches batch by batch, so no more than the limit of a role's hosts are between start and
+ * switch at once. The primary role starts at once; the other roles wait for the first healthy
+ * primary container (on the primary host), as Kamal does, then boot side by side.
  */
 async function bootAll(s: Session, plan: DeployPlan, hosts: Map<string, Host>, ref: string, signal: AbortSignal, fail: Fail): Promise<void> {
   const cfg = s.loaded.config;
@@ -297,38 +289,39 @@ async function bootAll(s: Session, plan: DeployPlan, hosts: Map<string, Host>, r
     events.log(`First ${primary.name} container is unhealthy on ${t.host}, not booting any other roles`, { level: 'error', host: t.host, role: t.role });
     firstHealthy.reject(new Error('first primary container unhealthy'));
   };
+  const ignore = () => {};
+
+  const bootInBatches = async (role: ResolvedRole): Promise<void> => {
+    const isPrimary = role === primary;
+    for (const [i, batch] of bootBatches(role.hosts, cfg.boot.limit).entries()) {
+      if (i > 0 && cfg.boot.wait > 0) await sleep(cfg.boot.wait, signal);
+      if (signal.aborted) return;
+      const targets = batch.map((h) => targetOf(h, role.name));
+      await Promise.all(targets.map((t) => bootTarget(s, t, hosts.get(t.host)!, ref, plan.version, signal, fail, isPrimary ? onHealthy : ignore, isPrimary ? onUnhealthy : ignore)));
+      if (signal.aborted) return;
+      await Promise.all(targets.map((t) => switchTarget(s, t, hosts.get(t.host)!).catch((err: unknown) => fail(err, t))));
+    }
+  };
 
   const primaryJob = (async () => {
-    const batches = bootBatches(primary.hosts, cfg.boot.limit);
-    for (const [i, batch] of batches.entries()) {
-      if (i > 0 && cfg.boot.wait > 0) await sleep(cfg.boot.wait, signal);
-      if (signal.aborted) break;
-      const batchTargets = batch.map((h) => targetOf(h, primary.name));
-      await Promise.all(batchTargets.map((t) => bootTarget(s, t, hosts.get(t.host)!, ref, plan.version, signal, fail, onHealthy, onUnhealthy)));
-      if (signal.aborted) break;
-      await Promise.all(batchTargets.map((t) => switchTarget(s, t, hosts.get(t.host)!).catch((err: unknown) => fail(err, t))));
-    }
+    await bootInBatches(primary);
     // A primary host that never got to boot (aborted earlier) must release the waiting roles.
     firstHealthy.reject(new Error('primary role did not become healthy'));
   })();
 
-  const others = plan.targets.filter((t) => t.role !== primary.name);
-  const otherJobs = others.map(async (t) => {
-    if (t.alreadyLive) {
-      await bootTarget(s, t, hosts.get(t.host)!, ref, plan.version, signal, fail, () => {}, () => {});
-      await switchTarget(s, t, hosts.get(t.host)!);
-      return;
+  const otherJobs = s.loaded.roles.filter((r) => r !== primary).map(async (role) => {
+    // A role already live everywhere (a rerun) has nothing to wait for.
+    const waiting = plan.targets.filter((t) => t.role === role.name && !t.alreadyLive);
+    if (waiting.length > 0) {
+      for (const t of waiting) events.log(`Waiting for the first healthy ${primary.name} container before booting ${t.role} on ${t.host}...`, { host: t.host, role: t.role });
+      try {
+        await firstHealthy.promise;
+      } catch {
+        for (const t of waiting) events.log(`First ${primary.name} container is unhealthy, not booting ${t.role} on ${t.host}`, { level: 'error', host: t.host, role: t.role });
+        return;
+      }
     }
-    events.log(`Waiting for the first healthy ${primary.name} container before booting ${t.role} on ${t.host}...`, { host: t.host, role: t.role });
-    try {
-      await firstHealthy.promise;
-    } catch {
-      events.log(`First ${primary.name} container is unhealthy, not booting ${t.role} on ${t.host}`, { level: 'error', host: t.host, role: t.role });
-      return;
-    }
-    if (signal.aborted) return;
-    await bootTarget(s, t, hosts.get(t.host)!, ref, plan.version, signal, fail, () => {}, () => {});
-    if (!signal.aborted && t.state === 'uptested') await switchTarget(s, t, hosts.get(t.host)!).catch((err: unknown) => fail(err, t));
+    await bootInBatches(role);
   });
 
   await Promise.all([primaryJob, ...otherJobs]);
@@ -493,6 +486,8 @@ async function switchTarget(s: Session, t: DeployTarget, host: Host): Promise<vo
     await switchTo(pt, t.newContainer, olds);
   }
   transition(t, 'switched');
+  // Per (host, role), proxied or not: where a target's boot ends (boot.limit counts up to here).
+  if (!t.alreadyLive) s.events.step('switch', 'done', { host: t.host, role: t.role, message: `${t.newContainer} is live` });
 }
 
 /** Every host switched: drain and stop the old containers, then prune beyond `retain`. */

@@ -6,6 +6,7 @@ import type { ResolvedRole } from '../config/resolve.js';
 import { expandPath } from '../config/resolve.js';
 import { GangwayError } from '../errors.js';
 import type { Events } from '../events/events.js';
+import { performer, runHook, warnUnknownHooks, type HookContext } from '../hooks/hooks.js';
 import type { Host, HostTarget } from '../hosts/host.js';
 import { HostPool, sshConnectOptions } from '../hosts/pool.js';
 import type { CommandContext } from '../cli/context.js';
@@ -17,20 +18,55 @@ export interface Session {
   events: Events;
   /** Secret env values by name (env.secret), for containers and uptests. */
   envSecret: Record<string, string>;
+  /** The command's name (GANGWAY_COMMAND for hooks). */
+  command: string;
+  /** The version the command works on, once it is known (GANGWAY_VERSION for pre-connect). */
+  version?: string;
+  /** The pre-connect hook, once per command, before its first connection: every pool of the session awaits it. */
+  beforeConnect(): Promise<void>;
   close(): Promise<void>;
 }
 
 /** A pool for these hosts with the config's ssh: settings (paths relative to the config file). */
-export function hostPoolFor(loaded: Pick<LoadedConfig, 'config' | 'baseDir'>, targets: HostTarget[], events: Events): HostPool {
-  return new HostPool(targets, sshConnectOptions(loaded.config.ssh, (p) => expandPath(p, loaded.baseDir)), { events });
+export function hostPoolFor(loaded: Pick<LoadedConfig, 'config' | 'baseDir'>, targets: HostTarget[], events: Events, beforeConnect?: () => Promise<void>): HostPool {
+  return new HostPool(targets, sshConnectOptions(loaded.config.ssh, (p) => expandPath(p, loaded.baseDir)), { events, ...(beforeConnect ? { beforeConnect } : {}) });
+}
+
+/** What hooks are told about a command (GANGWAY_*): every host of the config unless named. */
+export function hookContextFor(loaded: LoadedConfig, command: string, version: string | undefined, hosts: string[] = loaded.hostTargets.map((t) => t.name)): HookContext {
+  return {
+    service: loaded.config.service,
+    version: version ?? '',
+    hosts,
+    roles: loaded.roles.map((r) => r.name),
+    performer: performer(),
+    command,
+    ...(loaded.destination ? { destination: loaded.destination } : {}),
+  };
+}
+
+/**
+ * The pre-connect hook as a one-shot for HostPool's beforeConnect: it runs before the command
+ * contacts any host, at most once, and its failure stops the command there. The context is read
+ * when it runs, so a deploy's version (resolved after the session opened) is in it.
+ */
+export function preConnectOnce(loaded: LoadedConfig, events: Events, context: () => HookContext): () => Promise<void> {
+  let run: Promise<void> | undefined;
+  return () => (run ??= (async () => {
+    await warnUnknownHooks(loaded.baseDir, events);
+    await runHook('pre-connect', context(), { projectDir: loaded.baseDir, events });
+  })());
 }
 
 export async function openSession(ctx: CommandContext): Promise<Session> {
   const loaded = await loadForCommand(ctx);
-  const pool = hostPoolFor(loaded, loaded.hostTargets, ctx.events);
   const envSecret: Record<string, string> = {};
   for (const name of loaded.config.env.secret) envSecret[name] = loaded.secrets[name] ?? '';
-  return { loaded, pool, events: ctx.events, envSecret, close: () => pool.closeAll() };
+  // Read when pre-connect runs, after a deploy set session.version.
+  const beforeConnect = preConnectOnce(loaded, ctx.events, () => hookContextFor(loaded, ctx.command, session.version));
+  const pool = hostPoolFor(loaded, loaded.hostTargets, ctx.events, beforeConnect);
+  const session: Session = { loaded, pool, events: ctx.events, envSecret, command: ctx.command, beforeConnect, close: () => pool.closeAll() };
+  return session;
 }
 
 export const primaryRoleOf = (s: Session): ResolvedRole => s.loaded.roles.find((r) => r.primary) ?? s.loaded.roles[0]!;
@@ -48,6 +84,8 @@ export function proxyTarget(s: Session, host: Host): ProxyTarget {
  * touched: a deploy that cannot reach a host must not change the others.
  */
 export async function connectAll(s: Session, names: string[] = s.pool.names()): Promise<Map<string, Host>> {
+  // pre-connect first, on its own: its failure is the command's, not one per host.
+  await s.pool.ready();
   const started = Date.now();
   s.events.step('connect', 'start', { message: names.join(', ') });
   const hosts = new Map<string, Host>();

@@ -1,15 +1,18 @@
 // Hooks: executables in `.gangway/hooks/<name>` run on the machine that runs gangway, around
-// deploys, builds and rollbacks, with GANGWAY_* variables describing the run. A missing or
-// non-executable hook is skipped; a failing one stops the command before (pre-) or reports
-// after (post-) the work.
+// connecting, building and deploying, with GANGWAY_* variables describing the run (the contract
+// is docs/hooks.md). A missing or non-executable hook is skipped. A failing pre- hook, or
+// post-build, stops the command before the work it gates; a failing post-deploy comes after the
+// work is done and live, so it is reported as a warning (runAfterHook), never as a failure.
 import { spawn } from 'node:child_process';
-import { access, constants, stat } from 'node:fs/promises';
+import { access, constants, readdir, stat } from 'node:fs/promises';
+import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { GangwayError } from '../errors.js';
+import { GangwayError, messageOf } from '../errors.js';
 import type { Events } from '../events/events.js';
 
-export const HOOK_NAMES = ['pre-build', 'post-build', 'pre-deploy', 'post-deploy', 'pre-rollback', 'post-rollback', 'pre-connect'] as const;
-export type HookName = (typeof HOOK_NAMES)[number] | (string & {});
+/** Kamal's names, for the points gangway has: what users of Kamal already know. */
+export const HOOK_NAMES = ['pre-connect', 'pre-build', 'post-build', 'pre-deploy', 'post-deploy'] as const;
+export type HookName = (typeof HOOK_NAMES)[number];
 
 export interface HookContext {
   service: string;
@@ -25,9 +28,20 @@ export interface HookContext {
   extra?: Record<string, string>;
 }
 
-export function hookPath(projectDir: string, name: string): string {
-  return join(projectDir, '.gangway', 'hooks', name);
+/** Who runs gangway (user@machine): GANGWAY_PERFORMER, and the user of an audit line. */
+export function performer(): string {
+  try {
+    return `${userInfo().username}@${hostname()}`;
+  } catch {
+    return `unknown@${hostname()}`;
+  }
 }
+
+export function hookPath(projectDir: string, name: string): string {
+  return join(hookDir(projectDir), name);
+}
+
+const hookDir = (projectDir: string): string => join(projectDir, '.gangway', 'hooks');
 
 /** Pure: the GANGWAY_* variables a hook sees. */
 export function hookEnv(ctx: HookContext): Record<string, string> {
@@ -52,7 +66,7 @@ export interface RunHookOptions {
 }
 
 export interface HookResult {
-  name: string;
+  name: HookName;
   ran: boolean;
   exitCode: number | null;
   timedOut: boolean;
@@ -117,4 +131,43 @@ export async function runHook(name: HookName, ctx: HookContext, opts: RunHookOpt
     details: result.output.split('\n').filter((l) => l.trim() !== '').slice(-40),
     hint: `see ${path}`,
   });
+}
+
+/**
+ * Runs a hook whose work is already done (post-deploy): a failure cannot undo it, so it is a
+ * warning naming the hook, with its output, and the command still succeeds. Returns the
+ * failure's message, for the command's closing line; undefined when it passed or did not run.
+ */
+export async function runAfterHook(name: HookName, ctx: HookContext, opts: RunHookOptions): Promise<string | undefined> {
+  try {
+    await runHook(name, ctx, opts);
+    return undefined;
+  } catch (err) {
+    const why = messageOf(err);
+    opts.events?.log(`${why}; what it follows is done and stays done (exit code 0)`, { level: 'warn', step: `hook ${name}` });
+    const output = err instanceof GangwayError ? err.details : [];
+    if (output.length > 0) opts.events?.log(`output of hook ${name}:`, { level: 'warn', step: `hook ${name}` });
+    for (const line of output) opts.events?.log(`  ${line}`, { level: 'warn', step: `hook ${name}` });
+    return why;
+  }
+}
+
+/**
+ * Executables in .gangway/hooks that gangway never runs: a typo (predeploy), a name of another
+ * tool's (Kamal's pre-app-boot) or gangway's old pre-rollback/post-rollback, which rollback
+ * replaced by pre-deploy/post-deploy. Samples (*.sample) are not hooks.
+ */
+export async function unknownHooks(projectDir: string): Promise<string[]> {
+  const names = await readdir(hookDir(projectDir)).catch(() => [] as string[]);
+  const known = new Set<string>(HOOK_NAMES);
+  const candidates = names.filter((n) => !known.has(n) && !n.endsWith('.sample') && !n.startsWith('.')).sort();
+  const executable = await Promise.all(candidates.map((n) => isExecutableFile(join(hookDir(projectDir), n))));
+  return candidates.filter((_, i) => executable[i]);
+}
+
+/** Warns once per command about executables in .gangway/hooks that will never run. */
+export async function warnUnknownHooks(projectDir: string, events: Events): Promise<void> {
+  for (const name of await unknownHooks(projectDir)) {
+    events.log(`.gangway/hooks/${name} is not a hook gangway runs (it runs ${HOOK_NAMES.join(', ')}; rollback runs pre-deploy and post-deploy)`, { level: 'warn', step: 'hooks' });
+  }
 }

@@ -69,6 +69,14 @@ export async function openHosts(targets: HostTarget[], ssh: SshConnectOptions, o
   return { hosts, failures };
 }
 
+export interface HostPoolOptions extends OpenHostsOptions {
+  /**
+   * Runs before the pool's first connection, once (the pre-connect hook). When it fails, no host
+   * is contacted and every get fails with its error.
+   */
+  beforeConnect?: () => Promise<void>;
+}
+
 /**
  * The hosts of one command: each connects on first use and is reused until closeAll. A failed
  * connect is remembered, so every caller asking for that host gets the same error at once.
@@ -77,9 +85,20 @@ export class HostPool {
   private readonly targets = new Map<string, HostTarget>();
   private readonly opening = new Map<string, Promise<Host>>();
   private readonly created: Host[] = [];
+  private readonly opts: OpenHostsOptions;
+  private readonly beforeConnect: () => Promise<void>;
+  private beforeConnectRun: Promise<void> | undefined;
 
-  constructor(targets: HostTarget[], private readonly ssh: SshConnectOptions, private readonly opts: OpenHostsOptions = {}) {
+  constructor(targets: HostTarget[], private readonly ssh: SshConnectOptions, { beforeConnect, ...opts }: HostPoolOptions = {}) {
     for (const t of targets) this.targets.set(t.name, t);
+    this.opts = opts;
+    this.beforeConnect = beforeConnect ?? (() => Promise.resolve());
+  }
+
+  /** Resolves once `beforeConnect` passed (it runs on the first call); rejects with its error. */
+  ready(): Promise<void> {
+    this.beforeConnectRun ??= this.beforeConnect();
+    return this.beforeConnectRun;
   }
 
   names(): string[] {
@@ -93,7 +112,8 @@ export class HostPool {
     if (!target) return Promise.reject(new GangwayError('usage', `unknown host ${name}`, { hint: `hosts in the config: ${this.names().join(', ')}` }));
     const host = createHost(target, this.ssh, this.opts);
     this.created.push(host);
-    const opened = host.connect().then(
+    // A beforeConnect error is a GangwayError of its own, which asHostError passes on as it is.
+    const opened = this.ready().then(() => host.connect()).then(
       () => host,
       (err: unknown) => { throw asHostError(name, err); },
     );

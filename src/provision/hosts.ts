@@ -22,7 +22,9 @@ export interface HostSet {
 export async function connectHosts(s: Session, names: string[]): Promise<HostSet> {
   const known = new Set(s.pool.names());
   const extraNames = names.filter((n) => !known.has(n));
-  const extra = hostPoolFor(s.loaded, extraNames.map((n) => hostTargetFor(s.loaded, n)), s.events);
+  // pre-connect first, on its own: its failure is the command's, not one per host.
+  await s.beforeConnect();
+  const extra = hostPoolFor(s.loaded, extraNames.map((n) => hostTargetFor(s.loaded, n)), s.events, s.beforeConnect);
   const hosts = new Map<string, Host>();
   const failures: GangwayError[] = [];
   await Promise.all(

@@ -151,7 +151,7 @@ async function runSide(ctx: CommandContext, production: Session, side: SideSetup
   let session: Session;
   try {
     // The same secrets as production, by name, so the config interpolates the same way.
-    session = await openSession({ opts: { config: configFile }, events, cwd: side.dir, env: { ...ctx.env, ...production.loaded.secrets } });
+    session = await openSession({ command: 'rehearse', opts: { config: configFile }, events, cwd: side.dir, env: { ...ctx.env, ...production.loaded.secrets } });
   } catch (err) {
     outcome.failure = err instanceof GangwayError ? err : operationError(messageOf(err), { step: 'rehearse' });
     return { outcome };

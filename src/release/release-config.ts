@@ -29,6 +29,8 @@ export interface RegistrySettings {
 }
 
 export interface ReleaseSettings {
+  /** The config's service (build hooks see it as GANGWAY_SERVICE). */
+  service?: string;
   /** Undefined when there is no config file (release --image works without one). */
   image?: string;
   registry?: RegistrySettings;
@@ -49,7 +51,7 @@ export interface LoadOptions {
   redactor?: SecretSink;
 }
 
-const releasePart = z.object(configSchema.pick({ image: true, registry: true, build: true }).shape);
+const releasePart = z.object({ ...configSchema.pick({ image: true, registry: true, build: true }).shape, service: configSchema.shape.service.optional() });
 type ReleasePart = z.output<typeof releasePart>;
 
 interface SharedLoader {
@@ -65,6 +67,7 @@ export async function loadReleaseSettings(opts: LoadOptions): Promise<ReleaseSet
   }
   const config = await loadWithSharedLoader(opts) ?? await loadMinimal(file, opts);
   return {
+    ...(config.service ? { service: config.service } : {}),
     ...(config.image ? { image: config.image } : {}),
     ...(config.registry ? { registry: config.registry } : {}),
     build: buildSettings(config.build, baseDir),

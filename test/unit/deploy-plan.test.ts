@@ -76,9 +76,22 @@ describe('planDeploy', () => {
     const lines = describePlan(plan, { image: 'reg/hello', bootLimit: { count: 1 } });
     expect(lines[0]).toBe('deploy reg/hello:2');
     expect(lines[1]).toBe('web: [vm1] then [vm2]');
+    expect(lines[2]).toBe('workers: [vm3]');
     expect(lines).toContain('[vm2 web] hello-web-2 already live: nothing to do');
     expect(lines.find((l) => l.startsWith('[vm1 web]'))).toContain('from 1: pull -> start hello-web-2 -> add to proxy (no traffic) -> wait healthy -> uptests -> switch proxy -> drain -> stop hello-web-1');
     expect(lines.find((l) => l.startsWith('[vm3 workers]'))).toContain('wait for the first healthy web container on vm1');
+  });
+});
+
+describe('describePlan batches every role by boot.limit (issue 12 item 7)', () => {
+  const three = ['vm1', 'vm2', 'vm3'];
+  const plan = planDeploy({ service: 'hello', version: '2', roles: [{ ...web, hosts: three }, { ...workers, hosts: three }], observed: new Map() });
+  it.each([
+    [{ percent: 50 }, ['web: [vm1, vm2] then [vm3]', 'workers: [vm1, vm2] then [vm3]']],
+    [{ count: 1 }, ['web: [vm1] then [vm2] then [vm3]', 'workers: [vm1] then [vm2] then [vm3]']],
+    [{ percent: 100 }, ['web: [vm1, vm2, vm3]', 'workers: [vm1, vm2, vm3]']],
+  ] as const)('%j', (bootLimit, expected) => {
+    expect(describePlan(plan, { image: 'reg/hello', bootLimit }).slice(1, 3)).toEqual(expected);
   });
 });
 

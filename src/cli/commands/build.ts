@@ -1,5 +1,8 @@
 // `gangway build`: build the image from the config's build section on the local engine, label
 // it with its version and commit, tag it <image>:<version>, and with --push push that tag.
+// pre-build runs before the build, post-build after it and before the push: both gate what is
+// built and published (docs/hooks.md).
+import { performer, runHook, warnUnknownHooks, type HookContext } from '../../hooks/hooks.js';
 import { LocalHost } from '../../hosts/local-host.js';
 import { configError, operationError } from '../../errors.js';
 import { buildImage, buildRequest } from '../../release/build.js';
@@ -26,12 +29,19 @@ export async function run(globals: GlobalOptions, _args: unknown[], cmdOpts: Rec
     if (image.tag || image.digest) throw configError(`image: ${settings.image} must not carry a tag or digest; the version becomes the tag`);
     const resolved = await resolveVersion({ ...(flags.version !== undefined ? { flag: flags.version } : {}), env, cwd: settings.baseDir });
     const request = buildRequest({ build: settings.build, image: settings.image, version: resolved.version, ...(resolved.commit ? { revision: resolved.commit } : {}) });
+    // A build contacts no host: GANGWAY_HOSTS and GANGWAY_ROLES are empty, GANGWAY_IMAGE names the tag.
+    const hookCtx: HookContext = { service: settings.service ?? '', version: resolved.version, hosts: [], roles: [], performer: performer(), command: 'build', ...(opts.destination ? { destination: opts.destination } : {}), extra: { GANGWAY_IMAGE: request.tag } };
+    const hookOpts = { projectDir: settings.baseDir, events };
+    await warnUnknownHooks(settings.baseDir, events);
+    await runHook('pre-build', hookCtx, hookOpts);
     const docker = await new LocalHost().docker();
     const started = Date.now();
     events.step('build', 'start', { message: request.tag });
     const built = await buildImage(docker, request, events);
     events.step('build', 'done', { message: `${built.tag}${built.imageId ? ` ${built.imageId}` : ''}`, durationMs: Date.now() - started });
     events.result('build', { tag: built.tag, imageId: built.imageId, version: resolved.version, revision: resolved.commit, dirty: resolved.dirty ?? false });
+    // Before the push: a post-build that fails (a scan, a signature) keeps the image unpublished.
+    await runHook('post-build', hookCtx, hookOpts);
     if (flags.push) {
       const outcome = await executeOperations(docker, [{ kind: 'push', ref: built.tag, registry: registryOf(image) }], {
         events,

@@ -54,6 +54,7 @@ export async function deployCommand(ctx: CommandContext, action: DeployAction, f
   const s = await openSession(ctx);
   try {
     const version = pickVersion ? await pickVersion(s) : (await resolveVersion({ flag: flags.version, env: ctx.env, cwd: s.loaded.baseDir })).version;
+    s.version = version;
     if (flags.dryRun) {
       await dryRun(s, version, action);
       return 0;

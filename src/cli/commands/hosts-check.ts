@@ -4,6 +4,7 @@ import { expandPath } from '../../config/resolve.js';
 import { usageError } from '../../errors.js';
 import { checkHost, describeCheck, type HostCheckResult } from '../../hosts/check.js';
 import { HostPool, sshConnectOptions } from '../../hosts/pool.js';
+import { hookContextFor, preConnectOnce } from '../../deploy/session.js';
 import { runCommand, type GlobalOptions } from '../context.js';
 import { loadForCommand } from './config.js';
 
@@ -15,7 +16,10 @@ export async function run(globals: GlobalOptions, _args: unknown[], cmdOpts: Rec
     if (cmdOpts.runContainer && !image) throw usageError('--run-container needs --image <ref>', { hint: 'e.g. gangway hosts check --run-container --image registry:5000/busybox:latest' });
     const loaded = await loadForCommand(ctx);
     const ssh = sshConnectOptions(loaded.config.ssh, (p) => expandPath(p, loaded.baseDir));
-    const pool = new HostPool(loaded.hostTargets, ssh, { events: ctx.events, env: ctx.env });
+    const beforeConnect = preConnectOnce(loaded, ctx.events, () => hookContextFor(loaded, ctx.command, undefined));
+    const pool = new HostPool(loaded.hostTargets, ssh, { events: ctx.events, env: ctx.env, beforeConnect });
+    // pre-connect before any host is contacted; its failure is the command's, not one per host.
+    await pool.ready();
     const checkOpts = cmdOpts.runContainer && image ? { runContainer: { image, cmd: ['true'], timeoutMs: PROBE_CONTAINER_TIMEOUT_MS } } : {};
     try {
       const results = await Promise.all(

@@ -5,6 +5,8 @@ import type { Host } from '../../hosts/host.js';
 import type { Session } from '../../deploy/session.js';
 
 export async function reachableHosts(s: Session, names: string[] = s.pool.names()): Promise<{ hosts: Host[]; unreachable: number }> {
+  // pre-connect first: its failure stops the command, it does not make every host "unreachable".
+  await s.pool.ready();
   const hosts: Host[] = [];
   let unreachable = 0;
   await Promise.all(

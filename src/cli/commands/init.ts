@@ -76,8 +76,9 @@ wget -q -O- "http://$1:$2/up"
 
 const HOOK_SAMPLE = `#!/bin/sh
 # Example hook. To use it, rename it to pre-deploy and make it executable (chmod +x).
-# A hook runs on the machine that runs gangway; a non-zero exit stops the command before any
-# host is touched. Variables such as GANGWAY_SERVICE and GANGWAY_VERSION describe the deploy.
+# A hook runs on the machine that runs gangway. pre-deploy runs while the deploy holds its lock
+# (deploy, rollback and setup), before anything changes on the hosts; a non-zero exit stops the
+# deploy there. GANGWAY_SERVICE, GANGWAY_VERSION, GANGWAY_COMMAND... describe it (docs/hooks.md).
 set -eu
 echo "about to deploy \${GANGWAY_SERVICE:-?} \${GANGWAY_VERSION:-?}"
 `;

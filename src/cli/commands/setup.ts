@@ -27,6 +27,7 @@ export async function run(globals: GlobalOptions, _args: unknown[], flags: Deplo
     const s = await openSession(ctx);
     try {
       const { version } = await resolveVersion({ flag: flags.version, env: ctx.env, cwd: s.loaded.baseDir });
+      s.version = version;
       if (flags.dryRun) {
         await setupDryRun(s, version);
         return 0;

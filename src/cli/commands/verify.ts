@@ -22,6 +22,7 @@ export async function run(globals: GlobalOptions, _args: unknown[], cmdOpts: Rec
       const junitToStdout = flags.junit === true;
       // A report on stdout must be the only thing there: no progress lines around it.
       const machineStdout = junitToStdout || flags.tap === true;
+      await s.pool.ready(); // pre-connect: its failure is the command's, not one per host
       const report = await verifyHosts({ loaded: s.loaded, spec, host: (name) => s.pool.get(name), ...(machineStdout ? {} : { events: s.events }) });
       // A machine format on stdout replaces the human report there; --json keeps its events.
       const reports = machineReports(report, flags, s.events);
