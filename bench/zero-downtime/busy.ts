@@ -8,18 +8,16 @@
 // web host by default, a request failed at 30 s, the test's burner): see that test for why.
 // Run: npm run build && npx tsx bench/zero-downtime/busy.ts [--record] [--rate N]
 // Exits non-zero only when the bench itself crashes, never on a missed target.
-import { existsSync, readFileSync } from 'node:fs';
-import { recordSection } from '../record.js';
+import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
 import { Events, type GangwayEvent } from '../../src/events/events.js';
 import type { HelloVariant } from '../../src/sandbox/index.js';
 import { startBurners, stopBurners } from '../../test/integration/helpers/busy.js';
 import { waitServed } from './baselines.js';
-import { gangway, ROOT, type CliRun } from './cli.js';
+import { gangway, type CliRun } from './cli.js';
 import { underLoad, type LoadOptions, type LoadTarget } from './load.js';
 import { phaseTable, type PhaseResult } from './report.js';
-import { APP_REPO, onBenchSandbox, pushHelloVersion, writeBenchProject, type BenchSandbox } from './sandbox.js';
+import { APP_REPO, benchMain, pushHelloVersion, writeBenchProject, type BenchSandbox } from './sandbox.js';
 
 const LEAD_MS = 1000;
 const TAIL_MS = 2000;
@@ -129,23 +127,19 @@ function render(phases: BusyPhase[], startedAt: Date, loadAvg: string): string {
   ].join('\n');
 }
 
-function record(markdown: string): void {
-  recordSection('bench/zero-downtime/busy', 'Zero downtime on busy hosts', COMMAND, markdown);
-  say('recorded in BENCHMARKS.md');
-}
-
 async function main(): Promise<void> {
-  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
   const startedAt = new Date();
-  const events = new Events();
   const phases: BusyPhase[] = [];
   say('sandbox "bench" up');
-  const crashed = await onBenchSandbox(events, say, (bench) => runPhases(bench, phases));
-  const loadAvg = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-  const markdown = render(phases, startedAt, loadAvg);
-  process.stdout.write(`${markdown}\n`);
-  if (crashed) throw crashed;
-  if (process.argv.includes('--record')) record(markdown);
+  await benchMain({
+    key: 'bench/zero-downtime/busy',
+    heading: 'Zero downtime on busy hosts',
+    command: COMMAND,
+    say,
+    events: new Events(),
+    phases: (bench) => runPhases(bench, phases),
+    render: () => render(phases, startedAt, readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')),
+  });
 }
 
 main().catch((err: unknown) => {

@@ -3,17 +3,16 @@
 // same HAProxy; and the deploy's wall time next to the bare minimum of a switch.
 // Run: npm run build && npx tsx bench/zero-downtime/run.ts [--record]
 // Exits non-zero only when the bench itself crashes, never on a missed target.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { recordSection } from '../record.js';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Events } from '../../src/events/events.js';
 import type { Host } from '../../src/hosts/host.js';
 import { bareMinimumSwitch, naiveReplace, openHosts, removeBenchLeftovers, waitServed, type BareTimings, type NaiveTimings } from './baselines.js';
-import { eventSpanMs, gangway, ROOT, stepSpans, type CliRun } from './cli.js';
+import { eventSpanMs, gangway, stepSpans, type CliRun } from './cli.js';
 import { DEFAULT_LOAD, underLoad, type LoadTarget } from './load.js';
 import { failureNotes, naiveTable, phaseTable, stepTable, wallTable, type PhaseResult } from './report.js';
-import { onBenchSandbox, pushHelloVersion, writeBenchProject, type BenchSandbox } from './sandbox.js';
+import { benchMain, pushHelloVersion, writeBenchProject, type BenchSandbox } from './sandbox.js';
 
 const LEAD_MS = 1000;
 const TAIL_MS = 2000;
@@ -138,27 +137,25 @@ function render(out: RunOutput, startedAt: Date): string {
   return parts.join('\n');
 }
 
-function record(markdown: string): void {
-  recordSection('bench/zero-downtime', 'Zero downtime: deploy, failed deploy, rollback under load', COMMAND, markdown);
-  say('recorded in BENCHMARKS.md');
-}
-
 async function main(): Promise<void> {
-  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
   const startedAt = new Date();
   const events = new Events();
   events.on((e) => { if (e.type === 'step' && e.status === 'fail') say(`sandbox: ${e.step} failed on ${e.host ?? '-'}: ${e.message ?? ''}`); });
   const out: RunOutput = { phases: [] };
   say('sandbox "bench" up (3 hosts, registry on an ephemeral loopback port)');
   const t0 = performance.now();
-  const crashed = await onBenchSandbox(events, say, async (bench) => {
-    out.sandboxMs = performance.now() - t0;
-    await runPhases(bench, out);
+  await benchMain({
+    key: 'bench/zero-downtime',
+    heading: 'Zero downtime: deploy, failed deploy, rollback under load',
+    command: COMMAND,
+    say,
+    events,
+    phases: async (bench) => {
+      out.sandboxMs = performance.now() - t0;
+      await runPhases(bench, out);
+    },
+    render: () => render(out, startedAt),
   });
-  const markdown = render(out, startedAt);
-  process.stdout.write(`${markdown}\n`);
-  if (crashed) throw crashed;
-  if (process.argv.includes('--record')) record(markdown);
 }
 
 main().catch((err: unknown) => {

@@ -1,13 +1,14 @@
 // The bench's own sandbox (id "bench", registry on an ephemeral loopback port, so it never
 // collides with the tests' sandbox on :5000), the images it needs pushed into that registry, and
 // a gangway.yml pointing at it.
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import type { Events } from '../../src/events/events.js';
 import { buildHello, sandboxDown, sandboxUp, type HelloVariant, type SandboxInfo } from '../../src/sandbox/index.js';
-import { writeProject } from '../../test/integration/helpers/deploy.js';
+import { ROOT, writeProject } from '../../test/integration/helpers/deploy.js';
+import { recordSection } from '../record.js';
 
 export const BENCH_SANDBOX_ID = 'bench';
 export const APP_REPO = 'bench/hello';
@@ -46,6 +47,34 @@ export async function onBenchSandbox(events: Events, say: (line: string) => void
     say('sandbox "bench" down');
     await benchSandboxDown(events).catch((err: unknown) => say(`sandbox down failed: ${(err as Error).message}`));
   }
+}
+
+export interface BenchMain {
+  /** BENCHMARKS.md markers and heading, and the command the section names. */
+  key: string;
+  heading: string;
+  command: string;
+  say: (line: string) => void;
+  events: Events;
+  phases: (bench: BenchSandbox) => Promise<void>;
+  /** The Markdown of what the phases measured, even when they stopped early. */
+  render: () => string;
+}
+
+/**
+ * A sandbox bench's main: the built CLI checked first, the phases on the bench sandbox (always
+ * torn down), the result printed, then recorded with --record. A crash is rethrown after the
+ * print, so what was measured before it is never lost.
+ */
+export async function benchMain(b: BenchMain): Promise<void> {
+  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
+  const crashed = await onBenchSandbox(b.events, b.say, b.phases);
+  const markdown = b.render();
+  process.stdout.write(`${markdown}\n`);
+  if (crashed) throw crashed;
+  if (!process.argv.includes('--record')) return;
+  recordSection(b.key, b.heading, b.command, markdown);
+  b.say('recorded in BENCHMARKS.md');
 }
 
 /** Tags a local image as 127.0.0.1:<port>/<repo>:<tag>, pushes it, returns registry:5000/<repo>:<tag>. */
