@@ -2,8 +2,14 @@
 // through the Engine API over SSH and the proxy's runtime API (no gangway CLI):
 // - the bare minimum of a switch: start the new container, wait until the proxy's check passes,
 //   switch the proxy to it (the unavoidable part of any zero-downtime deploy);
-// - a naive replace: stop the old container, start the new one, point the proxy's existing
-//   server entry at the new container's address (what you get without a side-by-side switch).
+// - a naive replace behind the same HAProxy: stop the old container, start the new one, point
+//   the proxy's existing server entry at the new container's address (HAProxy's retries and
+//   redispatch absorb part of that gap, so it is named as proxy-based);
+// and, with no proxy at all (the app's port published on the host's :80, as people run a single
+// container without a deploy tool):
+// - `docker stop` + `docker rm` + `docker run -p 80:80` of the new version;
+// - a compose-style recreate, in Docker Compose v2's order: stop the old container, rename it
+//   aside, create the new one under the service's name, start it, remove the old one.
 import { request } from 'node:http';
 import type Docker from 'dockerode';
 import { appContainerSpec } from '../../src/app/container.js';
@@ -168,4 +174,61 @@ export async function removeBenchLeftovers(host: Host, names: string[]): Promise
     await removeServer(t, name).catch(() => {});
     await (await host.docker()).getContainer(name).remove({ force: true }).catch(() => {});
   }
+}
+
+/** The name of the app container the no-proxy baselines run, with the app's :80 on the host's :80. */
+export const DIRECT_NAME = 'hello-web-direct';
+
+function directOptions(image: string, name: string): Docker.ContainerCreateOptions {
+  const base = benchContainerOptions(image, name);
+  return { ...base, ExposedPorts: { '80/tcp': {} }, HostConfig: { ...base.HostConfig, PortBindings: { '80/tcp': [{ HostIp: '', HostPort: '80' }] } } };
+}
+
+/**
+ * Leaves the host as a user without a deploy tool has it: gangway's proxy and app containers
+ * removed (they hold :80), one container of `image` published on :80. Not timed.
+ */
+export async function startDirect(host: Host, image: string): Promise<void> {
+  const docker = await host.docker();
+  for (const c of await docker.listContainers({ all: true, filters: { label: ['gangway.managed'] } })) {
+    await docker.getContainer(c.Id).remove({ force: true });
+  }
+  await docker.getContainer(DIRECT_NAME).remove({ force: true }).catch(() => {});
+  await (await docker.createContainer(directOptions(image, DIRECT_NAME))).start();
+}
+
+export interface DirectTimings {
+  host: string;
+  /** From the first call until the new container was started. */
+  replaceMs: number;
+  /** From the first call until GET / on the host's :80 answers with the new version. */
+  untilServedMs: number;
+}
+
+/** `docker stop` (10 s grace, as the CLI), `docker rm`, `docker run -d -p 80:80` of the new version. */
+export async function stopRunDirect(host: Host, image: string, newVersion: string, port: number): Promise<DirectTimings> {
+  const docker = await host.docker();
+  const t0 = performance.now();
+  await docker.getContainer(DIRECT_NAME).stop({ t: 10 });
+  await docker.getContainer(DIRECT_NAME).remove();
+  await (await docker.createContainer(directOptions(image, DIRECT_NAME))).start();
+  const t1 = performance.now();
+  await waitServed(port, newVersion, 20_000);
+  return { host: host.name, replaceMs: t1 - t0, untilServedMs: performance.now() - t0 };
+}
+
+/** Compose v2's recreate: stop, rename the old aside, create and start the new, remove the old. */
+export async function composeRecreate(host: Host, image: string, newVersion: string, port: number): Promise<DirectTimings> {
+  const docker = await host.docker();
+  const old = docker.getContainer(DIRECT_NAME);
+  const t0 = performance.now();
+  const id = (await old.inspect()).Id;
+  await old.stop({ t: 10 });
+  const aside = docker.getContainer(id);
+  await aside.rename({ name: `${id.slice(0, 12)}_${DIRECT_NAME}` });
+  await (await docker.createContainer(directOptions(image, DIRECT_NAME))).start();
+  await aside.remove();
+  const t1 = performance.now();
+  await waitServed(port, newVersion, 20_000);
+  return { host: host.name, replaceMs: t1 - t0, untilServedMs: performance.now() - t0 };
 }

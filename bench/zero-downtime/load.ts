@@ -30,9 +30,10 @@ export const DEFAULT_LOAD: LoadOptions = {
 };
 
 /**
- * The request shapes, used in turn: a quarter POST (each one forks a CGI process in the busybox
- * app, the costly request here) and a quarter on a fresh connection. 50/50 mixes saturate this
- * 2-core machine below 300 req/s per host before any deploy starts (see calibrate.ts).
+ * The request shapes, used in turn: 2 of 8 POST (each one forks a CGI process in the busybox
+ * app, the costly request here) and 3 of 8 on a fresh connection (describeMix says so from the
+ * list itself). 50/50 mixes saturate this 2-core machine below 300 req/s per host before any
+ * deploy starts (see calibrate.ts).
  */
 export const REQUEST_KINDS = [
   { method: 'GET', fresh: false },
@@ -45,6 +46,14 @@ export const REQUEST_KINDS = [
   { method: 'POST', fresh: true },
 ] as const;
 export type RequestKind = (typeof REQUEST_KINDS)[number];
+
+/** Pure: the mix of a list of request shapes, for a report ("GET 6 : POST 2 of 8; 3 of 8 on a fresh connection"). */
+export function describeMix(kinds: readonly RequestKind[] = REQUEST_KINDS): string {
+  const n = kinds.length;
+  const get = kinds.filter((k) => k.method === 'GET').length;
+  const fresh = kinds.filter((k) => k.fresh).length;
+  return `GET ${get} : POST ${n - get} of ${n}; ${fresh} of ${n} on a fresh connection each (Connection: close), the rest over keep-alive connections`;
+}
 
 export interface LoadCounts {
   requests: number;

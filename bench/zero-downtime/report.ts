@@ -12,6 +12,8 @@ export interface PhaseResult {
   load: LoadResult;
   /** Free text: what was served at the end, etc. */
   note?: string;
+  /** The machine's load average (1, 5, 15 min) when the phase ended. */
+  loadAvg?: string;
 }
 
 const s1 = (ms: number) => (ms / 1000).toFixed(1);
@@ -36,9 +38,18 @@ export function mergeCounts(result: LoadResult): LoadCounts {
   return merged;
 }
 
-/** The lowest per-host rate reached: the target is a floor per host, not an average. */
+/** The lowest per-host rate sent: the target is a floor per host, not an average. */
 export function minRatePerHost(result: LoadResult): number {
-  const rates = [...result.byHost.values()].map((c) => (c.durationMs > 0 ? (c.requests * 1000) / c.durationMs : 0));
+  return minPerHost(result, (c) => c.requests);
+}
+
+/** The lowest per-host rate of requests answered 2xx with the right body. */
+export function minServedPerHost(result: LoadResult): number {
+  return minPerHost(result, (c) => c.ok);
+}
+
+function minPerHost(result: LoadResult, count: (c: LoadCounts) => number): number {
+  const rates = [...result.byHost.values()].map((c) => (c.durationMs > 0 ? (count(c) * 1000) / c.durationMs : 0));
   return rates.length ? Math.min(...rates) : 0;
 }
 
@@ -46,14 +57,14 @@ const versions = (m: Map<string, number>) => [...m.entries()].sort((a, b) => a[0
 
 export function phaseTable(phases: PhaseResult[]): string {
   const lines = [
-    '| phase | outcome | operation s | load s | requests | req/s per host (min) | non-2xx | socket errors | bad body | **failed** | p99 ms | max ms | GET / answered by |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| phase | outcome | operation s | load s | requests | req/s sent per host (min) | req/s served per host (min) | non-2xx | socket errors | bad body | **failed** | p99 ms | max ms | GET / answered by | load avg at end |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const p of phases) {
     const c = mergeCounts(p.load);
     const failed = failedOf(c);
     const mark = p.gangway ? (failed === 0 ? ' ✓' : ' ✗') : '';
-    lines.push(`| ${p.phase} | ${p.outcome} | ${s1(p.opMs)} | ${s1(c.durationMs)} | ${c.requests} | ${minRatePerHost(p.load).toFixed(0)} | ${c.non2xx} | ${c.socketErrors} | ${c.badBody} | **${failed}**${mark} | ${percentile(c.latenciesMs, 99).toFixed(0)} | ${Math.max(0, ...c.latenciesMs).toFixed(0)} | ${versions(c.servedVersions)} |`);
+    lines.push(`| ${p.phase} | ${p.outcome} | ${s1(p.opMs)} | ${s1(c.durationMs)} | ${c.requests} | ${minRatePerHost(p.load).toFixed(0)} | ${minServedPerHost(p.load).toFixed(0)} | ${c.non2xx} | ${c.socketErrors} | ${c.badBody} | **${failed}**${mark} | ${percentile(c.latenciesMs, 99).toFixed(0)} | ${Math.max(0, ...c.latenciesMs).toFixed(0)} | ${versions(c.servedVersions)} | ${p.loadAvg ?? '-'} |`);
   }
   return lines.join('\n');
 }
@@ -120,5 +131,15 @@ export function naiveTable(rows: NaiveRow[]): string {
     '| host | docker stop s | start + re-point s | stop → new version served s |',
     '|---|---|---|---|',
     ...rows.map((r) => `| ${r.host} | ${s2(r.stopMs)} | ${s2(r.startMs)} | ${s2(r.untilServedMs)} |`),
+  ].join('\n');
+}
+
+export interface DirectRow { host: string; how: string; replaceMs: number; untilServedMs: number }
+
+export function directTable(rows: DirectRow[]): string {
+  return [
+    '| baseline | host | replace s | start of the replace → new version served s |',
+    '|---|---|---|---|',
+    ...rows.map((r) => `| ${r.how} | ${r.host} | ${s2(r.replaceMs)} | ${s2(r.untilServedMs)} |`),
   ].join('\n');
 }

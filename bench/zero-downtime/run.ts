@@ -1,26 +1,38 @@
 // Benchmark (not a test): a constant load through each web host's proxy while gangway deploys,
-// refuses a broken version and rolls back, next to the same load during a naive replace on the
-// same HAProxy; and the deploy's wall time next to the bare minimum of a switch.
-// Run: npm run build && npx tsx bench/zero-downtime/run.ts [--record]
+// refuses a broken version and rolls back, next to the same load at rest, during a naive replace
+// on the same HAProxy, and during what people run without a deploy tool (docker stop + run, a
+// compose-style recreate, no proxy); and the deploy's wall time next to the bare minimum of a
+// switch. --rate N sets the requests per second per web host (default: DEFAULT_LOAD's).
+// Run: npm run build && npx tsx bench/zero-downtime/run.ts [--rate N] [--record]
 // Exits non-zero only when the bench itself crashes, never on a missed target.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Events } from '../../src/events/events.js';
 import type { Host } from '../../src/hosts/host.js';
-import { bareMinimumSwitch, naiveReplace, openHosts, removeBenchLeftovers, waitServed, type BareTimings, type NaiveTimings } from './baselines.js';
+import { bareMinimumSwitch, composeRecreate, naiveReplace, openHosts, removeBenchLeftovers, startDirect, stopRunDirect, waitServed, type BareTimings, type DirectTimings, type NaiveTimings } from './baselines.js';
 import { eventSpanMs, gangway, stepSpans, type CliRun } from './cli.js';
-import { DEFAULT_LOAD, underLoad, type LoadTarget } from './load.js';
-import { failureNotes, naiveTable, phaseTable, stepTable, wallTable, type PhaseResult } from './report.js';
+import { DEFAULT_LOAD, describeMix, underLoad, type LoadOptions, type LoadResult, type LoadTarget } from './load.js';
+import { directTable, failureNotes, naiveTable, phaseTable, stepTable, wallTable, type PhaseResult } from './report.js';
 import { benchMain, pushHelloVersion, writeBenchProject, type BenchSandbox } from './sandbox.js';
 
 const LEAD_MS = 1000;
 const TAIL_MS = 2000;
 const CLI_TIMEOUT_MS = 180_000;
 const WEB_HOSTS = ['vm1', 'vm2'];
-const COMMAND = 'npm run build && npx tsx bench/zero-downtime/run.ts';
+const rateArg = process.argv.indexOf('--rate');
+const LOAD: LoadOptions = rateArg > 0 ? { ...DEFAULT_LOAD, ratePerHost: Number(process.argv[rateArg + 1]) } : DEFAULT_LOAD;
+const DEFAULT_RATE = LOAD.ratePerHost === DEFAULT_LOAD.ratePerHost;
+const COMMAND = `npm run build && npx tsx bench/zero-downtime/run.ts${DEFAULT_RATE ? '' : ` --rate ${LOAD.ratePerHost}`}`;
+const AT_REST_MS = 8000;
 
 const say = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+const loadAvg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+
+/** The bench's load around `during`, at this run's rate. */
+function phaseLoad<T>(targets: LoadTarget[], during: () => Promise<T>): Promise<{ result: T; load: LoadResult }> {
+  return underLoad(targets, LEAD_MS, TAIL_MS, during, LOAD);
+}
 
 function outcomeOf(run: CliRun, expected: number): string {
   const verdict = run.code === expected ? '' : ` (expected ${expected})`;
@@ -44,7 +56,7 @@ async function served(targets: LoadTarget[], version: string): Promise<string> {
 
 async function cliPhase(phase: string, targets: LoadTarget[], project: string, args: string[], expectedCode: number, expectVersion: string): Promise<{ result: PhaseResult; run: CliRun }> {
   say(`${phase}: gangway ${args.join(' ')} under load`);
-  const { result: run, load } = await underLoad(targets, LEAD_MS, TAIL_MS, () => gangway(args, project, CLI_TIMEOUT_MS));
+  const { result: run, load } = await phaseLoad(targets, () => gangway(args, project, CLI_TIMEOUT_MS));
   const after = await served(targets, expectVersion);
   const eventsFile = join(tmpdir(), `gangway-bench-zd-${phase.split('.')[0]}-${Date.now()}.ndjson`);
   writeFileSync(eventsFile, run.events.map((e) => JSON.stringify(e)).join('\n') + '\n');
@@ -52,7 +64,7 @@ async function cliPhase(phase: string, targets: LoadTarget[], project: string, a
   const timing = run.events.find((e) => e.type === 'result' && e.kind === 'timing');
   const live = timing?.type === 'result' ? `live after ${(Number(timing.data.timeToLiveMs) / 1000).toFixed(1)} s, done after ${(Number(timing.data.totalMs) / 1000).toFixed(1)} s (gangway's timing event)` : undefined;
   const note = [live, after, run.code !== expectedCode ? failureSummary(run) : undefined].filter(Boolean).join('; ');
-  return { result: { phase, outcome: `gangway ${args.join(' ')}: ${outcomeOf(run, expectedCode)}`, gangway: true, opMs: run.wallMs, load, note }, run };
+  return { result: { phase, outcome: `gangway ${args.join(' ')}: ${outcomeOf(run, expectedCode)}`, gangway: true, opMs: run.wallMs, load, note, loadAvg: loadAvg() }, run };
 }
 
 interface RunOutput {
@@ -60,6 +72,7 @@ interface RunOutput {
   deploy?: CliRun;
   bare?: BareTimings[];
   naive?: NaiveTimings[];
+  direct?: Array<DirectTimings & { how: string }>;
   setupMs?: number;
   sandboxMs?: number;
 }
@@ -80,6 +93,10 @@ async function runPhases(bench: BenchSandbox, out: RunOutput): Promise<void> {
   const targets: LoadTarget[] = WEB_HOSTS.map((name) => ({ name, port: bench.info.hosts.find((h) => h.name === name)!.httpPort }));
   await Promise.all(targets.map((t) => waitServed(t.port, '1.0.0', 10_000)));
 
+  say(`0. the same load at rest for ${AT_REST_MS / 1000} s (no operation): what the machine does at this rate`);
+  const rest = await phaseLoad(targets, () => new Promise((r) => setTimeout(r, AT_REST_MS)));
+  out.phases.push({ phase: '0. at rest (no operation)', outcome: '-', gangway: false, opMs: AT_REST_MS, load: rest.load, loadAvg: loadAvg() });
+
   const p1 = await cliPhase('1. deploy v1 → v2', targets, project, ['deploy', '--version', '2.0.0'], 0, '2.0.0');
   out.phases.push(p1.result);
   out.deploy = p1.run;
@@ -89,7 +106,7 @@ async function runPhases(bench: BenchSandbox, out: RunOutput): Promise<void> {
   const hosts: Host[] = await openHosts(bench.info, WEB_HOSTS);
   try {
     say('4. bare minimum: start 2.0.0 beside 1.0.0, wait for the proxy check, switch (and back, untimed) under load');
-    const bare = await underLoad(targets, LEAD_MS, TAIL_MS, async () => {
+    const bare = await phaseLoad(targets, async () => {
       const t0 = performance.now();
       const switches = await Promise.all(hosts.map((h) => bareMinimumSwitch(h, image('2.0.0'))));
       const opMs = performance.now() - t0;
@@ -97,16 +114,35 @@ async function runPhases(bench: BenchSandbox, out: RunOutput): Promise<void> {
       return { timings: switches.map((s) => s.timings), opMs };
     });
     out.bare = bare.result.timings;
-    out.phases.push({ phase: '4. bare minimum switch (no gangway)', outcome: 'start + healthy + switch, then back', gangway: false, opMs: bare.result.opMs, load: bare.load, note: await served(targets, '1.0.0') });
+    out.phases.push({ phase: '4. bare minimum switch (no gangway)', outcome: 'start + healthy + switch, then back', gangway: false, opMs: bare.result.opMs, load: bare.load, note: await served(targets, '1.0.0'), loadAvg: loadAvg() });
 
     say('5. naive replace: stop 1.0.0, start 2.0.0, re-point the proxy server, under load');
-    const naive = await underLoad(targets, LEAD_MS, TAIL_MS, async () => {
+    const naive = await phaseLoad(targets, async () => {
       const t0 = performance.now();
       const rows = await Promise.all(hosts.map((h) => naiveReplace(h, image('2.0.0'), '2.0.0', targets.find((t) => t.name === h.name)!.port)));
       return { rows, opMs: performance.now() - t0 };
     });
     out.naive = naive.result.rows;
-    out.phases.push({ phase: '5. baseline: naive replace', outcome: 'stop old, start new, re-point server', gangway: false, opMs: naive.result.opMs, load: naive.load, note: await served(targets, '2.0.0') });
+    out.phases.push({ phase: '5. baseline: naive replace behind the proxy', outcome: 'stop old, start new, re-point server (HAProxy retries 3, redispatch)', gangway: false, opMs: naive.result.opMs, load: naive.load, note: await served(targets, '2.0.0'), loadAvg: loadAvg() });
+
+    // Without a deploy tool: no proxy, the app on the host's :80. Each host is set up (untimed).
+    say('6-7. without a deploy tool: gangway removed from the web hosts, 1.0.0 published on :80');
+    await Promise.all(hosts.map((h) => startDirect(h, image('1.0.0'))));
+    await Promise.all(targets.map((t) => waitServed(t.port, '1.0.0', 20_000)));
+    out.direct = [];
+    for (const [phase, how, to, replace] of [
+      ['6. baseline: docker stop + docker run -p (no proxy)', 'docker stop, rm, run -p 80:80', '2.0.0', stopRunDirect],
+      ['7. baseline: compose-style recreate (no proxy)', 'stop, rename aside, create, start, rm old', '1.0.0', composeRecreate],
+    ] as const) {
+      say(`${phase} -> ${to}, under load`);
+      const direct = await phaseLoad(targets, async () => {
+        const t0 = performance.now();
+        const rows = await Promise.all(hosts.map((h) => replace(h, image(to), to, targets.find((t) => t.name === h.name)!.port)));
+        return { rows, opMs: performance.now() - t0 };
+      });
+      out.direct.push(...direct.result.rows.map((r) => ({ ...r, how: phase })));
+      out.phases.push({ phase, outcome: how, gangway: false, opMs: direct.result.opMs, load: direct.load, note: await served(targets, to), loadAvg: loadAvg() });
+    }
   } finally {
     await Promise.all(hosts.map((h) => removeBenchLeftovers(h, ['hello-web-bench-bare']).catch(() => {})));
     await Promise.all(hosts.map((h) => h.close().catch(() => {})));
@@ -114,15 +150,14 @@ async function runPhases(bench: BenchSandbox, out: RunOutput): Promise<void> {
 }
 
 function machineFacts(): string {
-  const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-  return `Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), load average at the end ${load}; ` +
+  return `Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), load average at the end ${loadAvg()}; ` +
     'dockerd 20.10 with 3 Docker-in-Docker sandbox hosts (sshd + inner dockerd), HAProxy 2.6 (Debian) per web host, busybox httpd app.';
 }
 
 function render(out: RunOutput, startedAt: Date): string {
   const parts = [
     `Measured ${startedAt.toISOString()}; ${machineFacts()}`,
-    `Load: ${DEFAULT_LOAD.ratePerHost} req/s per web host (vm1, vm2) through its proxy on 127.0.0.1, open loop; GET / and POST /cgi-bin/echo (${DEFAULT_LOAD.postBodyBytes}-byte body, answer checked) 3:1, three quarters over ${DEFAULT_LOAD.keepAliveSocketsPerHost} keep-alive connections per host and a quarter on a fresh connection each (Connection: close), both methods on both; request timeout ${DEFAULT_LOAD.requestTimeoutMs / 1000} s. Each phase: load for ${LEAD_MS / 1000} s, the operation, ${TAIL_MS / 1000} s more.`,
+    `Load: ${LOAD.ratePerHost} req/s per web host (vm1, vm2) sent to its :80 on 127.0.0.1 (the proxy; in phases 6-7 the app itself), open loop; GET / and POST /cgi-bin/echo (${LOAD.postBodyBytes}-byte body, answer checked): ${describeMix(LOAD.kinds)}, ${LOAD.keepAliveSocketsPerHost} keep-alive connections per host; a request fails on a non-2xx, a socket error, a wrong body or no answer within ${LOAD.requestTimeoutMs / 1000} s. Each phase: load for ${LEAD_MS / 1000} s, the operation, ${TAIL_MS / 1000} s more.`,
     '',
     phaseTable(out.phases),
     '',
@@ -133,6 +168,7 @@ function render(out: RunOutput, startedAt: Date): string {
     parts.push('', 'Where the deploy v1 → v2 spent its time (from `--json` step events; seconds from its first event):', '', stepTable(stepSpans(out.deploy.events)));
   }
   if (out.naive?.length) parts.push('', 'Naive replace timings:', '', naiveTable(out.naive));
+  if (out.direct?.length) parts.push('', 'Without a deploy tool (no proxy) timings:', '', directTable(out.direct));
   if (out.sandboxMs !== undefined) parts.push('', `Sandbox up ${(out.sandboxMs / 1000).toFixed(1)} s; gangway setup v1 ${((out.setupMs ?? 0) / 1000).toFixed(1)} s (not under load).`);
   return parts.join('\n');
 }
@@ -145,8 +181,8 @@ async function main(): Promise<void> {
   say('sandbox "bench" up (3 hosts, registry on an ephemeral loopback port)');
   const t0 = performance.now();
   await benchMain({
-    key: 'bench/zero-downtime',
-    heading: 'Zero downtime: deploy, failed deploy, rollback under load',
+    key: DEFAULT_RATE ? 'bench/zero-downtime' : `bench/zero-downtime/rate-${LOAD.ratePerHost}`,
+    heading: `Zero downtime: deploy, failed deploy, rollback under load (${LOAD.ratePerHost} req/s per web host)`,
     command: COMMAND,
     say,
     events,
