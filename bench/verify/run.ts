@@ -187,6 +187,11 @@ async function main(): Promise<void> {
     };
     const GANGWAY = 'gangway verify (one script per host)';
     for (const [name, fn] of Object.entries(contenders)) { say(`warm-up: ${name}`); await fn(); }
+    // The ssh backend's commands go through one master connection per host (what the table says).
+    for (const h of names) {
+      const check = spawnSync('ssh', ['-F', sshConfig, '-O', 'check', h], { encoding: 'utf8' });
+      if (check.status !== 0) throw new Error(`no OpenSSH master connection to ${h} after Testinfra's ssh backend ran: ${check.stderr.trim()}`);
+    }
 
     const rounds: Record<string, Round[]> = Object.fromEntries(Object.keys(contenders).map((k) => [k, []]));
     const entries = Object.entries(contenders);
