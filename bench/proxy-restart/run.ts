@@ -1,23 +1,25 @@
 // Benchmark (not a test): what a restart of the per-host HAProxy container costs the requests in
-// flight, at rest and during a deploy's drain, under a constant open-loop load through both web
-// hosts (vm2's proxy is never touched: it is the control). Routes must survive every restart
-// (haproxy.cfg on the host equals the runtime state), so the only failures are connections the
-// dying proxy had open.
-// Run: npm run build && npx tsx bench/proxy-restart/run.ts [--record] [--reuse <sandbox out dir>]
+// flight, at rest and during a deploy's drain, and what a seamless reload (SIGUSR2, as gangway
+// applies settings changes) costs, under a constant open-loop load through both web hosts (vm2's
+// proxy is never touched: it is the control). Every sentence after the table is derived from the
+// rows.
+// Run: npm run build && npx tsx bench/proxy-restart/run.ts [--record] [--reuse <sandbox out dir>]   (BENCH_REPEATS=3)
 // Exits non-zero only when the bench itself crashes, never on a number.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { mkdtempSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Events } from '../../src/events/events.js';
 import { plainRenderer } from '../../src/events/renderers.js';
 import { readSandboxInfo, sandboxDown, sandboxUp, type SandboxInfo } from '../../src/sandbox/index.js';
-import { gangway, onHost, pushHello, ROOT, writeProject } from '../../test/integration/helpers/deploy.js';
+import { gangway, onHost, pushHello, writeProject } from '../../test/integration/helpers/deploy.js';
 import { isStep, startGangway } from '../../test/integration/helpers/faults.js';
-import { failedOf, startLoad, type LoadCounts, type LoadOptions, type LoadResult } from '../zero-downtime/load.js';
+import { recordSection } from '../record.js';
+import { startLoad, type LoadOptions, type LoadResult } from '../zero-downtime/load.js';
+import { summary, table, type Kind, type Row } from './report.js';
 
 const SANDBOX_ID = 'bench-proxy-restart';
 const REPO = 'bench-proxy-restart/hello';
-const REPEATS = 3;
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 const LOAD: LoadOptions = { ratePerHost: 100, postBodyBytes: 512, requestTimeoutMs: 5_000, maxInFlightPerHost: 64, keepAliveSocketsPerHost: 8 };
 const LEAD_MS = 1500;
 const TAIL_MS = 2500;
@@ -25,16 +27,6 @@ const COMMAND = 'npm run build && npx tsx bench/proxy-restart/run.ts --record';
 const say = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Row {
-  phase: string;
-  /** vm1: the host whose proxy restarts. */
-  faulted: LoadCounts;
-  /** vm2: same load, its proxy untouched. */
-  control: LoadCounts;
-  /** From the restart command to the runtime socket answering again. */
-  proxyBackMs?: number;
-  after: string;
-}
 
 /** Until the host's proxy answers GET / with 200 again (the restart's outage as a client sees it). */
 async function proxyBack(info: SandboxInfo, host: string, since: number): Promise<number> {
@@ -62,7 +54,7 @@ async function servedVersion(info: SandboxInfo, host: string): Promise<string> {
   }
 }
 
-async function phase(info: SandboxInfo, name: string, fault: () => Promise<number | undefined>, expectVersion: string): Promise<Row> {
+async function phase(info: SandboxInfo, kind: Kind, name: string, fault: () => Promise<number | undefined>, expectVersion: string): Promise<Row> {
   say(name);
   const load = startLoad(['vm1', 'vm2'].map((h) => ({ name: h, port: info.hosts.find((x) => x.name === h)!.httpPort })), LOAD);
   let proxyBackMs: number | undefined;
@@ -79,27 +71,16 @@ async function phase(info: SandboxInfo, name: string, fault: () => Promise<numbe
   if (!counts) throw new Error('the load did not stop');
   return {
     phase: name,
+    kind,
     faulted: counts.byHost.get('vm1')!,
     control: counts.byHost.get('vm2')!,
+    unsent: counts.shortfallByHost.get('vm1') ?? 0,
+    routesKept: v1 === expectVersion,
     ...(proxyBackMs !== undefined ? { proxyBackMs } : {}),
     after: v1 === expectVersion ? `routes kept: serves ${v1}` : `serves ${v1}, expected ${expectVersion}`,
   };
 }
 
-
-const pct = (n: number, d: number) => (d === 0 ? '-' : `${((100 * n) / d).toFixed(2)}%`);
-const kinds = (c: LoadCounts) => [...c.failureKinds].map(([k, n]) => `${k} ×${n}`).join(', ') || '-';
-
-function table(rows: Row[]): string[] {
-  const lines = [
-    '| phase | vm1 requests | vm1 failed | failure kinds (vm1) | vm2 (control) failed / requests | proxy back after | after |',
-    '|---|---:|---:|---|---:|---:|---|',
-  ];
-  for (const r of rows) {
-    lines.push(`| ${r.phase} | ${r.faulted.requests} | ${failedOf(r.faulted)} (${pct(failedOf(r.faulted), r.faulted.requests)}) | ${kinds(r.faulted)} | ${failedOf(r.control)} / ${r.control.requests} | ${r.proxyBackMs !== undefined ? `${r.proxyBackMs} ms` : '-'} | ${r.after} |`);
-  }
-  return lines;
-}
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -118,16 +99,16 @@ async function main(): Promise<void> {
     if (setup.code !== 0) throw new Error(`setup failed:\n${setup.output}`);
     let live = '1.0.0';
 
-    rows.push(await phase(info, 'baseline: no fault (same window)', async () => { await sleep(3000); return undefined; }, live));
+    rows.push(await phase(info, 'baseline', 'baseline: no fault (same window)', async () => { await sleep(3000); return undefined; }, live));
     for (let i = 1; i <= REPEATS; i++) {
-      rows.push(await phase(info, `docker restart gangway-proxy at rest #${i}`, async () => {
+      rows.push(await phase(info, 'restart', `docker restart gangway-proxy at rest #${i}`, async () => {
         const t0 = Date.now();
         await onHost(info, 'vm1', 'docker restart -t 5 gangway-proxy >/dev/null');
         return proxyBack(info, 'vm1', t0);
       }, live));
     }
     for (let i = 1; i <= REPEATS; i++) {
-      rows.push(await phase(info, `proxy crash (kill -9, restart policy) at rest #${i}`, async () => {
+      rows.push(await phase(info, 'crash', `proxy crash (kill -9, restart policy) at rest #${i}`, async () => {
         const restarts = async () => Number((await onHost(info, 'vm1', "docker inspect --format '{{.RestartCount}}' gangway-proxy")).trim());
         const before = await restarts();
         const t0 = Date.now();
@@ -138,9 +119,17 @@ async function main(): Promise<void> {
       }, live));
     }
     for (let i = 1; i <= REPEATS; i++) {
+      // What gangway does for a settings change: a seamless reload, the container keeps running.
+      rows.push(await phase(info, 'reload', `seamless reload (SIGUSR2 to the HAProxy master) at rest #${i}`, async () => {
+        const t0 = Date.now();
+        await onHost(info, 'vm1', 'docker kill -s USR2 gangway-proxy >/dev/null');
+        return proxyBack(info, 'vm1', t0);
+      }, live));
+    }
+    for (let i = 1; i <= REPEATS; i++) {
       const to = live === '1.0.0' ? '2.0.0' : '1.0.0';
       let deployExit = 0;
-      const row = await phase(info, `docker restart gangway-proxy during the drain (deploy ${live} -> ${to}) #${i}`, async () => {
+      const row = await phase(info, 'drain', `docker restart gangway-proxy during the drain (deploy ${live} -> ${to}) #${i}`, async () => {
         const run = startGangway(['deploy', '--version', to], { cwd: project, timeoutMs: 180_000 });
         await run.waitFor(isStep('drain', 'start', 'vm1'), 'the drain on vm1');
         const t0 = Date.now();
@@ -150,6 +139,7 @@ async function main(): Promise<void> {
         return back;
       }, to);
       row.after = `deploy exit ${deployExit}; ${row.after}`;
+      row.deployExit = deployExit;
       rows.push(row);
       live = to;
     }
@@ -157,31 +147,18 @@ async function main(): Promise<void> {
     if (!reused) await sandboxDown({ id: SANDBOX_ID }, events);
   }
 
-  const total = rows.filter((r) => !r.phase.startsWith('baseline')).reduce((n, r) => n + failedOf(r.faulted), 0);
-  const restarts = rows.length - 1;
   const section = [
-    '## Proxy restarts (bench/proxy-restart)',
-    '',
-    `Run: \`${COMMAND}\` (${cpus().length} cores, ${new Date().toISOString().slice(0, 10)}). Open-loop load of ${LOAD.ratePerHost} req/s per web host`,
-    '(GET and POST, keep-alive and fresh connections) through both proxies; only vm1\'s proxy restarts, vm2 is the control.',
+    `Measured ${new Date().toISOString()}, ${cpus().length} cores; load average at the end ${loadavg().map((l) => l.toFixed(1)).join(' ')}. Open-loop load of ${LOAD.ratePerHost} req/s per web host`,
+    '(GET and POST, keep-alive and fresh connections) through both proxies; only vm1\'s proxy is restarted or reloaded, vm2 is the control.',
     '',
     ...table(rows),
     '',
-    `Routes survived all ${restarts} restarts (haproxy.cfg is re-rendered from the runtime state after every change, and a restart loads it).`,
-    `The restart itself is not free: ${total} failed requests over ${restarts} restarts on vm1, all connection resets of requests the dying proxy`,
-    'held or accepted while it stopped; the control host lost none. A restart gangway could avoid is a reload (SIGUSR2 to the master, used for',
-    'settings changes); a crash or an engine restart it cannot, so clients should retry idempotent requests.',
+    ...summary(rows),
   ];
   process.stdout.write(`${section.join('\n')}\n`);
   if (record) {
-    const file = join(ROOT, 'BENCHMARKS.md');
-    const text = readFileSync(file, 'utf8');
-    const begin = '<!-- bench/proxy-restart:begin -->';
-    const end = '<!-- bench/proxy-restart:end -->';
-    const block = `${begin}\n${section.join('\n')}\n${end}`;
-    const next = text.includes(begin) ? text.replace(new RegExp(`${begin}[\\s\\S]*?${end}`), block) : `${text.trimEnd()}\n\n${block}\n`;
-    writeFileSync(file, next);
-    say(`recorded in ${file}`);
+    recordSection('bench/proxy-restart', 'Proxy restarts (bench/proxy-restart)', COMMAND, section.join('\n'));
+    say('recorded in BENCHMARKS.md');
   }
 }
 

@@ -1,13 +1,21 @@
 // Benchmark (not a test): container start-to-ready and teardown, gangway/testing vs
-// testcontainers-node 11 vs the bare Engine API, and a dependency graph started in parallel vs
-// one by one. Prints a table and records it in BENCHMARKS.md.  Run: npx tsx bench/testing/run.ts
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+// testcontainers-node vs the bare Engine API, and a dependency graph: gangway/testing's parallel
+// start vs testcontainers with independent containers started together (Promise.all, as its users
+// write it) and one by one. Prints what it measured; --record writes it into BENCHMARKS.md.
+//   Run: npx tsx bench/testing/run.ts [--record]   (BENCH_RUNS_SINGLE=60, BENCH_RUNS=10)
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import { container, network, setup, wait, cachedImageTag, type ContainerDefinition } from '../../src/testing/index.js';
 import { httpdContext, proxyContext, slowServiceContext } from '../../examples/testing/images.js';
+import { recordSection } from '../record.js';
 
 process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
+// Every contender publishes on 127.0.0.1 only. testcontainers would otherwise reach the ports
+// through the bridge's gateway when it runs inside a container (/.dockerenv), as on this machine.
+process.env.TESTCONTAINERS_HOST_OVERRIDE ??= '127.0.0.1';
 const { GenericContainer, Network, Wait } = await import('testcontainers');
 
 // (a) is short and its spread is wide (container start varies by +-100 ms on a busy 2-core
@@ -18,7 +26,17 @@ const SERVICE_BOOT_SECONDS = '0.3';
 const docker = new Docker();
 const LABELS = { 'gangway.bench': 'testing' };
 
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2; };
+const COMMAND = 'npx tsx bench/testing/run.ts --record';
+const TESTCONTAINERS = `testcontainers ${(JSON.parse(readFileSync(fileURLToPath(new URL('../../node_modules/testcontainers/package.json', import.meta.url)), 'utf8')) as { version: string }).version}`;
+
+const median = (xs: number[]) => quantile(xs, 0.5);
+/** Linear interpolation between the sorted samples (the median of an even count is the mean of the middle two). */
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const pos = (s.length - 1) * q;
+  const lo = Math.floor(pos);
+  return s[lo]! + (s[Math.min(lo + 1, s.length - 1)]! - s[lo]!) * (pos - lo);
+}
 
 // Builds the images once, through the library's cache, so every contender uses the same tags.
 async function imageTag(def: ContainerDefinition): Promise<string> {
@@ -60,15 +78,19 @@ async function main(): Promise<void> {
   const serviceTag = await imageTag(serviceDef);
   const proxyTag = await imageTag(proxyDef.with({ env: { UPSTREAM: '127.0.0.1:1' } }));
 
+  // How long the bare baseline's `POST /containers/{id}/start` took, per call (the first is the warm-up's).
+  const bareStartMs: number[] = [];
   const single = {
     'bare Engine API': async () => {
       const c = await docker.createContainer({ Image: httpdTag, Labels: LABELS, ExposedPorts: { '8080/tcp': {} }, HostConfig: { PortBindings: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] } } });
+      const s = performance.now();
       await c.start();
+      bareStartMs.push(performance.now() - s);
       const port = Number((await c.inspect()).NetworkSettings.Ports['8080/tcp']![0]!.HostPort);
       while ((await status(port)) !== 200) await new Promise((r) => setTimeout(r, 10));
       return async () => { await c.remove({ force: true }); };
     },
-    'testcontainers 11': async () => {
+    [TESTCONTAINERS]: async () => {
       const started = await new LoopbackContainer(httpdTag).withExposedPorts(8080).withLabels(LABELS).loopbackOnly().withWaitStrategy(Wait.forHttp('/', 8080)).start();
       return async () => { await started.stop(); };
     },
@@ -84,24 +106,34 @@ async function main(): Promise<void> {
   const svcB = svcA.with({ name: 'svc-b' });
   const appDef = httpdDef.with({ name: 'app', ports: [8080], networks: [net], dependsOn: [svcA, svcB], wait: wait.forHttp('/') });
   const proxyNode = proxyDef.with({ name: 'proxy', networks: [net], dependsOn: [appDef] });
+  // testcontainers, as its users write it: a network, then each container built and awaited. The
+  // services publish their port (on 127.0.0.1 only here), as Wait.forListeningPorts (its default
+  // wait) needs.
+  const tcGraph = (together: boolean) => async () => {
+    const n = await new Network().start();
+    const svc = (alias: string) => new LoopbackContainer(serviceTag).withNetwork(n).withNetworkAliases(alias).withEnvironment({ BOOT_SECONDS: SERVICE_BOOT_SECONDS }).withLabels(LABELS).withWaitStrategy(Wait.forListeningPorts()).withExposedPorts(8080).loopbackOnly();
+    // The two services do not depend on each other: started together, or one after the other.
+    const [a, b] = together ? await Promise.all([svc('svc-a').start(), svc('svc-b').start()]) : [await svc('svc-a').start(), await svc('svc-b').start()];
+    const app = await new LoopbackContainer(httpdTag).withNetwork(n).withNetworkAliases('app').withLabels(LABELS).withExposedPorts(8080).loopbackOnly().withWaitStrategy(Wait.forHttp('/', 8080)).start();
+    const px = await new LoopbackContainer(proxyTag).withNetwork(n).withEnvironment({ UPSTREAM: 'app:8080' }).withLabels(LABELS).withExposedPorts(8080).loopbackOnly().withWaitStrategy(Wait.forHttp('/', 8080)).start();
+    return async () => {
+      if (together) await Promise.all([px, app, b, a].map((c) => c.stop()));
+      else for (const c of [px, app, b, a]) await c.stop();
+      await n.stop();
+    };
+  };
+  const TC_TOGETHER = `${TESTCONTAINERS}, services started together (Promise.all)`;
   const graph = {
-    'testcontainers 11, one by one': async () => {
-      const n = await new Network().start();
-      const svc = (alias: string) => new GenericContainer(serviceTag).withNetwork(n).withNetworkAliases(alias).withEnvironment({ BOOT_SECONDS: SERVICE_BOOT_SECONDS }).withLabels(LABELS).withWaitStrategy(Wait.forListeningPorts()).withExposedPorts(8080);
-      const a = await (svc('svc-a') as LoopbackContainer).start();
-      const b = await svc('svc-b').start();
-      const app = await new LoopbackContainer(httpdTag).withNetwork(n).withNetworkAliases('app').withLabels(LABELS).withExposedPorts(8080).loopbackOnly().withWaitStrategy(Wait.forHttp('/', 8080)).start();
-      const px = await new LoopbackContainer(proxyTag).withNetwork(n).withEnvironment({ UPSTREAM: 'app:8080' }).withLabels(LABELS).withExposedPorts(8080).loopbackOnly().withWaitStrategy(Wait.forHttp('/', 8080)).start();
-      return async () => { for (const c of [px, app, b, a]) await c.stop(); await n.stop(); };
-    },
-    'gangway/testing, parallel': async () => {
+    [TC_TOGETHER]: tcGraph(true),
+    [`${TESTCONTAINERS}, one by one`]: tcGraph(false),
+    'gangway/testing (graph started in parallel)': async () => {
       const env = await setup(proxyNode);
       return async () => { await env.teardown(); };
     },
   };
 
   const rows: string[] = [];
-  const runCase = async (group: string, cases: Record<string, () => Promise<() => Promise<void>>>, baseline: string, runs: number) => {
+  const runCase = async (group: string, cases: Record<string, () => Promise<() => Promise<void>>>, baseline: string, runs: number): Promise<Record<string, Sample[]>> => {
     const samples: Record<string, Sample[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
     // Warm-up of every contender, not counted: the first run of each pays one-time costs (module
     // loading, the library's once-per-process stale sweep, testcontainers' client setup).
@@ -118,55 +150,39 @@ async function main(): Promise<void> {
       const ready = median(list.map((s) => s.readyMs));
       const down = median(list.map((s) => s.teardownMs));
       // Paired: each round's ratio to the baseline of the same round, so a slow moment of the
-      // machine cancels out instead of landing on whichever contender ran then.
-      const paired = median(list.map((s, i) => s.readyMs / samples[baseline]![i]!.readyMs));
-      rows.push(`| ${group} | ${name} | ${runs} | ${ready.toFixed(0)} | ${down.toFixed(0)} | ${(ready / base).toFixed(2)} x | ${paired.toFixed(2)} x |`);
+      // machine cancels out instead of landing on whichever contender ran then; its quartiles
+      // show how much one round's ratio moves.
+      const ratios = list.map((s, i) => s.readyMs / samples[baseline]![i]!.readyMs);
+      const spread = name === baseline ? '-' : `${quantile(ratios, 0.25).toFixed(2)} - ${quantile(ratios, 0.75).toFixed(2)}`;
+      rows.push(`| ${group} | ${name}${name === baseline ? ' (baseline)' : ''} | ${runs} | ${ready.toFixed(0)} | ${down.toFixed(0)} | ${(ready / base).toFixed(2)} x | ${median(ratios).toFixed(2)} x | ${spread} |`);
     }
+    return samples;
   };
-  await runCase('(a) one HTTP container', single, 'bare Engine API', RUNS_SINGLE);
-  await runCase('(b) proxy -> app -> 2 services', graph, 'testcontainers 11, one by one', RUNS_GRAPH);
+  const singleSamples = await runCase('(a) one HTTP container', single, 'bare Engine API', RUNS_SINGLE);
+  await runCase('(b) proxy -> app -> 2 services', graph, TC_TOGETHER, RUNS_GRAPH);
 
-  const table = [
-    '| case | contender | runs | start-to-ready ms (median) | teardown ms (median) | ready vs baseline (ratio of medians) | ready vs baseline (median of per-round ratios) |',
-    '|---|---|---|---|---|---|---|',
+  // The bare baseline's start call against its start-to-ready, round by round (the warm-up's dropped).
+  const starts = bareStartMs.slice(1);
+  const shares = singleSamples['bare Engine API']!.map((s, i) => starts[i]! / s.readyMs);
+  const engine = (await docker.version()).Version;
+  const body = [
+    `Measured ${new Date().toISOString()}, Node ${process.version}, Docker Engine ${engine}, ${cpus().length} cores; load average at the end ${loadavg().map((l) => l.toFixed(1)).join(' ')}.`,
+    `Rounds: BENCH_RUNS_SINGLE=${RUNS_SINGLE} for (a), BENCH_RUNS=${RUNS_GRAPH} for (b). All contenders use the same locally built images (busybox httpd, HAProxy 2.6 FROM scratch),`,
+    'publish on 127.0.0.1, and wait for the same readiness: the first HTTP 200 on `/` (services in (b): the TCP port listening; testcontainers\' Wait.forListeningPorts).',
+    `${TESTCONTAINERS} runs with TESTCONTAINERS_RYUK_DISABLED=true and TESTCONTAINERS_HOST_OVERRIDE=${process.env.TESTCONTAINERS_HOST_OVERRIDE}. In (b) the app needs two independent services, each taking ${SERVICE_BOOT_SECONDS} s to boot (\`sleep\`, like a`,
+    'database warming up), and a proxy in front of the app. Baselines: (a) the bare Engine API (create + start + poll every 10 ms until the first 200; remove -f);',
+    `(b) ${TESTCONTAINERS} with the two services started together (\`Promise.all\`), then the app, then the proxy, and stopped together; the same one by one is shown too.`,
+    'Every contender gets one uncounted warm-up; rounds are interleaved with the order rotated each round.',
+    '',
+    '| case | contender | runs | start-to-ready ms (median) | teardown ms (median) | ready vs baseline (ratio of medians) | ready vs baseline (median of per-round ratios) | per-round ratio, quartiles |',
+    '|---|---|---|---|---|---|---|---|',
     ...rows,
+    '',
+    `In (a), the bare baseline's \`POST /containers/{id}/start\` took a median ${median(starts).toFixed(0)} ms (quartiles ${quantile(starts, 0.25).toFixed(0)} - ${quantile(starts, 0.75).toFixed(0)} ms), ${(100 * median(shares)).toFixed(0)} % of its start-to-ready (median of per-round shares).`,
+    '`npx tsx bench/testing/profile.ts` prints the same breakdown for every Engine API call of gangway/testing and of the bare baseline.',
   ].join('\n');
-  process.stdout.write(`${table}\n`);
-  record(table);
-}
-
-const BEGIN = '<!-- bench/testing:begin -->';
-const END = '<!-- bench/testing:end -->';
-
-function record(table: string): void {
-  const path = new URL('../../BENCHMARKS.md', import.meta.url);
-  const section = `${BEGIN}
-## gangway/testing: container start-to-ready and teardown
-
-Command: \`npx tsx bench/testing/run.ts\` (BENCH_RUNS_SINGLE=${RUNS_SINGLE} rounds for (a), BENCH_RUNS=${RUNS_GRAPH} for (b); measured ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, dockerd 20.10, 2 cores shared with other work).
-All contenders use the same locally built images (busybox httpd, HAProxy 2.6 FROM scratch), publish on 127.0.0.1, and wait for the same
-readiness: the first HTTP 200 on \`/\` (services in (b): the TCP port listening). testcontainers runs with TESTCONTAINERS_RYUK_DISABLED=true.
-Baselines: (a) the bare Engine API (create + start + poll every 10 ms until the first 200; remove -f); (b) testcontainers awaiting each container in turn.
-In (b) each of the two services takes ${SERVICE_BOOT_SECONDS} s to boot (\`sleep\`, like a database warming up).
-Every contender gets one uncounted warm-up; rounds are interleaved with the order rotated each round.
-
-Where the time goes in (a): \`npx tsx bench/testing/profile.ts\` times every Engine API call of gangway/testing and of
-the bare baseline inside one process. Both make the same calls on the critical path (create, start, inspect, HTTP probes).
-gangway/testing used to add two round trips before the create (event subscription, then image inspect: ~2.5 ms); now its
-event stream opens beside the create and a tag is inspected once per process (a create that finds the image gone checks,
-and rebuilds, again). What remains is a local stat of the build context (its cache key) and a log-follow request beside
-its inspect. \`POST /containers/{id}/start\` is over 90 % of start-to-ready for both and varies by +-100 ms from run to run
-with the machine's load; container name, labels and an open event subscription did not change its duration (A/B, 15
-rounds each). The 1.26 x recorded earlier (12 rounds, ratio of medians) did not reproduce: at 12 rounds the median's own
-noise is about +-10 %, hence 60 rounds for (a) and the paired column.
-
-${table}
-${END}`;
-  const current = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n';
-  const start = current.indexOf(BEGIN);
-  const end = current.indexOf(END);
-  const next = start >= 0 && end > start ? current.slice(0, start) + section + current.slice(end + END.length) : `${current.trimEnd()}\n\n${section}\n`;
-  writeFileSync(path, next);
+  process.stdout.write(`${body}\n`);
+  if (process.argv.includes('--record')) recordSection('bench/testing', 'gangway/testing: container start-to-ready and teardown', COMMAND, body);
 }
 
 await main();
