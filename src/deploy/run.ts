@@ -356,6 +356,8 @@ async function bootTarget(
     // A rerun after an interrupted deploy finds the container of this version: never a second copy.
     if (await removeContainer(host, t.newContainer)) events.log(`removed a leftover ${t.newContainer}`, { ...ev, step: 'start' });
     for (const name of await removeLeftoverUptests(host, t.newContainer)) events.log(`removed a leftover uptest container ${name}`, { ...ev, step: 'start' });
+    // The leftover sweep takes round trips: a signal that came meanwhile starts nothing new.
+    if (signal.aborted) return;
     const t0 = Date.now();
     events.step('start', 'start', { ...ev, message: t.newContainer });
     await startAppContainer(host, {

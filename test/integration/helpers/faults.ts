@@ -177,8 +177,14 @@ export async function waitServing(info: SandboxInfo, host: string, version: stri
   return undefined;
 }
 
-/** Reset or refused while the restarted process was down: what a restart of it costs. */
+/** Reset or refused while the restarted proxy was down: what a restart of it costs. */
 export const RESTART_FAILURE = /^(ECONNRESET|ECONNREFUSED|EPIPE) /;
+
+/**
+ * An engine restart stops the app too: besides resets, the proxy (back first, or still up) answers
+ * 503 while no app server is up and 502 for a request the dying app cut.
+ */
+export const ENGINE_RESTART_FAILURE = /^(ECONNRESET|ECONNREFUSED|EPIPE|502|503) /;
 
 /**
  * What a restart of one host's proxy or engine may cost, and nothing more: every other web host
