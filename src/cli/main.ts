@@ -95,7 +95,14 @@ export function buildProgram(run: CommandRunner): Command {
     'sandbox',
     'up',
   );
-  lazy(sandbox.command('down').description('remove every sandbox container, network and volume (idempotent)'), 'sandbox', 'down');
+  lazy(
+    sandbox
+      .command('down')
+      .description("remove the sandbox's containers, network and volumes (GANGWAY_SANDBOX_ID, default \"default\"; idempotent)")
+      .option('--all', 'every sandbox on this engine, whatever its id (a bench or a parallel test run too)'),
+    'sandbox',
+    'down',
+  );
   lazy(sandbox.command('status').description('list the sandbox hosts and registry'), 'sandbox', 'status');
 
   // Release (issue: release)

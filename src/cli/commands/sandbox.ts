@@ -46,9 +46,10 @@ export function up(globals: GlobalOptions, _args: unknown[], cmdOpts: Record<str
   });
 }
 
-export function down(globals: GlobalOptions): Promise<number> {
+export function down(globals: GlobalOptions, _args: unknown[], cmdOpts: Record<string, unknown>): Promise<number> {
   return runCommand('sandbox down', globals, async (ctx) => {
-    const removed = await sandboxDown({ id: sandboxId(ctx) }, ctx.events);
+    // The same sandbox `up` made, unless --all: another id is someone else's (a bench, a parallel run).
+    const removed = await sandboxDown({ id: cmdOpts.all ? undefined : sandboxId(ctx) ?? DEFAULT_SANDBOX_ID }, ctx.events);
     ctx.events.result('sandbox-down', { ...removed });
     ctx.events.emit({ type: 'done', ok: true, command: 'sandbox down', message: 'no sandbox resources left', exitCode: 0 });
     return 0;
