@@ -107,7 +107,7 @@ async function start(project: TestProject, events: Events, outDir: string, keep:
 
   return async () => {
     try {
-      if (keep || reused) events.log(`sandbox ${info.id} left running (${outDir}); remove it with: gangway sandbox down`);
+      if (keep || reused) events.log(`sandbox ${info.id} left running (${outDir}); remove it with: ${SANDBOX_ID === 'default' ? '' : `GANGWAY_SANDBOX_ID=${SANDBOX_ID} `}gangway sandbox down`);
       else await sandboxDown({ id: SANDBOX_ID }, events);
     } finally {
       await releaseLock();
