@@ -102,7 +102,10 @@ export async function bareMinimumSwitch(host: Host, image: string, name = 'hello
   return {
     timings: { host: host.name, startMs: t1 - t0, healthyMs: t2 - t1, switchMs: t3 - t2, totalMs: t3 - t0 },
     async restore() {
-      await waitHealthy(t, previous, 20_000);
+      // The previous server served until the switch: gangway holds it (no active check), so it
+      // takes traffic back at once, as gangway's own undo does; a checked one must pass first.
+      const back = (await readState(t)).find((srv) => srv.name === previous);
+      if (back?.health !== 'held') await waitHealthy(t, previous, 20_000);
       await switchTo(t, previous, [name]);
       await waitDrained(t, name, 5000);
       await removeServer(t, name);
