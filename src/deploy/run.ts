@@ -42,7 +42,7 @@ export interface DeployOutcome {
   durationMs: number;
   /** From the command's start until every (host, role) served the new version. */
   timeToLiveMs: number;
-  /** From the command's start until the old versions were stopped. */
+  /** From the command's start until its end: old versions stopped, audit written, post-deploy run. */
   totalMs: number;
 }
 
@@ -101,7 +101,7 @@ export async function runDeploy(s: Session, opts: DeployOptions): Promise<Deploy
   // Rollback and setup run them too (GANGWAY_COMMAND tells them apart), as Kamal's rollback does.
   const hookCtx = hookContextFor(s.loaded, opts.action, opts.version, [...hosts.keys()]);
   const hookOpts = { projectDir: s.loaded.baseDir, events };
-  let outcome: DeployOutcome | undefined;
+  let outcome: LockedOutcome | undefined;
   let failure: unknown;
   let postDeployFailure: string | undefined;
   try {
@@ -139,7 +139,10 @@ export async function runDeploy(s: Session, opts: DeployOptions): Promise<Deploy
   return { ...outcome!, ...timing };
 }
 
-async function deployLocked(s: Session, opts: DeployOptions, hosts: Map<string, Host>, proxied: Set<string>, ref: string, started: number): Promise<DeployOutcome> {
+/** What the locked part of a deploy knows: the total is measured by runDeploy, at the command's end. */
+type LockedOutcome = Omit<DeployOutcome, 'totalMs'>;
+
+async function deployLocked(s: Session, opts: DeployOptions, hosts: Map<string, Host>, proxied: Set<string>, ref: string, started: number): Promise<LockedOutcome> {
   // What serves keeps serving whatever the deploy's own work does to the hosts' speed: the
   // servers that carry traffic are held (no active check) before anything else, the pull included.
   // A proxy restarted since the last deploy checks the servers it loaded from its file again.
@@ -162,7 +165,7 @@ async function holdServing(s: Session, hosts: Map<string, Host>, proxied: Set<st
   }));
 }
 
-async function deployHeld(s: Session, opts: DeployOptions, hosts: Map<string, Host>, proxied: Set<string>, ref: string, started: number): Promise<DeployOutcome> {
+async function deployHeld(s: Session, opts: DeployOptions, hosts: Map<string, Host>, proxied: Set<string>, ref: string, started: number): Promise<LockedOutcome> {
   const cfg = s.loaded.config;
   const { events } = s;
   // Nothing changes on any host until every host has the image and a working proxy.
@@ -213,19 +216,11 @@ async function deployHeld(s: Session, opts: DeployOptions, hosts: Map<string, Ho
   }
   const end = await endState(s, hosts, proxied);
   reportEnd(s, end);
-  return { version: opts.version, plan, endState: end, durationMs: Date.now() - started, ...deployTiming(opts.startedAt ?? started, liveAt) };
+  // Time to live: from the command's start until every (host, role) served the new version.
+  return { version: opts.version, plan, endState: end, durationMs: Date.now() - started, timeToLiveMs: Math.round(liveAt - (opts.startedAt ?? started)) };
 }
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
-
-/**
- * The two figures of a deploy, both from the command's start: time to live, until every (host,
- * role) serves the new version (every proxy switched, every other role past its gates); total,
- * until the command ends (old versions stopped, audit written, post-deploy run).
- */
-function deployTiming(origin: number, liveAt: number, now = Date.now()): { timeToLiveMs: number; totalMs: number } {
-  return { timeToLiveMs: Math.round(liveAt - origin), totalMs: Math.round(now - origin) };
-}
 
 async function pullEverywhere(s: Session, hosts: Map<string, Host>, ref: string, opts: DeployOptions): Promise<void> {
   const cfg = s.loaded.config;
