@@ -4,17 +4,19 @@ import { shellQuote, type ShellCommand } from '../state/shell.js';
 import { CONFIG_FILE, PROXY_HOST_DIR, PROXY_SOCKET_GROUP } from './paths.js';
 
 /**
- * The directory belongs to the docker group, setgid, mode 2770: the admin socket HAProxy creates
- * in it (as root, mode 660) takes that group, so members of the docker group, who may run any
- * container as root anyway, can use it, and nobody else can reach it. Best effort: a host without
- * a docker group keeps the directory's group, and the socket stays root's and that group's.
+ * The directory belongs to the docker group, setgid, mode 2770: HAProxy, which runs as the proxy
+ * uid with the docker group as its group (identity.ts), may enter it and create its admin socket
+ * there (mode 660: that uid's and the docker group's). Members of the docker group, who may run
+ * any container as root anyway, can use the socket; nobody else can reach the directory. The file
+ * is made group-readable whatever the SSH user's umask, since HAProxy reads it through its group.
+ * The chgrp is best effort: ensureProxy refuses a host without a docker group before this runs.
  */
 export function writeConfigCommand(content: string, hostDir: string = PROXY_HOST_DIR): ShellCommand {
   const dir = shellQuote(hostDir);
   const tmp = shellQuote(`${hostDir}/.${CONFIG_FILE}.tmp`);
   const dest = shellQuote(`${hostDir}/${CONFIG_FILE}`);
   return {
-    command: `mkdir -p ${dir} && { chgrp ${PROXY_SOCKET_GROUP} ${dir} 2>/dev/null; chmod 2770 ${dir} 2>/dev/null; true; } && cat > ${tmp} && mv -f ${tmp} ${dest}`,
+    command: `mkdir -p ${dir} && { chgrp ${PROXY_SOCKET_GROUP} ${dir} 2>/dev/null; chmod 2770 ${dir} 2>/dev/null; true; } && cat > ${tmp} && chmod 640 ${tmp} && mv -f ${tmp} ${dest}`,
     stdin: content,
   };
 }

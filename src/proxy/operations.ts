@@ -8,7 +8,8 @@ import type { Events } from '../events/events.js';
 import type { Host } from '../hosts/host.js';
 import { readConfigCommand, writeConfigCommand } from './config-file.js';
 import { proxyContainerSpec, type ProxyContainerOptions } from './container.js';
-import { hostSocketPath, PROXY_CONTAINER_NAME, PROXY_HOST_DIR, PROXY_LABEL } from './paths.js';
+import { parseProxyIdentity, proxyIdentityCommand, type ProxyIdentity } from './identity.js';
+import { hostSocketPath, PROXY_CONTAINER_NAME, PROXY_HOST_DIR, PROXY_LABEL, PROXY_UID } from './paths.js';
 import { explainingLines } from './log-excerpt.js';
 import { needsReload, parseRenderedServers, renderHaproxyConfig } from './render.js';
 import { RuntimeApi } from './runtime-api.js';
@@ -114,9 +115,20 @@ export async function configInSync(t: ProxyTarget): Promise<boolean> {
 
 // ---- the proxy container -------------------------------------------------------------------
 
-export interface EnsureProxyOptions extends Omit<ProxyContainerOptions, 'network' | 'containerName' | 'hostDir'> {
+export interface EnsureProxyOptions extends Omit<ProxyContainerOptions, 'network' | 'containerName' | 'hostDir' | 'uid' | 'gid'> {
   /** How long to wait for the runtime API to answer after a start or reload. */
   readyTimeoutMs?: number;
+  /** The uid HAProxy runs as (default PROXY_UID); its group is read on the host. */
+  uid?: number;
+}
+
+/** The uid the proxy runs as and the host's docker group; refuses a uid a host account has. */
+export async function readProxyIdentity(t: ProxyTarget, uid: number = PROXY_UID): Promise<ProxyIdentity> {
+  const r = await t.host.exec(proxyIdentityCommand(uid).command);
+  if (r.code !== 0) throw fail(t, `cannot read the proxy's user and group on ${t.host.name}: ${r.stderr.trim() || `exit ${r.code}`}`);
+  const answer = parseProxyIdentity(r.stdout, uid);
+  if (!answer.ok) throw fail(t, `the proxy cannot run unprivileged on ${t.host.name}: ${answer.reason}`, { hint: answer.hint });
+  return answer.identity;
 }
 
 export interface EnsureProxyResult {
@@ -135,8 +147,8 @@ export async function ensureProxy(t: ProxyTarget, opts: EnsureProxyOptions): Pro
   t.events?.step('proxy', 'start', { host: t.host.name, message: `ensure ${opts.image}` });
   const docker = await t.host.docker();
   await ensureNetwork(docker, networkOf(t), opts.labels);
-  const imageId = await ensureImagePresent(t, docker, opts.image);
-  const spec = proxyContainerSpec({ ...opts, network: networkOf(t), containerName: t.containerName, hostDir: t.hostDir });
+  const [imageId, identity] = await Promise.all([ensureImagePresent(t, docker, opts.image), readProxyIdentity(t, opts.uid)]);
+  const spec = proxyContainerSpec({ ...opts, ...identity, network: networkOf(t), containerName: t.containerName, hostDir: t.hostDir });
   const name = spec.name ?? PROXY_CONTAINER_NAME;
   const existing = await inspectOrUndefined(docker.getContainer(name));
   const running = existing?.State.Running === true;
