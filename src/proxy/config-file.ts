@@ -1,7 +1,7 @@
 // Shell lines that read and atomically replace haproxy.cfg on a host. The content travels on
 // stdin; a reader never sees a half-written file because the final step is a rename.
 import { shellQuote, type ShellCommand } from '../state/shell.js';
-import { CONFIG_FILE, PROXY_HOST_DIR, PROXY_SOCKET_GROUP } from './paths.js';
+import { CONFIG_FILE, hostSocketPath, PROXY_HOST_DIR, PROXY_SOCKET_GROUP } from './paths.js';
 
 /**
  * The directory belongs to the docker group, setgid, mode 2770: HAProxy, which runs as the proxy
@@ -25,4 +25,15 @@ export function writeConfigCommand(content: string, hostDir: string = PROXY_HOST
 export function readConfigCommand(hostDir: string = PROXY_HOST_DIR): ShellCommand {
   const path = shellQuote(`${hostDir}/${CONFIG_FILE}`);
   return { command: `if [ -e ${path} ]; then cat ${path}; else exit 3; fi` };
+}
+
+/**
+ * Removes the admin socket of a proxy that no longer runs, before gangway (re)starts one. HAProxy
+ * keeps a hard link to the socket it replaces while it binds, and the kernel refuses a link to
+ * another user's socket (fs.protected_hardlinks): one left by a root proxy of an earlier version
+ * would stop the unprivileged one from starting ("error when trying to preserve previous UNIX
+ * socket"). The directory is group-writable, so the SSH user may remove it.
+ */
+export function removeSocketCommand(hostDir: string = PROXY_HOST_DIR): ShellCommand {
+  return { command: `rm -f ${shellQuote(hostSocketPath(hostDir))}` };
 }

@@ -6,7 +6,7 @@ import type { Config } from '../config/schema.js';
 import { GangwayError, messageOf, operationError } from '../errors.js';
 import type { Events } from '../events/events.js';
 import type { Host } from '../hosts/host.js';
-import { readConfigCommand, writeConfigCommand } from './config-file.js';
+import { readConfigCommand, removeSocketCommand, writeConfigCommand } from './config-file.js';
 import { proxyContainerSpec, type ProxyContainerOptions } from './container.js';
 import { parseProxyIdentity, proxyIdentityCommand, type ProxyIdentity } from './identity.js';
 import { hostSocketPath, PROXY_CONTAINER_NAME, PROXY_HOST_DIR, PROXY_LABEL, PROXY_UID } from './paths.js';
@@ -94,6 +94,12 @@ export async function readConfigFile(t: ProxyTarget): Promise<string | undefined
   return r.stdout;
 }
 
+/** Before a proxy (re)starts: the socket of one that no longer runs (see removeSocketCommand). */
+async function removeDeadSocket(t: ProxyTarget): Promise<void> {
+  const r = await t.host.exec(removeSocketCommand(dirOf(t)).command);
+  if (r.code !== 0) throw fail(t, `cannot remove the stopped proxy's admin socket: ${r.stderr.trim()}`);
+}
+
 async function writeConfigFile(t: ProxyTarget, text: string): Promise<void> {
   const c = writeConfigCommand(text, dirOf(t));
   const r = await t.host.exec(c.command, { stdin: c.stdin });
@@ -163,6 +169,7 @@ export async function ensureProxy(t: ProxyTarget, opts: EnsureProxyOptions): Pro
     containerId = existing.Id;
     const file = await readConfigFile(t);
     if (!running) {
+      await removeDeadSocket(t);
       await writeConfigFile(t, wanted);
       await docker.getContainer(existing.Id).start();
       await waitRuntimeReady(t, docker, existing.Id, opts.readyTimeoutMs);
@@ -186,6 +193,7 @@ export async function ensureProxy(t: ProxyTarget, opts: EnsureProxyOptions): Pro
     }
   } else {
     if (existing) await docker.getContainer(existing.Id).remove({ force: true });
+    await removeDeadSocket(t);
     await writeConfigFile(t, wanted);
     const created = await docker.createContainer(spec);
     await created.start();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readConfigCommand, writeConfigCommand } from '../../src/proxy/config-file.js';
+import { readConfigCommand, removeSocketCommand, writeConfigCommand } from '../../src/proxy/config-file.js';
 import { proxyContainerSpec, specHash } from '../../src/proxy/container.js';
 import { parseProxyIdentity, proxyIdentityCommand } from '../../src/proxy/identity.js';
 import { PROXY_UID } from '../../src/proxy/paths.js';
@@ -147,6 +147,11 @@ describe('config file commands', () => {
 
   it('quotes a host dir with spaces', () => {
     expect(writeConfigCommand('x', '/tmp/a b').command).toBe("mkdir -p '/tmp/a b' && { chgrp docker '/tmp/a b' 2>/dev/null; chmod 2770 '/tmp/a b' 2>/dev/null; true; } && cat > '/tmp/a b/.haproxy.cfg.tmp' && chmod 640 '/tmp/a b/.haproxy.cfg.tmp' && mv -f '/tmp/a b/.haproxy.cfg.tmp' '/tmp/a b/haproxy.cfg'");
+  });
+
+  it('removes a stopped proxy\'s socket, gone or not (another uid\'s socket stops HAProxy from binding)', () => {
+    expect(removeSocketCommand().command).toBe('rm -f /var/lib/gangway/proxy/admin.sock');
+    expect(removeSocketCommand('/tmp/a b').command).toBe("rm -f '/tmp/a b/admin.sock'");
   });
 
   it('reads the file, exit 3 when absent', () => {
