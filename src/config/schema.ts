@@ -2,6 +2,7 @@
 // sees numbers with units in their meaning (milliseconds, fractions). Every custom message says
 // what was expected; the loader appends what it got and where (file:line:col).
 import { z } from 'zod';
+import { PROXY_UID } from '../proxy/paths.js';
 import { verifySchema } from '../verify/spec.js';
 
 const DURATION_RE = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
@@ -108,6 +109,12 @@ export const proxySchema = z.strictObject({
     .default('')
     .describe('Host address the proxy ports are published on ("" = every interface; 127.0.0.1 keeps it local).'),
   healthcheck: healthcheckSchema.prefault({}).describe('How the proxy and deploys decide a container is healthy.'),
+  uid: z
+    .int()
+    .min(1)
+    .max(2 ** 31 - 1)
+    .default(PROXY_UID)
+    .describe(`The uid HAProxy runs as, with the host's docker group as its group; no host account may have it (default ${PROXY_UID}).`),
 });
 
 const PUBLISH_RE = /^(?:(\d{1,3}(?:\.\d{1,3}){3}):)?(\d{1,5}):(\d{1,5})(?:\/(tcp|udp))?$/;

@@ -68,6 +68,7 @@ export async function prepareHosts(s: Session, hosts: Map<string, Host>, proxied
             httpPort: cfg.proxy.http_port,
             ...(cfg.proxy.https_port !== undefined ? { httpsPort: cfg.proxy.https_port } : {}),
             publishAddress: cfg.proxy.bind,
+            uid: cfg.proxy.uid,
           });
         }
         s.events.step('prepare', 'done', { host: host.name, durationMs: Date.now() - started });

@@ -1,7 +1,7 @@
 // What `gangway setup` runs to get a Docker engine on a bare Debian host, as data: one probe
 // script, a pure decision from its answer, and the privileged scripts that install, configure
 // and start the engine. The executor is provision.ts.
-import { GANGWAY_STATE_DIR, shellQuote, type ShellCommand } from '../state/shell.js';
+import { GANGWAY_STATE_DIR, probeLine, probeValues, shellQuote, type ShellCommand } from '../state/shell.js';
 
 /** Where the engine's output goes when gangway starts dockerd itself (no systemd on the host). */
 export const DOCKERD_LOG_PATH = '/var/log/gangway-dockerd.log';
@@ -18,7 +18,7 @@ const PROBE_PREFIX = 'gangway-probe ';
  * (apt, systemd).
  */
 export function probeDockerCommand(): ShellCommand {
-  const say = (key: string, value: string) => `printf '${PROBE_PREFIX}%s=%s\\n' ${key} "${value}"`;
+  const say = (key: string, value: string) => probeLine(PROBE_PREFIX, key, value);
   return {
     command: [
       `${say('user', '$(id -un)')}`,
@@ -67,13 +67,7 @@ export interface DockerProbe {
 
 /** Reads the probe's output; a line it does not know is ignored, a missing one reads as "no". */
 export function parseDockerProbe(stdout: string): DockerProbe {
-  const values = new Map<string, string>();
-  for (const line of stdout.split('\n')) {
-    if (!line.startsWith(PROBE_PREFIX)) continue;
-    const body = line.slice(PROBE_PREFIX.length);
-    const eq = body.indexOf('=');
-    if (eq > 0) values.set(body.slice(0, eq), body.slice(eq + 1).trim());
-  }
+  const values = probeValues(stdout, PROBE_PREFIX);
   const yes = (key: string) => values.get(key) === 'yes';
   const engine = values.get('engine');
   const privilege = values.get('privilege');
@@ -221,9 +215,13 @@ export function grantScript(user: string): string {
   return ['set -eu', `usermod -aG docker ${shellQuote(user)}`, ''].join('\n');
 }
 
-/** Owns the whole tree: a root deploy before may have left root-owned files the user must now write. */
+/**
+ * Owns the whole tree: a root deploy before may have left root-owned files the user must now
+ * write. Sockets stay whose they are: the proxy's admin socket is the proxy uid's and the docker
+ * group's (src/proxy/README.md, "Unprivileged"); the user reaches it through that group.
+ */
 export function stateDirScript(user: string): string {
-  return ['set -eu', `mkdir -p ${GANGWAY_STATE_DIR}`, `chown -R ${shellQuote(user)} ${GANGWAY_STATE_DIR}`, `chmod 755 ${GANGWAY_STATE_DIR}`, ''].join('\n');
+  return ['set -eu', `mkdir -p ${GANGWAY_STATE_DIR}`, `find ${GANGWAY_STATE_DIR} ! -type s -exec chown ${shellQuote(user)} {} +`, `chmod 755 ${GANGWAY_STATE_DIR}`, ''].join('\n');
 }
 
 /** The script of one step (run through privilegedCommand). */

@@ -1,20 +1,22 @@
 // Shell lines that read and atomically replace haproxy.cfg on a host. The content travels on
 // stdin; a reader never sees a half-written file because the final step is a rename.
 import { shellQuote, type ShellCommand } from '../state/shell.js';
-import { CONFIG_FILE, PROXY_HOST_DIR, PROXY_SOCKET_GROUP } from './paths.js';
+import { CONFIG_FILE, hostSocketPath, PROXY_HOST_DIR, PROXY_SOCKET_GROUP } from './paths.js';
 
 /**
- * The directory belongs to the docker group, setgid, mode 2770: the admin socket HAProxy creates
- * in it (as root, mode 660) takes that group, so members of the docker group, who may run any
- * container as root anyway, can use it, and nobody else can reach it. Best effort: a host without
- * a docker group keeps the directory's group, and the socket stays root's and that group's.
+ * The directory belongs to the docker group, setgid, mode 2770: HAProxy, which runs as the proxy
+ * uid with the docker group as its group (identity.ts), may enter it and create its admin socket
+ * there (mode 660: that uid's and the docker group's). Members of the docker group, who may run
+ * any container as root anyway, can use the socket; nobody else can reach the directory. The file
+ * is made group-readable whatever the SSH user's umask, since HAProxy reads it through its group.
+ * The chgrp is best effort: ensureProxy refuses a host without a docker group before this runs.
  */
 export function writeConfigCommand(content: string, hostDir: string = PROXY_HOST_DIR): ShellCommand {
   const dir = shellQuote(hostDir);
   const tmp = shellQuote(`${hostDir}/.${CONFIG_FILE}.tmp`);
   const dest = shellQuote(`${hostDir}/${CONFIG_FILE}`);
   return {
-    command: `mkdir -p ${dir} && { chgrp ${PROXY_SOCKET_GROUP} ${dir} 2>/dev/null; chmod 2770 ${dir} 2>/dev/null; true; } && cat > ${tmp} && mv -f ${tmp} ${dest}`,
+    command: `mkdir -p ${dir} && { chgrp ${PROXY_SOCKET_GROUP} ${dir} 2>/dev/null; chmod 2770 ${dir} 2>/dev/null; true; } && cat > ${tmp} && chmod 640 ${tmp} && mv -f ${tmp} ${dest}`,
     stdin: content,
   };
 }
@@ -23,4 +25,15 @@ export function writeConfigCommand(content: string, hostDir: string = PROXY_HOST
 export function readConfigCommand(hostDir: string = PROXY_HOST_DIR): ShellCommand {
   const path = shellQuote(`${hostDir}/${CONFIG_FILE}`);
   return { command: `if [ -e ${path} ]; then cat ${path}; else exit 3; fi` };
+}
+
+/**
+ * Removes the admin socket of a proxy that no longer runs, before gangway (re)starts one. HAProxy
+ * keeps a hard link to the socket it replaces while it binds, and the kernel refuses a link to
+ * another user's socket (fs.protected_hardlinks): one left by a root proxy of an earlier version
+ * would stop the unprivileged one from starting ("error when trying to preserve previous UNIX
+ * socket"). The directory is group-writable, so the SSH user may remove it.
+ */
+export function removeSocketCommand(hostDir: string = PROXY_HOST_DIR): ShellCommand {
+  return { command: `rm -f ${shellQuote(hostSocketPath(hostDir))}` };
 }

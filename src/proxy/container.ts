@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import type Docker from 'dockerode';
 import { CONFIG_FILE, MANAGED_PROXY, PROXY_CONTAINER_DIR, PROXY_CONTAINER_NAME, PROXY_HOST_DIR, PROXY_LABEL, PROXY_LISTEN_PORT } from './paths.js';
 import { KEEP_RUNNING } from '../state/restart-policy.js';
+import { assertProxyUid } from './identity.js';
 
 export interface ProxyContainerOptions {
   image: string;
@@ -18,11 +19,19 @@ export interface ProxyContainerOptions {
   hostDir?: string;
   /** Extra labels (a test's cleanup label); gangway.* keys are reserved. */
   labels?: Record<string, string>;
+  /** Who HAProxy runs as: a uid no host account has, and the host's docker group (identity.ts). */
+  uid: number;
+  gid: number;
 }
+
+/** Lets a non-root process bind :80 and :443 in the container's own network namespace. */
+export const UNPRIVILEGED_PORTS_SYSCTL = { 'net.ipv4.ip_unprivileged_port_start': '0' } as const;
 
 export const PROXY_COMMAND = ['-W', '-db', '-f', `${PROXY_CONTAINER_DIR}/${CONFIG_FILE}`];
 
 export function proxyContainerSpec(opts: ProxyContainerOptions): Docker.ContainerCreateOptions {
+  assertProxyUid(opts.uid);
+  if (!Number.isInteger(opts.gid) || opts.gid < 0) throw new Error(`proxy gid ${opts.gid} must be a non-negative integer`);
   const hostIp = opts.publishAddress ?? '';
   const ports: Record<string, Array<{ HostIp: string; HostPort: string }>> = {
     [`${PROXY_LISTEN_PORT}/tcp`]: [{ HostIp: hostIp, HostPort: String(opts.httpPort) }],
@@ -43,9 +52,11 @@ export function proxyContainerSpec(opts: ProxyContainerOptions): Docker.Containe
     // Soft stop: a `docker stop` or restart of the proxy lets the requests in flight finish
     // (within hard-stop-after) instead of cutting them, whatever STOPSIGNAL the image says.
     StopSignal: 'SIGUSR1',
-    // Root inside the container: the official image runs as uid 99, which can neither bind :80
-    // without a sysctl nor create the socket in a root-owned host directory.
-    User: '0:0',
+    // Unprivileged, whatever user the image names (the official one: uid 99; a Debian-built one:
+    // root). The group is the host's docker group: the bind-mounted directory is that group's
+    // (setgid, 2770), so HAProxy may create its admin socket there, and the socket (mode 660)
+    // belongs to this uid and the docker group only. See README.md, "Unprivileged".
+    User: `${opts.uid}:${opts.gid}`,
     ExposedPorts: Object.fromEntries(Object.keys(ports).map((p) => [p, {}])),
     Labels: { ...(opts.labels ?? {}), [PROXY_LABEL.managed]: MANAGED_PROXY },
     HostConfig: {
@@ -53,6 +64,14 @@ export function proxyContainerSpec(opts: ProxyContainerOptions): Docker.Containe
       PortBindings: ports,
       Binds: [`${opts.hostDir ?? PROXY_HOST_DIR}:${PROXY_CONTAINER_DIR}`],
       NetworkMode: opts.network,
+      // :80 and :443 without a capability: a capability added to a non-root process is not in its
+      // effective set (no ambient capabilities on Docker 20.10), while net.* sysctls apply to the
+      // container's own network namespace. Docker 20.10 sets this by default; gangway does not
+      // rely on that default.
+      Sysctls: { ...UNPRIVILEGED_PORTS_SYSCTL },
+      // Nothing to keep: no capability, and no setuid binary of the image can give one back.
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges'],
     },
   };
   base.Labels![PROXY_LABEL.spec] = specHash(base);

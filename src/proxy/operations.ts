@@ -6,9 +6,10 @@ import type { Config } from '../config/schema.js';
 import { GangwayError, messageOf, operationError } from '../errors.js';
 import type { Events } from '../events/events.js';
 import type { Host } from '../hosts/host.js';
-import { readConfigCommand, writeConfigCommand } from './config-file.js';
+import { readConfigCommand, removeSocketCommand, writeConfigCommand } from './config-file.js';
 import { proxyContainerSpec, type ProxyContainerOptions } from './container.js';
-import { hostSocketPath, PROXY_CONTAINER_NAME, PROXY_HOST_DIR, PROXY_LABEL } from './paths.js';
+import { parseProxyIdentity, proxyIdentityCommand, type ProxyIdentity } from './identity.js';
+import { hostSocketPath, PROXY_CONTAINER_NAME, PROXY_HOST_DIR, PROXY_LABEL, PROXY_UID } from './paths.js';
 import { explainingLines } from './log-excerpt.js';
 import { needsReload, parseRenderedServers, renderHaproxyConfig } from './render.js';
 import { RuntimeApi } from './runtime-api.js';
@@ -93,6 +94,12 @@ export async function readConfigFile(t: ProxyTarget): Promise<string | undefined
   return r.stdout;
 }
 
+/** Before a proxy (re)starts: the socket of one that no longer runs (see removeSocketCommand). */
+async function removeDeadSocket(t: ProxyTarget): Promise<void> {
+  const r = await t.host.exec(removeSocketCommand(dirOf(t)).command);
+  if (r.code !== 0) throw fail(t, `cannot remove the stopped proxy's admin socket: ${r.stderr.trim()}`);
+}
+
 async function writeConfigFile(t: ProxyTarget, text: string): Promise<void> {
   const c = writeConfigCommand(text, dirOf(t));
   const r = await t.host.exec(c.command, { stdin: c.stdin });
@@ -114,9 +121,20 @@ export async function configInSync(t: ProxyTarget): Promise<boolean> {
 
 // ---- the proxy container -------------------------------------------------------------------
 
-export interface EnsureProxyOptions extends Omit<ProxyContainerOptions, 'network' | 'containerName' | 'hostDir'> {
+export interface EnsureProxyOptions extends Omit<ProxyContainerOptions, 'network' | 'containerName' | 'hostDir' | 'uid' | 'gid'> {
   /** How long to wait for the runtime API to answer after a start or reload. */
   readyTimeoutMs?: number;
+  /** The uid HAProxy runs as (default PROXY_UID); its group is read on the host. */
+  uid?: number;
+}
+
+/** The uid the proxy runs as and the host's docker group; refuses a uid a host account has. */
+export async function readProxyIdentity(t: ProxyTarget, uid: number = PROXY_UID): Promise<ProxyIdentity> {
+  const r = await t.host.exec(proxyIdentityCommand(uid).command);
+  if (r.code !== 0) throw fail(t, `cannot read the proxy's user and group on ${t.host.name}: ${r.stderr.trim() || `exit ${r.code}`}`);
+  const answer = parseProxyIdentity(r.stdout, uid);
+  if (!answer.ok) throw fail(t, `the proxy cannot run unprivileged on ${t.host.name}: ${answer.reason}`, { hint: answer.hint });
+  return answer.identity;
 }
 
 export interface EnsureProxyResult {
@@ -135,8 +153,8 @@ export async function ensureProxy(t: ProxyTarget, opts: EnsureProxyOptions): Pro
   t.events?.step('proxy', 'start', { host: t.host.name, message: `ensure ${opts.image}` });
   const docker = await t.host.docker();
   await ensureNetwork(docker, networkOf(t), opts.labels);
-  const imageId = await ensureImagePresent(t, docker, opts.image);
-  const spec = proxyContainerSpec({ ...opts, network: networkOf(t), containerName: t.containerName, hostDir: t.hostDir });
+  const [imageId, identity] = await Promise.all([ensureImagePresent(t, docker, opts.image), readProxyIdentity(t, opts.uid)]);
+  const spec = proxyContainerSpec({ ...opts, ...identity, network: networkOf(t), containerName: t.containerName, hostDir: t.hostDir });
   const name = spec.name ?? PROXY_CONTAINER_NAME;
   const existing = await inspectOrUndefined(docker.getContainer(name));
   const running = existing?.State.Running === true;
@@ -151,6 +169,7 @@ export async function ensureProxy(t: ProxyTarget, opts: EnsureProxyOptions): Pro
     containerId = existing.Id;
     const file = await readConfigFile(t);
     if (!running) {
+      await removeDeadSocket(t);
       await writeConfigFile(t, wanted);
       await docker.getContainer(existing.Id).start();
       await waitRuntimeReady(t, docker, existing.Id, opts.readyTimeoutMs);
@@ -174,6 +193,7 @@ export async function ensureProxy(t: ProxyTarget, opts: EnsureProxyOptions): Pro
     }
   } else {
     if (existing) await docker.getContainer(existing.Id).remove({ force: true });
+    await removeDeadSocket(t);
     await writeConfigFile(t, wanted);
     const created = await docker.createContainer(spec);
     await created.start();

@@ -6,8 +6,14 @@ export const PROXY_HOST_DIR = '/var/lib/gangway/proxy';
 export const PROXY_CONTAINER_DIR = '/usr/local/etc/haproxy';
 export const CONFIG_FILE = 'haproxy.cfg';
 export const SOCKET_FILE = 'admin.sock';
-/** The host group whose members may use the admin socket (see config-file.ts). */
+/** The host group whose members may use the admin socket (see config-file.ts); the proxy runs with its gid. */
 export const PROXY_SOCKET_GROUP = 'docker';
+/**
+ * The uid HAProxy runs as (identity.ts): above what adduser allocates (system 100-999, users up to
+ * 59999), systemd's dynamic users (61184-65519) and nobody (65534), below the first subordinate
+ * uid range useradd hands out (100000). `proxy.uid` in the config overrides it.
+ */
+export const PROXY_UID = 80080;
 /** Port HAProxy listens on inside its container; the host port is published onto it. */
 export const PROXY_LISTEN_PORT = 80;
 

@@ -92,9 +92,10 @@ export function renderHaproxyConfig(state: ProxyState): string {
     CONFIG_HEADER,
     'global',
     ...indent([
-      // Only from inside the host: a unix socket in the bind-mounted directory, never TCP. Group
-      // access is the directory's group (setgid, the docker group: see config-file.ts), so a
-      // non-root SSH user in the docker group can drive the proxy.
+      // Only from inside the host: a unix socket in the bind-mounted directory, never TCP. It is
+      // the proxy uid's and the docker group's (HAProxy runs with that group, in a setgid docker
+      // directory: see identity.ts and config-file.ts), so a non-root SSH user in the docker
+      // group can drive the proxy, and no one else.
       `stats socket ${containerSocketPath} mode 660 level admin expose-fd listeners`,
       'stats timeout 30s',
       // Server up/down transitions reach `docker logs`; per-request lines would flood it.

@@ -16,3 +16,21 @@ export interface ShellCommand {
 
 /** Where gangway keeps its per-service state on every host. */
 export const GANGWAY_STATE_DIR = '/var/lib/gangway';
+
+/**
+ * A probe's shell line: prints `<prefix><key>=<value>`, the value expanded by the shell. Probes
+ * prefix their lines so stray shell output (a motd, a profile's echo) is told apart.
+ */
+export const probeLine = (prefix: string, key: string, value: string): string => `printf '${prefix}%s=%s\\n' ${key} "${value}"`;
+
+/** The key=value lines a probe printed (probeLine); lines without the prefix are ignored. */
+export function probeValues(stdout: string, prefix: string): Map<string, string> {
+  const values = new Map<string, string>();
+  for (const line of stdout.split('\n')) {
+    if (!line.startsWith(prefix)) continue;
+    const body = line.slice(prefix.length);
+    const eq = body.indexOf('=');
+    if (eq > 0) values.set(body.slice(0, eq), body.slice(eq + 1).trim());
+  }
+  return values;
+}

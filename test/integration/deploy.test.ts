@@ -5,6 +5,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { appContainers, gangway, getThroughProxy, isUp, onHost, pushHello, resetHosts, TEST_SECRET, withLoad, writeProject } from './helpers/deploy.js';
+import { expectUnprivilegedProxy, proxyUserCommand } from './helpers/proxy-user.js';
 
 const info = inject('sandbox');
 const REPO = 'deploy-it/hello';
@@ -44,6 +45,9 @@ describe('deploy on a 3-host sandbox', () => {
     expect(isUp(vm3.get('hello-workers-1.0.0'))).toBe(true);
     // The proxy's runtime socket is a unix socket in a host directory, not a TCP port.
     expect(await onHost(info, 'vm1', 'test -S /var/lib/gangway/proxy/admin.sock && echo socket')).toContain('socket');
+    // HAProxy runs unprivileged: master and worker as uid 80080 with the host's docker group, and
+    // its socket is that uid's and the docker group's only (src/proxy/README.md, "Unprivileged").
+    for (const host of ['vm1', 'vm2']) expectUnprivilegedProxy(await onHost(info, host, proxyUserCommand('gangway-proxy', '/var/lib/gangway/proxy/admin.sock')));
   });
 
   it('deploys v2 with zero failed requests: every web host serves v2, v1 is stopped and retained', async () => {

@@ -16,6 +16,7 @@ import { sandboxDown, sandboxUp } from '../../src/sandbox/index.js';
 import { resolveDebianMirror } from '../../src/sandbox/debian-mirror.js';
 import type { SandboxInfo } from '../../src/sandbox/types.js';
 import { gangway, getThroughProxy, onHost, pushHello } from './helpers/deploy.js';
+import { expectUnprivilegedProxy, proxyUserCommand } from './helpers/proxy-user.js';
 
 // Its own sandbox, named after the suite's, so parallel suites (GANGWAY_SANDBOX_ID) do not collide.
 const SANDBOX_ID = `bare-${process.env.GANGWAY_SANDBOX_ID ?? 'default'}`.slice(0, 31);
@@ -224,10 +225,11 @@ describe('setup on a bare Debian host', () => {
     expect(r.output).toContain('run `gangway setup`');
   });
 
-  it('lets a sudoer in the docker group deploy behind the proxy: the admin socket is the docker group\'s, and only theirs', async () => {
+  it('lets a sudoer in the docker group deploy behind the proxy: the admin socket is the docker group\'s and the unprivileged proxy\'s, and only theirs', async () => {
     expect(await sh('stat -c "%a %G" /var/lib/gangway/proxy')).toContain('2770 docker');
-    // Its owner is whoever setup gave the state directory to (chown -R); its group is what counts.
-    expect(await sh('stat -c "%a %G" /var/lib/gangway/proxy/admin.sock')).toContain('660 docker');
+    // HAProxy runs as uid 80080 with the docker group (never root), so its socket is 80080:docker,
+    // mode 660, even after the sudoer's setup took the state directory (sockets excepted).
+    expectUnprivilegedProxy(await sh(proxyUserCommand('gangway-proxy', '/var/lib/gangway/proxy/admin.sock')));
     const r = await run('ops', ['deploy', '--version', '1.0.2']);
     expect(r.code, r.output).toBe(0);
     expect((await getThroughProxy(info, 'vm1')).body).toBe('hello from 1.0.2');

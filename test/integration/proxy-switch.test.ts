@@ -12,14 +12,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Events } from '../../src/events/events.js';
 import { LocalHost } from '../../src/hosts/local-host.js';
 import {
-  addCandidate, configInSync, ensureProxy, readConfigFile, readState, removeServer, switchTo, waitDrained, waitHealthy,
+  addCandidate, configInSync, ensureProxy, proxyContainerSpec, readConfigFile, readProxyIdentity, readState, removeServer, switchTo, waitDrained, waitHealthy,
   type EnsureProxyOptions, type ProxyTarget,
 } from '../../src/proxy/index.js';
+import { specHash } from '../../src/proxy/container.js';
 import { parseRenderedServers } from '../../src/proxy/render.js';
 import { ensureImage } from '../../src/sandbox/image-builder.js';
 import { fileEntry, type ImageSpec } from '../../src/sandbox/image-spec.js';
 import { busyboxImage, loadBusyboxInputs } from '../../src/sandbox/images/busybox.js';
 import { haproxyImage, loadHaproxyInputs } from '../../src/sandbox/images/haproxy.js';
+import { expectUnprivilegedProxy, proxyUserCommand } from './helpers/proxy-user.js';
 
 const RUN = randomBytes(3).toString('hex');
 const LABELS = { 'gangway.dev': 'proxy', 'gangway.dev.run': RUN };
@@ -150,6 +152,11 @@ async function bodies(n: number): Promise<string[]> {
 
 async function restartProxy(): Promise<void> {
   await docker.getContainer(target.containerName!).restart({ t: 5 });
+  await proxyAnswers();
+}
+
+/** Until the proxy's runtime API answers. */
+async function proxyAnswers(): Promise<void> {
   const deadline = Date.now() + 20_000;
   for (;;) {
     try {
@@ -160,6 +167,11 @@ async function restartProxy(): Promise<void> {
       await new Promise((r) => setTimeout(r, 100));
     }
   }
+}
+
+/** Read with `docker top` and `stat` on this machine, outside gangway. */
+async function expectUnprivileged(): Promise<void> {
+  expectUnprivilegedProxy((await host.exec(proxyUserCommand(target.containerName!, `${hostDir}/admin.sock`))).stdout);
 }
 
 describe('proxy on the local engine', () => {
@@ -207,6 +219,15 @@ describe('proxy on the local engine', () => {
     expect(info.HostConfig.RestartPolicy?.Name).toBe('always');
     expect(info.HostConfig.PortBindings?.['80/tcp']).toEqual([{ HostIp: '127.0.0.1', HostPort: String(httpPort) }]);
     expect((await host.exec(`test -S ${hostDir}/admin.sock && echo socket`)).stdout.trim()).toBe('socket');
+  });
+
+  it('runs HAProxy unprivileged: its processes as uid 80080 with the docker group, the socket theirs only', async () => {
+    await expectUnprivileged();
+    const info = await docker.getContainer(target.containerName!).inspect();
+    expect(info.HostConfig.Sysctls).toEqual({ 'net.ipv4.ip_unprivileged_port_start': '0' });
+    expect(info.HostConfig.CapDrop).toEqual(['ALL']);
+    // :80 inside the container still serves (the empty backend's 503 comes from HAProxy).
+    expect((await send('GET', false)).status).toBe(503);
   });
 
   it('adds a candidate that is health-checked but gets no traffic, then switches to it', async () => {
@@ -350,6 +371,8 @@ describe('proxy on the local engine', () => {
       await load.stop();
     }
     expect(action).toBe('reloaded');
+    // The new master and worker of a reload are as unprivileged as the first ones.
+    await expectUnprivileged();
     // HAProxy 2.6's old worker closes idle keep-alive client connections when it stops (2.7 added
     // idle-close-on-response for this), so a request sent on such a connection at that instant
     // can meet a closed socket. Every other request must succeed. Switches never reload.
@@ -385,5 +408,25 @@ describe('proxy on the local engine', () => {
     } finally {
       await docker.getContainer(filler).remove({ force: true });
     }
+  });
+
+  it('upgrades a root proxy of an earlier gangway: recreated once, unprivileged, its routes and socket taken over', async () => {
+    const name = target.containerName!;
+    const live = (await readState(target)).map((s) => [s.name, s.state]);
+    // What earlier versions created: the same container as root, with Docker's default capabilities.
+    const current = proxyContainerSpec({ ...ensureOpts, ...(await readProxyIdentity(target)), network: NETWORK, containerName: name, hostDir });
+    const { Sysctls: _s, CapDrop: _c, SecurityOpt: _o, ...rootHostConfig } = current.HostConfig!;
+    const rootSpec = { ...current, User: '0:0', HostConfig: rootHostConfig };
+    rootSpec.Labels = { ...current.Labels, 'gangway.proxy.spec': specHash(rootSpec) };
+    await docker.getContainer(name).remove({ force: true });
+    await (await docker.createContainer(rootSpec)).start();
+    await proxyAnswers();
+    expect((await host.exec(`stat -c '%u:%G %a' ${hostDir}/admin.sock`)).stdout.trim()).toBe('0:docker 660');
+    expect((await ensureProxy(target, ensureOpts)).action).toBe('recreated');
+    await expectUnprivileged();
+    expect((await readState(target)).map((s) => [s.name, s.state])).toEqual(live);
+    await waitHealthy(target, `${SERVICE}-web-v6`, 10_000);
+    expect(await bodies(3)).toEqual(['v6', 'v6', 'v6']);
+    expect((await ensureProxy(target, ensureOpts)).action).toBe('unchanged');
   });
 });

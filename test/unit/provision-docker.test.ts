@@ -122,7 +122,8 @@ describe('privileged scripts', () => {
   });
 
   it('hands the user the whole state directory', () => {
-    expect(stateDirScript('ops')).toBe('set -eu\nmkdir -p /var/lib/gangway\nchown -R ops /var/lib/gangway\nchmod 755 /var/lib/gangway\n');
+    // Everything but sockets: the proxy's admin socket stays the proxy uid's.
+    expect(stateDirScript('ops')).toBe('set -eu\nmkdir -p /var/lib/gangway\nfind /var/lib/gangway ! -type s -exec chown ops {} +\nchmod 755 /var/lib/gangway\n');
   });
 
   it('maps each step to its script', () => {
