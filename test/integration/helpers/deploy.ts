@@ -82,6 +82,8 @@ export interface CliOptions {
   timeoutMs?: number;
   /** Called with every chunk of output (e.g. to act when a step begins). */
   onOutput?: (text: string) => void;
+  /** Runs the CLI under this command (e.g. strace and its options, ending in --). */
+  prefix?: string[];
 }
 
 export const TEST_SECRET = 's3cr3t-value-that-must-not-leak';
@@ -89,7 +91,8 @@ export const TEST_SECRET = 's3cr3t-value-that-must-not-leak';
 /** Runs the built CLI; bounded in time (killed after timeoutMs). */
 export function gangway(args: string[], opts: CliOptions): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const [cmd, ...argv] = [...(opts.prefix ?? []), process.execPath, BIN, ...args];
+    const child = spawn(cmd!, argv, {
       cwd: opts.cwd,
       env: { ...process.env, NO_COLOR: '1', HELLO_SECRET: TEST_SECRET, ...(opts.env ?? {}) },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -115,8 +118,11 @@ export async function onHost(info: SandboxInfo, host: string, command: string): 
   const chunks: Buffer[] = [];
   stream.on('data', (c: Buffer) => chunks.push(c));
   await new Promise((r) => stream.on('end', r));
-  // Strip the 8-byte multiplexing headers.
-  const buf = Buffer.concat(chunks);
+  return demuxedText(Buffer.concat(chunks));
+}
+
+/** The text of a non-TTY stream (exec output, container log): frames of an 8-byte header and a payload. */
+export function demuxedText(buf: Buffer): string {
   let out = '';
   for (let i = 0; i + 8 <= buf.length; ) {
     const size = buf.readUInt32BE(i + 4);
