@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { appContainerSpec, assertNoSecretInLabels, mergeEnv } from '../../src/app/container.js';
+import { appContainerSpec, assertNoSecretInLabels, lastLines, mergeEnv } from '../../src/app/container.js';
 import { envFilePath, parseEnvFile, readEnvFileCommand, renderEnvFile, writeEnvFileCommand } from '../../src/app/env-file.js';
-import { combinedLogText, demuxDockerLog, lastLines } from '../../src/app/docker-log.js';
+import { combinedLogText, demuxLogFrames } from '../../src/docker/logs.js';
 
 const base = {
   service: 'hello', role: 'web', version: '1.0.0', image: 'registry:5000/hello:1.0.0', envClear: { MODE: 'production' },
@@ -102,7 +102,7 @@ describe('docker log demultiplexing', () => {
   };
   it('keeps stdout and stderr in write order', () => {
     const buf = Buffer.concat([frame(1, 'out1\n'), frame(2, 'err1\n'), frame(1, 'out2\n')]);
-    expect(demuxDockerLog(buf).map((f) => f.stream)).toEqual(['stdout', 'stderr', 'stdout']);
+    expect(demuxLogFrames(buf).map((f) => f.stream)).toEqual(['stdout', 'stderr', 'stdout']);
     expect(combinedLogText(buf)).toBe('out1\nerr1\nout2\n');
   });
   it.each([
