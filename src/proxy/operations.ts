@@ -234,8 +234,8 @@ export async function reconcileAddresses(t: ProxyTarget): Promise<string[]> {
 export async function removeProxy(t: ProxyTarget): Promise<void> {
   const docker = await t.host.docker();
   const c = docker.getContainer(t.containerName ?? PROXY_CONTAINER_NAME);
-  await c.remove({ force: true }).catch((err: { statusCode?: number }) => {
-    if (err.statusCode !== 404) throw err;
+  await c.remove({ force: true }).catch((err: unknown) => {
+    if (!isNotFound(err)) throw err;
   });
 }
 

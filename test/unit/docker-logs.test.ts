@@ -12,23 +12,30 @@ const frame = (stream: number, text: string): Buffer => {
 };
 
 describe('demuxLogFrames', () => {
-  test('splits frames in Docker\'s order and names their streams', () => {
-    const frames = demuxLogFrames(Buffer.concat([frame(1, 'out\n'), frame(2, 'err\n'), frame(0, 'in\n')]));
-    expect(frames.map((f) => [f.stream, f.data.toString()])).toEqual([['stdout', 'out\n'], ['stderr', 'err\n'], ['stdin', 'in\n']]);
+  test('keeps stdout and stderr in write order', () => {
+    const buf = Buffer.concat([frame(1, 'out1\n'), frame(2, 'err1\n'), frame(1, 'out2\n')]);
+    expect(demuxLogFrames(buf).map((f) => f.stream)).toEqual(['stdout', 'stderr', 'stdout']);
+    expect(combinedLogText(buf)).toBe('out1\nerr1\nout2\n');
+  });
+  test('names stdin frames too', () => {
+    expect(demuxLogFrames(frame(0, 'in\n')).map((f) => [f.stream, f.data.toString()])).toEqual([['stdin', 'in\n']]);
   });
   test('a TTY container\'s raw log is one stdout frame', () => {
     const raw = Buffer.from('plain text from a tty\n');
     expect(looksMultiplexed(raw)).toBe(false);
     expect(demuxLogFrames(raw)).toEqual([{ stream: 'stdout', data: raw }]);
   });
-  test('a truncated last frame keeps what arrived; an empty buffer has no frames', () => {
-    const cut = Buffer.concat([frame(1, 'whole\n'), frame(2, 'partial line\n')]).subarray(0, 14 + 8 + 7);
-    expect(combinedLogText(cut)).toBe('whole\npartial');
-    expect(demuxLogFrames(Buffer.alloc(0))).toEqual([]);
-  });
 });
 
 describe('combinedLogText', () => {
+  test.each([
+    ['empty', Buffer.alloc(0), ''],
+    ['raw TTY output', Buffer.from('hello from a tty\n'), 'hello from a tty\n'],
+    ['a truncated last frame', Buffer.concat([frame(1, 'ok\n'), frame(2, 'partial').subarray(0, 12)]), 'ok\npart'],
+    ['a frame larger than 64 KiB', frame(1, 'x'.repeat(70_000)), 'x'.repeat(70_000)],
+  ])('handles %s', (_, buf, text) => {
+    expect(combinedLogText(buf)).toBe(text);
+  });
   test('a character split across two frames comes out whole', () => {
     const bytes = Buffer.from('é');
     const buf = Buffer.concat([frame(1, ''), Buffer.from([1, 0, 0, 0, 0, 0, 0, 1]), bytes.subarray(0, 1), Buffer.from([1, 0, 0, 0, 0, 0, 0, 1]), bytes.subarray(1)]);
