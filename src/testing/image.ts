@@ -4,7 +4,7 @@ import { lstat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type Docker from 'dockerode';
 import { buildImage, imageExists, pullImage } from '../docker/images.js';
-import { progressText, type ProgressMessage } from '../docker/progress.js';
+import { DockerStreamError, progressText, type ProgressMessage } from '../docker/progress.js';
 import { GangwayError, messageOf, operationError } from '../errors.js';
 import type { Events } from '../events/events.js';
 import { hashBuildContext, listContextFiles } from './context-hash.js';
@@ -126,12 +126,13 @@ async function buildCached(docker: Docker, source: BuildSource, definitionName: 
   }
 }
 
-/** Runs a build or pull; its failure, in the engine's words, carries the last output lines. */
+/** Runs a build or pull; a failure the engine reports in its stream carries the last output lines. */
 async function withOutputTail<T>(run: (onMessage: (m: ProgressMessage) => void) => Promise<T>): Promise<T> {
   const output: string[] = [];
   try {
     return await run((m) => output.push(...progressText(m)));
   } catch (err) {
-    throw operationError(messageOf(err).trim(), { step: 'testing.image', details: output.slice(-30) });
+    if (err instanceof DockerStreamError) throw operationError(err.message, { step: 'testing.image', details: output.slice(-30) });
+    throw err;
   }
 }
