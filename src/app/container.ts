@@ -2,10 +2,11 @@
 // needs (start, stop, remove, logs, find). No ports are published: traffic reaches the app only
 // through the proxy on the app network, by the container's name.
 import type Docker from 'dockerode';
+import { statusCodeOf as statusOf } from '../docker/errors.js';
+import { combinedLogText } from '../docker/logs.js';
 import { configError, operationError, messageOf } from '../errors.js';
 import type { Host } from '../hosts/host.js';
 import { appLabels, appLabelFilters, containerName, parseAppContainers, type AppContainer } from '../state/labels.js';
-import { combinedLogText, lastLines } from './docker-log.js';
 import { envFilePath, writeEnvFileCommand } from './env-file.js';
 import { KEEP_RUNNING, STAY_STOPPED } from '../state/restart-policy.js';
 
@@ -82,7 +83,6 @@ export function appContainerSpec(input: AppContainerInput): AppContainerSpec {
   return { name, envFilePath: envFilePath(input.service, input.role), createOptions };
 }
 
-const statusOf = (err: unknown): number | undefined => (err as { statusCode?: number } | null)?.statusCode;
 
 export async function writeEnvFile(host: Host, path: string, env: Record<string, string>): Promise<void> {
   const cmd = writeEnvFileCommand(path, env);
@@ -150,6 +150,12 @@ export async function containerLogsTail(host: Host, nameOrId: string, lines: num
   const raw = (await docker.getContainer(nameOrId).logs({ stdout: true, stderr: true, follow: false, tail: lines })) as unknown;
   const buf = Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw));
   return lastLines(combinedLogText(buf), lines);
+}
+
+/** The last `count` non-empty lines of a text. */
+export function lastLines(text: string, count: number): string[] {
+  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
+  return count <= 0 ? [] : lines.slice(-count);
 }
 
 /** Every app container of a service (optionally one role) on a host, running or not. */

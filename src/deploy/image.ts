@@ -1,6 +1,7 @@
 // Getting `<image>:<version>` onto a host: pulled from the registry with the config's credentials,
 // or found locally when there is no registry to pull from (the localhost demo).
 import type Docker from 'dockerode';
+import { imageId, pullImage } from '../docker/images.js';
 import type { Config } from '../config/schema.js';
 import { messageOf, operationError } from '../errors.js';
 import type { Host } from '../hosts/host.js';
@@ -16,15 +17,6 @@ export function registryAuth(config: Config): PullAuth | undefined {
   const r = config.registry;
   if (!r || (!r.username && !r.password)) return undefined;
   return { serveraddress: r.server, ...(r.username ? { username: r.username } : {}), ...(r.password ? { password: r.password } : {}) };
-}
-
-async function imageId(docker: Docker, ref: string): Promise<string | undefined> {
-  try {
-    return (await docker.getImage(ref).inspect()).Id;
-  } catch (err) {
-    if ((err as { statusCode?: number }).statusCode === 404) return undefined;
-    throw err;
-  }
 }
 
 /** The config's `pull_timeout` default: a large image over a slow link, not a hung registry. */
@@ -67,32 +59,11 @@ async function pull(docker: Docker, ref: string, opts: EnsureImageOptions): Prom
   // One bound over the whole pull: a registry that accepts and never answers keeps the engine
   // from even sending its response headers, so a timer armed only once the stream exists never starts.
   const abort = new AbortController();
-  let stream: NodeJS.ReadableStream | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      abort.abort();
-      (stream as unknown as { destroy?: () => void } | undefined)?.destroy?.();
-      reject(new Error(`the registry did not answer the pull within ${formatSeconds(timeoutMs)} (pull_timeout)`));
-    }, timeoutMs);
-  });
-  const pulled = (async () => {
-    stream = (await docker.pull(ref, { ...(opts.auth ? { authconfig: opts.auth } : {}), abortSignal: abort.signal })) as NodeJS.ReadableStream;
-    await new Promise<void>((resolve, reject) => {
-      docker.modem.followProgress(stream!, (err: Error | null, output: Array<{ error?: string }>) => {
-        const failed = err ?? output?.find((o) => o.error);
-        if (failed) reject(err ?? new Error((failed as { error: string }).error));
-        else resolve();
-      });
-    });
-  })();
+  const timer = setTimeout(() => abort.abort(new Error(`the registry did not answer the pull within ${formatSeconds(timeoutMs)} (pull_timeout)`)), timeoutMs);
   try {
-    await Promise.race([pulled, timedOut]);
+    await pullImage(docker, ref, { ...(opts.auth ? { auth: opts.auth } : {}), signal: abort.signal });
   } finally {
     clearTimeout(timer);
-    // The losing side settles later (an abort error, or nothing): nobody awaits it.
-    pulled.catch(() => undefined);
-    timedOut.catch(() => undefined);
   }
 }
 

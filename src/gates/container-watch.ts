@@ -2,6 +2,7 @@
 // slow poll as a fallback in case the event stream drops (an SSH channel closing, a proxy timing
 // it out). The caller's `decide` turns each fresh inspect into a verdict or "keep waiting".
 import type Docker from 'dockerode';
+import { isNotFound } from '../docker/errors.js';
 import type { Host } from '../hosts/host.js';
 
 /** The part of GET /containers/{id}/json the gates read. */
@@ -98,8 +99,7 @@ export async function watchContainer(
         if (verdict.done) finish(verdict);
         else if (timedOut) finish({ passed: false, message: `still not ready after ${opts.timeoutMs} ms` });
       } catch (err) {
-        const status = (err as { statusCode?: number }).statusCode;
-        if (status === 404) finish({ passed: false, message: `container ${container} disappeared` });
+        if (isNotFound(err)) finish({ passed: false, message: `container ${container} disappeared` });
         else if (finalAfterInspect) finish({ passed: false, message: `could not inspect ${container}: ${(err as Error).message}` });
       } finally {
         inspecting = false;

@@ -9,7 +9,8 @@ import { extract } from 'tar-stream';
 import { operationError, messageOf } from '../errors.js';
 import type { Events } from '../events/events.js';
 import type { Host } from '../hosts/host.js';
-import { combinedLogText } from '../app/docker-log.js';
+import { isNotFound } from '../docker/errors.js';
+import { combinedLogText } from '../docker/logs.js';
 import { removeContainer } from '../app/container.js';
 import type { Gate, GateOptions, GateResult, GateTarget } from './gate.js';
 
@@ -144,7 +145,7 @@ export async function listUptests(host: Host, image: string, uptestsPath: string
     try {
       archive = await probe.getArchive({ path: dir });
     } catch (err) {
-      if ((err as { statusCode?: number }).statusCode === 404) return { dir, names: [] };
+      if (isNotFound(err)) return { dir, names: [] };
       throw err;
     }
     const entries: TarEntryLike[] = [];

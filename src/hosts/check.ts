@@ -2,6 +2,7 @@
 // free disk where Docker keeps its data, and optionally a throwaway container end to end.
 import type Docker from 'dockerode';
 import { randomBytes } from 'node:crypto';
+import { pullIfMissing } from '../docker/images.js';
 import { GangwayError, messageOf, operationError } from '../errors.js';
 import type { Host, HostStats } from './host.js';
 
@@ -117,27 +118,10 @@ export async function checkHost(host: Host, opts: CheckOptions = {}): Promise<Ho
   return result;
 }
 
-function isNotFound(err: unknown): boolean {
-  return (err as { statusCode?: number }).statusCode === 404;
-}
-
-async function pullImage(docker: Docker, image: string): Promise<void> {
-  const stream = await docker.pull(image);
-  await new Promise<void>((resolve, reject) => {
-    docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()));
-  });
-}
-
 async function runProbeContainer(docker: Docker, spec: { image: string; cmd: string[]; timeoutMs: number }): Promise<ContainerProbeResult> {
   const start = performance.now();
-  let pulled = false;
-  try {
-    await docker.getImage(spec.image).inspect();
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-    await pullImage(docker, spec.image);
-    pulled = true;
-  }
+  // A pull the engine fails inside its stream fails the check (it used to pass for a success).
+  const { pulled } = await pullIfMissing(docker, spec.image);
   const container = await docker.createContainer(probeContainerSpec(spec.image, spec.cmd, randomBytes(4).toString('hex')));
   try {
     await container.start();

@@ -1,6 +1,7 @@
 // Runs accessories on their hosts: boot (idempotent), reboot, remove, logs. Every call takes the
 // spec from accessory-spec.ts; nothing here decides what a container looks like.
 import type Docker from 'dockerode';
+import { statusCodeOf as statusOf } from '../docker/errors.js';
 import { containerLogsTail, removeContainer, writeEnvFile } from '../app/container.js';
 import { removeEnvFileCommand } from '../app/env-file.js';
 import type { Config } from '../config/schema.js';
@@ -26,7 +27,6 @@ export interface AccessoryState {
   specHash?: string;
 }
 
-const statusOf = (err: unknown): number | undefined => (err as { statusCode?: number } | null)?.statusCode;
 
 export function specFor(ctx: AccessoryContext, name: string): AccessorySpec {
   const accessory = ctx.config.accessories[name];

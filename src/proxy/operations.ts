@@ -2,6 +2,9 @@
 // wait until the proxy sees it healthy, switch, drain, remove. Every runtime change is followed by
 // re-rendering haproxy.cfg from the live state, so a restart loads exactly what was running.
 import type Docker from 'dockerode';
+import { imageId, pulledImageId, pullImage } from '../docker/images.js';
+import { isNotFound } from '../docker/errors.js';
+import { combinedLogText } from '../docker/logs.js';
 import type { Config } from '../config/schema.js';
 import { GangwayError, messageOf, operationError } from '../errors.js';
 import type { Events } from '../events/events.js';
@@ -231,8 +234,8 @@ export async function reconcileAddresses(t: ProxyTarget): Promise<string[]> {
 export async function removeProxy(t: ProxyTarget): Promise<void> {
   const docker = await t.host.docker();
   const c = docker.getContainer(t.containerName ?? PROXY_CONTAINER_NAME);
-  await c.remove({ force: true }).catch((err: { statusCode?: number }) => {
-    if (err.statusCode !== 404) throw err;
+  await c.remove({ force: true }).catch((err: unknown) => {
+    if (!isNotFound(err)) throw err;
   });
 }
 
@@ -259,12 +262,11 @@ export async function ensureNetwork(docker: Docker, network: string, labels: Rec
 }
 
 async function ensureImagePresent(t: ProxyTarget, docker: Docker, image: string): Promise<string> {
-  const found = await inspectOrUndefined(docker.getImage(image));
-  if (found) return found.Id;
+  const found = await imageId(docker, image);
+  if (found) return found;
   try {
-    const stream = await docker.pull(image);
-    await new Promise<void>((resolve, reject) => docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())));
-    return (await docker.getImage(image).inspect()).Id;
+    await pullImage(docker, image);
+    return await pulledImageId(docker, image);
   } catch (err) {
     throw fail(t, `the proxy image ${image} is not on ${t.host.name} and cannot be pulled: ${messageOf(err)}`, {
       hint: 'set proxy.image to an image the host can pull, or build one locally (see `gangway sandbox`)',
@@ -277,7 +279,7 @@ async function inspectOrUndefined<T>(thing: { inspect(): Promise<T> }): Promise<
   try {
     return await thing.inspect();
   } catch (err) {
-    if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+    if (isNotFound(err)) return undefined;
     throw err;
   }
 }
@@ -316,23 +318,10 @@ async function waitRuntimeReady(t: ProxyTarget, docker: Docker, containerId: str
 async function logTail(docker: Docker, containerId: string, lines = 200): Promise<string[]> {
   try {
     const buf = (await docker.getContainer(containerId).logs({ stdout: true, stderr: true, tail: lines })) as unknown as Buffer;
-    return demux(buf).split('\n').filter((l) => l.trim() !== '');
+    return combinedLogText(buf).split('\n').filter((l) => l.trim() !== '');
   } catch {
     return [];
   }
-}
-
-function demux(buf: Buffer): string {
-  let out = '';
-  let i = 0;
-  while (i + 8 <= buf.length) {
-    const type = buf[i];
-    if (type === undefined || type > 2) return buf.toString('utf8');
-    const size = buf.readUInt32BE(i + 4);
-    out += buf.subarray(i + 8, i + 8 + size).toString('utf8');
-    i += 8 + size;
-  }
-  return out;
 }
 
 // ---- servers -------------------------------------------------------------------------------

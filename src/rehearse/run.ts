@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { parse, stringify } from 'yaml';
+import { pullIfMissing, pushImage } from '../docker/images.js';
 import type { CommandContext } from '../cli/context.js';
 import type { LoadedConfig } from '../config/load.js';
 import { deepMerge } from '../config/merge.js';
@@ -110,26 +111,15 @@ function sideEvents(parent: Events, side: string): Events {
 }
 
 /** The image on the runner (pulled from its registry when missing), then in each sandbox registry. */
-async function copyImage(docker: Docker, ref: string, auth: ReturnType<typeof registryAuth>, sandboxes: SandboxInfo[]): Promise<string> {
-  const present = await docker.getImage(ref).inspect().then(() => true, () => false);
-  if (!present) {
-    const stream = await docker.pull(ref, auth ? { authconfig: auth } : {});
-    await new Promise<void>((resolve, reject) => docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())));
-  }
+export async function copyImage(docker: Docker, ref: string, auth: ReturnType<typeof registryAuth>, sandboxes: SandboxInfo[]): Promise<string> {
+  await pullIfMissing(docker, ref, auth ? { auth } : {});
   const parsed = parseImageRef(ref);
   const repo = repositoryName({ repository: parsed.repository });
   const tag = parsed.tag ?? 'latest';
   for (const info of sandboxes) {
     const via = `127.0.0.1:${info.registry.localPort}/${repo}`;
     await docker.getImage(ref).tag({ repo: via, tag });
-    const stream = await docker.getImage(`${via}:${tag}`).push({ authconfig: {} } as Docker.ImagePushOptions);
-    await new Promise<void>((resolve, reject) =>
-      docker.modem.followProgress(stream, (err: Error | null, out: Array<{ error?: string }>) => {
-        const failed = err ?? out?.find((o) => o.error);
-        if (failed) reject(err ?? new Error((failed as { error: string }).error));
-        else resolve();
-      }),
-    );
+    await pushImage(docker, { repository: via, tag });
     await docker.getImage(`${via}:${tag}`).remove({ noprune: true }).catch(() => {});
   }
   return `${sandboxes[0]!.registry.name}/${repo}:${tag}`;

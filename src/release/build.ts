@@ -6,10 +6,11 @@ import { relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { pack } from 'tar-fs';
+import { buildImage as buildOnEngine } from '../docker/images.js';
+import { DockerStreamError, progressError, progressText } from '../docker/progress.js';
 import { configError, operationError } from '../errors.js';
 import type { Events } from '../events/events.js';
 import { canPruneFolders, isIgnored, parseDockerignore } from './dockerignore.js';
-import { errorOf, readEngineStream } from './engine.js';
 import type { BuildSettings } from './release-config.js';
 
 export const VERSION_LABEL = 'org.opencontainers.image.version';
@@ -82,30 +83,27 @@ export async function buildImage(docker: Docker, request: BuildRequest, events: 
   if (!existsSync(request.context)) throw configError(`build context ${request.context} does not exist`, { hint: 'check build.context in gangway.yml' });
   const dockerfilePath = request.outsideDockerfile ?? `${request.context}/${request.dockerfile}`;
   if (!existsSync(dockerfilePath)) throw configError(`Dockerfile ${dockerfilePath} does not exist`, { hint: 'check build.dockerfile in gangway.yml (relative to build.context)' });
-  const stream = await docker.buildImage(contextTar(request), {
-    t: request.tag,
-    dockerfile: request.dockerfile,
-    buildargs: request.buildargs,
-    labels: request.labels,
-    ...(request.target ? { target: request.target } : {}),
-    rm: true,
-    forcerm: true,
-  });
-  let imageId: string | undefined;
-  let failure: string | undefined;
   const recent: string[] = [];
-  await readEngineStream(stream, (m) => {
-    const err = errorOf(m);
-    if (err) { failure ??= err; return; }
-    if (m.aux?.ID) imageId = m.aux.ID;
-    for (const line of (m.stream ?? m.status ?? '').split('\n')) {
-      const text = line.trimEnd();
-      if (!text) continue;
-      recent.push(text);
-      if (recent.length > 20) recent.shift();
-      events.log(text, { step: 'build' });
-    }
-  });
-  if (failure) throw operationError(`building ${request.tag} failed: ${failure}`, { step: 'build', details: recent.slice(-10) });
-  return { tag: request.tag, ...(imageId ? { imageId } : {}) };
+  try {
+    const built = await buildOnEngine(docker, contextTar(request), {
+      t: request.tag,
+      dockerfile: request.dockerfile,
+      buildargs: request.buildargs,
+      labels: request.labels,
+      ...(request.target ? { target: request.target } : {}),
+      rm: true,
+      forcerm: true,
+    }, (m) => {
+      if (progressError(m) !== undefined) return;
+      for (const text of progressText(m)) {
+        recent.push(text);
+        if (recent.length > 20) recent.shift();
+        events.log(text, { step: 'build' });
+      }
+    });
+    return { tag: request.tag, ...built };
+  } catch (err) {
+    if (err instanceof DockerStreamError) throw operationError(`building ${request.tag} failed: ${err.message}`, { step: 'build', details: recent.slice(-10) });
+    throw err;
+  }
 }

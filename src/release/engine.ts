@@ -1,6 +1,8 @@
 // The one executor of release operations on a Docker engine (dockerode): tag, push with the
-// registry login in the X-Registry-Auth header, and the stream reading both need.
+// registry login in the X-Registry-Auth header (the stream reading is src/docker's).
 import type Docker from 'dockerode';
+import { imageId, pushImage as pushToRegistry } from '../docker/images.js';
+import { DockerStreamError } from '../docker/progress.js';
 import { GangwayError, messageOf, operationError } from '../errors.js';
 import type { Events } from '../events/events.js';
 import { parseImageRef, repositoryName } from '../registry/reference.js';
@@ -13,57 +15,11 @@ export interface EngineAuth {
   serveraddress: string;
 }
 
-/** A JSON object of the engine's progress streams (build, push). */
-export interface EngineMessage {
-  stream?: string;
-  status?: string;
-  id?: string;
-  error?: string;
-  errorDetail?: { message?: string };
-  aux?: { ID?: string; Tag?: string; Digest?: string; Size?: number };
-}
-
-/** Reads a newline-delimited JSON stream; resolves with every message, rejects on stream errors. */
-export function readEngineStream(stream: NodeJS.ReadableStream, onMessage: (m: EngineMessage) => void): Promise<EngineMessage[]> {
-  return new Promise((resolve, reject) => {
-    const all: EngineMessage[] = [];
-    let buffered = '';
-    const take = (line: string) => {
-      const text = line.trim();
-      if (!text) return;
-      let message: EngineMessage;
-      try {
-        message = JSON.parse(text) as EngineMessage;
-      } catch {
-        message = { stream: text };
-      }
-      all.push(message);
-      onMessage(message);
-    };
-    stream.on('data', (chunk: Buffer | string) => {
-      buffered += chunk.toString();
-      let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        take(buffered.slice(0, nl));
-        buffered = buffered.slice(nl + 1);
-      }
-    });
-    stream.on('end', () => { take(buffered); resolve(all); });
-    stream.on('error', reject);
-  });
-}
-
-export function errorOf(m: EngineMessage): string | undefined {
-  return m.errorDetail?.message ?? m.error;
-}
-
 /** The local image's id (= its config digest), undefined when the engine does not have it. */
 export async function localImageId(docker: Docker, ref: string): Promise<string | undefined> {
   try {
-    const info = await docker.getImage(ref).inspect();
-    return info.Id;
+    return await imageId(docker, ref);
   } catch (err) {
-    if ((err as { statusCode?: number }).statusCode === 404) return undefined;
     throw operationError(`inspecting the local image ${ref} failed: ${messageOf(err)}`, { step: 'inspect', cause: err });
   }
 }
@@ -76,17 +32,14 @@ export async function tagImage(docker: Docker, source: string, target: string): 
 /** Pushes one ref; resolves with the manifest digest the registry gave. */
 export async function pushImage(docker: Docker, targetRef: string, auth: EngineAuth | undefined): Promise<PushedRef> {
   const ref = parseImageRef(targetRef);
-  const repository = repositoryName(ref);
-  // Without a login the engine still wants the header; an empty object means "anonymous".
-  const stream = (await docker.getImage(repository).push({ tag: ref.tag ?? 'latest', authconfig: auth ?? {} })) as NodeJS.ReadableStream;
-  let digest: string | undefined;
-  let failure: string | undefined;
-  await readEngineStream(stream, (m) => {
-    failure ??= errorOf(m);
-    if (m.aux?.Digest) digest = m.aux.Digest;
-  });
-  if (failure) throw operationError(failure);
-  return { ref: targetRef, ...(digest ? { digest } : {}) };
+  let pushed: { digest?: string };
+  try {
+    pushed = await pushToRegistry(docker, { repository: repositoryName(ref), tag: ref.tag ?? 'latest' }, auth ? { auth } : {});
+  } catch (err) {
+    if (err instanceof DockerStreamError) throw operationError(err.message);
+    throw err;
+  }
+  return { ref: targetRef, ...pushed };
 }
 
 export interface ExecuteOptions {

@@ -3,7 +3,9 @@
 import type Docker from 'dockerode';
 import { operationError, messageOf } from '../errors.js';
 import type { Events } from '../events/events.js';
-import { followProgress, imageExists, runToCompletion } from './engine.js';
+import { buildImage, imageExists } from '../docker/images.js';
+import { progressText } from '../docker/progress.js';
+import { runToCompletion } from './engine.js';
 import { IMAGE_LABEL, imageHash, imageTag, packContext, type ImageSpec } from './image-spec.js';
 
 export interface BuiltImage {
@@ -27,16 +29,17 @@ export async function ensureImage(docker: Docker, spec: ImageSpec, events: Event
   events.step(step, 'start', { message: tag });
   const buildLog: string[] = [];
   try {
-    const stream = await docker.buildImage(packContext(spec) as unknown as NodeJS.ReadableStream, {
+    await buildImage(docker, packContext(spec) as unknown as NodeJS.ReadableStream, {
       t: tag,
       buildargs: spec.buildArgs ?? {},
       labels: { [IMAGE_LABEL]: spec.name, 'gangway.hash': hash },
       rm: true,
       forcerm: true,
-    });
-    await followProgress(docker, stream, (line) => {
-      buildLog.push(line);
-      events.log(line, { step });
+    }, (m) => {
+      for (const line of progressText(m)) {
+        buildLog.push(line);
+        events.log(line, { step });
+      }
     });
   } catch (err) {
     events.step(step, 'fail', { message: messageOf(err) });

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { messageOf, operationError } from '../errors.js';
 import type { Events } from '../events/events.js';
-import { followProgress, imageExists } from './engine.js';
+import { imageExists } from '../docker/images.js';
+import { followProgress } from '../docker/progress.js';
 import { contentHash } from './hash.js';
 import { IMAGE_LABEL, IMAGE_REPOSITORY_PREFIX } from './image-spec.js';
 
@@ -92,7 +93,7 @@ export async function ensureRootfsImage(docker: Docker, spec: RootfsSpec, events
   try {
     const [repo, key] = tag.split(':') as [string, string];
     const stream = await docker.importImage(createReadStream(tarball), { repo, tag: key, changes: `LABEL ${IMAGE_LABEL}=${spec.flavour}-rootfs` });
-    await followProgress(docker, stream);
+    await followProgress(stream);
   } catch (err) {
     events.step(step, 'fail', { message: messageOf(err) });
     throw operationError(`importing ${tarball} failed: ${messageOf(err)}`, { step, cause: err, hint: `delete ${tarball} to debootstrap it again` });

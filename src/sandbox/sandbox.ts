@@ -13,7 +13,10 @@ import {
   DEFAULT_SANDBOX_ID, SANDBOX_HOST_LABEL, SANDBOX_ROLE_LABEL, hostCreateOptions, hostVolumeCreateOptions, isValidSandboxId,
   networkCreateOptions, publishedPort, registryCreateOptions, sandboxFilter, sandboxHostNames, sandboxNames,
 } from './containers.js';
-import { demuxBuffer, execIn, followProgress, isNotFound } from './engine.js';
+import { isAlreadyGone } from '../docker/errors.js';
+import { pushImage } from '../docker/images.js';
+import { combinedLogText } from '../docker/logs.js';
+import { execIn } from './engine.js';
 import { SANDBOX_FILES, configFragmentYaml, knownHostsText, sandboxConfigYaml, type HostKeyEntry } from './files.js';
 import { ensureSandboxImages, type BuiltImage, type SandboxImages } from './images.js';
 import { SANDBOX_REGISTRY_NAME, type HostFlavour } from './images/host.js';
@@ -197,8 +200,7 @@ async function pushSandboxImages(docker: Docker, images: SandboxImages, localPor
     await timed(events, `push ${image.name}`, { host: 'registry' }, async () => {
       const repo = `127.0.0.1:${localPort}/gangway/${image.name}`;
       await docker.getImage(image.tag).tag({ repo, tag: image.hash });
-      const stream = await docker.getImage(`${repo}:${image.hash}`).push({ authconfig: {} } as Docker.ImagePushOptions);
-      await followProgress(docker, stream);
+      await pushImage(docker, { repository: repo, tag: image.hash });
       // The loopback name was only the way in; hosts and configs use registry:5000.
       await docker.getImage(`${repo}:${image.hash}`).remove({ noprune: true }).catch(() => {});
     }, () => target);
@@ -288,7 +290,7 @@ async function assertRunning(container: Docker.Container, host: string): Promise
 async function containerLogTail(container: Docker.Container, lines = 15): Promise<string[]> {
   try {
     const buf = (await container.logs({ stdout: true, stderr: true, tail: lines })) as unknown as Buffer;
-    return demuxBuffer(buf).trimEnd().split('\n');
+    return combinedLogText(buf).trimEnd().split('\n');
   } catch {
     return [];
   }
@@ -350,7 +352,7 @@ export async function sandboxDown(opts: { id?: string; docker?: Docker }, events
   const docker = opts.docker ?? new Docker();
   const filters = sandboxFilter(opts.id);
   const started = Date.now();
-  const ignoreGone = (err: unknown) => { if (!isNotFound(err)) throw err; };
+  const ignoreGone = (err: unknown) => { if (!isAlreadyGone(err)) throw err; };
 
   const containers = await docker.listContainers({ all: true, filters });
   await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(ignoreGone)));

@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import Docker from 'dockerode';
+import { isNotFound } from '../docker/errors.js';
 import { messageOf } from '../errors.js';
 import { OWNER_HOST_LABEL, PID_LABEL, RUN_LABEL, allRunsFilter, runFilter } from './labels.js';
 
@@ -172,7 +173,7 @@ export async function removeRun(docker: Docker, runId: string): Promise<Omit<Swe
       await op();
       return 1;
     } catch (err) {
-      if ((err as { statusCode?: number }).statusCode === 404) return 0;
+      if (isNotFound(err)) return 0;
       errors.push(`${what}: ${messageOf(err)}`);
       return 0;
     }

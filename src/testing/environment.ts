@@ -2,6 +2,7 @@
 // each definition needs first and everything independent in parallel; teardown removes in
 // reverse order. Every resource carries the run's labels, so nothing outlives the run.
 import Docker from 'dockerode';
+import { isNotFound, statusCodeOf } from '../docker/errors.js';
 import { GangwayError, messageOf, operationError } from '../errors.js';
 import type { Events } from '../events/events.js';
 import { type LiveRun, registerLiveRun, removeRun, sweepStale } from './cleanup.js';
@@ -213,7 +214,7 @@ export class Environment implements AsyncDisposable {
       container = await this.docker.createContainer(plan.create);
     } catch (err) {
       // The image was found earlier in this process and removed since: check (build, pull) again.
-      if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+      if (!isNotFound(err)) throw err;
       forgetImage(this.docker, imageRef);
       this.images.delete(nodeKey(def));
       imageRef = await this.imageFor(def);
@@ -266,7 +267,7 @@ export class Environment implements AsyncDisposable {
           removed.volumes++;
         }
       } catch (err) {
-        if ((err as { statusCode?: number }).statusCode !== 404) errors.push(`${node.def.kind} ${node.def.name}: ${messageOf(err)}`);
+        if (!isNotFound(err)) errors.push(`${node.def.kind} ${node.def.name}: ${messageOf(err)}`);
       }
     }, 'run');
 
@@ -296,9 +297,8 @@ export class Environment implements AsyncDisposable {
 }
 
 function ignoreGone(err: unknown): void {
-  const status = (err as { statusCode?: number }).statusCode;
   // 304: already stopped; 404: already gone.
-  if (status !== 304 && status !== 404) throw err;
+  if (statusCodeOf(err) !== 304 && !isNotFound(err)) throw err;
 }
 
 /** Creates and starts `defs` (and their dependencies) in a new run. Failure tears down what was made, unless kept. */

@@ -3,6 +3,8 @@
 import { lstat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type Docker from 'dockerode';
+import { buildImage, imageExists, pullImage } from '../docker/images.js';
+import { DockerStreamError, progressText, type ProgressMessage } from '../docker/progress.js';
 import { GangwayError, messageOf, operationError } from '../errors.js';
 import type { Events } from '../events/events.js';
 import { hashBuildContext, listContextFiles } from './context-hash.js';
@@ -37,16 +39,6 @@ export function forgetImage(docker: Docker, tag: string): void {
   presentTags.delete(presentKey(docker, tag));
 }
 
-async function imageExists(docker: Docker, ref: string): Promise<boolean> {
-  try {
-    await docker.getImage(ref).inspect();
-    return true;
-  } catch (err) {
-    if ((err as { statusCode?: number }).statusCode === 404) return false;
-    throw err;
-  }
-}
-
 async function requireTag(docker: Docker, tag: string, pull: 'never' | 'if-missing', definitionName: string, events?: Events): Promise<string> {
   if (presentTags.has(presentKey(docker, tag))) return tag;
   if (await imageExists(docker, tag)) {
@@ -61,8 +53,7 @@ async function requireTag(docker: Docker, tag: string, pull: 'never' | 'if-missi
   }
   events?.step('testing.image.pull', 'start', { message: tag });
   try {
-    const stream = await docker.pull(tag);
-    await followProgress(docker, stream);
+    await withOutputTail((onMessage) => pullImage(docker, tag, { onMessage }));
   } catch (err) {
     throw operationError(`pulling ${tag} for container ${definitionName} failed: ${messageOf(err)}`, { step: 'testing.image', cause: err });
   }
@@ -109,15 +100,14 @@ async function buildCached(docker: Docker, source: BuildSource, definitionName: 
     events?.step('testing.image.build', 'start', { message: tag });
     const startedAt = Date.now();
     try {
-      const stream = await docker.buildImage({ context: contextDir, src: files }, {
+      await withOutputTail((onMessage) => buildImage(docker, { context: contextDir, src: files }, {
         t: tag,
         dockerfile,
         buildargs: { ...(source.buildArgs ?? {}) },
         labels: { [TESTING_LABEL]: '1', [IMAGE_CACHE_LABEL]: '1' },
         rm: true,
         forcerm: true,
-      });
-      await followProgress(docker, stream);
+      }, onMessage));
     } catch (err) {
       throw err instanceof GangwayError
         ? err
@@ -136,29 +126,13 @@ async function buildCached(docker: Docker, source: BuildSource, definitionName: 
   }
 }
 
-interface ProgressEvent {
-  stream?: string;
-  status?: string;
-  error?: string;
-  errorDetail?: { message?: string };
-}
-
-/** Waits for a build/pull stream to end; an error event in it fails with the last output lines. */
-function followProgress(docker: Docker, stream: NodeJS.ReadableStream): Promise<void> {
+/** Runs a build or pull; a failure the engine reports in its stream carries the last output lines. */
+async function withOutputTail<T>(run: (onMessage: (m: ProgressMessage) => void) => Promise<T>): Promise<T> {
   const output: string[] = [];
-  return new Promise((resolvePromise, reject) => {
-    docker.modem.followProgress(
-      stream,
-      (err: Error | null, results: ProgressEvent[]) => {
-        const failed = err ? messageOf(err) : results.find((r) => r.error)?.error;
-        if (failed) {
-          reject(operationError(failed.trim(), { step: 'testing.image', details: output.slice(-30) }));
-        } else resolvePromise();
-      },
-      (event: ProgressEvent) => {
-        const text = event.stream ?? event.status;
-        if (text) output.push(...text.split('\n').filter(Boolean));
-      },
-    );
-  });
+  try {
+    return await run((m) => output.push(...progressText(m)));
+  } catch (err) {
+    if (err instanceof DockerStreamError) throw operationError(err.message, { step: 'testing.image', details: output.slice(-30) });
+    throw err;
+  }
 }

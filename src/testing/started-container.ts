@@ -3,6 +3,7 @@
 import type { Readable } from 'node:stream';
 import { Writable } from 'node:stream';
 import type Docker from 'dockerode';
+import { combinedLogText } from '../docker/logs.js';
 import type { ContainerInspectInfo } from 'dockerode';
 import { operationError } from '../errors.js';
 import type { ContainerDefinition } from './definitions.js';
@@ -151,7 +152,7 @@ export class ContainerRuntime implements StartedContainer {
       stderr: which !== 'stdout',
       ...(options.tail !== undefined ? { tail: options.tail } : {}),
     })) as unknown as Buffer;
-    return demuxBuffer(buffer);
+    return combinedLogText(buffer);
   }
 
   async waitForLog(pattern: RegExp, options: { timeoutMs?: number; onlyNew?: boolean } = {}): Promise<string> {
@@ -190,17 +191,4 @@ export class ContainerRuntime implements StartedContainer {
       exec: (cmd) => self.exec(cmd),
     };
   }
-}
-
-/** A non-follow, non-TTY log body is the engine's multiplexed frames: 8-byte header + payload. */
-export function demuxBuffer(buffer: Buffer | string): string {
-  if (typeof buffer === 'string') return buffer;
-  const parts: Buffer[] = [];
-  let offset = 0;
-  while (offset + 8 <= buffer.length) {
-    const size = buffer.readUInt32BE(offset + 4);
-    parts.push(buffer.subarray(offset + 8, offset + 8 + size));
-    offset += 8 + size;
-  }
-  return Buffer.concat(parts).toString('utf8');
 }

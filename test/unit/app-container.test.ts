@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { appContainerSpec, assertNoSecretInLabels, mergeEnv } from '../../src/app/container.js';
+import { appContainerSpec, assertNoSecretInLabels, lastLines, mergeEnv } from '../../src/app/container.js';
 import { envFilePath, parseEnvFile, readEnvFileCommand, renderEnvFile, writeEnvFileCommand } from '../../src/app/env-file.js';
-import { combinedLogText, demuxDockerLog, lastLines } from '../../src/app/docker-log.js';
 
 const base = {
   service: 'hello', role: 'web', version: '1.0.0', image: 'registry:5000/hello:1.0.0', envClear: { MODE: 'production' },
@@ -92,27 +91,7 @@ describe('env file', () => {
   });
 });
 
-describe('docker log demultiplexing', () => {
-  const frame = (stream: number, text: string) => {
-    const payload = Buffer.from(text);
-    const header = Buffer.alloc(8);
-    header[0] = stream;
-    header.writeUInt32BE(payload.length, 4);
-    return Buffer.concat([header, payload]);
-  };
-  it('keeps stdout and stderr in write order', () => {
-    const buf = Buffer.concat([frame(1, 'out1\n'), frame(2, 'err1\n'), frame(1, 'out2\n')]);
-    expect(demuxDockerLog(buf).map((f) => f.stream)).toEqual(['stdout', 'stderr', 'stdout']);
-    expect(combinedLogText(buf)).toBe('out1\nerr1\nout2\n');
-  });
-  it.each([
-    ['empty', Buffer.alloc(0), ''],
-    ['raw TTY output', Buffer.from('hello from a tty\n'), 'hello from a tty\n'],
-    ['a truncated last frame', Buffer.concat([frame(1, 'ok\n'), frame(2, 'partial').subarray(0, 12)]), 'ok\npart'],
-    ['a frame larger than 64 KiB', frame(1, 'x'.repeat(70_000)), 'x'.repeat(70_000)],
-  ])('handles %s', (_, buf, text) => {
-    expect(combinedLogText(buf)).toBe(text);
-  });
+describe('lastLines', () => {
   it.each([
     ['a\nb\n\nc\n', 2, ['b', 'c']],
     ['a\r\nb\r\n', 5, ['a', 'b']],

@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { LogBuffer } from '../../src/testing/log-buffer.js';
 import { waitForLines } from '../../src/testing/waits/log-wait.js';
 import { httpClient } from '../../src/testing/http-client.js';
-import { demuxBuffer } from '../../src/testing/started-container.js';
+import { combinedLogText } from '../../src/docker/logs.js';
 
 describe('LogBuffer', () => {
   test('splits chunks into lines per stream and flushes partial lines at the end', () => {
@@ -56,7 +56,7 @@ test('http client resolves relative paths against 127.0.0.1 and the host port', 
   expect(client.baseUrl).toBe('http://127.0.0.1:32768');
 });
 
-test('demuxBuffer joins the payloads of multiplexed frames', () => {
+test('combinedLogText joins the payloads of multiplexed frames', () => {
   const frame = (stream: number, text: string) => {
     const payload = Buffer.from(text);
     const header = Buffer.alloc(8);
@@ -64,5 +64,5 @@ test('demuxBuffer joins the payloads of multiplexed frames', () => {
     header.writeUInt32BE(payload.length, 4);
     return Buffer.concat([header, payload]);
   };
-  expect(demuxBuffer(Buffer.concat([frame(1, 'out\n'), frame(2, 'err\n')]))).toBe('out\nerr\n');
+  expect(combinedLogText(Buffer.concat([frame(1, 'out\n'), frame(2, 'err\n')]))).toBe('out\nerr\n');
 });

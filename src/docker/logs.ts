@@ -1,6 +1,7 @@
-// Docker's multiplexed log/attach stream (containers without a TTY): 8-byte frame headers
-// [stream, 0, 0, 0, size as big-endian uint32] followed by the payload. Parsed by hand so the
-// frames keep Docker's order. Docker copies stdout and stderr from separate pipes concurrently, so
+// Docker's multiplexed log/attach format (containers without a TTY): frames of an 8-byte header
+// [stream, 0, 0, 0, payload size as big-endian uint32] and the payload. A live stream is split with
+// docker-modem's demuxStream; a whole buffer (logs without follow) is split here, keeping the
+// frames in Docker's order. Docker copies stdout and stderr from separate pipes concurrently, so
 // lines written within a millisecond or so of each other on different streams may come swapped.
 
 export type LogStreamName = 'stdin' | 'stdout' | 'stderr';
@@ -18,10 +19,10 @@ export function looksMultiplexed(buf: Buffer): boolean {
 }
 
 /**
- * Splits a complete multiplexed buffer into frames. A raw (TTY) buffer comes back as one stdout
- * frame; a truncated last frame keeps what arrived.
+ * Splits a complete log buffer into frames. A raw (TTY) buffer comes back as one stdout frame;
+ * a truncated last frame keeps what arrived.
  */
-export function demuxDockerLog(buf: Buffer): LogFrame[] {
+export function demuxLogFrames(buf: Buffer): LogFrame[] {
   if (buf.length === 0) return [];
   if (!looksMultiplexed(buf)) return [{ stream: 'stdout', data: buf }];
   const frames: LogFrame[] = [];
@@ -36,13 +37,11 @@ export function demuxDockerLog(buf: Buffer): LogFrame[] {
   return frames;
 }
 
-/** stdout and stderr interleaved in the order Docker recorded them, as text. */
-export function combinedLogText(buf: Buffer): string {
-  return Buffer.concat(demuxDockerLog(buf).map((f) => f.data)).toString('utf8');
-}
-
-/** The last `count` non-empty lines of a text. */
-export function lastLines(text: string, count: number): string[] {
-  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
-  return count <= 0 ? [] : lines.slice(-count);
+/**
+ * stdout and stderr interleaved in the order Docker recorded them, as text. dockerode hands a
+ * non-follow logs body over as a Buffer, or as a string when the engine labelled it text.
+ */
+export function combinedLogText(body: Buffer | string): string {
+  if (typeof body === 'string') return body;
+  return Buffer.concat(demuxLogFrames(body).map((f) => f.data)).toString('utf8');
 }
