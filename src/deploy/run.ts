@@ -7,7 +7,9 @@ import { GangwayError, messageOf, operationError } from '../errors.js';
 import type { Host } from '../hosts/host.js';
 import { containerGateFor, discardUptests, gates, prepareUptests, runGates, type GateResult } from '../gates/gates.js';
 import { performer, runAfterHook, runHook } from '../hooks/hooks.js';
-import { addCandidate, holdChecks, readState, removeServer, switchTo, waitDrained, waitHealthy } from '../proxy/operations.js';
+import { readServers } from '../proxy/live-servers.js';
+import { addCandidate, holdChecks, removeServer, switchTo } from '../proxy/runtime-operations.js';
+import { waitDrained, waitHealthy } from '../proxy/waits.js';
 import { appendAuditEverywhere } from '../state/audit.js';
 import { planRetention } from '../state/labels.js';
 import { acquireLock, newLockDetails, releaseLock } from '../state/lock.js';
@@ -478,7 +480,7 @@ async function switchTarget(s: Session, t: DeployTarget, host: Host): Promise<vo
   if (t.state !== 'uptested') return;
   if (t.proxied && !t.alreadyLive) {
     const pt = proxyTarget(s, host);
-    const live = await readState(pt);
+    const live = await readServers(pt);
     const olds = live.filter((srv) => srv.name !== t.newContainer && srv.state === 'ready').map((srv) => srv.name);
     await switchTo(pt, t.newContainer, olds);
   }
@@ -499,7 +501,7 @@ async function finalize(s: Session, plan: DeployPlan, hosts: Map<string, Host>, 
       try {
         if (t.proxied) {
           const pt = proxyTarget(s, host);
-          const stale = (await readState(pt)).filter((srv) => srv.name !== t.newContainer).map((srv) => srv.name);
+          const stale = (await readServers(pt)).filter((srv) => srv.name !== t.newContainer).map((srv) => srv.name);
           const t0 = Date.now();
           if (stale.length > 0) events.step('drain', 'start', { ...ev, message: stale.join(', ') });
           const drains = await Promise.all(stale.map((name) => waitDrained(pt, name, cfg.drain_timeout)));
@@ -593,7 +595,7 @@ async function undoTarget(s: Session, t: DeployTarget, host: Host): Promise<void
   if (t.proxied) {
     const pt = proxyTarget(s, host);
     if (hasSwitched(t)) {
-      const back = (await readState(pt)).filter((srv) => srv.name !== t.newContainer && t.oldContainers.includes(srv.name));
+      const back = (await readServers(pt)).filter((srv) => srv.name !== t.newContainer && t.oldContainers.includes(srv.name));
       if (back[0]) {
         // Held: it served until the switch and was never stopped; it takes traffic back at once.
         // Otherwise (its proxy restarted since, and checks it again) a real check must pass.
