@@ -19,7 +19,7 @@ import { bootBatches, liveVersionOf, planDeploy, type DeployPlan, type ObservedH
 import { APP_NETWORK, assertDockerReady, prepareHosts } from './prepare.js';
 import type { ResolvedRole } from '../config/resolve.js';
 import { connectAll, hookContextFor, imageRef, primaryHostOf, proxyTarget, type Session } from './session.js';
-import { hasStarted, hasSwitched, transition, type DeployTarget } from './state.js';
+import { hasStarted, hasSwitched, transition, type DeployTarget } from './phases.js';
 
 export type DeployAction = 'deploy' | 'rollback' | 'setup';
 
