@@ -13,3 +13,11 @@ export async function observeHost(host: Host, service: string, proxy?: ProxyTarg
   ]);
   return { host: host.name, containers, ...(proxyServers ? { proxyServers } : {}) };
 }
+
+/** Every host at once; a host that does not answer fails the whole read (the deploy stops there). */
+export async function observeAll(hosts: Map<string, Host>, service: string, proxies: Map<string, ProxyTarget>): Promise<Map<string, ObservedHost>> {
+  const entries = await Promise.all(
+    [...hosts.values()].map(async (h) => [h.name, await observeHost(h, service, proxies.get(h.name))] as const),
+  );
+  return new Map(entries);
+}
