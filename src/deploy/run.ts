@@ -83,17 +83,7 @@ export async function runDeploy(s: Session, opts: DeployOptions): Promise<Deploy
     } catch (err) {
       failure = err;
     }
-    const result = failure ? 'failed' : 'ok';
-    const auditMessage = failure ? `${opts.action} ${opts.version} failed: ${messageOf(failure)}` : `${opts.action} ${opts.version}`;
-    const audit = await appendAuditEverywhere([...hosts.values()], service, {
-      ts: new Date().toISOString(),
-      user: performer(),
-      action: opts.action,
-      version: opts.version,
-      result,
-      message: auditMessage,
-    }, { redact: (t) => events.redact(t) });
-    for (const a of audit) if (a.error) events.log(`audit log not written: ${a.error}`, { level: 'warn', host: a.host, step: 'audit' });
+    await writeAudit(run, opts, failure);
     // The new version is live everywhere: a failing post-deploy is a warning, never a failure.
     if (!failure) postDeployFailure = await runAfterHook('post-deploy', { ...hookCtx, extra: { GANGWAY_RUNTIME: String(Math.round((Date.now() - started) / 1000)) } }, hookOpts);
   } finally {
@@ -109,6 +99,22 @@ export async function runDeploy(s: Session, opts: DeployOptions): Promise<Deploy
   const did = `${opts.action === 'rollback' ? 'rolled back to' : 'deployed'} ${opts.version} on ${[...hosts.keys()].join(', ')} in ${seconds(timing.totalMs)} (live after ${seconds(timing.timeToLiveMs)})`;
   events.emit({ type: 'done', ok: true, command: opts.action, exitCode: 0, message: postDeployFailure ? `${did} (warning: ${postDeployFailure})` : did });
   return { ...outcome!, ...timing };
+}
+
+/** One audit line on every host, success or failure; a host that cannot write it is a warning. */
+async function writeAudit(run: DeployRun, opts: DeployOptions, failure: unknown): Promise<void> {
+  const { events } = run.s;
+  const result = failure ? 'failed' : 'ok';
+  const auditMessage = failure ? `${opts.action} ${opts.version} failed: ${messageOf(failure)}` : `${opts.action} ${opts.version}`;
+  const audit = await appendAuditEverywhere([...run.hosts.values()], run.s.loaded.config.service, {
+    ts: new Date().toISOString(),
+    user: performer(),
+    action: opts.action,
+    version: opts.version,
+    result,
+    message: auditMessage,
+  }, { redact: (t) => events.redact(t) });
+  for (const a of audit) if (a.error) events.log(`audit log not written: ${a.error}`, { level: 'warn', host: a.host, step: 'audit' });
 }
 
 /** What the locked part of a deploy knows: the total is measured by runDeploy, at the command's end. */
