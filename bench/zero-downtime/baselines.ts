@@ -15,7 +15,10 @@ import type Docker from 'dockerode';
 import { appContainerSpec } from '../../src/app/container.js';
 import type { Host } from '../../src/hosts/host.js';
 import { createHost, type SshConnectOptions } from '../../src/hosts/pool.js';
-import { addCandidate, readState, removeServer, runtimeApi, switchTo, waitDrained, waitHealthy, type ProxyTarget } from '../../src/proxy/operations.js';
+import { readServers } from '../../src/proxy/live-servers.js';
+import { addCandidate, removeServer, switchTo } from '../../src/proxy/runtime-operations.js';
+import { runtimeApi, type ProxyTarget } from '../../src/proxy/target.js';
+import { waitDrained, waitHealthy } from '../../src/proxy/waits.js';
 import { backendName } from '../../src/proxy/types.js';
 import type { SandboxInfo } from '../../src/sandbox/index.js';
 import { BENCH_HEALTHCHECK } from './sandbox.js';
@@ -68,7 +71,7 @@ async function startContainer(host: Host, image: string, name: string): Promise<
 }
 
 async function liveServer(t: ProxyTarget): Promise<string> {
-  const live = (await readState(t)).filter((s) => s.state === 'ready');
+  const live = (await readServers(t)).filter((s) => s.state === 'ready');
   if (live.length !== 1) throw new Error(`expected one live server on ${t.host.name}, found ${live.map((s) => s.name).join(', ') || 'none'}`);
   return live[0]!.name;
 }
@@ -104,7 +107,7 @@ export async function bareMinimumSwitch(host: Host, image: string, name = 'hello
     async restore() {
       // The previous server served until the switch: gangway holds it (no active check), so it
       // takes traffic back at once, as gangway's own undo does; a checked one must pass first.
-      const back = (await readState(t)).find((srv) => srv.name === previous);
+      const back = (await readServers(t)).find((srv) => srv.name === previous);
       if (back?.health !== 'held') await waitHealthy(t, previous, 20_000);
       await switchTo(t, previous, [name]);
       await waitDrained(t, name, 5000);

@@ -3,7 +3,7 @@
 import type { ResolvedRole } from '../config/resolve.js';
 import type { LiveServer } from '../proxy/types.js';
 import { containerName, type AppContainer } from '../state/labels.js';
-import type { DeployTarget } from './state.js';
+import type { DeployTarget } from './phases.js';
 
 /** What one host runs now, as read from its engine and its proxy. */
 export interface ObservedHost {

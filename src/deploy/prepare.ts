@@ -2,7 +2,8 @@
 // exists, proxied hosts run the proxy. Installing Docker is setup's alone (src/provision).
 import { GangwayError, messageOf, operationError } from '../errors.js';
 import type { Host } from '../hosts/host.js';
-import { DEFAULT_APP_NETWORK, ensureNetwork, ensureProxy } from '../proxy/operations.js';
+import { ensureNetwork, ensureProxy } from '../proxy/lifecycle.js';
+import { DEFAULT_APP_NETWORK } from '../proxy/target.js';
 import { probeDocker } from '../provision/provision.js';
 import { proxyTarget, type Session } from './session.js';
 

@@ -10,7 +10,8 @@ import { performer, runHook, warnUnknownHooks, type HookContext } from '../hooks
 import type { Host, HostTarget } from '../hosts/host.js';
 import { HostPool, sshConnectOptions } from '../hosts/pool.js';
 import type { CommandContext } from '../cli/context.js';
-import { proxyTargetFromConfig, type ProxyTarget } from '../proxy/operations.js';
+import { proxyTargetFromConfig } from '../config/proxy-target.js';
+import type { ProxyTarget } from '../proxy/target.js';
 
 export interface Session {
   loaded: LoadedConfig;

@@ -9,8 +9,10 @@ export { parseServersState, parseStat, liveServers, isHealthy, describeCheck } f
 export { RuntimeApi } from './runtime-api.js';
 export { proxyContainerSpec, type ProxyContainerOptions } from './container.js';
 export { parseProxyIdentity, proxyIdentityCommand, type ProxyIdentity } from './identity.js';
-export {
-  addCandidate, configInSync, containerAddress, DEFAULT_APP_NETWORK, ensureProxy, holdChecks, proxyStateOf, proxyTargetFromConfig,
-  readConfigFile, readProxyIdentity, readState, reconcileAddresses, removeProxy, removeServer, runtimeApi, switchTo, syncConfig, waitDrained, waitHealthy,
-  type CandidateServer, type DrainResult, type EnsureProxyOptions, type EnsureProxyResult, type ProxyTarget,
-} from './operations.js';
+export { DEFAULT_APP_NETWORK, runtimeApi, type ProxyTarget } from './target.js';
+export { readServers } from './live-servers.js';
+export { configInSync, proxyBackendOf, readConfigFile, syncConfig } from './file-sync.js';
+export { containerAddress, reconcileAddresses } from './addresses.js';
+export { ensureProxy, readProxyIdentity, removeProxy, type EnsureProxyOptions, type EnsureProxyResult } from './lifecycle.js';
+export { addCandidate, holdChecks, removeServer, switchTo, type CandidateServer } from './runtime-operations.js';
+export { waitDrained, waitHealthy, type DrainResult } from './waits.js';

@@ -1,9 +1,9 @@
-// ProxyState -> haproxy.cfg text. Pure: the same state always gives the same bytes, so the file
+// ProxyBackend -> haproxy.cfg text. Pure: the same state always gives the same bytes, so the file
 // on a host can be compared with what the live runtime implies.
 import { containerSocketPath, PROXY_LISTEN_PORT } from './paths.js';
 import {
   assertPort, assertSafeName, backendName, DEFAULT_FALL, DEFAULT_RISE, READY_WEIGHT,
-  type ProxyHealthcheck, type ProxyServer, type ProxyState,
+  type ProxyHealthcheck, type ProxyServer, type ProxyBackend,
 } from './types.js';
 
 export const CONFIG_HEADER = '# Rendered by gangway from the live runtime state of this proxy; edits are overwritten.';
@@ -78,7 +78,7 @@ function healthcheckLines(hc: ProxyHealthcheck): string[] {
   ];
 }
 
-export function renderHaproxyConfig(state: ProxyState): string {
+export function renderHaproxyConfig(state: ProxyBackend): string {
   assertSafeName('service', state.service);
   assertPort(state.appPort);
   const names = new Set<string>();

@@ -1,7 +1,7 @@
 // Runtime API lines as data: each builder returns the line to send and how HAProxy answers when
 // it worked. RuntimeApi sends them; nothing here touches a socket.
 import { serverCheckOptions } from './render.js';
-import { assertIpv4, assertPort, assertSafeName, type ProxyHealthcheck, type ServerState } from './types.js';
+import { assertIpv4, assertPort, assertSafeName, type ProxyHealthcheck, type ServerAdmin } from './types.js';
 
 /** What a successful reply looks like. HAProxy answers errors with plain text, not a status. */
 export type ReplyExpectation =
@@ -45,7 +45,7 @@ export function addServer(input: AddServerInput): RuntimeCommand {
 export const enableHealth = (backend: string, server: string): RuntimeCommand => ({ line: `enable health ${target(backend, server)}`, expect: empty });
 export const disableHealth = (backend: string, server: string): RuntimeCommand => ({ line: `disable health ${target(backend, server)}`, expect: empty });
 
-export const setServerState = (backend: string, server: string, state: ServerState): RuntimeCommand => ({
+export const setServerState = (backend: string, server: string, state: ServerAdmin): RuntimeCommand => ({
   line: `set server ${target(backend, server)} state ${state}`,
   expect: empty,
 });

@@ -1,6 +1,6 @@
 // Parsers for the runtime API's `show servers state` and `show stat` replies, and the join of
 // both into what gangway needs per server: admin state, health, in-flight sessions.
-import type { LiveServer, ServerHealth, ServerState } from './types.js';
+import type { LiveServer, ServerHealth, ServerAdmin } from './types.js';
 
 export interface ServersStateRow {
   backend: string;
@@ -105,7 +105,7 @@ const UNRESOLVED_STATUS = 'MAINT (resolution)';
  * not one: such a server keeps its ready/drain state and comes back when its container does, so
  * it reads as down (see classifyHealth), never as maint — maint servers are being removed.
  */
-export function classifyState(row: ServersStateRow, stat?: StatRow): ServerState {
+export function classifyState(row: ServersStateRow, stat?: StatRow): ServerAdmin {
   // CMAINT alone is not trusted: HAProxy 2.6 leaves it set on runtime servers that serve traffic.
   // HMAINT only says the FQDN was set from the CLI.
   const maintMask = ADMIN.FMAINT | ADMIN.IMAINT;

@@ -1,8 +1,11 @@
-// The proxy's vocabulary: what a service's backend holds (ProxyState, the renderer's input) and
-// what the live runtime reports about each server (LiveServer).
+// The proxy's vocabulary: what a service's backend holds (ProxyBackend, the renderer's input) and
+// what the live runtime reports about each server (LiveServer). A server has two separate things
+// HAProxy calls "state": its admin setting (ServerAdmin: gangway sets it) and its health
+// (ServerHealth: the checks decide it). Neither is the deploy's phases (src/deploy/phases.ts) nor
+// the host files of src/state.
 
-/** Administrative state of a server, as gangway drives it. */
-export type ServerState = 'ready' | 'drain' | 'maint';
+/** Administrative state of a server, as gangway drives it (the `state` field of a server). */
+export type ServerAdmin = 'ready' | 'drain' | 'maint';
 
 export interface ProxyHealthcheck {
   /** HTTP path checked with GET; 200 means healthy. */
@@ -21,10 +24,10 @@ export interface ProxyServer {
   /** The live IP on the app network ('' while a name has not resolved); in the file: the name. */
   address: string;
   port: number;
-  state: ServerState;
+  state: ServerAdmin;
 }
 
-export interface ProxyState {
+export interface ProxyBackend {
   service: string;
   /** Port the app listens on inside its container; the default for new servers. */
   appPort: number;
@@ -32,8 +35,9 @@ export interface ProxyState {
   servers: ProxyServer[];
 }
 
-/** How the live runtime sees a server's health. */
 /**
+ * How the live runtime sees a server's health.
+ *
  * `held`: HAProxy reports "no check". gangway configures a check on every server, so this is a
  * server that serves, whose check gangway stopped (`disable health`) once it passed its gate:
  * HAProxy keeps it up whatever a check would say (see holdChecks).
@@ -44,7 +48,7 @@ export interface LiveServer {
   name: string;
   address: string;
   port: number;
-  state: ServerState;
+  state: ServerAdmin;
   health: ServerHealth;
   /** HAProxy's last check status (L7OK, L7STS, L4CON, INI...), '' when never checked. */
   checkStatus: string;

@@ -6,7 +6,8 @@
 import { createHash } from 'node:crypto';
 import type Docker from 'dockerode';
 import type { Host } from '../hosts/host.js';
-import { readState, type ProxyTarget } from '../proxy/operations.js';
+import { readServers } from '../proxy/live-servers.js';
+import type { ProxyTarget } from '../proxy/target.js';
 import { GANGWAY_STATE_DIR, shellQuote } from '../state/shell.js';
 
 export interface ContainerSnapshot {
@@ -96,6 +97,6 @@ export async function snapshotHost(host: Host, opts: SnapshotOptions): Promise<H
   const listing = await host.exec(filesCommand(paths), { timeoutMs: 60_000 });
   // A server in maint is on its way out (HAProxy 2.6 keeps one loaded from the file until the
   // proxy restarts): not part of the state a deploy leaves.
-  const proxyServers = opts.proxy ? (await readState(opts.proxy)).filter((s) => s.state !== 'maint').map((s) => `${s.name} ${s.state}`).sort() : undefined;
+  const proxyServers = opts.proxy ? (await readServers(opts.proxy)).filter((s) => s.state !== 'maint').map((s) => `${s.name} ${s.state}`).sort() : undefined;
   return { host: host.name, containers, networks, volumes, ...(proxyServers ? { proxyServers } : {}), files: parseFiles(listing.stdout) };
 }

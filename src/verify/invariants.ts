@@ -15,7 +15,8 @@ import type { ResolvedRole } from '../config/resolve.js';
 import { liveVersionOf, type ObservedHost } from '../deploy/plan.js';
 import { messageOf } from '../errors.js';
 import type { Host } from '../hosts/host.js';
-import { DEFAULT_APP_NETWORK, readState, type ProxyTarget } from '../proxy/operations.js';
+import { readServers } from '../proxy/live-servers.js';
+import { DEFAULT_APP_NETWORK, type ProxyTarget } from '../proxy/target.js';
 import type { LiveServer } from '../proxy/types.js';
 import { LABEL } from '../state/labels.js';
 import { expectation } from './resources/resource.js';
@@ -46,7 +47,7 @@ export async function observeInvariants(host: Host, service: string, proxy: Prox
   const docker: Docker = await host.docker();
   const [containers, proxyRead, onNetwork] = await Promise.all([
     findContainers(host, service),
-    proxy ? readState(proxy).then((s) => ({ s }), (err: unknown) => ({ err: messageOf(err) })) : Promise.resolve(undefined),
+    proxy ? readServers(proxy).then((s) => ({ s }), (err: unknown) => ({ err: messageOf(err) })) : Promise.resolve(undefined),
     docker.listContainers({ filters: { network: [network] } }).catch(() => []),
   ]);
   return {

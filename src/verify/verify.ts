@@ -4,7 +4,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { GangwayError, messageOf } from '../errors.js';
 import type { Events } from '../events/events.js';
 import type { Host } from '../hosts/host.js';
-import { proxyTargetFromConfig } from '../proxy/operations.js';
+import { proxyTargetFromConfig } from '../config/proxy-target.js';
 import { errorResult } from './evaluate.js';
 import { judgeInvariants, observeInvariants } from './invariants.js';
 import { planChecks } from './plan.js';

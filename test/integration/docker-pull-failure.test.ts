@@ -16,7 +16,7 @@ import { ensureImage } from '../../src/deploy/image.js';
 import { GangwayError } from '../../src/errors.js';
 import { checkHost } from '../../src/hosts/check.js';
 import { HostPool } from '../../src/hosts/pool.js';
-import { ensureProxy } from '../../src/proxy/operations.js';
+import { ensureProxy } from '../../src/proxy/lifecycle.js';
 import { copyImage } from '../../src/rehearse/run.js';
 import type { SandboxInfo } from '../../src/sandbox/types.js';
 import { resolveImage } from '../../src/testing/image.js';

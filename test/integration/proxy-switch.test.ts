@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Events } from '../../src/events/events.js';
 import { LocalHost } from '../../src/hosts/local-host.js';
 import {
-  addCandidate, configInSync, ensureProxy, proxyContainerSpec, readConfigFile, readProxyIdentity, readState, removeServer, switchTo, waitDrained, waitHealthy,
+  addCandidate, configInSync, ensureProxy, proxyContainerSpec, readConfigFile, readProxyIdentity, readServers, removeServer, switchTo, waitDrained, waitHealthy,
   type EnsureProxyOptions, type ProxyTarget,
 } from '../../src/proxy/index.js';
 import { specHash } from '../../src/proxy/container.js';
@@ -160,7 +160,7 @@ async function proxyAnswers(): Promise<void> {
   const deadline = Date.now() + 20_000;
   for (;;) {
     try {
-      await readState(target);
+      await readServers(target);
       return;
     } catch (err) {
       if (Date.now() > deadline) throw err;
@@ -207,7 +207,7 @@ describe('proxy on the local engine', () => {
 
   it('creates the proxy with an empty backend, then leaves it alone', async () => {
     expect((await ensureProxy(target, ensureOpts)).action).toBe('created');
-    expect(await readState(target)).toEqual([]);
+    expect(await readServers(target)).toEqual([]);
     expect((await send('GET', false)).status).toBe(503);
     expect((await ensureProxy(target, ensureOpts)).action).toBe('unchanged');
     expect(await configInSync(target)).toBe(true);
@@ -233,7 +233,7 @@ describe('proxy on the local engine', () => {
   it('adds a candidate that is health-checked but gets no traffic, then switches to it', async () => {
     const v1 = await startApp('v1');
     await addCandidate(target, { name: v1 });
-    const [added] = await readState(target);
+    const [added] = await readServers(target);
     expect(added).toMatchObject({ name: v1, state: 'drain', port: 80 });
     expect((await send('GET', false)).status).toBe(503);
     const healthy = await waitHealthy(target, v1, 10_000);
@@ -271,12 +271,12 @@ describe('proxy on the local engine', () => {
     events.log(`switch under load: ${load.counts.requests} requests, ${load.counts.errors} errors, v1 ${load.counts.byBody.get('v1')}, v2 ${load.counts.byBody.get('v2')}`);
     expect(load.counts.byBody.get('v1')).toBeGreaterThan(0);
     expect(load.counts.byBody.get('v2')).toBeGreaterThan(0);
-    expect((await readState(target)).map((s) => [s.name, s.state])).toEqual([[`${SERVICE}-web-v2`, 'ready']]);
+    expect((await readServers(target)).map((s) => [s.name, s.state])).toEqual([[`${SERVICE}-web-v2`, 'ready']]);
   });
 
   it('keeps the config file equal to the runtime state', async () => {
     expect(await configInSync(target)).toBe(true);
-    const live = await readState(target);
+    const live = await readServers(target);
     const file = parseRenderedServers((await readConfigFile(target))!);
     // The file names each container; the runtime holds the address it resolved to.
     expect(file).toEqual(live.map(({ name, port, state }) => ({ name, address: name, port, state })));
@@ -284,7 +284,7 @@ describe('proxy on the local engine', () => {
 
   it('keeps the routes across a proxy restart', async () => {
     await restartProxy();
-    expect((await readState(target)).map((s) => [s.name, s.state])).toEqual([[`${SERVICE}-web-v2`, 'ready']]);
+    expect((await readServers(target)).map((s) => [s.name, s.state])).toEqual([[`${SERVICE}-web-v2`, 'ready']]);
     await waitHealthy(target, `${SERVICE}-web-v2`, 10_000);
     expect(await bodies(3)).toEqual(['v2', 'v2', 'v2']);
     expect(await configInSync(target)).toBe(true);
@@ -293,7 +293,7 @@ describe('proxy on the local engine', () => {
   it('after a restart, finds each container by name: an app that comes back on another address is followed', async () => {
     const v2 = `${SERVICE}-web-v2`;
     const before = await ipOf(v2);
-    expect((await readState(target)).map((s) => s.address)).toEqual([before]);
+    expect((await readServers(target)).map((s) => s.address)).toEqual([before]);
     // What an engine restart can do: the app stops, another container takes its address, the app
     // comes back on a new one. A route that named the address would now reach the filler.
     await docker.getContainer(v2).stop({ t: 1 });
@@ -303,8 +303,8 @@ describe('proxy on the local engine', () => {
       const moved = await ipOf(v2);
       expect(moved).not.toBe(before);
       const deadline = Date.now() + 15_000;
-      while ((await readState(target))[0]?.address !== moved && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-      expect((await readState(target)).map((s) => s.address)).toEqual([moved]);
+      while ((await readServers(target))[0]?.address !== moved && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      expect((await readServers(target)).map((s) => s.address)).toEqual([moved]);
       await waitHealthy(target, v2, 10_000);
       expect(await bodies(3)).toEqual(['v2', 'v2', 'v2']);
     } finally {
@@ -319,7 +319,7 @@ describe('proxy on the local engine', () => {
     await waitHealthy(target, v5, 10_000);
     await switchTo(target, v5);
     expect(await removeServer(target, v2)).toBe('kept');
-    expect((await readState(target)).map((s) => [s.name, s.state])).toEqual([[v2, 'maint'], [v5, 'ready']]);
+    expect((await readServers(target)).map((s) => [s.name, s.state])).toEqual([[v2, 'maint'], [v5, 'ready']]);
     expect(parseRenderedServers((await readConfigFile(target))!).map((s) => s.name)).toEqual([v5]);
     expect(await configInSync(target)).toBe(true);
     expect(await bodies(3)).toEqual(['v5', 'v5', 'v5']);
@@ -329,7 +329,7 @@ describe('proxy on the local engine', () => {
     await switchTo(target, v2);
     expect(await bodies(3)).toEqual(['v2', 'v2', 'v2']);
     expect(await removeServer(target, v5)).toBe('removed');
-    expect((await readState(target)).map((s) => [s.name, s.state])).toEqual([[v2, 'ready']]);
+    expect((await readServers(target)).map((s) => [s.name, s.state])).toEqual([[v2, 'ready']]);
     expect(await configInSync(target)).toBe(true);
     await docker.getContainer(v5).remove({ force: true });
   });
@@ -342,7 +342,7 @@ describe('proxy on the local engine', () => {
     await expect(switchTo(target, broken)).rejects.toThrow(/refusing to switch/);
     await removeServer(target, broken);
     await removeServer(target, broken); // already gone: still fine
-    expect((await readState(target)).map((s) => s.name)).toEqual([`${SERVICE}-web-v2`]);
+    expect((await readServers(target)).map((s) => s.name)).toEqual([`${SERVICE}-web-v2`]);
     await docker.getContainer(broken).remove({ force: true });
   });
 
@@ -351,7 +351,7 @@ describe('proxy on the local engine', () => {
     await addCandidate(target, { name: v4 });
     await waitHealthy(target, v4, 10_000);
     await restartProxy();
-    expect((await readState(target)).map((s) => [s.name, s.state])).toEqual([[`${SERVICE}-web-v2`, 'ready'], [v4, 'drain']]);
+    expect((await readServers(target)).map((s) => [s.name, s.state])).toEqual([[`${SERVICE}-web-v2`, 'ready'], [v4, 'drain']]);
     await waitHealthy(target, v4, 10_000);
     expect(await bodies(3)).toEqual(['v2', 'v2', 'v2']);
     await switchTo(target, v4);
@@ -381,7 +381,7 @@ describe('proxy on the local engine', () => {
     expect(raced.length).toBeLessThanOrEqual(2);
     expect(load.counts.requests).toBeGreaterThan(20);
     expect((await readConfigFile(target))).toContain('check inter 500ms');
-    expect((await readState(target)).map((s) => [s.name, s.state])).toEqual([[`${SERVICE}-web-v4`, 'ready']]);
+    expect((await readServers(target)).map((s) => [s.name, s.state])).toEqual([[`${SERVICE}-web-v4`, 'ready']]);
     expect(await bodies(2)).toEqual(['v4', 'v4']);
   });
 
@@ -397,7 +397,7 @@ describe('proxy on the local engine', () => {
       await docker.getContainer(v6).start();
       const moved = await ipOf(v6);
       expect(moved).not.toBe(before);
-      const server = async () => (await readState(target)).find((x) => x.name === v6)!;
+      const server = async () => (await readServers(target)).find((x) => x.name === v6)!;
       // HAProxy 2.6 cannot resolve a runtime-added server's name: it still points where v6 was.
       expect((await server()).address).toBe(before);
       expect((await ensureProxy(target, ensureOpts)).action).toBe('unchanged');
@@ -412,7 +412,7 @@ describe('proxy on the local engine', () => {
 
   it('upgrades a root proxy of an earlier gangway: recreated once, unprivileged, its routes and socket taken over', async () => {
     const name = target.containerName!;
-    const live = (await readState(target)).map((s) => [s.name, s.state]);
+    const live = (await readServers(target)).map((s) => [s.name, s.state]);
     // What earlier versions created: the same container as root, with Docker's default capabilities.
     const current = proxyContainerSpec({ ...ensureOpts, ...(await readProxyIdentity(target)), network: NETWORK, containerName: name, hostDir });
     const { Sysctls: _s, CapDrop: _c, SecurityOpt: _o, ...rootHostConfig } = current.HostConfig!;
@@ -424,7 +424,7 @@ describe('proxy on the local engine', () => {
     expect((await host.exec(`stat -c '%u:%G %a' ${hostDir}/admin.sock`)).stdout.trim()).toBe('0:docker 660');
     expect((await ensureProxy(target, ensureOpts)).action).toBe('recreated');
     await expectUnprivileged();
-    expect((await readState(target)).map((s) => [s.name, s.state])).toEqual(live);
+    expect((await readServers(target)).map((s) => [s.name, s.state])).toEqual(live);
     await waitHealthy(target, `${SERVICE}-web-v6`, 10_000);
     expect(await bodies(3)).toEqual(['v6', 'v6', 'v6']);
     expect((await ensureProxy(target, ensureOpts)).action).toBe('unchanged');

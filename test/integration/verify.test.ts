@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { expandPath } from '../../src/config/resolve.js';
 import { HostPool, sshConnectOptions } from '../../src/hosts/pool.js';
-import { runtimeApi } from '../../src/proxy/operations.js';
+import { runtimeApi } from '../../src/proxy/target.js';
 import { setServerState } from '../../src/proxy/runtime-commands.js';
 import { verifyHosts, verifySpecFromConfig, type CheckResult } from '../../src/verify/index.js';
 import { gangway, onHost, pushHello, resetHosts, writeProject } from './helpers/deploy.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ResolvedRole } from '../../src/config/resolve.js';
 import { bootBatches, describePlan, liveVersionOf, planDeploy, type ObservedHost } from '../../src/deploy/plan.js';
-import { hasStarted, hasSwitched, transition, type DeployTarget } from '../../src/deploy/state.js';
+import { hasStarted, hasSwitched, transition, type DeployTarget } from '../../src/deploy/phases.js';
 import { previousVersion, roleStatus } from '../../src/deploy/status.js';
 import type { LiveServer } from '../../src/proxy/types.js';
 import type { AppContainer } from '../../src/state/labels.js';

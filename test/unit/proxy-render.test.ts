@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { explainingLines } from '../../src/proxy/log-excerpt.js';
 import { CONFIG_HEADER, needsReload, parseRenderedServers, renderHaproxyConfig, renderServerLine } from '../../src/proxy/render.js';
-import type { ProxyServer, ProxyState } from '../../src/proxy/types.js';
+import type { ProxyServer, ProxyBackend } from '../../src/proxy/types.js';
 
 const hc = { path: '/up', intervalMs: 1000, timeoutMs: 5000 };
-const state = (servers: ProxyServer[], over: Partial<ProxyState> = {}): ProxyState => ({ service: 'hello', appPort: 80, healthcheck: hc, servers, ...over });
+const state = (servers: ProxyServer[], over: Partial<ProxyBackend> = {}): ProxyBackend => ({ service: 'hello', appPort: 80, healthcheck: hc, servers, ...over });
 const v1: ProxyServer = { name: 'hello-web-v1', address: '172.18.0.3', port: 80, state: 'ready' };
 const v2: ProxyServer = { name: 'hello-web-v2', address: '172.18.0.4', port: 8080, state: 'drain' };
 const v0: ProxyServer = { name: 'hello-web-v0', address: '172.18.0.5', port: 80, state: 'maint' };

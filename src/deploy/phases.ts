@@ -1,7 +1,8 @@
-// The life of one role's new container on one host during a deploy, as explicit states with
-// named transitions. Recovery reads these states instead of guessing what happened.
+// The life of one role's new container on one host during a deploy, as explicit phases with
+// named transitions. Recovery reads these phases instead of guessing what happened. (Not the
+// proxy's server admin state or health, src/proxy/types.ts, nor the host files of src/state.)
 
-export type TargetState =
+export type DeployPhase =
   | 'pending'
   | 'pulled'
   | 'started'
@@ -14,7 +15,7 @@ export type TargetState =
   | 'failed'
   | 'rolled-back';
 
-const NEXT: Record<TargetState, TargetState[]> = {
+const NEXT: Record<DeployPhase, DeployPhase[]> = {
   pending: ['pulled', 'failed', 'rolled-back'],
   pulled: ['started', 'failed', 'rolled-back'],
   started: ['healthy', 'failed', 'rolled-back'],
@@ -41,12 +42,13 @@ export interface DeployTarget {
   liveVersion?: string;
   /** The new version is already live here: nothing to do. */
   alreadyLive: boolean;
-  state: TargetState;
-  /** Every state this target went through, for the summary and for recovery. */
-  trail: TargetState[];
+  /** The phase it is in now. */
+  state: DeployPhase;
+  /** Every phase this target went through, for the summary and for recovery. */
+  trail: DeployPhase[];
 }
 
-export function transition(t: DeployTarget, to: TargetState): void {
+export function transition(t: DeployTarget, to: DeployPhase): void {
   if (t.state === to) return;
   if (!NEXT[t.state].includes(to)) throw new Error(`invalid deploy transition ${t.state} -> ${to} for ${t.role} on ${t.host}`);
   t.state = to;

@@ -1,0 +1,119 @@
+// Booting one target: start the new container beside the old one, gate it on health and
+// uptests. Nothing here touches live traffic.
+import { removeContainer, startAppContainer } from '../app/container.js';
+import { GangwayError } from '../errors.js';
+import { discardUptests, gates, prepareUptests, runGates, type GateResult } from '../gates/gates.js';
+import { proxiedHealthGate } from '../gates/proxied-health.js';
+import type { Host } from '../hosts/host.js';
+import { hostOf, proxyOf, type DeployRun, type Fail } from './context.js';
+import { transition, type DeployTarget } from './phases.js';
+import { APP_NETWORK } from './prepare.js';
+
+/** What a boot reports to, and is stopped by. */
+export interface BootHooks {
+  version: string;
+  signal: AbortSignal;
+  fail: Fail;
+  onHealthy: (t: DeployTarget) => void;
+  onUnhealthy: (t: DeployTarget) => void;
+}
+
+/** Start the new container beside the old one and gate it; never touches live traffic. */
+export async function bootTarget(run: DeployRun, t: DeployTarget, hooks: BootHooks): Promise<void> {
+  const { version, signal, fail, onHealthy, onUnhealthy } = hooks;
+  const { events } = run.s;
+  const ev = { host: t.host, role: t.role };
+  if (t.alreadyLive) {
+    events.log(`${t.newContainer} is already live`, ev);
+    transition(t, 'started');
+    transition(t, 'healthy');
+    onHealthy(t);
+    transition(t, 'uptested');
+    return;
+  }
+  if (signal.aborted) return;
+  try {
+    const started = await startNew(run, t, { version, signal });
+    if (!started || signal.aborted) return;
+    await gateNew(run, t, hooks);
+  } catch (err) {
+    if (t.state === 'started' || t.state === 'pulled') onUnhealthy(t);
+    fail(err, t);
+  }
+}
+
+/** Starts the new container (after sweeping a rerun's leftovers); false when an abort came first. */
+async function startNew(run: DeployRun, t: DeployTarget, o: { version: string; signal: AbortSignal }): Promise<boolean> {
+  const { s, ref } = run;
+  const host = hostOf(run, t.host);
+  const { version, signal } = o;
+  const cfg = s.loaded.config;
+  const { events } = s;
+  const role = s.loaded.roles.find((r) => r.name === t.role)!;
+  const ev = { host: t.host, role: t.role };
+  // A rerun after an interrupted deploy finds the container of this version: never a second copy.
+  if (await removeContainer(host, t.newContainer)) events.log(`removed a leftover ${t.newContainer}`, { ...ev, step: 'start' });
+  for (const name of await removeLeftoverUptests(host, t.newContainer)) events.log(`removed a leftover uptest container ${name}`, { ...ev, step: 'start' });
+  // The leftover sweep takes round trips: a signal that came meanwhile starts nothing new.
+  if (signal.aborted) return false;
+  const t0 = Date.now();
+  events.step('start', 'start', { ...ev, message: t.newContainer });
+  await startAppContainer(host, {
+    service: cfg.service,
+    role: t.role,
+    version,
+    image: ref,
+    ...(role.cmd ? { cmd: role.cmd } : {}),
+    envClear: role.env,
+    envSecret: s.envSecret,
+    network: APP_NETWORK,
+    appPort: cfg.proxy.app_port,
+    volumes: cfg.volumes,
+  });
+  transition(t, 'started');
+  events.step('start', 'done', { ...ev, message: t.newContainer, durationMs: Date.now() - t0 });
+  return true;
+}
+
+/** Gates the started container: health (proxy and container), then the uptests. */
+async function gateNew(run: DeployRun, t: DeployTarget, hooks: BootHooks): Promise<void> {
+  const { s, ref } = run;
+  const host = hostOf(run, t.host);
+  const { signal, onHealthy, onUnhealthy } = hooks;
+  const cfg = s.loaded.config;
+  const { events } = s;
+  const role = s.loaded.roles.find((r) => r.name === t.role)!;
+  const ev = { host: t.host, role: t.role };
+  // Listed and created while the health gate waits; started only once it passed.
+  const uptestInput = { host, image: ref, role: t.role, uptestsPath: cfg.uptests.path, targetName: t.newContainer, appPort: cfg.proxy.app_port, network: APP_NETWORK, env: { ...role.env, ...s.envSecret }, timeoutMs: cfg.uptests.timeout, parallel: cfg.uptests.parallel };
+  const prepared = prepareUptests(uptestInput);
+  prepared.catch(() => {}); // reported by the gate that awaits it
+  let uptest: GateResult | undefined;
+  try {
+    const health = await proxiedHealthGate({ host, hostName: t.host, role: t.role, container: t.newContainer, proxy: t.proxied ? proxyOf(run, t.host) : undefined, timeoutMs: cfg.deploy_timeout, events, signal });
+    if (!health.passed) {
+      onUnhealthy(t);
+      throw new GangwayError('operation', `${t.newContainer} is not healthy: ${health.message}`, { ...ev, step: 'health', details: health.details });
+    }
+    transition(t, 'healthy');
+    onHealthy(t);
+    if (signal.aborted) return;
+    [uptest] = await runGates([gates.uptests({ ...uptestInput, prepared })], { host, container: t.newContainer, role: t.role }, { events, signal });
+  } finally {
+    // Containers the gate did not start (health failed, an abort); the gate removes its own.
+    if (uptest === undefined) await discardUptests(host, prepared);
+  }
+  if (uptest && !uptest.passed) {
+    throw new GangwayError('operation', `${t.newContainer} failed its uptests: ${uptest.message}`, { ...ev, step: 'uptests', details: uptest.details });
+  }
+  transition(t, 'uptested');
+}
+
+/** Uptest containers of this target left by a deploy that was killed while they ran. */
+async function removeLeftoverUptests(host: Host, target: string): Promise<string[]> {
+  const docker = await host.docker();
+  const leftovers = await docker.listContainers({ all: true, filters: { label: [`gangway.uptest_of=${target}`] } });
+  const names = leftovers.map((c) => (c.Names[0] ?? c.Id).replace(/^\//, ''));
+  for (const c of leftovers) await removeContainer(host, c.Id);
+  return names;
+}

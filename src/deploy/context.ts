@@ -1,0 +1,37 @@
+// What every stage of one deploy shares, built once by runDeploy and passed whole: the session,
+// the connected hosts, which of them run a proxy (and that proxy, built once from the config),
+// and the image being deployed.
+import type { Host } from '../hosts/host.js';
+import type { ProxyTarget } from '../proxy/target.js';
+import type { DeployTarget } from './phases.js';
+import { proxyTarget, type Session } from './session.js';
+
+export interface DeployRun {
+  s: Session;
+  hosts: Map<string, Host>;
+  /** Hosts of proxied roles. */
+  proxied: Set<string>;
+  /** The proxy of every connected proxied host. */
+  proxies: Map<string, ProxyTarget>;
+  /** The image reference of the version being deployed. */
+  ref: string;
+}
+
+/** Records a failure (of a target, when given) and aborts the boots still running. */
+export type Fail = (err: unknown, t?: DeployTarget) => void;
+
+export function newDeployRun(s: Session, hosts: Map<string, Host>, ref: string): DeployRun {
+  const proxied = new Set(s.loaded.roles.filter((r) => r.proxied).flatMap((r) => r.hosts));
+  const proxies = new Map<string, ProxyTarget>();
+  for (const [name, host] of hosts) if (proxied.has(name)) proxies.set(name, proxyTarget(s, host));
+  return { s, hosts, proxied, proxies, ref };
+}
+
+export const hostOf = (run: DeployRun, name: string): Host => run.hosts.get(name)!;
+
+/** The proxy of a proxied target's host. */
+export function proxyOf(run: DeployRun, hostName: string): ProxyTarget {
+  const pt = run.proxies.get(hostName);
+  if (!pt) throw new Error(`no proxy known for ${hostName}: it is not a host of a proxied role`);
+  return pt;
+}

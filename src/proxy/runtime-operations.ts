@@ -1,0 +1,129 @@
+// What a deploy changes in the running proxy through its runtime API: add a candidate that gets no
+// traffic, switch to it, hold the checks of what serves, remove a server. Each change is followed
+// by a file sync (see file-sync.ts).
+import { containerAddress } from './addresses.js';
+import { syncConfig } from './file-sync.js';
+import { findServer, readServers } from './live-servers.js';
+import * as cmd from './runtime-commands.js';
+import { describeCheck, isHealthy } from './runtime-parse.js';
+import { backendOf, proxyError, runtimeApi, type ProxyTarget } from './target.js';
+import { READY_WEIGHT } from './types.js';
+import { pause } from './waits.js';
+
+export interface CandidateServer {
+  /** Container name; also the server name in the proxy. */
+  name: string;
+  /** Defaults to the container's IP on the app network. */
+  address?: string;
+  /** Defaults to the target's appPort. */
+  port?: number;
+}
+
+/**
+ * Adds a server that receives no user traffic (drain, weight 0) but is health-checked, so its
+ * health is observed from the proxy's side before anyone is switched to it. A leftover server of
+ * the same name from an interrupted deploy is replaced unless it is serving traffic; one HAProxy
+ * will not delete (loaded from the file, so resolved by name) is reused, pointed at the container.
+ */
+export async function addCandidate(t: ProxyTarget, server: CandidateServer): Promise<void> {
+  const be = backendOf(t);
+  const api = runtimeApi(t);
+  const address = server.address ?? (await containerAddress(t, server.name));
+  const port = server.port ?? t.appPort;
+  const existing = await findServer(t, server.name);
+  if (existing?.state === 'ready') throw proxyError(t, `server ${server.name} is already live in the proxy on ${t.host.name}`);
+  const kept = existing ? (await removeServer(t, server.name)) === 'kept' : false;
+  t.events?.step('proxy add', 'start', { host: t.host.name, message: `${server.name} ${address}:${port}${kept ? ' (reusing its server)' : ''}` });
+  if (kept) {
+    await api.run(cmd.setServerAddr(be, server.name, address, port));
+    await api.run(cmd.setServerWeight(be, server.name, 0));
+  } else {
+    await api.run(cmd.addServer({ backend: be, name: server.name, address, port, healthcheck: t.healthcheck }));
+  }
+  await api.run(cmd.enableHealth(be, server.name));
+  await api.run(cmd.setServerState(be, server.name, 'drain'));
+  await syncConfig(t);
+  t.events?.step('proxy add', 'done', { host: t.host.name, message: `${server.name} (no traffic yet)` });
+}
+
+/**
+ * New server ready first, old ones drained after: there is no instant without a ready server.
+ * `oldServers` defaults to every other ready server of the backend.
+ */
+export async function switchTo(t: ProxyTarget, newServer: string, oldServers?: string[]): Promise<void> {
+  const be = backendOf(t);
+  const api = runtimeApi(t);
+  const live = await readServers(t);
+  const target = live.find((s) => s.name === newServer);
+  if (!target) throw proxyError(t, `server ${newServer} is not in the proxy on ${t.host.name}`);
+  // Held: the server that served until a moment ago (an undo switching back), never stopped;
+  // HAProxy counts it up. Anything else must have passed a real check.
+  if (!isHealthy(target) && target.health !== 'held') throw proxyError(t, `refusing to switch to ${newServer} on ${t.host.name}: ${describeCheck(target)}`);
+  const olds = oldServers ?? live.filter((s) => s.name !== newServer && s.state === 'ready').map((s) => s.name);
+  t.events?.step('proxy switch', 'start', { host: t.host.name, message: `${olds.join(', ') || '(none)'} -> ${newServer}` });
+  // Weight first: a server read back from the file as drain has weight 0, and ready alone would
+  // leave it without traffic.
+  await api.run(cmd.setServerWeight(be, newServer, READY_WEIGHT));
+  // Held before it takes traffic: from here on it is the server that serves, and a slow host must
+  // not make the proxy take it out (see holdChecks).
+  if (target.health !== 'held') await api.run(cmd.disableHealth(be, newServer));
+  await api.run(cmd.setServerState(be, newServer, 'ready'));
+  for (const old of olds) {
+    if (old === newServer || !live.some((s) => s.name === old)) continue;
+    await api.run(cmd.setServerState(be, old, 'drain'));
+  }
+  await syncConfig(t);
+  t.events?.step('proxy switch', 'done', { host: t.host.name, message: newServer });
+}
+
+/**
+ * Stops the active check of every server that carries traffic and is up (`disable health`: HAProxy
+ * then counts it up whatever a check would say) and returns their names. A backend has one server
+ * that serves; a check can only take it out, never send its traffic elsewhere, so on a host made
+ * slow (by a deploy's own container starts, uptests and stops, or anything else) three missed
+ * checks turned slow answers into 503s (measured). Checks gate candidates; once a server serves it
+ * is held, as kamal-proxy treats its live target. A server that is already down stays down
+ * (HAProxy does not raise it), so a dead server is never made to look alive.
+ */
+export async function holdChecks(t: ProxyTarget): Promise<string[]> {
+  const be = backendOf(t);
+  const api = runtimeApi(t);
+  const held: string[] = [];
+  for (const s of await readServers(t)) {
+    if (s.state !== 'ready' || s.health !== 'up') continue;
+    await api.run(cmd.disableHealth(be, s.name));
+    held.push(s.name);
+  }
+  return held;
+}
+
+/**
+ * maint, then `del server`. HAProxy refuses the delete while connections are attached, so it is
+ * retried for a while; a server that is already gone counts as removed. A server loaded from the
+ * file (resolved by name) cannot be deleted at runtime in HAProxy 2.6: it is `kept` in maint, out
+ * of the file, without traffic or checks, and gone at the proxy's next start.
+ */
+export async function removeServer(t: ProxyTarget, name: string, timeoutMs = 10_000): Promise<'removed' | 'kept'> {
+  const be = backendOf(t);
+  const api = runtimeApi(t);
+  if (!(await findServer(t, name))) {
+    await syncConfig(t);
+    return 'removed';
+  }
+  await api.run(cmd.setServerState(be, name, 'maint'));
+  const deadline = Date.now() + timeoutMs;
+  let outcome: 'removed' | 'kept' = 'removed';
+  for (;;) {
+    const reply = await api.send(cmd.delServer(be, name).line);
+    if (reply.startsWith('Server deleted.') || reply.startsWith('No such server')) break;
+    if (reply.startsWith(cmd.NOT_REMOVABLE_REPLY)) {
+      outcome = 'kept';
+      break;
+    }
+    if (Date.now() >= deadline) throw proxyError(t, `HAProxy would not delete ${name} on ${t.host.name}: ${reply.trim()}`);
+    await pause(t.pollMs ?? 200);
+  }
+  await syncConfig(t);
+  t.events?.step('proxy remove', 'done', { host: t.host.name, message: outcome === 'kept' ? `${name} (in maintenance until the proxy restarts)` : name });
+  return outcome;
+}

@@ -1,0 +1,92 @@
+// Waiting on the proxy: until its runtime API answers, a server passes a real check, or a server
+// has no sessions left. Each polls, and says what it last saw when it gives up.
+import type Docker from 'dockerode';
+import { combinedLogText } from '../docker/logs.js';
+import { messageOf } from '../errors.js';
+import { inspectOrUndefined } from './addresses.js';
+import { findServer } from './live-servers.js';
+import { explainingLines } from './log-excerpt.js';
+import * as cmd from './runtime-commands.js';
+import { describeCheck, isHealthy } from './runtime-parse.js';
+import { proxyError, runtimeApi, type ProxyTarget } from './target.js';
+import type { LiveServer } from './types.js';
+
+export const pause = (ms: number): Promise<unknown> => new Promise((r) => setTimeout(r, ms));
+
+/** The pid of the proxy's current worker, undefined when the runtime API does not answer. */
+export async function workerPid(t: ProxyTarget): Promise<string | undefined> {
+  try {
+    return /^Pid: (\d+)$/m.exec(await runtimeApi(t).send(cmd.showInfo().line))?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+export async function waitRuntimeReady(t: ProxyTarget, docker: Docker, containerId: string, timeoutMs = 20_000, previousPid?: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      const pid = await workerPid(t);
+      if (pid !== undefined && pid !== previousPid) return;
+      last = pid === undefined ? 'no answer' : `still the old worker (pid ${pid})`;
+    } catch (err) {
+      last = messageOf(err);
+    }
+    const info = await inspectOrUndefined(docker.getContainer(containerId));
+    if (info && !info.State.Running && !info.State.Restarting) {
+      last = `container exited with code ${info.State.ExitCode}`;
+      break;
+    }
+    await pause(100);
+  }
+  const explaining = explainingLines(await logTail(docker, containerId));
+  throw proxyError(t, `the proxy did not come up on ${t.host.name}: ${last}`, { details: explaining.length > 0 ? ['the proxy said:', ...explaining.map((l) => `  ${l}`)] : [] });
+}
+
+async function logTail(docker: Docker, containerId: string, lines = 200): Promise<string[]> {
+  try {
+    const buf = (await docker.getContainer(containerId).logs({ stdout: true, stderr: true, tail: lines })) as unknown as Buffer;
+    return combinedLogText(buf).split('\n').filter((l) => l.trim() !== '');
+  } catch {
+    return [];
+  }
+}
+
+/** Until a real health check passes from the proxy; fails with the last check's result. */
+export async function waitHealthy(t: ProxyTarget, name: string, timeoutMs: number): Promise<LiveServer> {
+  const deadline = Date.now() + timeoutMs;
+  let last: LiveServer | undefined;
+  for (;;) {
+    last = await findServer(t, name);
+    if (!last) throw proxyError(t, `server ${name} is not in the proxy on ${t.host.name}`);
+    if (isHealthy(last)) return last;
+    if (Date.now() >= deadline) break;
+    await pause(Math.min(t.pollMs ?? 200, Math.max(0, deadline - Date.now())));
+  }
+  throw proxyError(t, `${name} is not healthy on ${t.host.name} after ${timeoutMs} ms: ${describeCheck(last)}`, {
+    hint: `the proxy checks GET ${t.healthcheck.path} on port ${last.port} and expects 200`,
+  });
+}
+
+export interface DrainResult {
+  drained: boolean;
+  /** Sessions still open when the wait ended. */
+  sessions: number;
+  waitedMs: number;
+}
+
+/** Until the server has zero sessions, or the timeout; not an error either way (drain_timeout). */
+export async function waitDrained(t: ProxyTarget, name: string, timeoutMs: number): Promise<DrainResult> {
+  const started = Date.now();
+  for (;;) {
+    const s = await findServer(t, name);
+    const sessions = s?.sessions ?? 0;
+    if (sessions === 0) return { drained: true, sessions: 0, waitedMs: Date.now() - started };
+    if (Date.now() - started >= timeoutMs) {
+      t.events?.log(`${name} still has ${sessions} open session${sessions === 1 ? '' : 's'} after drain_timeout (${timeoutMs} ms): stopping it cuts ${sessions === 1 ? 'it' : 'them'}`, { level: 'warn', host: t.host.name, step: 'drain' });
+      return { drained: false, sessions, waitedMs: Date.now() - started };
+    }
+    await pause(t.pollMs ?? 200);
+  }
+}
