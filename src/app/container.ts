@@ -9,6 +9,7 @@ import type { Host } from '../hosts/host.js';
 import { appLabels, appLabelFilters, containerName, parseAppContainers, type AppContainer } from '../state/labels.js';
 import { envFilePath, writeEnvFileCommand } from './env-file.js';
 import { KEEP_RUNNING, STAY_STOPPED } from '../state/restart-policy.js';
+import { createContainer } from '../docker/containers.js';
 
 export interface AppContainerInput {
   service: string;
@@ -98,7 +99,7 @@ export async function startAppContainer(host: Host, input: AppContainerInput): P
   const docker = await host.docker();
   let container: Docker.Container;
   try {
-    container = await docker.createContainer(spec.createOptions);
+    container = await createContainer(docker, spec.createOptions);
   } catch (err) {
     const hint = statusOf(err) === 409 ? `a container named ${spec.name} exists already; remove it or deploy another version` : statusOf(err) === 404 ? `is ${input.image} pulled on ${host.name}?` : undefined;
     throw operationError(`could not create ${spec.name}: ${messageOf(err)}`, { host: host.name, role: input.role, step: 'start', hint, cause: err });

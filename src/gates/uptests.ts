@@ -13,6 +13,7 @@ import { isNotFound } from '../docker/errors.js';
 import { combinedLogText } from '../docker/logs.js';
 import { removeContainer } from '../app/container.js';
 import type { Gate, GateOptions, GateResult, GateTarget } from './gate.js';
+import { createContainer } from '../docker/containers.js';
 
 export interface UptestResult {
   name: string;
@@ -132,7 +133,7 @@ export async function listUptests(host: Host, image: string, uptestsPath: string
   const docker = await host.docker();
   const imageInfo = await docker.getImage(image).inspect();
   const dir = uptestsDir(imageInfo.Config?.WorkingDir, uptestsPath, role);
-  const probe = await docker.createContainer({
+  const probe = await createContainer(docker, {
     Image: image,
     // Never started; an entrypoint is set only because images without CMD refuse to be created.
     Entrypoint: ['/gangway-uptest-listing'],
@@ -197,7 +198,7 @@ export async function prepareUptests(input: Omit<UptestRunInput, 'prepared'>): P
     listing.names.map(async (name) => {
       const spec = specFor(input, listing.dir, name);
       try {
-        await docker.createContainer(spec);
+        await createContainer(docker, spec);
         containers.set(name, spec.name);
       } catch {
         // Created again by the run, which then reports why it could not.
@@ -231,7 +232,7 @@ export async function runOneUptest(input: UptestRunInput, dir: string, name: str
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
   try {
-    const container = spec ? await docker.createContainer(spec) : docker.getContainer(containerName);
+    const container = spec ? await createContainer(docker, spec) : docker.getContainer(containerName);
     await container.start();
     const stop = new Promise<'timeout' | 'aborted'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), input.timeoutMs);

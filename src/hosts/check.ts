@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { pullIfMissing } from '../docker/images.js';
 import { GangwayError, messageOf, operationError } from '../errors.js';
 import type { Host, HostStats } from './host.js';
+import { createContainer } from '../docker/containers.js';
 
 export const PROBE_LABEL = 'gangway.probe';
 
@@ -122,7 +123,7 @@ async function runProbeContainer(docker: Docker, spec: { image: string; cmd: str
   const start = performance.now();
   // A pull the engine fails inside its stream fails the check (it used to pass for a success).
   const { pulled } = await pullIfMissing(docker, spec.image);
-  const container = await docker.createContainer(probeContainerSpec(spec.image, spec.cmd, randomBytes(4).toString('hex')));
+  const container = await createContainer(docker, probeContainerSpec(spec.image, spec.cmd, randomBytes(4).toString('hex')));
   try {
     await container.start();
     let timer: NodeJS.Timeout | undefined;

@@ -10,6 +10,7 @@ import { messageOf, operationError } from '../errors.js';
 import type { Events } from '../events/events.js';
 import type { Host } from '../hosts/host.js';
 import { ACCESSORY_LABEL, accessoryLabelFilters, accessorySpec, type AccessorySpec } from './accessory-spec.js';
+import { createContainer } from '../docker/containers.js';
 
 export interface AccessoryContext {
   config: Config;
@@ -92,7 +93,7 @@ async function createAndStart(host: Host, ctx: AccessoryContext, spec: Accessory
   const docker = await host.docker();
   let container: Docker.Container;
   try {
-    container = await docker.createContainer(spec.createOptions);
+    container = await createContainer(docker, spec.createOptions);
   } catch (err) {
     const hint = statusOf(err) === 409 ? `a container named ${spec.containerName} exists but is not gangway's accessory; rename or remove it` : undefined;
     throw operationError(`could not create ${spec.containerName}: ${messageOf(err)}`, { host: host.name, step, ...(hint ? { hint } : {}), cause: err });

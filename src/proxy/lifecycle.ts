@@ -12,6 +12,7 @@ import { PROXY_CONTAINER_NAME, PROXY_LABEL, PROXY_UID } from './paths.js';
 import { needsReload, renderHaproxyConfig } from './render.js';
 import { networkOf, proxyError, type ProxyTarget } from './target.js';
 import { waitRuntimeReady, workerPid } from './waits.js';
+import { createContainer } from '../docker/containers.js';
 
 export interface EnsureProxyOptions extends Omit<ProxyContainerOptions, 'network' | 'containerName' | 'hostDir' | 'uid' | 'gid'> {
   /** How long to wait for the runtime API to answer after a start or reload. */
@@ -87,7 +88,7 @@ export async function ensureProxy(t: ProxyTarget, opts: EnsureProxyOptions): Pro
     if (existing) await docker.getContainer(existing.Id).remove({ force: true });
     await removeDeadSocket(t);
     await writeConfigFile(t, wanted);
-    const created = await docker.createContainer(spec);
+    const created = await createContainer(docker, spec);
     await created.start();
     await waitRuntimeReady(t, docker, created.id, opts.readyTimeoutMs);
     containerId = created.id;

@@ -2,6 +2,7 @@
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { combinedLogText } from '../docker/logs.js';
+import { createContainer } from '../docker/containers.js';
 
 export interface ExecOutput {
   exitCode: number;
@@ -35,7 +36,7 @@ export async function runToCompletion(
   create: Docker.ContainerCreateOptions,
   timeoutMs = 30_000,
 ): Promise<ExecOutput> {
-  const container = await docker.createContainer(create);
+  const container = await createContainer(docker, create);
   try {
     await container.start();
     const waited = (await Promise.race([

@@ -22,6 +22,7 @@ import { ensureSandboxImages, type BuiltImage, type SandboxImages } from './imag
 import { SANDBOX_REGISTRY_NAME, type HostFlavour } from './images/host.js';
 import { REGISTRY_PORT } from './images/registry.js';
 import { SANDBOX_LABEL, type SandboxHost, type SandboxInfo } from './types.js';
+import { createContainer } from '../docker/containers.js';
 
 export interface SandboxUpOptions {
   /** Label value and name part; several sandboxes with different ids can coexist. */
@@ -162,7 +163,7 @@ interface StartedRegistry {
 
 async function startRegistry(docker: Docker, id: string, image: string, port: number, events: Events): Promise<StartedRegistry> {
   return timed(events, 'registry', { host: 'registry' }, async () => {
-    const container = await docker.createContainer(registryCreateOptions({ id, image, localPort: port }));
+    const container = await createContainer(docker, registryCreateOptions({ id, image, localPort: port }));
     try {
       await container.start();
     } catch (err) {
@@ -232,7 +233,7 @@ async function startHost(docker: Docker, input: HostInput, events: Events): Prom
   const started = Date.now();
   const container = await timed(events, 'create', where, async () => {
     await docker.createVolume(hostVolumeCreateOptions(input.id, input.name));
-    const created = await docker.createContainer(hostCreateOptions({ id: input.id, image: input.image, hostName: input.name, sshPort: 0, httpPort: 0 }));
+    const created = await createContainer(docker, hostCreateOptions({ id: input.id, image: input.image, hostName: input.name, sshPort: 0, httpPort: 0 }));
     // Before start, so sshd never runs without the key.
     await created.putArchive(authorizedKeysTar(input.publicKey), { path: '/' });
     return created;

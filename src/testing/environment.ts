@@ -13,6 +13,7 @@ import { type GraphNode, nodeKey, planGraph, runGraph } from './graph.js';
 import { forgetImage, resolveImage } from './image.js';
 import { currentOwner, manualCleanupCommands, newRunId, type RunOwner, resourceName } from './labels.js';
 import { ContainerRuntime, type StartedContainer } from './started-container.js';
+import { createContainer } from '../docker/containers.js';
 
 export interface SetupOptions {
   /** Engine to use; default: the local one (DOCKER_HOST or /var/run/docker.sock). */
@@ -211,7 +212,7 @@ export class Environment implements AsyncDisposable {
     let plan = buildContainerPlan(def, this.owner, imageRef);
     let container: Docker.Container;
     try {
-      container = await this.docker.createContainer(plan.create);
+      container = await createContainer(this.docker, plan.create);
     } catch (err) {
       // The image was found earlier in this process and removed since: check (build, pull) again.
       if (!isNotFound(err)) throw err;
@@ -219,7 +220,7 @@ export class Environment implements AsyncDisposable {
       this.images.delete(nodeKey(def));
       imageRef = await this.imageFor(def);
       plan = buildContainerPlan(def, this.owner, imageRef);
-      container = await this.docker.createContainer(plan.create);
+      container = await createContainer(this.docker, plan.create);
     }
     const runtime = new ContainerRuntime(this.docker, def, container.id, plan.create.name!, this.runEvents);
     // Recorded before start: a failed start still gets removed at teardown.

@@ -7,6 +7,7 @@ import { APP_NETWORK } from '../../deploy/prepare.js';
 import { openSession, primaryRoleOf } from '../../deploy/session.js';
 import { runCommand, type GlobalOptions } from '../context.js';
 import { reachableHosts } from './hosts-for-reading.js';
+import { createContainer } from '../../docker/containers.js';
 
 interface ExecFlags {
   reuse?: boolean;
@@ -48,7 +49,7 @@ export async function run(globals: GlobalOptions, args: unknown[], flags: ExecFl
         } else {
           const info = await docker.getContainer(live.name).inspect();
           const name = `${live.name}-exec-${Date.now().toString(36)}`;
-          const c = await docker.createContainer({
+          const c = await createContainer(docker, {
             name,
             Image: info.Image,
             Cmd: cmd,

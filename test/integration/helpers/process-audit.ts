@@ -47,6 +47,12 @@ export interface Recording {
   stop(): Promise<string[]>;
 }
 
+/** A recording whose stop runs once; a second call (a cleanup after the test's own) gets the same result. */
+function once(stop: () => Promise<string[]>): Recording {
+  let stopped: Promise<string[]> | undefined;
+  return { stop: () => (stopped ??= stop()) };
+}
+
 /** Outer-namespace pids of a host's sshd processes (the listener and any open session). */
 async function sshdPids(containerId: string): Promise<number[]> {
   const top = (await docker.getContainer(containerId).top({ ps_args: '-eo pid,comm' })) as { Titles: string[]; Processes: string[][] };
@@ -66,16 +72,14 @@ export async function traceSshSessions(info: SandboxInfo, host: string): Promise
   // With -qq strace says nothing when attached; a moment, then "still alive", is what it gives.
   await new Promise((r) => setTimeout(r, 500));
   if (child.exitCode !== null) throw new Error(`strace on ${host}'s sshd exited ${child.exitCode}: ${stderr}`);
-  return {
-    stop: async () => {
-      await stopStrace(child);
-      return execveLines(out);
-    },
-  };
+  return once(async () => {
+    await stopStrace(child);
+    return execveLines(out);
+  });
 }
 
 async function stopStrace(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
+  if (child.exitCode !== null || child.signalCode !== null) return;
   const closed = new Promise<void>((r) => child.on('close', () => r()));
   child.kill('SIGINT'); // detaches from every tracee; they carry on untouched
   const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
@@ -118,14 +122,12 @@ export async function recordEngineRequests(info: SandboxInfo, host: string): Pro
     await onHost(info, host, 'docker version >/dev/null');
     await new Promise((r) => setTimeout(r, 200));
   }
-  return {
-    stop: async () => {
-      await setEngineDebug(info, host, false);
-      const lines = await engineLog(info, host, since);
-      await onHost(info, host, 'rm -f /etc/docker/daemon.json');
-      return engineStarts(lines);
-    },
-  };
+  return once(async () => {
+    await setEngineDebug(info, host, false);
+    const lines = await engineLog(info, host, since);
+    await onHost(info, host, 'rm -f /etc/docker/daemon.json');
+    return engineStarts(lines);
+  });
 }
 
 /** Pairs each "Calling POST .../create" line with the "form data" line that follows it. */
