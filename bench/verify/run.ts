@@ -16,8 +16,8 @@ import { sandboxDown, sandboxUp } from '../../src/sandbox/index.js';
 import type { SandboxInfo } from '../../src/sandbox/types.js';
 import { planChecks } from '../../src/verify/plan.js';
 import { runHostChecks } from '../../src/verify/run.js';
-import { verifySchema } from '../../src/verify/spec.js';
-import type { PlannedCheck } from '../../src/verify/types.js';
+import { verifySchema } from '../../src/checks/spec.js';
+import type { PlannedCheck } from '../../src/checks/types.js';
 import { recordSection } from '../record.js';
 
 const SANDBOX_ID = 'verifybench';

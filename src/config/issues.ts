@@ -2,9 +2,8 @@
 // unknown keys the closest known key.
 import { closest, distance } from 'fastest-levenshtein';
 import type { z } from 'zod';
-import { describeValue, type KeyPath } from './problems.js';
+import { describeValue, type KeyPath, type ValueTeller } from './problems.js';
 import { HOST_NAME_EXPECTED } from './schema.js';
-import type { ValueTeller } from './secret-values.js';
 import type { PointAt } from './source.js';
 
 /** A problem before it has a position: the path to point at, and whether at its key or value. */

@@ -18,6 +18,11 @@ import { lineCol, locate, parseSource, pathKey, type ConfigSource } from './sour
 export interface LoadOptions {
   /** Config file, absolute or relative to cwd. */
   file: string;
+  /**
+   * The config file's text, when the caller holds it and the file need not exist (rehearse's
+   * config for its throwaway hosts): `file` then only names it in messages and places .gangway/.
+   */
+  text?: string;
   /** Merge gangway.<destination>.yml (next to the file) over it. */
   destination?: string;
   cwd: string;
@@ -144,7 +149,7 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
   }
 
   const texts: string[] = [];
-  texts.push(await readConfigText(file, name(file), 'config file', 'run `gangway init` to create one, or pass -c <file>'));
+  texts.push(opts.text ?? await readConfigText(file, name(file), 'config file', 'run `gangway init` to create one, or pass -c <file>'));
   if (files[1]) texts.push(await readConfigText(files[1], name(files[1]), `destination file for -d ${opts.destination!}`));
   const sources = files.map((f, i) => parseSource(f, name(f), texts[i]!));
   const fileOrder = sources.map((s) => s.fileName);

@@ -35,6 +35,9 @@ export function formatProblem(p: Problem): string {
   return `${where} ${prefix}${key ? `${key}: ` : ''}${p.message}`;
 }
 
+/** How to show a value in "got ...": as it is, unless it came from a secret; then by its source only. */
+export type ValueTeller = (path: KeyPath, value: unknown) => string;
+
 /** Short description of a value for "got ..." in messages. */
 export function describeValue(value: unknown): string {
   if (value === null || value === undefined) return 'nothing';

@@ -2,7 +2,7 @@
 // value replaced by [redacted].
 import { isPlainObject } from './interpolate.js';
 import type { Config } from './schema.js';
-import { MIN_SECRET_LENGTH } from './secret-values.js';
+import { MIN_SECRET_LENGTH } from '../events/events.js';
 
 export const REDACTED = '[redacted]';
 

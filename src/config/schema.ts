@@ -3,7 +3,7 @@
 // what was expected; the loader appends what it got and where (file:line:col).
 import { z } from 'zod';
 import { PROXY_UID } from '../proxy/paths.js';
-import { verifySchema } from '../verify/spec.js';
+import { verifySchema } from '../checks/spec.js';
 
 const DURATION_RE = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };

@@ -1,20 +1,15 @@
 // Which values of a config are secret, and where they sit, known right after interpolation and
 // before validation. The loader needs both before it judges anything: a value of the wrong type
 // may be a password, and the message that says so must name the secret, never show it.
+import { MIN_SECRET_LENGTH } from '../events/events.js';
 import { isPlainObject, type UsedVar, type VarLookup } from './interpolate.js';
-import { describeValue, formatPath, type KeyPath } from './problems.js';
+import { describeValue, formatPath, type KeyPath, type ValueTeller } from './problems.js';
 import type { PathProblem } from './issues.js';
 
 /** What a command's output bus offers: every value given here is redacted from its output. */
 export interface SecretSink {
   addSecret(value: string): void;
 }
-
-/**
- * Shorter values cannot be redacted without hiding ordinary text ("abc" inside every word that
- * has it), so the loader refuses them rather than leave them showing; see docs/secrets.md.
- */
-export const MIN_SECRET_LENGTH = 4;
 
 /** The registry password is a secret even when written in clear in the config. */
 const REGISTRY_PASSWORD: KeyPath = ['registry', 'password'];
@@ -85,9 +80,6 @@ export function indexSecrets(input: unknown, used: readonly UsedVar[], lookup: V
 
 const kindOf = (value: unknown): string =>
   typeof value === 'string' ? 'a string' : Array.isArray(value) ? 'a list' : isPlainObject(value) ? 'a mapping' : value === null || value === undefined ? 'nothing' : `a ${typeof value}`;
-
-/** How to show a value in "got ...": as it is, unless it came from a secret; then by its source only. */
-export type ValueTeller = (path: KeyPath, value: unknown) => string;
 
 export function valueTeller(index: Pick<SecretIndex, 'sourceAt'>): ValueTeller {
   return (path, value) => {

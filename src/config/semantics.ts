@@ -3,8 +3,7 @@
 import { isPlainObject } from './interpolate.js';
 import type { PathProblem } from './issues.js';
 import type { VarLookup } from './interpolate.js';
-import { describeValue } from './problems.js';
-import type { ValueTeller } from './secret-values.js';
+import { describeValue, type ValueTeller } from './problems.js';
 
 /** `tell` shows a value in a message; the loader's withholds values that came from a secret. */
 export function semanticProblems(input: unknown, lookup: VarLookup, tell: ValueTeller = (_path, value) => describeValue(value)): PathProblem[] {

@@ -7,7 +7,7 @@ import { proxiedHealthGate } from '../gates/proxied-health.js';
 import type { Host } from '../hosts/host.js';
 import { hostOf, proxyOf, type DeployRun, type Fail } from './context.js';
 import { transition, type DeployTarget } from './phases.js';
-import { APP_NETWORK } from './prepare.js';
+import { APP_NETWORK } from '../fleet/prepare.js';
 
 /** What a boot reports to, and is stopped by. */
 export interface BootHooks {

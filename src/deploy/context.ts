@@ -4,7 +4,7 @@
 import type { Host } from '../hosts/host.js';
 import type { ProxyTarget } from '../proxy/target.js';
 import type { DeployTarget } from './phases.js';
-import { proxyTarget, type Session } from './session.js';
+import { proxyTarget, type Session } from '../fleet/session.js';
 
 export interface DeployRun {
   s: Session;

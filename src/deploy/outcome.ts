@@ -4,7 +4,7 @@ import { GangwayError } from '../errors.js';
 import type { DeployRun } from './context.js';
 import { observeHost } from './observe.js';
 import { liveVersionOf, type ObservedHost } from './plan.js';
-import type { Session } from './session.js';
+import type { Session } from '../fleet/session.js';
 
 /** Version each (host, role) serves at the end, read back from the hosts. */
 export type EndState = Array<{ host: string; role: string; version?: string; unreachable?: boolean }>;

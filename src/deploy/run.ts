@@ -15,10 +15,11 @@ import { observeAll } from './observe.js';
 import { endState, interruptedBeforeChanges, reportEnd, summarise, type EndState } from './outcome.js';
 import { transition, type DeployTarget } from './phases.js';
 import { planDeploy, type DeployPlan } from './plan.js';
-import { assertDockerReady, prepareHosts } from './prepare.js';
 import { pullEverywhere } from './pull.js';
-import { connectAll, hookContextFor, imageRef, primaryHostOf, type Session } from './session.js';
 import { undo } from './undo.js';
+import { connectAll } from '../fleet/connect.js';
+import { assertDockerReady, prepareHosts } from '../fleet/prepare.js';
+import { hookContextFor, imageRef, primaryHostOf, type Session } from '../fleet/session.js';
 
 export type DeployAction = 'deploy' | 'rollback' | 'setup';
 

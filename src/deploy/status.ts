@@ -6,7 +6,7 @@ import type { LiveServer } from '../proxy/types.js';
 import type { AppContainer } from '../state/labels.js';
 import { observeHost } from './observe.js';
 import { liveVersionOf, type ObservedHost } from './plan.js';
-import { proxyTarget, type Session } from './session.js';
+import { proxyTarget, type Session } from '../fleet/session.js';
 
 export interface RoleStatus {
   host: string;

@@ -6,7 +6,7 @@ import { assertNoSecretInLabels, mergeEnv } from '../app/container.js';
 import { ENV_DIR } from '../app/env-file.js';
 import type { AccessoryConfig, Config } from '../config/schema.js';
 import { configError } from '../errors.js';
-import { contentHash } from '../sandbox/hash.js';
+import { contentHash } from '../content-hash.js';
 import { GANGWAY_STATE_DIR, shellQuote, type ShellCommand } from '../state/shell.js';
 import { KEEP_RUNNING } from '../state/restart-policy.js';
 

@@ -1,6 +1,6 @@
 // `gangway setup --dry-run` as data: what each host would get (Docker steps, accessories) and the
 // deploy that follows, from read-only probes. Pure; the executor is planSetup in setup.ts.
-import type { ProvisionPlan } from './docker-engine.js';
+import type { ProvisionPlan } from '../fleet/engine-install-plan.js';
 
 /** A host's engine as the probe found it: the local one (never provisioned), or a plan for a remote one. */
 export type EngineFinding = { host: string; local: true } | { host: string; local: false; plan: ProvisionPlan };

@@ -3,14 +3,14 @@
 import { GangwayError, messageOf, operationError } from '../errors.js';
 import type { Host } from '../hosts/host.js';
 import { describePlan, planDeploy, type ObservedHost } from '../deploy/plan.js';
-import { APP_NETWORK, ensureAppNetwork, ensureDocker } from '../deploy/prepare.js';
-import { imageRef, type Session } from '../deploy/session.js';
 import { observeForStatus } from '../deploy/status.js';
+import { connectHosts, type ConnectOptions } from '../fleet/connect.js';
+import { planDockerProvision } from '../fleet/engine-install-plan.js';
+import { probeDocker, provisionAll, type ProvisionOutcome } from '../fleet/engine-install.js';
+import { APP_NETWORK, ensureAppNetwork, ensureDocker } from '../fleet/prepare.js';
+import { imageRef, type Session } from '../fleet/session.js';
 import { accessoryContainerName, accessoryHosts, allAccessoryHosts } from './accessory-spec.js';
 import { bootAccessory, findAccessory, type AccessoryContext, type BootResult } from './accessory.js';
-import { planDockerProvision } from './docker-engine.js';
-import { connectHosts } from './hosts.js';
-import { probeDocker, provisionAll, type ProvisionOutcome } from './provision.js';
 import { describeSetupPlan, type AccessoryFinding, type EngineFinding, type SetupPlan } from './setup-plan.js';
 
 export interface SetupPreparation {
@@ -23,9 +23,12 @@ export const accessoryContext = (s: Session): AccessoryContext => ({ config: s.l
 /** Every host of the config: the roles' first, then those only accessories use. */
 export const setupHostNames = (s: Session): string[] => [...new Set([...s.pool.names(), ...allAccessoryHosts(s.loaded.config)])];
 
+/** Setup touches every host it names, accessory-only ones too: all of them answer, or nothing is done. */
+export const SETUP_CONNECT: ConnectOptions = { policy: 'all-or-nothing', beyondPool: true };
+
 export async function prepareForSetup(s: Session): Promise<SetupPreparation> {
   const cfg = s.loaded.config;
-  const set = await connectHosts(s, setupHostNames(s));
+  const set = await connectHosts(s, setupHostNames(s), SETUP_CONNECT);
   try {
     const all = [...set.hosts.values()];
     // The local engine is the runner's own: gangway never installs software on the machine it runs on.
@@ -79,7 +82,7 @@ export async function bootAllAccessories(s: Session, hosts: Map<string, Host>, o
  */
 export async function planSetup(s: Session, version: string): Promise<SetupPlan> {
   const cfg = s.loaded.config;
-  const set = await connectHosts(s, setupHostNames(s));
+  const set = await connectHosts(s, setupHostNames(s), SETUP_CONNECT);
   try {
     const all = [...set.hosts.values()];
     const policy = { install: cfg.docker.install, insecureRegistries: cfg.docker.insecure_registries };

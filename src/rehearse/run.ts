@@ -8,16 +8,16 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import { parse, stringify } from 'yaml';
 import { pullIfMissing, pushImage } from '../docker/images.js';
-import type { CommandContext } from '../cli/context.js';
-import type { LoadedConfig } from '../config/load.js';
+import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { deepMerge } from '../config/merge.js';
 import { GangwayError, messageOf, operationError } from '../errors.js';
 import { Events, type GangwayEvent } from '../events/events.js';
 import { registryAuth } from '../deploy/image.js';
 import { liveVersionOf } from '../deploy/plan.js';
 import { runDeploy, type DeployAction } from '../deploy/run.js';
-import { connectAll, openSession, primaryHostOf, primaryRoleOf, proxyTarget, type Session } from '../deploy/session.js';
 import { observeForStatus } from '../deploy/status.js';
+import { connectAll } from '../fleet/connect.js';
+import { openSession, primaryHostOf, primaryRoleOf, proxyTarget, type Session } from '../fleet/session.js';
 import { prepareForSetup } from '../provision/setup.js';
 import { parseImageRef, repositoryName } from '../registry/reference.js';
 import { sandboxDown, sandboxUp } from '../sandbox/index.js';
@@ -130,18 +130,32 @@ interface SideSetup {
   info: SandboxInfo;
   dir: string;
   steps: Array<{ action: DeployAction; version: string }>;
+  /** Write the side's config to its folder, for the user to reuse on the kept sandbox. */
+  keep: boolean;
 }
 
-async function runSide(ctx: CommandContext, production: Session, side: SideSetup, raw: Record<string, unknown>, images: Map<string, string>): Promise<{ outcome: SideOutcome; session?: Session }> {
+/**
+ * One side's session: its config is loaded from memory, as a command loads its file (same
+ * interpolation, validation and warnings), and its hosts are the sandbox's. Nothing is written
+ * for the rehearsal itself.
+ */
+async function sideSession(production: Session, side: SideSetup, configFile: string, text: string, events: Events, env: NodeJS.ProcessEnv): Promise<Session> {
+  // The same secrets as production, by name, so the config interpolates the same way.
+  const loaded = await loadConfig({ file: configFile, text, cwd: side.dir, env: { ...env, ...production.loaded.secrets }, redactor: events });
+  for (const warning of loaded.warnings) events.log(warning, { level: 'warn' });
+  return openSession(loaded, { command: 'rehearse', events });
+}
+
+async function runSide(production: Session, side: SideSetup, raw: Record<string, unknown>, images: Map<string, string>, env: NodeJS.ProcessEnv): Promise<{ outcome: SideOutcome; session?: Session }> {
   const configFile = join(side.dir, 'gangway.yml');
   const appImage = `${side.info.registry.name}/${repositoryName({ repository: parseImageRef(production.loaded.config.image).repository })}`;
-  await writeFile(configFile, stringify(rehearsalConfig(raw, hostMapping(production.loaded), side.info, appImage, images)));
+  const text = stringify(rehearsalConfig(raw, hostMapping(production.loaded), side.info, appImage, images));
+  if (side.keep) await writeFile(configFile, text);
   const events = sideEvents(production.events, side.name);
   const outcome: SideOutcome = { name: side.name, configFile, verifyFailures: [], snapshots: [] };
   let session: Session;
   try {
-    // The same secrets as production, by name, so the config interpolates the same way.
-    session = await openSession({ command: 'rehearse', opts: { config: configFile }, events, cwd: side.dir, env: { ...ctx.env, ...production.loaded.secrets } });
+    session = await sideSession(production, side, configFile, text, events, env);
   } catch (err) {
     outcome.failure = err instanceof GangwayError ? err : operationError(messageOf(err), { step: 'rehearse' });
     return { outcome };
@@ -173,7 +187,8 @@ async function verifyAndSnapshot(session: Session, outcome: SideOutcome): Promis
   );
 }
 
-export async function rehearse(ctx: CommandContext, production: Session, opts: RehearseOptions): Promise<RehearseOutcome> {
+/** `env` is the command's environment: the sides' configs interpolate from it, as production's did. */
+export async function rehearse(production: Session, opts: RehearseOptions, env: NodeJS.ProcessEnv): Promise<RehearseOutcome> {
   const { events } = production;
   const from = opts.from ?? (await currentVersion(production));
   const hostCount = production.loaded.hostTargets.length;
@@ -203,8 +218,8 @@ export async function rehearse(ctx: CommandContext, production: Session, opts: R
 
     const raw = await rawConfig(production.loaded);
     const [a, b] = await Promise.all([
-      runSide(ctx, production, { name: 'fresh', info: fresh, dir: dirs.fresh, steps: [{ action: 'setup', version: opts.version }] }, raw, images),
-      runSide(ctx, production, { name: 'upgrade', info: upgrade, dir: dirs.upgrade, steps: [{ action: 'setup', version: from }, { action: 'deploy', version: opts.version }] }, raw, images),
+      runSide(production, { name: 'fresh', info: fresh, dir: dirs.fresh, steps: [{ action: 'setup', version: opts.version }], keep: !!opts.keep }, raw, images, env),
+      runSide(production, { name: 'upgrade', info: upgrade, dir: dirs.upgrade, steps: [{ action: 'setup', version: from }, { action: 'deploy', version: opts.version }], keep: !!opts.keep }, raw, images, env),
     ]);
     for (const side of [a, b]) if (side.session) sessions.push(side.session);
     await Promise.all([a, b].map(async (side) => {

@@ -2,7 +2,7 @@
 // arguments. Its tag is derived from a hash of exactly those inputs.
 import { Readable } from 'node:stream';
 import { pack as tarPack } from 'tar-stream';
-import { contentHash } from './hash.js';
+import { contentHash } from '../content-hash.js';
 
 export type ContextEntry =
   | { kind: 'file'; path: string; content: Buffer | string; mode?: number }

@@ -10,7 +10,7 @@ import { messageOf, operationError } from '../errors.js';
 import type { Events } from '../events/events.js';
 import { imageExists } from '../docker/images.js';
 import { followProgress } from '../docker/progress.js';
-import { contentHash } from './hash.js';
+import { contentHash } from '../content-hash.js';
 import { IMAGE_LABEL, IMAGE_REPOSITORY_PREFIX } from './image-spec.js';
 
 /** What a flavour's rootfs holds; the mirror it comes from is this machine's (debian-mirror.ts). */

@@ -1,9 +1,11 @@
 // Definitions describe containers, volumes and networks before anything exists in Docker.
 // They are frozen values: `def.with({...})` returns a new definition, nothing is mutated.
-import type { ContainerCreateOptions } from 'dockerode';
+import type { ContainerCreateOptions, ContainerInspectInfo } from 'dockerode';
 import { configError } from '../errors.js';
-import type { StartedContainer } from './started-container.js';
-import type { WaitStrategy } from './waits/wait-strategy.js';
+import type { ExecOptions } from './exec.js';
+import type { HttpClient } from './http-client.js';
+import type { LogStreamName } from './log-buffer.js';
+import type { ExecOutput, WaitStrategy } from './waits/wait-strategy.js';
 
 /** Where a container's image comes from. A plain string is an existing tag. */
 export type ImageSource =
@@ -161,4 +163,30 @@ export function dependenciesOf(def: Definition): Definition[] {
     deps.push(...(def.options.networks ?? []));
   }
   return deps;
+}
+
+// What a started container offers, here beside its definition (which its `clean` hook receives
+// it back through), so the two types need no module cycle: started-container.ts implements it.
+export interface StartedContainer {
+  /** The definition name (also its DNS alias on its networks). */
+  readonly name: string;
+  readonly id: string;
+  /** The Docker container name: gwt-<runId>-<name>. */
+  readonly containerName: string;
+  readonly definition: ContainerDefinition;
+  /** Host port on 127.0.0.1 publishing this container port. */
+  hostPort(port: number | string): number;
+  /** Host port of the lowest-numbered published container port. */
+  firstHostPort(): number;
+  /** Client on the first published port; `httpFor(port)` for another one. */
+  readonly http: HttpClient;
+  httpFor(port: number | string): HttpClient;
+  exec(cmd: string | readonly string[], options?: ExecOptions): Promise<ExecOutput>;
+  /** The container's log output so far, from the engine. */
+  logs(options?: { stream?: LogStreamName | 'both'; tail?: number }): Promise<string>;
+  /** Resolves with the first line matching `pattern` (by default among all lines so far). */
+  waitForLog(pattern: RegExp, options?: { timeoutMs?: number; onlyNew?: boolean }): Promise<string>;
+  inspect(): Promise<ContainerInspectInfo>;
+  /** Runs the definition's `clean` hook (a no-op without one). */
+  clean(): Promise<void>;
 }

@@ -7,12 +7,12 @@ import { GangwayError, messageOf, operationError } from '../errors.js';
 import type { Events } from '../events/events.js';
 import { type LiveRun, registerLiveRun, removeRun, sweepStale } from './cleanup.js';
 import { buildContainerPlan, buildNetworkCreate, buildVolumeCreate } from './create-options.js';
-import type { ContainerDefinition, Definition, NetworkDefinition, VolumeDefinition } from './definitions.js';
+import type { ContainerDefinition, Definition, NetworkDefinition, StartedContainer, VolumeDefinition } from './definitions.js';
 import { RunEvents } from './docker-events.js';
 import { type GraphNode, nodeKey, planGraph, runGraph } from './graph.js';
 import { forgetImage, resolveImage } from './image.js';
 import { currentOwner, manualCleanupCommands, newRunId, type RunOwner, resourceName } from './labels.js';
-import { ContainerRuntime, type StartedContainer } from './started-container.js';
+import { ContainerRuntime } from './started-container.js';
 import { createContainer } from '../docker/containers.js';
 
 export interface SetupOptions {

@@ -6,7 +6,7 @@ import type Docker from 'dockerode';
 import { combinedLogText } from '../docker/logs.js';
 import type { ContainerInspectInfo } from 'dockerode';
 import { operationError } from '../errors.js';
-import type { ContainerDefinition } from './definitions.js';
+import type { ContainerDefinition, StartedContainer } from './definitions.js';
 import type { RunEvents } from './docker-events.js';
 import { type ExecOptions, execIn } from './exec.js';
 import { type HttpClient, httpClient } from './http-client.js';
@@ -16,30 +16,6 @@ import { type ExitInfo, runWait, type RunWaitTarget } from './waits/run-wait.js'
 import { DEFAULT_WAIT_TIMEOUT_MS, type ContainerEvent, type ExecOutput } from './waits/wait-strategy.js';
 import { portKey, publishedPorts, sortedPortKeys } from './ports.js';
 import { LogWait } from './waits/log-wait.js';
-
-export interface StartedContainer {
-  /** The definition name (also its DNS alias on its networks). */
-  readonly name: string;
-  readonly id: string;
-  /** The Docker container name: gwt-<runId>-<name>. */
-  readonly containerName: string;
-  readonly definition: ContainerDefinition;
-  /** Host port on 127.0.0.1 publishing this container port. */
-  hostPort(port: number | string): number;
-  /** Host port of the lowest-numbered published container port. */
-  firstHostPort(): number;
-  /** Client on the first published port; `httpFor(port)` for another one. */
-  readonly http: HttpClient;
-  httpFor(port: number | string): HttpClient;
-  exec(cmd: string | readonly string[], options?: ExecOptions): Promise<ExecOutput>;
-  /** The container's log output so far, from the engine. */
-  logs(options?: { stream?: LogStreamName | 'both'; tail?: number }): Promise<string>;
-  /** Resolves with the first line matching `pattern` (by default among all lines so far). */
-  waitForLog(pattern: RegExp, options?: { timeoutMs?: number; onlyNew?: boolean }): Promise<string>;
-  inspect(): Promise<ContainerInspectInfo>;
-  /** Runs the definition's `clean` hook (a no-op without one). */
-  clean(): Promise<void>;
-}
 
 /** Live state of one container, owned by its environment. */
 export class ContainerRuntime implements StartedContainer {

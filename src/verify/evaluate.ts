@@ -1,6 +1,6 @@
 // Judges one check from the facts its probe printed. Pure: the same facts give the same result.
-import { resourceKind } from './registry.js';
-import type { CheckResult, Expectation, Facts, PlannedCheck } from './types.js';
+import { resourceKind } from '../checks/registry.js';
+import type { CheckResult, Expectation, Facts, PlannedCheck } from '../checks/types.js';
 import { messageOf } from '../errors.js';
 
 export const titleOf = (c: Pick<PlannedCheck, 'type' | 'subject' | 'title'>): string => c.title ?? `${c.type} ${c.subject}`;

@@ -19,9 +19,9 @@ import { readServers } from '../proxy/live-servers.js';
 import { DEFAULT_APP_NETWORK, type ProxyTarget } from '../proxy/target.js';
 import type { LiveServer } from '../proxy/types.js';
 import { LABEL } from '../state/labels.js';
-import { expectation } from './resources/resource.js';
+import { expectation } from '../checks/resources/resource.js';
 import { resultFrom } from './evaluate.js';
-import { BUILT_IN_ORIGIN, type CheckResult, type Expectation, type PlannedCheck } from './types.js';
+import { BUILT_IN_ORIGIN, type CheckResult, type Expectation, type PlannedCheck } from '../checks/types.js';
 
 export interface NetworkContainer {
   name: string;

@@ -8,7 +8,7 @@ import { issueProblems, type PathProblem } from '../config/issues.js';
 import type { LoadedConfig } from '../config/load.js';
 import { problemsError, sortProblems, type KeyPath, type Problem } from '../config/problems.js';
 import { lineCol, locate, parseSource, type ConfigSource } from '../config/source.js';
-import { EMPTY_VERIFY_SPEC, verifySchema, type VerifySpec } from './spec.js';
+import { EMPTY_VERIFY_SPEC, verifySchema, type VerifySpec } from '../checks/spec.js';
 
 export interface LoadedVerifySpec {
   spec: VerifySpec;

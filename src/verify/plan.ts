@@ -1,8 +1,8 @@
 // Which checks run on which host: a role's checks on every host of the role, a host's own
 // checks, and the built-in script checks on every host. Pure.
 import type { ResolvedRole } from '../config/resolve.js';
-import type { VerifySpec } from './spec.js';
-import { BUILT_IN_ORIGIN, type PlannedCheck } from './types.js';
+import type { VerifySpec } from '../checks/spec.js';
+import { BUILT_IN_ORIGIN, type PlannedCheck } from '../checks/types.js';
 import { ENV_DIR } from '../app/env-file.js';
 
 /** Built-in checks that travel in the host's script (the others read Docker and the proxy). */

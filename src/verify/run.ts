@@ -2,11 +2,11 @@
 // stdin), its output parsed back and judged; hosts in parallel.
 import type { Host } from '../hosts/host.js';
 import { messageOf } from '../errors.js';
-import { buildScript } from './probes/script.js';
-import { parseScriptOutput } from './probes/parse.js';
-import { resourceKind } from './registry.js';
+import { buildScript } from '../checks/probes/script.js';
+import { parseScriptOutput } from '../checks/probes/parse.js';
+import { resourceKind } from '../checks/registry.js';
 import { errorResult, evaluateCheck } from './evaluate.js';
-import type { CheckResult, PlannedCheck } from './types.js';
+import type { CheckResult, PlannedCheck } from '../checks/types.js';
 
 export const VERIFY_SCRIPT_COMMAND = 'sh -s';
 /** Slack on top of the checks' own timeouts (commands, HTTP) for the whole script. */

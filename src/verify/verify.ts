@@ -9,8 +9,8 @@ import { errorResult } from './evaluate.js';
 import { judgeInvariants, observeInvariants } from './invariants.js';
 import { planChecks } from './plan.js';
 import { runHostChecks } from './run.js';
-import type { VerifySpec } from './spec.js';
-import { BUILT_IN_ORIGIN, type CheckResult } from './types.js';
+import type { VerifySpec } from '../checks/spec.js';
+import { BUILT_IN_ORIGIN, type CheckResult } from '../checks/types.js';
 
 export interface VerifyOptions {
   loaded: LoadedConfig;

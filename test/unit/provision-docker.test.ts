@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   configureScript, daemonJson, grantScript, installScript, manualInstallHint, parseDockerProbe, planDockerProvision,
   privilegedCommand, probeDockerCommand, startScript, stateDirScript, stepScript, type DockerProbe,
-} from '../../src/provision/docker-engine.js';
+} from '../../src/fleet/engine-install-plan.js';
 
 const bare: DockerProbe = { user: 'root', uid: 0, cli: false, engine: 'stopped', dockerd: false, privilege: 'root', apt: true, systemd: false, dockerGroup: false, os: 'debian', stateDirWritable: true };
 const policy = { install: true, insecureRegistries: ['registry:5000'] };

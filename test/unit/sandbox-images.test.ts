@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, contentHash } from '../../src/sandbox/hash.js';
+import { canonicalJson, contentHash } from '../../src/content-hash.js';
 import { fileEntry, imageHash, imageTag, type ImageSpec } from '../../src/sandbox/image-spec.js';
 import { parseLdd } from '../../src/sandbox/ldd.js';
 import { busyboxImage } from '../../src/sandbox/images/busybox.js';

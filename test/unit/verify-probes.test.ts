@@ -6,12 +6,12 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RESOURCE_KINDS, resourceKind } from '../../src/verify/registry.js';
+import { RESOURCE_KINDS, resourceKind } from '../../src/checks/registry.js';
 import { planChecks } from '../../src/verify/plan.js';
-import { buildScript } from '../../src/verify/probes/script.js';
+import { buildScript } from '../../src/checks/probes/script.js';
 import { hostScript, judgeOutput } from '../../src/verify/run.js';
-import { verifySchema } from '../../src/verify/spec.js';
-import type { CheckResult } from '../../src/verify/types.js';
+import { verifySchema } from '../../src/checks/spec.js';
+import type { CheckResult } from '../../src/checks/types.js';
 
 const item = (raw: Record<string, unknown>) => verifySchema.parse({ hosts: { h: [raw] } }).hosts.h![0]!;
 /** The probe's whole contribution for one check: its shared prelude, then its own lines. */

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Events } from '../../src/events/events.js';
 import { machineReports } from '../../src/verify/reporters/machine.js';
 import type { VerifyReport } from '../../src/verify/verify.js';
-import type { CheckResult } from '../../src/verify/types.js';
+import type { CheckResult } from '../../src/checks/types.js';
 
 // "&" and "<" are escaped by the XML renderer: redacting only the rendered text would miss it.
 const SECRET = 'pw&<s3cret>';

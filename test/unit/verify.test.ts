@@ -12,16 +12,16 @@ import type { AppContainer } from '../../src/state/labels.js';
 import { loadVerifyFile } from '../../src/verify/load.js';
 import { judgeInvariants, type InvariantObservation } from '../../src/verify/invariants.js';
 import { planChecks } from '../../src/verify/plan.js';
-import { parseScriptOutput } from '../../src/verify/probes/parse.js';
+import { parseScriptOutput } from '../../src/checks/probes/parse.js';
 import { junitReport } from '../../src/verify/reporters/junit.js';
 import { humanReport } from '../../src/verify/reporters/human.js';
 import { tapReport } from '../../src/verify/reporters/tap.js';
-import { containerResource, imageTag } from '../../src/verify/resources/container.js';
-import { decodeListenAddress, decodeProcAddress, portResource } from '../../src/verify/resources/port.js';
-import { serviceResource } from '../../src/verify/resources/service.js';
+import { containerResource, imageTag } from '../../src/checks/resources/container.js';
+import { decodeListenAddress, decodeProcAddress, portResource } from '../../src/checks/resources/port.js';
+import { serviceResource } from '../../src/checks/resources/service.js';
 import { judgeOutput } from '../../src/verify/run.js';
-import { verifySchema } from '../../src/verify/spec.js';
-import type { CheckResult } from '../../src/verify/types.js';
+import { verifySchema } from '../../src/checks/spec.js';
+import type { CheckResult } from '../../src/checks/types.js';
 import type { VerifyReport } from '../../src/verify/verify.js';
 
 const roles: ResolvedRole[] = [

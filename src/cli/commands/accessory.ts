@@ -2,14 +2,15 @@
 // NAME may be `all` (except for logs). Deploys never touch accessories; these commands are the
 // only way they change after setup.
 import { usageError } from '../../errors.js';
-import { openSession, type Session } from '../../deploy/session.js';
-import { ensureAppNetwork } from '../../deploy/prepare.js';
+import type { Session } from '../../fleet/session.js';
+import { ensureAppNetwork } from '../../fleet/prepare.js';
 import type { Host } from '../../hosts/host.js';
 import { accessoryHosts } from '../../provision/accessory-spec.js';
 import { accessoryLogs, bootAccessory, rebootAccessory, removeAccessory } from '../../provision/accessory.js';
-import { connectHosts } from '../../provision/hosts.js';
-import { accessoryContext } from '../../provision/setup.js';
+import { accessoryContext, SETUP_CONNECT } from '../../provision/setup.js';
+import { connectHosts } from '../../fleet/connect.js';
 import { runCommand, type GlobalOptions } from '../context.js';
+import { sessionForCommand } from '../load.js';
 
 interface AccessoryFlags {
   host?: string;
@@ -30,12 +31,12 @@ function pickAccessories(s: Session, name: string, action: Action): string[] {
 
 async function each(action: Action, globals: GlobalOptions, args: unknown[], flags: AccessoryFlags, body: (s: Session, host: Host, name: string) => Promise<void>): Promise<number> {
   return runCommand(`accessory ${action}`, globals, async (ctx) => {
-    const s = await openSession(ctx);
+    const s = await sessionForCommand(ctx);
     try {
       const names = pickAccessories(s, String(args[0] ?? ''), action);
       const pairs = names.flatMap((name) => accessoryHosts(s.loaded.config.accessories[name]!).filter((h) => !flags.host || h === flags.host).map((host) => ({ name, host })));
       if (pairs.length === 0) throw usageError(`${names.join(', ')} does not run on ${flags.host}`);
-      const set = await connectHosts(s, [...new Set(pairs.map((p) => p.host))]);
+      const set = await connectHosts(s, [...new Set(pairs.map((p) => p.host))], SETUP_CONNECT);
       try {
         // One host after another keeps the output of logs readable; accessories are few.
         for (const p of pairs) await body(s, set.hosts.get(p.host)!, p.name);

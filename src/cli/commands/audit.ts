@@ -1,14 +1,14 @@
 // `gangway audit`: each host's audit log, and `gangway history`: the deploys across hosts, merged.
-import { openSession } from '../../deploy/session.js';
 import { readAudit, type AuditEntry } from '../../state/audit.js';
 import { runCommand, type GlobalOptions } from '../context.js';
-import { reachableHosts } from './hosts-for-reading.js';
+import { sessionForCommand } from '../load.js';
+import { reachableHosts } from '../../fleet/connect.js';
 
 const line = (e: AuditEntry) => `${e.ts} ${e.user} ${e.action} ${e.version} ${e.result}${e.message ? ` - ${e.message}` : ''}`;
 
 export async function run(globals: GlobalOptions, _args: unknown[], flags: { lines?: string }): Promise<number> {
   return runCommand('audit', globals, async (ctx) => {
-    const s = await openSession(ctx);
+    const s = await sessionForCommand(ctx);
     try {
       const { hosts, unreachable } = await reachableHosts(s);
       const logs = await Promise.all(hosts.map(async (h) => [h, await readAudit(h, s.loaded.config.service, Number(flags.lines ?? 50))] as const));
@@ -41,7 +41,7 @@ export function mergeHistory(perHost: AuditEntry[][]): Array<AuditEntry & { host
 
 export async function history(globals: GlobalOptions): Promise<number> {
   return runCommand('history', globals, async (ctx) => {
-    const s = await openSession(ctx);
+    const s = await sessionForCommand(ctx);
     try {
       const { hosts, unreachable } = await reachableHosts(s);
       const perHost = await Promise.all(hosts.map((h) => readAudit(h, s.loaded.config.service, 0)));

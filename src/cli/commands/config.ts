@@ -1,24 +1,8 @@
 // `gangway config`: load, validate and print the resolved config with secrets redacted.
 import { stringify } from 'yaml';
-import { loadConfig, type LoadedConfig } from '../../config/load.js';
 import { redactConfig } from '../../config/redact.js';
-import { runCommand, type CommandContext, type GlobalOptions } from '../context.js';
-
-/**
- * Loads the config for any command and logs its warnings. The bus gets the secrets before the
- * config is validated, so even a config error that quotes a value is printed redacted.
- */
-export async function loadForCommand(ctx: CommandContext): Promise<LoadedConfig> {
-  const loaded = await loadConfig({
-    file: ctx.opts.config,
-    ...(ctx.opts.destination !== undefined ? { destination: ctx.opts.destination } : {}),
-    cwd: ctx.cwd,
-    env: ctx.env,
-    redactor: ctx.events,
-  });
-  for (const warning of loaded.warnings) ctx.events.log(warning, { level: 'warn' });
-  return loaded;
-}
+import { runCommand, type GlobalOptions } from '../context.js';
+import { loadForCommand } from '../load.js';
 
 export async function run(globals: GlobalOptions, _args: unknown[], _cmdOpts: Record<string, unknown>): Promise<number> {
   return runCommand('config', globals, async (ctx) => {

@@ -3,10 +3,12 @@ import { parseDurationMs } from '../../config/schema.js';
 import { usageError } from '../../errors.js';
 import { runDeploy, type DeployAction } from '../../deploy/run.js';
 import { describePlan, planDeploy } from '../../deploy/plan.js';
-import { connectAll, imageRef, openSession, type Session } from '../../deploy/session.js';
+import { connectAll } from '../../fleet/connect.js';
+import { imageRef, type Session } from '../../fleet/session.js';
 import { observeForStatus } from '../../deploy/status.js';
 import { resolveVersion } from '../../release/version.js';
 import type { CommandContext } from '../context.js';
+import { sessionForCommand } from '../load.js';
 
 export interface DeployFlags {
   version?: string;
@@ -51,7 +53,7 @@ export async function dryRun(s: Session, version: string, action: DeployAction =
 
 export async function deployCommand(ctx: CommandContext, action: DeployAction, flags: DeployFlags, pickVersion?: (s: Session) => Promise<string>): Promise<number> {
   const wait = lockWaitMs(flags);
-  const s = await openSession(ctx);
+  const s = await sessionForCommand(ctx);
   try {
     const version = pickVersion ? await pickVersion(s) : (await resolveVersion({ flag: flags.version, env: ctx.env, cwd: s.loaded.baseDir })).version;
     s.version = version;

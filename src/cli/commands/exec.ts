@@ -3,10 +3,11 @@
 import { PassThrough } from 'node:stream';
 import { findContainers, removeContainer } from '../../app/container.js';
 import { usageError, operationError } from '../../errors.js';
-import { APP_NETWORK } from '../../deploy/prepare.js';
-import { openSession, primaryRoleOf } from '../../deploy/session.js';
+import { APP_NETWORK } from '../../fleet/prepare.js';
+import { primaryRoleOf } from '../../fleet/session.js';
 import { runCommand, type GlobalOptions } from '../context.js';
-import { reachableHosts } from './hosts-for-reading.js';
+import { sessionForCommand } from '../load.js';
+import { reachableHosts } from '../../fleet/connect.js';
 import { createContainer } from '../../docker/containers.js';
 
 interface ExecFlags {
@@ -18,7 +19,7 @@ interface ExecFlags {
 export async function run(globals: GlobalOptions, args: unknown[], flags: ExecFlags): Promise<number> {
   const cmd = args[0] as string[];
   return runCommand('exec', globals, async (ctx) => {
-    const s = await openSession(ctx);
+    const s = await sessionForCommand(ctx);
     try {
       const role = flags.role ? s.loaded.roles.find((r) => r.name === flags.role) : primaryRoleOf(s);
       if (!role) throw usageError(`no role ${flags.role}`);

@@ -4,9 +4,9 @@ import { expandPath } from '../../config/resolve.js';
 import { usageError } from '../../errors.js';
 import { checkHost, describeCheck, type HostCheckResult } from '../../hosts/check.js';
 import { HostPool, sshConnectOptions } from '../../hosts/pool.js';
-import { hookContextFor, preConnectOnce } from '../../deploy/session.js';
+import { hookContextFor, preConnectOnce } from '../../fleet/session.js';
 import { runCommand, type GlobalOptions } from '../context.js';
-import { loadForCommand } from './config.js';
+import { loadForCommand } from '../load.js';
 
 const PROBE_CONTAINER_TIMEOUT_MS = 60_000;
 

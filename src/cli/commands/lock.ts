@@ -1,12 +1,14 @@
 // `gangway lock status|release`: the deploy lock on the primary host.
-import { connectAll, openSession, primaryHostOf, type Session } from '../../deploy/session.js';
+import { connectAll } from '../../fleet/connect.js';
+import { primaryHostOf, type Session } from '../../fleet/session.js';
 import type { Host } from '../../hosts/host.js';
 import { describeLockHolder, holderState, lockStatus, releaseLock } from '../../state/lock.js';
 import { runCommand, type CommandContext, type GlobalOptions } from '../context.js';
+import { sessionForCommand } from '../load.js';
 
 /** Opens the session, connects to the primary host only, runs `body`, closes. */
 async function onPrimary(ctx: CommandContext, body: (s: Session, host: Host) => Promise<void>): Promise<number> {
-  const s = await openSession(ctx);
+  const s = await sessionForCommand(ctx);
   try {
     const name = primaryHostOf(s);
     await body(s, (await connectAll(s, [name])).get(name)!);

@@ -4,10 +4,11 @@ import { PassThrough } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { containerLogsTail, findContainers } from '../../app/container.js';
 import { usageError } from '../../errors.js';
-import { openSession, type Session } from '../../deploy/session.js';
+import type { Session } from '../../fleet/session.js';
 import type { Host } from '../../hosts/host.js';
 import { runCommand, type GlobalOptions } from '../context.js';
-import { reachableHosts } from './hosts-for-reading.js';
+import { sessionForCommand } from '../load.js';
+import { reachableHosts } from '../../fleet/connect.js';
 
 interface LogsFlags {
   follow?: boolean;
@@ -18,7 +19,7 @@ interface LogsFlags {
 
 export async function run(globals: GlobalOptions, _args: unknown[], flags: LogsFlags): Promise<number> {
   return runCommand('logs', globals, async (ctx) => {
-    const s = await openSession(ctx);
+    const s = await sessionForCommand(ctx);
     try {
       const roles = s.loaded.roles.filter((r) => !flags.role || r.name === flags.role);
       if (roles.length === 0) throw usageError(`no role ${flags.role}`, { hint: `roles: ${s.loaded.roles.map((r) => r.name).join(', ')}` });

@@ -1,8 +1,8 @@
 // `gangway rehearse [--version V] [--from CURRENT] [--keep]`: see src/rehearse/run.ts.
-import { openSession } from '../../deploy/session.js';
 import { assertValidVersion, resolveVersion } from '../../release/version.js';
 import { rehearse, type SideOutcome } from '../../rehearse/run.js';
 import { runCommand, type GlobalOptions } from '../context.js';
+import { sessionForCommand } from '../load.js';
 
 interface RehearseFlags {
   version?: string;
@@ -14,11 +14,11 @@ const SIDE_TITLE: Record<string, string> = { fresh: 'fresh hosts (setup + deploy
 
 export async function run(globals: GlobalOptions, _args: unknown[], flags: RehearseFlags): Promise<number> {
   return runCommand('rehearse', globals, async (ctx) => {
-    const s = await openSession(ctx);
+    const s = await sessionForCommand(ctx);
     try {
       const version = (await resolveVersion({ flag: flags.version, env: ctx.env, cwd: s.loaded.baseDir })).version;
       const from = flags.from === undefined ? undefined : assertValidVersion(flags.from, '--from');
-      const outcome = await rehearse(ctx, s, { version, ...(from ? { from } : {}), ...(flags.keep ? { keep: true } : {}) });
+      const outcome = await rehearse(s, { version, ...(from ? { from } : {}), ...(flags.keep ? { keep: true } : {}) }, ctx.env);
       const report = (side: SideOutcome) => {
         const title = `${SIDE_TITLE[side.name]}${side.name === 'upgrade' ? ` from ${outcome.from}` : ''}`;
         if (side.failure) {

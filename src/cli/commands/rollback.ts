@@ -1,6 +1,7 @@
 // `gangway rollback [VERSION]`: deploy a retained version again, gated exactly like a deploy.
 import { operationError } from '../../errors.js';
-import { connectAll, primaryHostOf, primaryRoleOf } from '../../deploy/session.js';
+import { connectAll } from '../../fleet/connect.js';
+import { primaryHostOf, primaryRoleOf } from '../../fleet/session.js';
 import { observeForStatus, previousVersion } from '../../deploy/status.js';
 import { assertValidVersion } from '../../release/version.js';
 import { runCommand, type GlobalOptions } from '../context.js';

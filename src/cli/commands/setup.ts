@@ -1,11 +1,12 @@
 // `gangway setup`: make every host ready (Docker installed and running, the app network, the
 // accessories), then deploy as `gangway deploy` does. Safe to run again: each step is idempotent.
 import { runDeploy } from '../../deploy/run.js';
-import { imageRef, openSession, type Session } from '../../deploy/session.js';
+import { imageRef, type Session } from '../../fleet/session.js';
 import { operationError } from '../../errors.js';
 import { planSetup, prepareForSetup } from '../../provision/setup.js';
 import { resolveVersion } from '../../release/version.js';
 import { runCommand, type GlobalOptions } from '../context.js';
+import { sessionForCommand } from '../load.js';
 import { interruptSignal, lockWaitMs, type DeployFlags } from './deploy-common.js';
 
 /** Prints what setup would do; fails (exit 1) where the real setup would stop, naming the hosts. */
@@ -24,7 +25,7 @@ async function setupDryRun(s: Session, version: string): Promise<void> {
 export async function run(globals: GlobalOptions, _args: unknown[], flags: DeployFlags): Promise<number> {
   return runCommand('setup', globals, async (ctx) => {
     const wait = lockWaitMs(flags);
-    const s = await openSession(ctx);
+    const s = await sessionForCommand(ctx);
     try {
       const { version } = await resolveVersion({ flag: flags.version, env: ctx.env, cwd: s.loaded.baseDir });
       s.version = version;

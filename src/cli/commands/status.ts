@@ -1,14 +1,15 @@
 // `gangway status`: per host and role, the live version, the proxy's target, health and the
 // retained versions; plus who holds the deploy lock.
-import { openSession, primaryHostOf } from '../../deploy/session.js';
+import { primaryHostOf } from '../../fleet/session.js';
 import { observeForStatus, roleStatus } from '../../deploy/status.js';
 import { describeLockHolder, holderState, lockStatus } from '../../state/lock.js';
 import { runCommand, type GlobalOptions } from '../context.js';
-import { reachableHosts } from './hosts-for-reading.js';
+import { sessionForCommand } from '../load.js';
+import { reachableHosts } from '../../fleet/connect.js';
 
 export async function run(globals: GlobalOptions): Promise<number> {
   return runCommand('status', globals, async (ctx) => {
-    const s = await openSession(ctx);
+    const s = await sessionForCommand(ctx);
     try {
       const { hosts, unreachable } = await reachableHosts(s);
       await Promise.all(

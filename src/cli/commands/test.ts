@@ -8,7 +8,7 @@ import { parseImageRef } from '../../registry/reference.js';
 import { resolveVersion } from '../../release/version.js';
 import { runAppTest } from '../../testing/app-test/run.js';
 import { runCommand, type GlobalOptions } from '../context.js';
-import { loadForCommand } from './config.js';
+import { loadForCommand } from '../load.js';
 
 interface TestFlags {
   version?: string;

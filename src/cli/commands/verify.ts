@@ -2,9 +2,9 @@
 // built-in invariants, on every host in parallel; reported for humans, --json, --junit, --tap.
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { openSession } from '../../deploy/session.js';
 import { emitResults, humanReport, loadVerifyFile, machineReports, summarize, summaryLine, verifyHosts, verifySpecFromConfig } from '../../verify/index.js';
 import { runCommand, type GlobalOptions } from '../context.js';
+import { sessionForCommand } from '../load.js';
 
 interface VerifyFlags {
   file?: string;
@@ -16,7 +16,7 @@ interface VerifyFlags {
 export async function run(globals: GlobalOptions, _args: unknown[], cmdOpts: Record<string, unknown>): Promise<number> {
   const flags = cmdOpts as VerifyFlags;
   return runCommand('verify', globals, async (ctx) => {
-    const s = await openSession(ctx);
+    const s = await sessionForCommand(ctx);
     try {
       const { spec } = flags.file !== undefined ? await loadVerifyFile(flags.file, ctx.cwd, s.loaded) : await verifySpecFromConfig(s.loaded, ctx.cwd);
       const junitToStdout = flags.junit === true;

@@ -3,7 +3,7 @@
 import type { EventLevel } from '../../events/events.js';
 import { formatMs } from '../../events/format.js';
 import { describeExpectation } from '../evaluate.js';
-import type { CheckResult } from '../types.js';
+import type { CheckResult } from '../../checks/types.js';
 import { summarize, type VerifyReport } from '../verify.js';
 
 export interface ReportLine {

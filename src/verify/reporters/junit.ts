@@ -1,6 +1,6 @@
 // --junit: one <testsuite> per host, one <testcase> per check; a failed check is a <failure>,
 // a check that could not be evaluated an <error>.
-import type { CheckResult } from '../types.js';
+import type { CheckResult } from '../../checks/types.js';
 import { describeExpectation } from '../evaluate.js';
 import type { VerifyReport } from '../verify.js';
 

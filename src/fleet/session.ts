@@ -1,15 +1,13 @@
 // What the deploy-family commands share: the loaded config, its secrets registered for redaction,
-// and one pool of host connections reused for the whole command.
+// and one pool of host connections reused for the whole command. Built from a config already
+// loaded (by the CLI, or by rehearse for its throwaway hosts), never from a command context.
 import type { LoadedConfig } from '../config/load.js';
-import { loadForCommand } from '../cli/commands/config.js';
 import type { ResolvedRole } from '../config/resolve.js';
 import { expandPath } from '../config/resolve.js';
-import { GangwayError } from '../errors.js';
 import type { Events } from '../events/events.js';
 import { performer, runHook, warnUnknownHooks, type HookContext } from '../hooks/hooks.js';
 import type { Host, HostTarget } from '../hosts/host.js';
 import { HostPool, sshConnectOptions } from '../hosts/pool.js';
-import type { CommandContext } from '../cli/context.js';
 import { proxyTargetFromConfig } from '../config/proxy-target.js';
 import type { ProxyTarget } from '../proxy/target.js';
 
@@ -59,8 +57,13 @@ export function preConnectOnce(loaded: LoadedConfig, events: Events, context: ()
   })());
 }
 
-export async function openSession(ctx: CommandContext): Promise<Session> {
-  const loaded = await loadForCommand(ctx);
+/** Who opens the session: the command's name (for hooks) and the bus its events go to. */
+export interface SessionOwner {
+  command: string;
+  events: Events;
+}
+
+export function openSession(loaded: LoadedConfig, ctx: SessionOwner): Session {
   const envSecret: Record<string, string> = {};
   for (const name of loaded.config.env.secret) envSecret[name] = loaded.secrets[name] ?? '';
   // Read when pre-connect runs, after a deploy set session.version.
@@ -78,37 +81,4 @@ export const proxiedHosts = (s: Session): string[] => [...new Set(s.loaded.roles
 
 export function proxyTarget(s: Session, host: Host): ProxyTarget {
   return proxyTargetFromConfig(host, s.loaded.config, s.events);
-}
-
-/**
- * Connects every host in parallel and fails, naming each unreachable host, before anything is
- * touched: a deploy that cannot reach a host must not change the others.
- */
-export async function connectAll(s: Session, names: string[] = s.pool.names()): Promise<Map<string, Host>> {
-  // pre-connect first, on its own: its failure is the command's, not one per host.
-  await s.pool.ready();
-  const started = Date.now();
-  s.events.step('connect', 'start', { message: names.join(', ') });
-  const hosts = new Map<string, Host>();
-  const failures: GangwayError[] = [];
-  await Promise.all(
-    names.map(async (name) => {
-      try {
-        hosts.set(name, await s.pool.get(name));
-      } catch (err) {
-        failures.push(err instanceof GangwayError ? err : new GangwayError('operation', String(err), { host: name }));
-      }
-    }),
-  );
-  if (failures.length > 0) {
-    failures.sort((a, b) => names.indexOf(a.host ?? '') - names.indexOf(b.host ?? ''));
-    s.events.step('connect', 'fail', { durationMs: Date.now() - started });
-    throw new GangwayError('operation', `cannot reach ${failures.map((f) => f.host).join(', ')}; nothing was changed`, {
-      step: 'connect',
-      details: failures.map((f) => `${f.host}: ${f.message}`),
-      hint: 'check the host is up and `gangway hosts check` passes',
-    });
-  }
-  s.events.step('connect', 'done', { durationMs: Date.now() - started, message: `${names.length} host${names.length === 1 ? '' : 's'}` });
-  return new Map(names.map((n) => [n, hosts.get(n)!]));
 }

@@ -1,6 +1,6 @@
 // What `gangway setup` runs to get a Docker engine on a bare Debian host, as data: one probe
 // script, a pure decision from its answer, and the privileged scripts that install, configure
-// and start the engine. The executor is provision.ts.
+// and start the engine. The executor is engine-install.ts.
 import { GANGWAY_STATE_DIR, probeLine, probeValues, shellQuote, type ShellCommand } from '../state/shell.js';
 
 /** Where the engine's output goes when gangway starts dockerd itself (no systemd on the host). */

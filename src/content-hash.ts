@@ -1,5 +1,6 @@
-// Content hashes that name cached images: the same inputs always give the same tag, and any
-// changed byte (Dockerfile, copied file, package list, build argument) gives a new one.
+// Content hashes that name cached images and tell specs apart: the same inputs always give the
+// same hash, and any changed byte (Dockerfile, copied file, package list, accessory spec) a new
+// one. A leaf of its own: the sandbox's images and provision's accessories both use it.
 import { createHash } from 'node:crypto';
 
 export const sha256Hex = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');

@@ -1,4 +1,4 @@
-// The executor of docker-engine.ts: probe a host over its SSH exec, run the planned steps with
+// The executor of engine-install-plan.ts: probe a host over its SSH exec, run the planned steps with
 // root rights, and hand back a host whose Docker API answers.
 import { GangwayError, messageOf, operationError } from '../errors.js';
 import type { Events } from '../events/events.js';
@@ -6,7 +6,7 @@ import type { Host } from '../hosts/host.js';
 import {
   parseDockerProbe, planDockerProvision, privilegedCommand, probeDockerCommand, stepScript,
   type DockerProbe, type ProvisionPolicy, type ProvisionStep,
-} from './docker-engine.js';
+} from './engine-install-plan.js';
 
 export interface ProvisionOptions extends ProvisionPolicy {
   /** How long dockerd may take to answer once started. */

@@ -1,10 +1,10 @@
 // Host preparation shared by setup and deploy (idempotent): Docker answers, the app network
-// exists, proxied hosts run the proxy. Installing Docker is setup's alone (src/provision).
+// exists, proxied hosts run the proxy. Installing Docker is setup's alone (engine-install.ts).
 import { GangwayError, messageOf, operationError } from '../errors.js';
 import type { Host } from '../hosts/host.js';
 import { ensureNetwork, ensureProxy } from '../proxy/lifecycle.js';
 import { DEFAULT_APP_NETWORK } from '../proxy/target.js';
-import { probeDocker } from '../provision/provision.js';
+import { probeDocker } from './engine-install.js';
 import { proxyTarget, type Session } from './session.js';
 
 export const APP_NETWORK = DEFAULT_APP_NETWORK;
