@@ -3,7 +3,7 @@
 // reverse order. Every resource carries the run's labels, so nothing outlives the run.
 import Docker from 'dockerode';
 import { GangwayError, messageOf, operationError } from '../errors.js';
-import type { Events } from '../events/events.js';
+import type { Events } from './events.js';
 import { type LiveRun, registerLiveRun, removeRun, sweepStale } from './cleanup.js';
 import { buildContainerPlan, buildNetworkCreate, buildVolumeCreate } from './create-options.js';
 import type { ContainerDefinition, Definition, NetworkDefinition, VolumeDefinition } from './definitions.js';

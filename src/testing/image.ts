@@ -4,7 +4,7 @@ import { lstat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type Docker from 'dockerode';
 import { GangwayError, messageOf, operationError } from '../errors.js';
-import type { Events } from '../events/events.js';
+import type { Events } from './events.js';
 import { hashBuildContext, listContextFiles } from './context-hash.js';
 import type { ImageSource } from './definitions.js';
 import { IMAGE_CACHE_LABEL, TESTING_LABEL } from './labels.js';

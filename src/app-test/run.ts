@@ -2,14 +2,14 @@
 // guarantees cleanup), gated on the deploy's health checks, then each role's uptests through
 // the deploy's own runner (src/gates/uptests.ts), never a copy of it.
 import type Docker from 'dockerode';
-import { mergeEnv } from '../../app/container.js';
-import type { ResolvedRole } from '../../config/resolve.js';
-import { messageOf, operationError, usageError } from '../../errors.js';
-import type { Events } from '../../events/events.js';
-import { describeUptestResults, listUptests, runUptests, type UptestResult } from '../../gates/uptests.js';
-import type { Host } from '../../hosts/host.js';
-import { Environment, type TeardownReport } from '../environment.js';
-import { currentOwner, runLabels } from '../labels.js';
+import { mergeEnv } from '../app/container.js';
+import type { ResolvedRole } from '../config/resolve.js';
+import { messageOf, operationError, usageError } from '../errors.js';
+import type { Events } from '../events/events.js';
+import { describeUptestResults, listUptests, runUptests, type UptestResult } from '../gates/uptests.js';
+import type { Host } from '../hosts/host.js';
+import { Environment, type TeardownReport } from '../testing/environment.js';
+import { currentOwner, runLabels } from '../testing/labels.js';
 import { planAppTest } from './plan.js';
 
 export interface AppTestOptions {
