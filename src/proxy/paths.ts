@@ -20,6 +20,5 @@ export const PROXY_LISTEN_PORT = 80;
 export const PROXY_LABEL = { managed: 'gangway.managed', spec: 'gangway.proxy.spec' } as const;
 export const MANAGED_PROXY = 'proxy';
 
-export const hostConfigPath = (hostDir: string = PROXY_HOST_DIR): string => `${hostDir}/${CONFIG_FILE}`;
 export const hostSocketPath = (hostDir: string = PROXY_HOST_DIR): string => `${hostDir}/${SOCKET_FILE}`;
 export const containerSocketPath = `${PROXY_CONTAINER_DIR}/${SOCKET_FILE}`;
