@@ -41,7 +41,7 @@ export interface AppTestPlan {
   skipped: Array<{ role: string; reason: string }>;
 }
 
-export const APP_TEST_NETWORK = 'app';
+const APP_TEST_NETWORK = 'app';
 
 /** Definition names are DNS aliases: lowercase letters, digits, "-" and "_", at most 63. */
 export function appTestTargetName(service: string, role: string): string {
