@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Everything CI runs: setup, unit tests, integration tests (one shared sandbox of 3 hosts,
-# torn down at the end unless GANGWAY_KEEP=1). Ends with one line "N passed, N failed, N skipped".
+# Everything CI runs: setup, typecheck, the layer rules (dependency-cruiser), unit tests, the
+# packed-tarball test, integration tests (one shared sandbox of 3 hosts, torn down at the end
+# unless GANGWAY_KEEP=1). Ends with one line "N passed, N failed, N skipped".
 set -euo pipefail
 
 # Tests that may skip on this machine, one a line: "<file> > <suite> > <test> -- <why>", named as
@@ -25,10 +26,15 @@ run_project() {
 status=0
 echo "== typecheck (src, tests, benchmarks, examples)"
 npm run --silent typecheck || status=1
+# Each rule of .dependency-cruiser.cjs counts as one test in the summary (scripts/layers-report.ts).
+echo "== layer rules (npm run lint:layers)"
+npm run --silent lint:layers -- --output-type json > "$reports/cruise.json" || status=1
+npx tsx scripts/layers-report.ts "$reports/cruise.json" "$reports/layers.json" || status=1
 run_project unit || status=1
+run_project package || status=1
 run_project integration || status=1
 
 # Passed, failed and skipped from the JSON reports (scripts/test-summary.ts); its last line is the summary.
-GANGWAY_ALLOWED_SKIPS="$ALLOWED_SKIPS" npx tsx scripts/test-summary.ts "$reports" unit integration || status=1
+GANGWAY_ALLOWED_SKIPS="$ALLOWED_SKIPS" npx tsx scripts/test-summary.ts "$reports" layers unit package integration || status=1
 
 exit "$status"

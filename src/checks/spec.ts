@@ -76,7 +76,7 @@ function itemAlternatives(): unknown[] {
   return itemJsonSchemas;
 }
 
-export const checkItemSchema = z
+const checkItemSchema = z
   .unknown()
   .transform((value, ctx) => parseItem(value, ctx))
   .meta({ get anyOf() { return itemAlternatives(); } } as Record<string, unknown>)

@@ -74,7 +74,7 @@ const TYPE_WORDS: Record<string, string> = {
 };
 
 /** Value at a path of the raw (pre-validation) input. */
-export function valueAt(input: unknown, path: KeyPath): unknown {
+function valueAt(input: unknown, path: KeyPath): unknown {
   let v: unknown = input;
   for (const seg of path) {
     if (v === null || typeof v !== 'object') return undefined;

@@ -62,13 +62,13 @@ export interface LoadedConfig {
 const DESTINATION_RE = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 
 /** gangway.yml + staging -> gangway.staging.yml, in the same folder. */
-export function destinationFile(baseFile: string, destination: string): string {
+function destinationFile(baseFile: string, destination: string): string {
   const ext = extname(baseFile);
   const stem = basename(baseFile, ext);
   return join(dirname(baseFile), `${stem}.${destination}${ext || '.yml'}`);
 }
 
-export function secretsFileFor(baseFile: string): string {
+function secretsFileFor(baseFile: string): string {
   return join(dirname(baseFile), '.gangway', 'secrets');
 }
 

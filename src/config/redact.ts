@@ -4,7 +4,7 @@ import { isPlainObject } from './interpolate.js';
 import type { Config } from './schema.js';
 import { MIN_SECRET_LENGTH } from '../events/events.js';
 
-export const REDACTED = '[redacted]';
+const REDACTED = '[redacted]';
 
 // Below this length a "contains" match would hide ordinary words; equality still redacts. (The
 // loader refuses such secrets; this is for callers that build `secrets` themselves.)

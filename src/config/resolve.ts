@@ -18,7 +18,7 @@ export interface ResolvedRole {
   env: Record<string, string>;
 }
 
-export const LOCAL_HOST = 'localhost';
+const LOCAL_HOST = 'localhost';
 
 /** "~/x" -> "<home>/x"; relative paths are relative to the config file's folder. */
 export function expandPath(path: string, baseDir: string, home: string = homedir()): string {
@@ -26,11 +26,11 @@ export function expandPath(path: string, baseDir: string, home: string = homedir
   return isAbsolute(expanded) ? expanded : resolve(baseDir, expanded);
 }
 
-export function primaryRoleName(config: Config): string {
+function primaryRoleName(config: Config): string {
   return config.primary_role ?? Object.keys(config.servers)[0]!;
 }
 
-export function resolveRoles(config: Config): ResolvedRole[] {
+function resolveRoles(config: Config): ResolvedRole[] {
   const primary = primaryRoleName(config);
   const names = [primary, ...Object.keys(config.servers).filter((n) => n !== primary)];
   return names.map((name) => {
@@ -61,7 +61,7 @@ export function hostTargetOf(config: Config, name: string, baseDir: string, home
   };
 }
 
-export function resolveHostTargets(config: Config, roles: ResolvedRole[], baseDir: string, home?: string): HostTarget[] {
+function resolveHostTargets(config: Config, roles: ResolvedRole[], baseDir: string, home?: string): HostTarget[] {
   return [...new Set(roles.flatMap((r) => r.hosts))].map((name) => hostTargetOf(config, name, baseDir, home));
 }
 

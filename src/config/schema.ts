@@ -48,18 +48,18 @@ const NAME_RE = /^[a-z0-9][a-z0-9_.-]*$/;
 const name = z.string().regex(NAME_RE, { message: 'expected lower-case letters, digits, ".", "_" or "-"' });
 
 /** Host names and addresses; users go in ssh.user or hosts.<name>.user, never in the name. */
-export const HOST_NAME_RE = /^[A-Za-z0-9_.:-]+$/;
+const HOST_NAME_RE = /^[A-Za-z0-9_.:-]+$/;
 export const HOST_NAME_EXPECTED = 'expected a host name or address';
 const hostName = z.string().min(1, { message: HOST_NAME_EXPECTED }).regex(HOST_NAME_RE, { message: HOST_NAME_EXPECTED });
 
-export const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const envName = z.string().regex(ENV_NAME_RE, { message: 'expected an environment variable name (letters, digits and _)' });
 const envMap = z.record(envName, z.string()).describe('Environment variables given in clear (not secret).');
 
 const port = z.int().min(1).max(65535);
 const fileName = z.string().min(1);
 
-export const roleSchema = z
+const roleSchema = z
   .strictObject({
     hosts: z
       .array(hostName)
@@ -71,7 +71,7 @@ export const roleSchema = z
   })
   .describe('A role: a set of hosts that run the same container.');
 
-export const hostSchema = z
+const hostSchema = z
   .strictObject({
     address: z.string().min(1).optional().describe('Address to connect to (default: the host name).'),
     port: port.optional().describe('SSH port (default: ssh.port).'),
@@ -80,7 +80,7 @@ export const hostSchema = z
   })
   .describe('Connection details of one host.');
 
-export const sshSchema = z
+const sshSchema = z
   .strictObject({
     user: z.string().min(1).default('root'),
     port: port.default(22),
@@ -92,13 +92,13 @@ export const sshSchema = z
   })
   .describe('How to reach the hosts over SSH.');
 
-export const healthcheckSchema = z.strictObject({
+const healthcheckSchema = z.strictObject({
   path: z.string().startsWith('/', { message: 'expected a path starting with /' }).default('/up'),
   interval: duration.default(1000),
   timeout: duration.default(5000),
 });
 
-export const proxySchema = z.strictObject({
+const proxySchema = z.strictObject({
   app_port: port.default(80).describe('The port the app listens on inside its container.'),
   image: z.string().min(1).default('haproxy:3.2').describe('The HAProxy image; build one locally where there is no registry.'),
   http_port: port.default(80).describe('Port the proxy publishes on the host.'),
@@ -139,7 +139,7 @@ export const publishedPort = z
   .refine((p) => p.containerPort >= 1 && p.containerPort <= 65535 && p.hostPort >= 1 && p.hostPort <= 65535, { message: 'ports must be from 1 to 65535' })
   .describe('A published port: a number N publishes 127.0.0.1:N -> N; "[address:]hostPort:containerPort[/udp]" as docker run -p.');
 
-export const ACCESSORY_MOUNT_RE = /^[^:\s]+:\/[^:\s]*(?::(ro|rw))?$/;
+const ACCESSORY_MOUNT_RE = /^[^:\s]+:\/[^:\s]*(?::(ro|rw))?$/;
 const accessoryMount = z
   .string()
   .regex(ACCESSORY_MOUNT_RE, { message: 'expected "source:/path/in/container" with an optional ":ro"' });

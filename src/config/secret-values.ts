@@ -30,7 +30,7 @@ export interface SecretIndex {
 const keyOf = (path: KeyPath): string => JSON.stringify(path);
 
 /** Names listed in env.secret and in every accessory's env.secret, read from unvalidated input. */
-export function secretNamesIn(input: unknown): Array<{ name: string; path: KeyPath }> {
+function secretNamesIn(input: unknown): Array<{ name: string; path: KeyPath }> {
   if (!isPlainObject(input)) return [];
   const out: Array<{ name: string; path: KeyPath }> = [];
   const collect = (env: unknown, prefix: KeyPath) => {

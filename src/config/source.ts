@@ -104,7 +104,7 @@ export interface Located {
 }
 
 /** The deepest prefix of `path` that exists in the source; the root always does. */
-export function locateIn(source: ConfigSource, path: KeyPath): Located | undefined {
+function locateIn(source: ConfigSource, path: KeyPath): Located | undefined {
   for (let n = path.length; n >= 0; n--) {
     const span = source.spans.get(pathKey(path.slice(0, n)));
     if (span) return { source, depth: n, span };

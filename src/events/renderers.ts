@@ -13,7 +13,7 @@ export interface RendererOptions {
 }
 
 /** One JSON object per line on stdout: the contract for CI. */
-export function ndjsonRenderer({ out }: RendererOptions): Listener {
+function ndjsonRenderer({ out }: RendererOptions): Listener {
   return (e) => { out.write(`${JSON.stringify(e)}\n`); };
 }
 
@@ -31,7 +31,7 @@ export function plainRenderer({ out, verbose }: RendererOptions, colour = false)
  * Live view: one status line per host that is redrawn in place, with logs and finished
  * steps scrolling above it.
  */
-export function ttyRenderer(opts: RendererOptions): Listener {
+function ttyRenderer(opts: RendererOptions): Listener {
   const { out } = opts;
   const live = new Map<string, string>();
   let drawn = 0;

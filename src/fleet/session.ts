@@ -77,7 +77,6 @@ export const primaryRoleOf = (s: Session): ResolvedRole => s.loaded.roles.find((
 /** The host that holds the lock: the first host of the primary role. */
 export const primaryHostOf = (s: Session): string => primaryRoleOf(s).hosts[0]!;
 export const imageRef = (s: Session, version: string): string => `${s.loaded.config.image}:${version}`;
-export const proxiedHosts = (s: Session): string[] => [...new Set(s.loaded.roles.filter((r) => r.proxied).flatMap((r) => r.hosts))];
 
 export function proxyTarget(s: Session, host: Host): ProxyTarget {
   return proxyTargetFromConfig(host, s.loaded.config, s.events);

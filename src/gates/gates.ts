@@ -8,9 +8,9 @@ import { runningGate, type RunningOptions } from './running.js';
 import { uptestsGate, type UptestsGateOptions } from './uptests.js';
 
 export type { Gate, GateOptions, GateResult, GateTarget } from './gate.js';
-export { dockerHealthGate, dockerHealthVerdict, hasDockerHealthcheck } from './docker-health.js';
-export { runningGate, runningVerdict } from './running.js';
-export { uptestsGate, runUptests, listUptests, prepareUptests, discardUptests, describeUptestResults, uptestContainerSpec, type PreparedUptests, type UptestResult, type UptestRunInput } from './uptests.js';
+export { dockerHealthGate } from './docker-health.js';
+export { runningGate } from './running.js';
+export { uptestsGate, runUptests, listUptests, prepareUptests, discardUptests } from './uptests.js';
 
 export const gates = {
   dockerHealth: (o: DockerHealthOptions): Gate => dockerHealthGate(o),

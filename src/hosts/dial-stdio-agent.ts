@@ -13,7 +13,7 @@ export const DIAL_STDIO_COMMAND = 'docker system dial-stdio';
  * OpenSSH allows 10 sessions per connection (MaxSessions); docker streams take at most this
  * many of them so exec channels keep room.
  */
-export const MAX_DOCKER_STREAMS = 4;
+const MAX_DOCKER_STREAMS = 4;
 
 /**
  * A socket-shaped stream handed to the HTTP client at once, wired to the channel when it opens.

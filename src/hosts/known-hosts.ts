@@ -116,7 +116,7 @@ const ALGORITHMS_BY_KEY_TYPE: Record<string, string[]> = {
   'ecdsa-sha2-nistp521': ['ecdsa-sha2-nistp521'],
   'ssh-rsa': ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'],
 };
-export const DEFAULT_HOST_KEY_ALGORITHMS = [
+const DEFAULT_HOST_KEY_ALGORITHMS = [
   'ssh-ed25519',
   'ecdsa-sha2-nistp256',
   'ecdsa-sha2-nistp384',

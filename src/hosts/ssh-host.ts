@@ -44,7 +44,7 @@ export interface SshHostOptions {
  * Exec channels allowed at once. With MAX_DOCKER_STREAMS this stays under OpenSSH's default
  * MaxSessions (10), past which the server refuses new channels.
  */
-export const MAX_EXEC_CHANNELS = 5;
+const MAX_EXEC_CHANNELS = 5;
 
 /** How long close() waits for the server to confirm the end of the connection. */
 const CLOSE_GRACE_MS = 2000;

@@ -25,9 +25,9 @@ export interface ProxyContainerOptions {
 }
 
 /** Lets a non-root process bind :80 and :443 in the container's own network namespace. */
-export const UNPRIVILEGED_PORTS_SYSCTL = { 'net.ipv4.ip_unprivileged_port_start': '0' } as const;
+const UNPRIVILEGED_PORTS_SYSCTL = { 'net.ipv4.ip_unprivileged_port_start': '0' } as const;
 
-export const PROXY_COMMAND = ['-W', '-db', '-f', `${PROXY_CONTAINER_DIR}/${CONFIG_FILE}`];
+const PROXY_COMMAND = ['-W', '-db', '-f', `${PROXY_CONTAINER_DIR}/${CONFIG_FILE}`];
 
 export function proxyContainerSpec(opts: ProxyContainerOptions): Docker.ContainerCreateOptions {
   assertProxyUid(opts.uid);

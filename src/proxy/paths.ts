@@ -5,7 +5,7 @@ export const PROXY_CONTAINER_NAME = 'gangway-proxy';
 export const PROXY_HOST_DIR = '/var/lib/gangway/proxy';
 export const PROXY_CONTAINER_DIR = '/usr/local/etc/haproxy';
 export const CONFIG_FILE = 'haproxy.cfg';
-export const SOCKET_FILE = 'admin.sock';
+const SOCKET_FILE = 'admin.sock';
 /** The host group whose members may use the admin socket (see config-file.ts); the proxy runs with its gid. */
 export const PROXY_SOCKET_GROUP = 'docker';
 /**
@@ -20,6 +20,5 @@ export const PROXY_LISTEN_PORT = 80;
 export const PROXY_LABEL = { managed: 'gangway.managed', spec: 'gangway.proxy.spec' } as const;
 export const MANAGED_PROXY = 'proxy';
 
-export const hostConfigPath = (hostDir: string = PROXY_HOST_DIR): string => `${hostDir}/${CONFIG_FILE}`;
 export const hostSocketPath = (hostDir: string = PROXY_HOST_DIR): string => `${hostDir}/${SOCKET_FILE}`;
 export const containerSocketPath = `${PROXY_CONTAINER_DIR}/${SOCKET_FILE}`;

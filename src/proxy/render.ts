@@ -17,8 +17,8 @@ export function serverCheckOptions(hc: ProxyHealthcheck): string {
 }
 
 /** The engine's embedded DNS, which every container on a user-defined network can ask. */
-export const ENGINE_DNS = '127.0.0.11:53';
-export const RESOLVERS_NAME = 'engine';
+const ENGINE_DNS = '127.0.0.11:53';
+const RESOLVERS_NAME = 'engine';
 
 /**
  * How a server of the file finds its container: by name, through the engine's DNS, never by the

@@ -18,9 +18,9 @@ export interface ServersStateRow {
   checkState: number;
 }
 
-export const ADMIN = { FMAINT: 0x01, IMAINT: 0x02, CMAINT: 0x04, FDRAIN: 0x08, IDRAIN: 0x10, RMAINT: 0x20, HMAINT: 0x40 } as const;
-export const CHECK = { CONFIGURED: 0x02, ENABLED: 0x04 } as const;
-export const OP_STATE = { STOPPED: 0, STARTING: 1, RUNNING: 2, STOPPING: 3 } as const;
+const ADMIN = { FMAINT: 0x01, IMAINT: 0x02, CMAINT: 0x04, FDRAIN: 0x08, IDRAIN: 0x10, RMAINT: 0x20, HMAINT: 0x40 } as const;
+const CHECK = { CONFIGURED: 0x02, ENABLED: 0x04 } as const;
+const OP_STATE = { STOPPED: 0, STARTING: 1, RUNNING: 2, STOPPING: 3 } as const;
 
 /**
  * Columns are located by the header line rather than by position: later HAProxy versions

@@ -29,7 +29,7 @@ export interface ManifestInfo {
 }
 
 /** Everything the engine or a registry may store under a tag. */
-export const MANIFEST_ACCEPT = [
+const MANIFEST_ACCEPT = [
   'application/vnd.docker.distribution.manifest.v2+json',
   'application/vnd.docker.distribution.manifest.list.v2+json',
   'application/vnd.oci.image.manifest.v1+json',

@@ -12,9 +12,9 @@ export interface ImageRef {
 }
 
 /** What Docker calls the Hub when a reference names no registry. */
-export const DOCKER_HUB = 'docker.io';
+const DOCKER_HUB = 'docker.io';
 /** The sandbox registry's name: plain HTTP, like loopback registries. */
-export const SANDBOX_REGISTRY = 'registry:5000';
+const SANDBOX_REGISTRY = 'registry:5000';
 
 export const DOCKER_TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const PATH_COMPONENT_RE = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
@@ -25,7 +25,7 @@ const DIGEST_RE = /^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA
  * Docker's own rule: the first path component is a registry when it contains a '.' or a ':'
  * or is 'localhost'; otherwise it is part of the repository (acme/hello lives on the Hub).
  */
-export function looksLikeRegistry(component: string): boolean {
+function looksLikeRegistry(component: string): boolean {
   return component.includes('.') || component.includes(':') || component === 'localhost';
 }
 

@@ -152,8 +152,3 @@ export function releaseTargets(input: TagRuleInput): ReleaseTargetsResult {
 export function sourceRef(image: ImageRef, version: string): string {
   return image.tag || image.digest ? formatImageRef(image) : formatImageRef({ ...image, tag: version });
 }
-
-/** For messages: "1.2" for an alias scope with prefix [1, 2]. */
-export function describeScope(scope: AliasScope): string {
-  return scope.prefix.length ? scope.prefix.join('.') : 'latest';
-}

@@ -43,9 +43,6 @@ export async function ensureHostImage(docker: Docker, flavour: HostFlavour, even
   return { ...built, rootfs };
 }
 
-export const ensureDockerHostImage = (docker: Docker, events: Events, opts: HostImageOptions = {}): Promise<HostImage> =>
-  ensureHostImage(docker, 'docker-host', events, opts);
-
 export interface BuildHelloOptions {
   version: string;
   variant?: HelloVariant;

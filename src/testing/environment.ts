@@ -4,7 +4,7 @@
 import Docker from 'dockerode';
 import { isNotFound, statusCodeOf } from '../docker/errors.js';
 import { GangwayError, messageOf, operationError } from '../errors.js';
-import type { Events } from '../events/events.js';
+import type { Events } from './events.js';
 import { type LiveRun, registerLiveRun, removeRun, sweepStale } from './cleanup.js';
 import { buildContainerPlan, buildNetworkCreate, buildVolumeCreate } from './create-options.js';
 import type { ContainerDefinition, Definition, NetworkDefinition, StartedContainer, VolumeDefinition } from './definitions.js';

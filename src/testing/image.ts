@@ -6,7 +6,7 @@ import type Docker from 'dockerode';
 import { buildImage, imageExists, pullImage } from '../docker/images.js';
 import { DockerStreamError, progressText, type ProgressMessage } from '../docker/progress.js';
 import { GangwayError, messageOf, operationError } from '../errors.js';
-import type { Events } from '../events/events.js';
+import type { Events } from './events.js';
 import { hashBuildContext, listContextFiles } from './context-hash.js';
 import type { ImageSource } from './definitions.js';
 import { IMAGE_CACHE_LABEL, TESTING_LABEL } from './labels.js';

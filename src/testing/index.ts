@@ -2,6 +2,7 @@
 // started with their dependencies, waited on by events, and always cleaned up.
 export { container, volume, network, type ContainerDefinition, type VolumeDefinition, type NetworkDefinition, type Definition, type ContainerOptions, type VolumeOptions, type NetworkOptions, type ImageSource, type Mount, type PortSpec, type HealthcheckOptions } from './definitions.js';
 export { Environment, setup, type SetupOptions, type TeardownReport } from './environment.js';
+export type { Events } from './events.js';
 export type { StartedContainer } from './definitions.js';
 export type { HttpClient } from './http-client.js';
 export type { ExecOptions } from './exec.js';

@@ -3,7 +3,7 @@ import { resourceKind } from '../checks/registry.js';
 import type { CheckResult, Expectation, Facts, PlannedCheck } from '../checks/types.js';
 import { messageOf } from '../errors.js';
 
-export const titleOf = (c: Pick<PlannedCheck, 'type' | 'subject' | 'title'>): string => c.title ?? `${c.type} ${c.subject}`;
+const titleOf = (c: Pick<PlannedCheck, 'type' | 'subject' | 'title'>): string => c.title ?? `${c.type} ${c.subject}`;
 
 /** "mode: expected 0644, got 0600" */
 export function describeExpectation(e: Expectation): string {

@@ -29,7 +29,7 @@ function place(sources: ConfigSource[], p: PathProblem): Problem {
 }
 
 /** Roles and hosts named in the checks must exist in the config. */
-export function scopeProblems(spec: VerifySpec, loaded: Pick<LoadedConfig, 'roles'>, prefix: KeyPath): PathProblem[] {
+function scopeProblems(spec: VerifySpec, loaded: Pick<LoadedConfig, 'roles'>, prefix: KeyPath): PathProblem[] {
   const roleNames = loaded.roles.map((r) => r.name);
   const hostNames = [...new Set(loaded.roles.flatMap((r) => r.hosts))];
   const problems: PathProblem[] = [];

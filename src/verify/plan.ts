@@ -6,7 +6,7 @@ import { BUILT_IN_ORIGIN, type PlannedCheck } from '../checks/types.js';
 import { ENV_DIR } from '../app/env-file.js';
 
 /** Built-in checks that travel in the host's script (the others read Docker and the proxy). */
-export function builtInScriptChecks(): PlannedCheck[] {
+function builtInScriptChecks(): PlannedCheck[] {
   return [{ type: 'env-files', subject: ENV_DIR, spec: { 'env-files': ENV_DIR }, title: `secret env files in ${ENV_DIR} are 0600`, origin: BUILT_IN_ORIGIN }];
 }
 

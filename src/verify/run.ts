@@ -8,7 +8,7 @@ import { resourceKind } from '../checks/registry.js';
 import { errorResult, evaluateCheck } from './evaluate.js';
 import type { CheckResult, PlannedCheck } from '../checks/types.js';
 
-export const VERIFY_SCRIPT_COMMAND = 'sh -s';
+const VERIFY_SCRIPT_COMMAND = 'sh -s';
 /** Slack on top of the checks' own timeouts (commands, HTTP) for the whole script. */
 const SCRIPT_BASE_TIMEOUT_MS = 30_000;
 
@@ -17,7 +17,7 @@ export function hostScript(checks: readonly PlannedCheck[]): string {
   return buildScript(checks, (type) => resourceKind(type).probe);
 }
 
-export function scriptTimeoutMs(checks: readonly PlannedCheck[]): number {
+function scriptTimeoutMs(checks: readonly PlannedCheck[]): number {
   return SCRIPT_BASE_TIMEOUT_MS + checks.reduce((sum, c) => sum + (typeof c.spec.timeout === 'number' ? c.spec.timeout : 0), 0);
 }
 

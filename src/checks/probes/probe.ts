@@ -19,7 +19,7 @@ export interface Probe<S = Record<string, unknown>> {
 }
 
 /** Largest output kept from a command, a response body or a file, per check. */
-export const MAX_CAPTURE_BYTES = 65_536;
+const MAX_CAPTURE_BYTES = 65_536;
 
 /**
  * _s TEXT     a JSON string when TEXT is plain printable ASCII, else {"hex":"..."} of its bytes

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { containsAll, expectation, itemSchema, matchesAll, num, oneOrMany, regexText, text, timeoutMs, type Resource } from './resource.js';
 
-export const commandSchema = itemSchema('command', z.string().min(1).describe('Shell command (sh -c), run with stdin from /dev/null.'), {
+const commandSchema = itemSchema('command', z.string().min(1).describe('Shell command (sh -c), run with stdin from /dev/null.'), {
   exit_code: z.int().min(0).max(255).default(0),
   stdout: oneOrMany().optional().describe('Text stdout contains.'),
   stdout_matches: oneOrMany(regexText).optional().describe('JavaScript regular expression(s) stdout matches.'),
@@ -12,7 +12,7 @@ export const commandSchema = itemSchema('command', z.string().min(1).describe('S
 });
 export type CommandSpec = z.output<typeof commandSchema>;
 
-export const COMMAND_TIMED_OUT = 124;
+const COMMAND_TIMED_OUT = 124;
 
 export const commandResource: Resource<CommandSpec> = {
   type: 'command',

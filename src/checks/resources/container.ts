@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { existence, expectation, itemSchema, labelsMatch, show, type Resource } from './resource.js';
 
-export const containerSchema = itemSchema('container', z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, { message: 'expected a container name' }).describe('Container name.'), {
+const containerSchema = itemSchema('container', z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, { message: 'expected a container name' }).describe('Container name.'), {
   exists: z.boolean().default(true),
   running: z.boolean().default(true),
   image: z.string().min(1).optional().describe('Exact image reference the container was created from.'),

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { absolutePath, existence, expectation, itemSchema, octalMode, type Resource } from './resource.js';
 import { statExpectations } from './file.js';
 
-export const directorySchema = itemSchema('directory', absolutePath.describe('Path of the directory.'), {
+const directorySchema = itemSchema('directory', absolutePath.describe('Path of the directory.'), {
   exists: z.boolean().default(true),
   mode: octalMode.optional(),
   owner: z.string().min(1).optional(),

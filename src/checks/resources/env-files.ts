@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { ENV_DIR } from '../../app/env-file.js';
 import { expectation, itemSchema, text, type Resource } from './resource.js';
 
-export const envFilesSchema = itemSchema('env-files', z.string(), {});
+const envFilesSchema = itemSchema('env-files', z.string(), {});
 export type EnvFilesSpec = z.output<typeof envFilesSchema>;
 
 export const envFilesResource: Resource<EnvFilesSpec> = {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Expectation, Facts } from '../types.js';
 import { absolutePath, existence, expectation, itemSchema, normalizeMode, octalMode, oneOrMany, show, text, type Resource } from './resource.js';
 
-export const fileSchema = itemSchema('file', absolutePath.describe('Path of the file.'), {
+const fileSchema = itemSchema('file', absolutePath.describe('Path of the file.'), {
   exists: z.boolean().default(true),
   mode: octalMode.optional().describe('Octal mode in quotes, e.g. "0644".'),
   owner: z.string().min(1).optional(),

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { existence, expectation, itemSchema, show, text, type Resource } from './resource.js';
 import { ACCOUNT_NAME } from './user.js';
 
-export const groupSchema = itemSchema('group', ACCOUNT_NAME.describe('Group name.'), {
+const groupSchema = itemSchema('group', ACCOUNT_NAME.describe('Group name.'), {
   exists: z.boolean().default(true),
   gid: z.int().min(0).optional(),
 });

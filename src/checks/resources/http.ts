@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { containsAll, expectation, itemSchema, matchesAll, num, oneOrMany, regexText, show, text, timeoutMs, type Resource } from './resource.js';
 
-export const httpSchema = itemSchema('http', z.string().regex(/^https?:\/\/[^\s]+$/, { message: 'expected an http:// or https:// URL' }).describe('URL, fetched on the host itself.'), {
+const httpSchema = itemSchema('http', z.string().regex(/^https?:\/\/[^\s]+$/, { message: 'expected an http:// or https:// URL' }).describe('URL, fetched on the host itself.'), {
   status: z.int().min(100).max(599).default(200),
   body: oneOrMany().optional().describe('Text the body contains.'),
   body_matches: oneOrMany(regexText).optional(),

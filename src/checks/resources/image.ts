@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { existence, expectation, itemSchema, labelsMatch, type Resource } from './resource.js';
 
-export const imageSchema = itemSchema('image', z.string().min(1).regex(/^[^\s]+$/, { message: 'expected an image reference' }).describe('Image reference (name:tag) or id.'), {
+const imageSchema = itemSchema('image', z.string().min(1).regex(/^[^\s]+$/, { message: 'expected an image reference' }).describe('Image reference (name:tag) or id.'), {
   exists: z.boolean().default(true),
   labels: z.record(z.string(), z.string()).optional(),
 });

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { existence, expectation, itemSchema, show, text, type Resource } from './resource.js';
 import { absolutePath } from './resource.js';
 
-export const mountSchema = itemSchema('mount', absolutePath.describe('Mount point.'), {
+const mountSchema = itemSchema('mount', absolutePath.describe('Mount point.'), {
   mounted: z.boolean().default(true),
   fstype: z.string().min(1).optional(),
   source: z.string().min(1).optional(),

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { existence, expectation, itemSchema, show, text, type Resource } from './resource.js';
 
-export const packageSchema = itemSchema('package', z.string().regex(/^[A-Za-z0-9][A-Za-z0-9+._:-]*$/, { message: 'expected a package name' }).describe('Package name.'), {
+const packageSchema = itemSchema('package', z.string().regex(/^[A-Za-z0-9][A-Za-z0-9+._:-]*$/, { message: 'expected a package name' }).describe('Package name.'), {
   installed: z.boolean().default(true),
   version: z.string().min(1).optional().describe('Exact version, as dpkg-query shows it.'),
 });

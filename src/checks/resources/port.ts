@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { expectation, itemSchema, text, type Resource } from './resource.js';
 
-export const portSchema = itemSchema('port', z.int().min(1).max(65535).describe('Port number.'), {
+const portSchema = itemSchema('port', z.int().min(1).max(65535).describe('Port number.'), {
   proto: z.enum(['tcp', 'udp']).default('tcp'),
   listening: z.boolean().default(true),
   address: z.string().min(1).optional().describe('Address it must listen on exactly (0.0.0.0, ::, 127.0.0.1...).'),

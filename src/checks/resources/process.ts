@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { expectation, itemSchema, num, type Resource } from './resource.js';
 
-export const processSchema = itemSchema('process', z.string().min(1).regex(/^[^\n/]+$/, { message: 'expected a process name (no / or newline)' }).describe('Process name as in /proc/<pid>/comm (ps -o comm).'), {
+const processSchema = itemSchema('process', z.string().min(1).regex(/^[^\n/]+$/, { message: 'expected a process name (no / or newline)' }).describe('Process name as in /proc/<pid>/comm (ps -o comm).'), {
   running: z.boolean().default(true),
   count: z.int().min(0).optional().describe('Exact number of processes with that name.'),
 });

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { expectation, itemSchema, text, type Resource } from './resource.js';
 
-export const serviceSchema = itemSchema(
+const serviceSchema = itemSchema(
   'service',
   z.string().min(1).regex(/^[A-Za-z0-9@._:-]+$/, { message: 'expected a service name such as ssh or ssh.service' }).describe('A systemd unit (ssh, ssh.service) or an /etc/init.d script name.'),
   {

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { existence, expectation, itemSchema, show, text, type Resource } from './resource.js';
 
-export const sysctlSchema = itemSchema('sysctl', z.string().regex(/^[A-Za-z0-9_-]+([./][A-Za-z0-9_*-]+)*$/, { message: 'expected a kernel parameter such as net.ipv4.ip_forward' }).describe('Kernel parameter, e.g. net.ipv4.ip_forward.'), {
+const sysctlSchema = itemSchema('sysctl', z.string().regex(/^[A-Za-z0-9_-]+([./][A-Za-z0-9_*-]+)*$/, { message: 'expected a kernel parameter such as net.ipv4.ip_forward' }).describe('Kernel parameter, e.g. net.ipv4.ip_forward.'), {
   value: z.union([z.string(), z.number()]).transform(String).optional().describe('Value (whitespace between fields is ignored).'),
 });
 export type SysctlSpec = z.output<typeof sysctlSchema>;

@@ -4,7 +4,7 @@ import { existence, expectation, itemSchema, show, text, type Resource } from '.
 
 export const ACCOUNT_NAME = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*\$?$/, { message: 'expected an account name' });
 
-export const userSchema = itemSchema('user', ACCOUNT_NAME.describe('User name.'), {
+const userSchema = itemSchema('user', ACCOUNT_NAME.describe('User name.'), {
   exists: z.boolean().default(true),
   uid: z.int().min(0).optional(),
   gid: z.int().min(0).optional(),

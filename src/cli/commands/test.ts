@@ -6,7 +6,7 @@ import { LocalHost } from '../../hosts/local-host.js';
 import { usageError } from '../../errors.js';
 import { parseImageRef } from '../../registry/reference.js';
 import { resolveVersion } from '../../release/version.js';
-import { runAppTest } from '../../testing/app-test/run.js';
+import { runAppTest } from '../../app-test/run.js';
 import { runCommand, type GlobalOptions } from '../context.js';
 import { loadForCommand } from '../load.js';
 

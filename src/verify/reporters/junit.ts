@@ -5,7 +5,7 @@ import { describeExpectation } from '../evaluate.js';
 import type { VerifyReport } from '../verify.js';
 
 /** XML 1.0 text: escapes markup and drops the control characters XML cannot carry at all. */
-export function xmlEscape(text: string): string {
+function xmlEscape(text: string): string {
   return text
     // eslint-disable-next-line no-control-regex
     .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '')

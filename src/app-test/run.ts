@@ -2,30 +2,23 @@
 // guarantees cleanup), gated on the deploy's health checks, then each role's uptests through
 // the deploy's own runner (src/gates/uptests.ts), never a copy of it.
 import type Docker from 'dockerode';
-import { mergeEnv } from '../../app/container.js';
-import type { ResolvedRole } from '../../config/resolve.js';
-import { messageOf, operationError, usageError } from '../../errors.js';
-import type { Events } from '../../events/events.js';
-import { describeUptestResults, listUptests, runUptests, type UptestResult } from '../../gates/uptests.js';
-import type { Host } from '../../hosts/host.js';
-import { Environment, type TeardownReport } from '../environment.js';
-import { currentOwner, runLabels } from '../labels.js';
-import { planAppTest } from './plan.js';
+import { mergeEnv } from '../app/container.js';
+import { messageOf, operationError, usageError } from '../errors.js';
+import type { Events } from '../events/events.js';
+import { describeUptestResults, listUptests, runUptests, type UptestResult } from '../gates/uptests.js';
+import type { Host } from '../hosts/host.js';
+import { Environment, type TeardownReport } from '../testing/environment.js';
+import { currentOwner, runLabels } from '../testing/labels.js';
+import { planAppTest, type AppTestInput } from './plan.js';
 
-export interface AppTestOptions {
+/** The plan's input less what the run finds out itself (the image's HEALTHCHECK, the roles with uptests). */
+export interface AppTestOptions extends Omit<AppTestInput, 'imageHasHealthcheck' | 'rolesWithUptests'> {
   /** Where the containers run: the local engine in practice. */
   host: Host;
-  service: string;
-  roles: readonly ResolvedRole[];
-  image: string;
-  appPort: number;
-  healthcheckPath: string;
-  healthTimeoutMs: number;
   uptestsPath: string;
   uptestsTimeoutMs: number;
   /** uptests.parallel, passed on like a deploy does. */
   uptestsParallel?: boolean;
-  envSecret: Readonly<Record<string, string>>;
   events: Events;
   /** Keep a failed run's containers (default: GANGWAY_KEEP=1). */
   keepOnFailure?: boolean;

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import type { ResolvedRole } from '../../src/config/resolve.js';
-import { appTestTargetName, healthWaitFor, planAppTest, type AppTestInput } from '../../src/testing/app-test/plan.js';
-import { imageHasHealthcheck } from '../../src/testing/app-test/run.js';
+import { appTestTargetName, healthWaitFor, planAppTest, type AppTestInput } from '../../src/app-test/plan.js';
+import { imageHasHealthcheck } from '../../src/app-test/run.js';
 
 const web: ResolvedRole = { name: 'web', hosts: ['localhost'], proxied: true, primary: true, env: { MODE: 'test' } };
 const workers: ResolvedRole = { name: 'workers', hosts: ['localhost'], cmd: ['/app/worker'], proxied: false, primary: false, env: { MODE: 'test', QUEUE: 'q' } };

@@ -1,10 +1,10 @@
 // Pure: what `gangway test` starts for an app's config, as gangway/testing definitions. One
 // container per role under test, on one throwaway network, with the env, cmd and app port a
 // deploy would give it, and a wait that is the deploy's health gate.
-import type { ResolvedRole } from '../../config/resolve.js';
-import { container, network, type ContainerDefinition, type NetworkDefinition } from '../definitions.js';
-import { wait } from '../waits/wait.js';
-import type { WaitStrategy } from '../waits/wait-strategy.js';
+import type { ResolvedRole } from '../config/resolve.js';
+import { container, network, type ContainerDefinition, type NetworkDefinition } from '../testing/definitions.js';
+import { wait } from '../testing/waits/wait.js';
+import type { WaitStrategy } from '../testing/waits/wait-strategy.js';
 
 export interface AppTestInput {
   service: string;
@@ -41,7 +41,7 @@ export interface AppTestPlan {
   skipped: Array<{ role: string; reason: string }>;
 }
 
-export const APP_TEST_NETWORK = 'app';
+const APP_TEST_NETWORK = 'app';
 
 /** Definition names are DNS aliases: lowercase letters, digits, "-" and "_", at most 63. */
 export function appTestTargetName(service: string, role: string): string {
