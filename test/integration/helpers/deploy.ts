@@ -11,6 +11,7 @@ import Docker from 'dockerode';
 import { stringify } from 'yaml';
 import { buildHello, type HelloVariant } from '../../../src/sandbox/index.js';
 import type { SandboxInfo } from '../../../src/sandbox/types.js';
+import { combinedLogText } from '../../../src/docker/logs.js';
 
 export const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 export const BIN = join(ROOT, 'bin', 'gangway.js');
@@ -118,19 +119,9 @@ export async function onHost(info: SandboxInfo, host: string, command: string): 
   const chunks: Buffer[] = [];
   stream.on('data', (c: Buffer) => chunks.push(c));
   await new Promise((r) => stream.on('end', r));
-  return demuxedText(Buffer.concat(chunks));
+  return combinedLogText(Buffer.concat(chunks));
 }
 
-/** The text of a non-TTY stream (exec output, container log): frames of an 8-byte header and a payload. */
-export function demuxedText(buf: Buffer): string {
-  let out = '';
-  for (let i = 0; i + 8 <= buf.length; ) {
-    const size = buf.readUInt32BE(i + 4);
-    out += buf.subarray(i + 8, i + 8 + size).toString('utf8');
-    i += 8 + size;
-  }
-  return out;
-}
 
 /** name -> status ("Up 3 seconds", "Exited (0) ...") of a service's app containers on a host. */
 export async function appContainers(info: SandboxInfo, host: string, service = 'hello'): Promise<Map<string, string>> {

@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import type { SandboxInfo } from '../../../src/sandbox/types.js';
-import { demuxedText, onHost } from './deploy.js';
+import { combinedLogText } from '../../../src/docker/logs.js';
+import { onHost } from './deploy.js';
 
 const docker = new Docker();
 
@@ -93,7 +94,7 @@ const setEngineDebug = (info: SandboxInfo, host: string, on: boolean) =>
 /** dockerd's own log lines on a host (it logs to the host container's stderr) since a time. */
 async function engineLog(info: SandboxInfo, host: string, sinceS: number): Promise<string[]> {
   const buf = (await docker.getContainer(containerOf(info, host)).logs({ stdout: true, stderr: true, since: sinceS })) as Buffer;
-  return demuxedText(buf).split('\n');
+  return combinedLogText(buf).split('\n');
 }
 
 /** logrus's msg="..." value, unquoted (Go quotes printable text as JSON does). */
@@ -131,7 +132,7 @@ export async function recordEngineRequests(info: SandboxInfo, host: string): Pro
 }
 
 /** Pairs each "Calling POST .../create" line with the "form data" line that follows it. */
-export function engineStarts(lines: string[]): string[] {
+function engineStarts(lines: string[]): string[] {
   const starts: string[] = [];
   let call: string | undefined;
   for (const line of lines) {
