@@ -1,5 +1,6 @@
 // Calibration (not part of the table): the same load with no operation running, at a few mixes,
-// to tell the machine's capacity apart from what a deploy does. Run: npx tsx bench/zero-downtime/calibrate.ts
+// to tell the machine's capacity apart from what a deploy does.
+// Run: npx tsx bench/zero-downtime/calibrate.ts [rate ...]   (req/s per web host; default 320 360)
 import { Events } from '../../src/events/events.js';
 import { waitServed } from './baselines.js';
 import { gangway } from './cli.js';
@@ -16,7 +17,8 @@ try {
   if (setup.code !== 0) throw new Error(`setup failed: ${setup.stderr}`);
   const targets: LoadTarget[] = ['vm1', 'vm2'].map((name) => ({ name, port: bench.info.hosts.find((h) => h.name === name)!.httpPort }));
   await Promise.all(targets.map((t) => waitServed(t.port, '1.0.0', 10_000)));
-  for (const rate of [320, 360]) {
+  const asked = process.argv.slice(2).map(Number).filter((n) => n > 0);
+  for (const rate of asked.length > 0 ? asked : [320, 360]) {
     const load = startLoad(targets, { ...DEFAULT_LOAD, ratePerHost: rate });
     await new Promise((r) => setTimeout(r, 6000));
     const res = await load.stop();
