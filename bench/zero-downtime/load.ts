@@ -127,9 +127,13 @@ class HostLoad {
     this.inFlight++;
     this.counts.requests++;
     let settled = false;
+    // The timeout counts from the send, not from when the agent hands the request a socket: a
+    // request queued behind busy keep-alive connections is as late for its user.
+    const deadline = setTimeout(() => req.destroy(Object.assign(new Error('timeout'), { code: 'timeout' })), this.opts.requestTimeoutMs);
     const finish = (outcome: () => void) => {
       if (settled) return;
       settled = true;
+      clearTimeout(deadline);
       this.inFlight--;
       this.pending.delete(abort);
       this.counts.latenciesMs.push(performance.now() - t0);

@@ -5,7 +5,7 @@ import { messageOf } from '../errors.js';
 import type { Host } from '../hosts/host.js';
 import { readServers } from '../proxy/live-servers.js';
 import { removeServer } from '../proxy/runtime-operations.js';
-import { waitDrained } from '../proxy/waits.js';
+import { afterProxyReturns, waitDrained } from '../proxy/waits.js';
 import { planRetention } from '../state/labels.js';
 import { hostOf, proxyOf, type DeployRun } from './context.js';
 import { transition } from './phases.js';
@@ -24,18 +24,23 @@ export async function finalize(run: DeployRun, plan: DeployPlan, version: string
       const ev = { host: t.host, role: t.role };
       const unremoved: string[] = [];
       try {
+        // A proxy that restarts meanwhile (its socket gone for a moment) is waited for, and the
+        // drain read again from what it loaded: the old server is still in its file, in drain.
         if (t.proxied) {
           const pt = proxyOf(run, t.host);
-          const stale = (await readServers(pt)).filter((srv) => srv.name !== t.newContainer).map((srv) => srv.name);
-          const t0 = Date.now();
-          if (stale.length > 0) events.step('drain', 'start', { ...ev, message: stale.join(', ') });
-          const drains = await Promise.all(stale.map((name) => waitDrained(pt, name, cfg.drain_timeout)));
-          const cut = drains.reduce((n, d) => n + d.sessions, 0);
-          if (stale.length > 0) events.step('drain', 'done', { ...ev, message: cut === 0 ? 'zero sessions' : `drain_timeout reached: ${cut} open session${cut === 1 ? '' : 's'} cut by the stop`, durationMs: Date.now() - t0 });
-          // A server HAProxy will not delete yet (connections still attached, e.g. after an engine
-          // restart moved addresses under it) takes no new traffic: the old container is stopped
-          // anyway, which ends its connections, and the delete is tried again after the stop.
-          for (const name of stale) await removeServer(pt, name).catch(() => unremoved.push(name));
+          await afterProxyReturns(pt, async () => {
+            unremoved.length = 0;
+            const stale = (await readServers(pt)).filter((srv) => srv.name !== t.newContainer).map((srv) => srv.name);
+            const t0 = Date.now();
+            if (stale.length > 0) events.step('drain', 'start', { ...ev, message: stale.join(', ') });
+            const drains = await Promise.all(stale.map((name) => waitDrained(pt, name, cfg.drain_timeout)));
+            const cut = drains.reduce((n, d) => n + d.sessions, 0);
+            if (stale.length > 0) events.step('drain', 'done', { ...ev, message: cut === 0 ? 'zero sessions' : `drain_timeout reached: ${cut} open session${cut === 1 ? '' : 's'} cut by the stop`, durationMs: Date.now() - t0 });
+            // A server HAProxy will not delete yet (connections still attached, e.g. after an engine
+            // restart moved addresses under it) takes no new traffic: the old container is stopped
+            // anyway, which ends its connections, and the delete is tried again after the stop.
+            for (const name of stale) await removeServer(pt, name).catch(() => unremoved.push(name));
+          });
         }
         transition(t, 'drained');
         for (const old of t.oldContainers) {
@@ -44,7 +49,10 @@ export async function finalize(run: DeployRun, plan: DeployPlan, version: string
           await stopContainer(host, old, STOP_GRACE_MS);
           events.step('stop', 'done', { ...ev, message: old, durationMs: Date.now() - t0 });
         }
-        if (t.proxied) for (const name of unremoved) await removeServer(proxyOf(run, t.host), name);
+        if (t.proxied) {
+          const pt = proxyOf(run, t.host);
+          await afterProxyReturns(pt, async () => { for (const name of unremoved) await removeServer(pt, name); });
+        }
         transition(t, 'stopped-old');
         transition(t, 'done');
       } catch (err) {

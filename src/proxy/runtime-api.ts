@@ -5,6 +5,17 @@ import type { Duplex } from 'node:stream';
 import { GangwayError, messageOf } from '../errors.js';
 import { replyMatches, type RuntimeCommand } from './runtime-commands.js';
 
+/**
+ * The socket could not be opened: the proxy is down or restarting (its socket is gone), as opposed
+ * to a command HAProxy refused. Callers that can wait for the proxy to come back tell them apart.
+ */
+export class RuntimeUnreachableError extends GangwayError {
+  constructor(message: string, info: ConstructorParameters<typeof GangwayError>[2]) {
+    super('operation', message, info);
+    this.name = 'RuntimeUnreachableError';
+  }
+}
+
 export interface RuntimeApiOptions {
   /** Host name for error messages. */
   hostName?: string;
@@ -49,7 +60,7 @@ export class RuntimeApi {
         throw err;
       });
     } catch (err) {
-      throw new GangwayError('operation', `cannot reach the proxy's runtime API: ${messageOf(err)}`, {
+      throw new RuntimeUnreachableError(`cannot reach the proxy's runtime API: ${messageOf(err)}`, {
         host: this.hostName,
         step: 'proxy',
         hint: 'is the gangway-proxy container running? `gangway setup` starts it',

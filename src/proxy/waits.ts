@@ -8,6 +8,7 @@ import { findServer } from './live-servers.js';
 import { explainingLines } from './log-excerpt.js';
 import * as cmd from './runtime-commands.js';
 import { describeCheck, isHealthy } from './runtime-parse.js';
+import { RuntimeUnreachableError } from './runtime-api.js';
 import { proxyError, runtimeApi, type ProxyTarget } from './target.js';
 import type { LiveServer } from './types.js';
 
@@ -88,5 +89,23 @@ export async function waitDrained(t: ProxyTarget, name: string, timeoutMs: numbe
       return { drained: false, sessions, waitedMs: Date.now() - started };
     }
     await pause(t.pollMs ?? 200);
+  }
+}
+
+/**
+ * Runs `work` again when the proxy's runtime API vanished under it (the proxy restarting: Docker's
+ * restart policy, an operator), once the API answers again, for up to `backWithinMs` in all. The
+ * work must be safe to repeat from the start (read, wait, remove). Any other error is the work's own.
+ */
+export async function afterProxyReturns<T>(t: ProxyTarget, work: () => Promise<T>, backWithinMs = 30_000): Promise<T> {
+  const deadline = Date.now() + backWithinMs;
+  for (;;) {
+    try {
+      return await work();
+    } catch (err) {
+      if (!(err instanceof RuntimeUnreachableError) || Date.now() >= deadline) throw err;
+      t.events?.log(`the proxy on ${t.host.name} is not answering (${messageOf(err)}); waiting for it to come back`, { level: 'warn', host: t.host.name, step: 'proxy' });
+      while (Date.now() < deadline && (await workerPid(t)) === undefined) await pause(200);
+    }
   }
 }

@@ -118,8 +118,8 @@ export interface HostLoadSummary {
  * as in the busy-host test: a fresh-connection POST can take over 5 s while containers start, and a
  * user's client waits that long too.
  *
- * Open loop for real: the in-flight cap is the rate times the timeout, more than can ever be in
- * flight, so a stall never holds a due request back; it is sent and counted (answered, or failed
+ * Open loop for real: the in-flight cap is above the rate times the timeout (which counts from the
+ * send), more than can ever be in flight, so a stall never holds a due request back; it is sent and counted (answered, or failed
  * at the timeout). underFaultLoad fails the scenario if one was not sent all the same.
  */
 const FAULT_RATE = 30;
@@ -128,7 +128,8 @@ export const FAULT_LOAD: LoadOptions = {
   ratePerHost: FAULT_RATE,
   postBodyBytes: 256,
   requestTimeoutMs: FAULT_TIMEOUT_MS,
-  maxInFlightPerHost: FAULT_RATE * (FAULT_TIMEOUT_MS / 1000) + 1,
+  // One second more than can be in flight: every request ends at its timeout, counted from its send.
+  maxInFlightPerHost: FAULT_RATE * (FAULT_TIMEOUT_MS / 1000 + 1),
   keepAliveSocketsPerHost: 4,
 };
 
