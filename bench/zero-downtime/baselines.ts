@@ -47,7 +47,7 @@ export const proxyTargetOf = (host: Host): ProxyTarget => ({ host, service: SERV
  * policy), under the bench's own name and label so gangway never mistakes it for a version.
  */
 export function benchContainerOptions(image: string, name: string): Docker.ContainerCreateOptions {
-  const spec = appContainerSpec({ service: SERVICE, role: 'web', version: 'bench', image, envClear: { MODE: 'bench' }, envSecret: {}, network: APP_NETWORK, appPort: 80 });
+  const spec = appContainerSpec({ deployment: { service: SERVICE }, role: 'web', version: 'bench', image, envClear: { MODE: 'bench' }, envSecret: {}, network: APP_NETWORK, appPort: 80 });
   return {
     ...spec.createOptions,
     name,

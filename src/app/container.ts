@@ -2,17 +2,18 @@
 // needs (start, stop, remove, logs, find). No ports are published: traffic reaches the app only
 // through the proxy on the app network, by the container's name.
 import type Docker from 'dockerode';
-import { statusCodeOf as statusOf } from '../docker/errors.js';
+import { isNotFound, statusCodeOf as statusOf } from '../docker/errors.js';
 import { combinedLogText } from '../docker/logs.js';
 import { configError, operationError, messageOf } from '../errors.js';
 import type { Host } from '../hosts/host.js';
-import { appLabels, appLabelFilters, containerName, parseAppContainers, type AppContainer } from '../state/labels.js';
+import { describeDeployment, type Deployment } from '../state/deployment.js';
+import { appContainersOf, appLabels, appLabelFilters, containerName, labelsBelongTo, type AppContainer } from '../state/labels.js';
 import { envFilePath, writeEnvFileCommand } from './env-file.js';
 import { KEEP_RUNNING, STAY_STOPPED } from '../state/restart-policy.js';
 import { createContainer } from '../docker/containers.js';
 
 export interface AppContainerInput {
-  service: string;
+  deployment: Deployment;
   role: string;
   version: string;
   /** Full reference, e.g. registry:5000/acme/hello:1.2.0. */
@@ -61,9 +62,9 @@ export function assertNoSecretInLabels(labels: Record<string, string>, envSecret
 }
 
 export function appContainerSpec(input: AppContainerInput): AppContainerSpec {
-  const name = containerName(input.service, input.role, input.version);
+  const name = containerName(input.deployment, input.role, input.version);
   const env = mergeEnv(input.envClear, input.envSecret);
-  const labels = appLabels({ service: input.service, role: input.role, version: input.version, deployedAt: input.deployedAt, extra: input.labels });
+  const labels = appLabels({ deployment: input.deployment, role: input.role, version: input.version, deployedAt: input.deployedAt, extra: input.labels });
   assertNoSecretInLabels(labels, input.envSecret);
   const createOptions: Docker.ContainerCreateOptions = {
     name,
@@ -81,7 +82,7 @@ export function appContainerSpec(input: AppContainerInput): AppContainerSpec {
     },
     NetworkingConfig: { EndpointsConfig: { [input.network]: { Aliases: [name] } } },
   };
-  return { name, envFilePath: envFilePath(input.service, input.role), createOptions };
+  return { name, envFilePath: envFilePath(input.deployment, input.role), createOptions };
 }
 
 
@@ -145,6 +146,27 @@ export async function removeContainer(host: Host, nameOrId: string): Promise<boo
   }
 }
 
+/**
+ * Removes what an interrupted run of this deployment left under `name` (so there is never a
+ * second copy). A name is not an identity: production's version `staging-1.0` and staging's
+ * `1.0` spell the same name, so a container of that name that is not this deployment's is
+ * refused, never removed. Returns false when there was none.
+ */
+export async function removeLeftoverAppContainer(host: Host, name: string, d: Deployment): Promise<boolean> {
+  const docker = await host.docker();
+  let labels: Record<string, string>;
+  try {
+    labels = (await docker.getContainer(name).inspect()).Config.Labels ?? {};
+  } catch (err) {
+    if (isNotFound(err)) return false;
+    throw operationError(`could not inspect ${name}: ${messageOf(err)}`, { host: host.name, step: 'start', cause: err });
+  }
+  if (!labelsBelongTo(labels, d)) {
+    throw operationError(`a container named ${name} exists on ${host.name} and is not an app container of ${describeDeployment(d)}`, { host: host.name, step: 'start', hint: 'rename or remove it, or deploy another version' });
+  }
+  return removeContainer(host, name);
+}
+
 /** The last `lines` lines of a container's stdout+stderr, interleaved in Docker's order. */
 export async function containerLogsTail(host: Host, nameOrId: string, lines: number): Promise<string[]> {
   const docker = await host.docker();
@@ -159,9 +181,12 @@ export function lastLines(text: string, count: number): string[] {
   return count <= 0 ? [] : lines.slice(-count);
 }
 
-/** Every app container of a service (optionally one role) on a host, running or not. */
-export async function findContainers(host: Host, service: string, role?: string): Promise<AppContainer[]> {
+/**
+ * Every app container of a deployment (optionally one role) on a host, running or not; never
+ * those of another destination of the same service (see appLabelFilters).
+ */
+export async function findContainers(host: Host, d: Deployment, role?: string): Promise<AppContainer[]> {
   const docker = await host.docker();
-  const list = await docker.listContainers({ all: true, filters: { label: appLabelFilters(service, role) } });
-  return parseAppContainers(list);
+  const list = await docker.listContainers({ all: true, filters: { label: appLabelFilters(d, role) } });
+  return appContainersOf(list, d);
 }

@@ -1,12 +1,14 @@
 // The env file on a host: the record of what an app container was given (clear + secret values),
 // written 0600 in a 0700 directory, content through stdin so no value is ever on a command line.
 import { configError } from '../errors.js';
+import { deploymentKey, type Deployment } from '../state/deployment.js';
 import { GANGWAY_STATE_DIR, shellQuote, type ShellCommand } from '../state/shell.js';
 
 export const ENV_DIR = `${GANGWAY_STATE_DIR}/env`;
 
-export function envFilePath(service: string, role: string): string {
-  return `${ENV_DIR}/${service}-${role}.env`;
+/** `hello-web.env`, `hello@staging-web.env`: one file per deployment and role (see deploymentKey). */
+export function envFilePath(d: Deployment, role: string): string {
+  return `${ENV_DIR}/${deploymentKey(d)}-${role}.env`;
 }
 
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;

@@ -3,12 +3,15 @@
 import type { Events } from '../events/events.js';
 import type { Host } from '../hosts/host.js';
 import type { ProxyTarget } from '../proxy/target.js';
-import type { Config } from './schema.js';
+import type { LoadedConfig } from './load.js';
 
-export function proxyTargetFromConfig(host: Host, config: Config, events?: Events): ProxyTarget {
+/** Takes the loaded config, not the bare Config: the destination (`-d`) is the load's, not the file's. */
+export function proxyTargetFromConfig(host: Host, loaded: Pick<LoadedConfig, 'config' | 'destination'>, events?: Events): ProxyTarget {
+  const { config } = loaded;
   return {
     host,
     service: config.service,
+    ...(loaded.destination ? { destination: loaded.destination } : {}),
     appPort: config.proxy.app_port,
     healthcheck: { path: config.proxy.healthcheck.path, intervalMs: config.proxy.healthcheck.interval, timeoutMs: config.proxy.healthcheck.timeout },
     events,

@@ -182,7 +182,7 @@ export const dockerSchema = z
 
 export const configSchema = z
   .strictObject({
-    service: name.describe('Service name; containers are <service>-<role>-<version>.'),
+    service: name.describe('Service name; containers are <service>-<role>-<version>, or <service>-<role>-<destination>-<version> under -d.'),
     image: z.string().min(1).describe('Image repository, e.g. registry.example.com/acme/hello.'),
     registry: z
       .strictObject({

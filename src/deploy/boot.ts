@@ -1,6 +1,6 @@
 // Booting one target: start the new container beside the old one, gate it on health and
 // uptests. Nothing here touches live traffic.
-import { removeContainer, startAppContainer } from '../app/container.js';
+import { removeContainer, removeLeftoverAppContainer, startAppContainer } from '../app/container.js';
 import { GangwayError } from '../errors.js';
 import { discardUptests, gates, prepareUptests, runGates, type GateResult } from '../gates/gates.js';
 import { proxiedHealthGate } from '../gates/proxied-health.js';
@@ -52,14 +52,14 @@ async function startNew(run: DeployRun, t: DeployTarget, o: { version: string; s
   const role = s.loaded.roles.find((r) => r.name === t.role)!;
   const ev = { host: t.host, role: t.role };
   // A rerun after an interrupted deploy finds the container of this version: never a second copy.
-  if (await removeContainer(host, t.newContainer)) events.log(`removed a leftover ${t.newContainer}`, { ...ev, step: 'start' });
+  if (await removeLeftoverAppContainer(host, t.newContainer, s.deployment)) events.log(`removed a leftover ${t.newContainer}`, { ...ev, step: 'start' });
   for (const name of await removeLeftoverUptests(host, t.newContainer)) events.log(`removed a leftover uptest container ${name}`, { ...ev, step: 'start' });
   // The leftover sweep takes round trips: a signal that came meanwhile starts nothing new.
   if (signal.aborted) return false;
   const t0 = Date.now();
   events.step('start', 'start', { ...ev, message: t.newContainer });
   await startAppContainer(host, {
-    service: cfg.service,
+    deployment: s.deployment,
     role: t.role,
     version,
     image: ref,

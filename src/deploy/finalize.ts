@@ -68,7 +68,7 @@ async function prune(run: DeployRun, host: Host, version: string): Promise<void>
   const { s } = run;
   const cfg = s.loaded.config;
   try {
-    const containers = await findContainers(host, cfg.service);
+    const containers = await findContainers(host, s.deployment);
     const plan = planRetention(containers, cfg.retain, [version]);
     if (plan.removeContainers.length === 0) return;
     const docker = await host.docker();

@@ -22,7 +22,7 @@ export async function endState(run: DeployRun): Promise<EndState> {
   await Promise.all(
     [...hosts.values()].map(async (h) => {
       try {
-        observed.set(h.name, await observeHost(h, s.loaded.config.service, run.proxies.get(h.name)));
+        observed.set(h.name, await observeHost(h, s.deployment, run.proxies.get(h.name)));
       } catch {
         // Left out: reported as unreachable below.
       }

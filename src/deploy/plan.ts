@@ -2,6 +2,7 @@
 // and retires, in which batches. `--dry-run` prints this plan; the runner executes it.
 import type { ResolvedRole } from '../config/resolve.js';
 import type { LiveServer } from '../proxy/types.js';
+import type { Deployment } from '../state/deployment.js';
 import { containerName, type AppContainer } from '../state/labels.js';
 import type { DeployTarget } from './phases.js';
 
@@ -41,7 +42,7 @@ export function liveVersionOf(observed: ObservedHost, role: ResolvedRole): strin
 const newestFirst = (a: AppContainer, b: AppContainer) => b.deployedAt.getTime() - a.deployedAt.getTime();
 
 export interface PlanInput {
-  service: string;
+  deployment: Deployment;
   version: string;
   roles: ResolvedRole[];
   observed: Map<string, ObservedHost>;
@@ -62,7 +63,7 @@ export function planDeploy(input: PlanInput): DeployPlan {
   for (const role of input.roles) {
     for (const host of role.hosts) {
       const observed = input.observed.get(host) ?? { host, containers: [] };
-      const newContainer = containerName(input.service, role.name, input.version);
+      const newContainer = containerName(input.deployment, role.name, input.version);
       const running = observed.containers.filter((c) => c.role === role.name && c.running);
       const liveVersion = liveVersionOf(observed, role);
       const oldContainers = running.filter((c) => c.version !== input.version).map((c) => c.name);

@@ -50,9 +50,7 @@ export interface DeployOutcome {
 
 export async function runDeploy(s: Session, opts: DeployOptions): Promise<DeployOutcome> {
   const started = Date.now();
-  const cfg = s.loaded.config;
-  const { events } = s;
-  const service = cfg.service;
+  const { events, deployment } = s;
   const ref = imageRef(s, opts.version);
   const hosts = await connectAll(s);
   // Only setup installs Docker; anything else stops here, before the lock, saying so.
@@ -62,7 +60,7 @@ export async function runDeploy(s: Session, opts: DeployOptions): Promise<Deploy
 
   const lockHost = hosts.get(primaryHost)!;
   events.step('lock', 'start', { host: primaryHost });
-  const lock = await acquireLock(lockHost, newLockDetails({ service, version: opts.version, message: opts.message ?? `${opts.action} ${opts.version}` }), {
+  const lock = await acquireLock(lockHost, newLockDetails({ deployment, version: opts.version, message: opts.message ?? `${opts.action} ${opts.version}` }), {
     waitMs: opts.lockWaitMs ?? 0,
     onWaiting: (holder) => events.log(`waiting for the deploy lock held by ${holder?.holder ?? 'someone'}`, { host: primaryHost, step: 'lock' }),
     ...(opts.signal ? { signal: opts.signal } : {}),
@@ -88,7 +86,7 @@ export async function runDeploy(s: Session, opts: DeployOptions): Promise<Deploy
     // The new version is live everywhere: a failing post-deploy is a warning, never a failure.
     if (!failure) postDeployFailure = await runAfterHook('post-deploy', { ...hookCtx, extra: { GANGWAY_RUNTIME: String(Math.round((Date.now() - started) / 1000)) } }, hookOpts);
   } finally {
-    await releaseLock(lockHost, service, lock.id).catch((err: unknown) => {
+    await releaseLock(lockHost, deployment, lock.id).catch((err: unknown) => {
       events.log(`could not release the deploy lock: ${messageOf(err)}`, { level: 'warn', host: primaryHost, step: 'lock' });
     });
   }
@@ -107,7 +105,7 @@ async function writeAudit(run: DeployRun, opts: DeployOptions, failure: unknown)
   const { events } = run.s;
   const result = failure ? 'failed' : 'ok';
   const auditMessage = failure ? `${opts.action} ${opts.version} failed: ${messageOf(failure)}` : `${opts.action} ${opts.version}`;
-  const audit = await appendAuditEverywhere([...run.hosts.values()], run.s.loaded.config.service, {
+  const audit = await appendAuditEverywhere([...run.hosts.values()], run.s.deployment, {
     ts: new Date().toISOString(),
     user: performer(),
     action: opts.action,
@@ -131,15 +129,14 @@ async function deployLocked(run: DeployRun, opts: DeployOptions, started: number
 
 async function deployHeld(run: DeployRun, opts: DeployOptions, started: number): Promise<LockedOutcome> {
   const { s, hosts, proxied } = run;
-  const cfg = s.loaded.config;
   // Nothing changes on any host until every host has the image and a working proxy.
   await pullEverywhere(run, opts);
   if (opts.signal?.aborted) throw interruptedBeforeChanges(opts);
   await prepareHosts(s, hosts, proxied);
   // A proxy that prepare started or recreated loaded its servers from the file, checked.
   await holdServing(run, { quiet: false });
-  const observed = await observeAll(hosts, cfg.service, run.proxies);
-  const plan = planDeploy({ service: cfg.service, version: opts.version, roles: s.loaded.roles, observed });
+  const observed = await observeAll(hosts, s.deployment, run.proxies);
+  const plan = planDeploy({ deployment: s.deployment, version: opts.version, roles: s.loaded.roles, observed });
   for (const t of plan.targets) transition(t, 'pulled');
 
   const abort = new AbortController();

@@ -53,7 +53,7 @@ function routeHealth(server: LiveServer, container: AppContainer | undefined): s
 
 export async function observeForStatus(s: Session, host: Host): Promise<ObservedHost> {
   const proxied = s.loaded.roles.some((r) => r.proxied && r.hosts.includes(host.name));
-  return observeHost(host, s.loaded.config.service, proxied ? proxyTarget(s, host) : undefined);
+  return observeHost(host, s.deployment, proxied ? proxyTarget(s, host) : undefined);
 }
 
 /**

@@ -10,9 +10,12 @@ import type { Host, HostTarget } from '../hosts/host.js';
 import { HostPool, sshConnectOptions } from '../hosts/pool.js';
 import { proxyTargetFromConfig } from '../config/proxy-target.js';
 import type { ProxyTarget } from '../proxy/target.js';
+import { deploymentOf, type Deployment } from '../state/deployment.js';
 
 export interface Session {
   loaded: LoadedConfig;
+  /** Whose state on the hosts this command reads and writes: the service and its -d destination. */
+  deployment: Deployment;
   pool: HostPool;
   events: Events;
   /** Secret env values by name (env.secret), for containers and uptests. */
@@ -69,7 +72,7 @@ export function openSession(loaded: LoadedConfig, ctx: SessionOwner): Session {
   // Read when pre-connect runs, after a deploy set session.version.
   const beforeConnect = preConnectOnce(loaded, ctx.events, () => hookContextFor(loaded, ctx.command, session.version));
   const pool = hostPoolFor(loaded, loaded.hostTargets, ctx.events, beforeConnect);
-  const session: Session = { loaded, pool, events: ctx.events, envSecret, command: ctx.command, beforeConnect, close: () => pool.closeAll() };
+  const session: Session = { loaded, deployment: deploymentOf(loaded), pool, events: ctx.events, envSecret, command: ctx.command, beforeConnect, close: () => pool.closeAll() };
   return session;
 }
 
@@ -79,5 +82,5 @@ export const primaryHostOf = (s: Session): string => primaryRoleOf(s).hosts[0]!;
 export const imageRef = (s: Session, version: string): string => `${s.loaded.config.image}:${version}`;
 
 export function proxyTarget(s: Session, host: Host): ProxyTarget {
-  return proxyTargetFromConfig(host, s.loaded.config, s.events);
+  return proxyTargetFromConfig(host, s.loaded, s.events);
 }

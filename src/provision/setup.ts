@@ -113,7 +113,7 @@ export async function planSetup(s: Session, version: string): Promise<SetupPlan>
         if (seen) observed.set(n, seen);
       }),
     );
-    const plan = planDeploy({ service: cfg.service, version, roles: s.loaded.roles, observed });
+    const plan = planDeploy({ deployment: s.deployment, version, roles: s.loaded.roles, observed });
     const deploy = describePlan(plan, { image: cfg.image, bootLimit: cfg.boot.limit, action: 'then deploy' });
     return describeSetupPlan({ image: imageRef(s, version), engines: probed.map((p) => p.finding), accessories, deploy });
   } finally {

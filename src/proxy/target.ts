@@ -13,6 +13,11 @@ export const DEFAULT_APP_NETWORK = 'gangway';
 export interface ProxyTarget {
   host: Host;
   service: string;
+  /**
+   * The `-d` destination whose servers these are, when there is one: production and staging of a
+   * service may share a host's proxy, and each must be served (and named) apart.
+   */
+  destination?: string;
   appPort: number;
   healthcheck: ProxyHealthcheck;
   /** The app network the proxy shares with app containers (default `gangway`). */

@@ -125,6 +125,15 @@ export async function copyImage(docker: Docker, ref: string, auth: ReturnType<ty
   return `${sandboxes[0]!.registry.name}/${repo}:${tag}`;
 }
 
+/**
+ * A side's config, for the user to reuse on the kept sandbox. With a destination, `-d` must find
+ * its overlay to be that deployment: an empty one, the config holding its settings already.
+ */
+async function keepConfig(dir: string, text: string, destination: string | undefined): Promise<void> {
+  await writeFile(join(dir, 'gangway.yml'), text);
+  if (destination) await writeFile(join(dir, `gangway.${destination}.yml`), `# empty: gangway.yml holds ${destination}'s settings already\n`);
+}
+
 interface SideSetup {
   name: string;
   info: SandboxInfo;
@@ -141,8 +150,12 @@ interface SideSetup {
  */
 async function sideSession(production: Session, side: SideSetup, configFile: string, text: string, events: Events, env: NodeJS.ProcessEnv): Promise<Session> {
   // The same secrets as production, by name, so the config interpolates the same way.
-  const loaded = await loadConfig({ file: configFile, text, cwd: side.dir, env: { ...env, ...production.loaded.secrets }, redactor: events });
-  for (const warning of loaded.warnings) events.log(warning, { level: 'warn' });
+  const read = await loadConfig({ file: configFile, text, cwd: side.dir, env: { ...env, ...production.loaded.secrets }, redactor: events });
+  for (const warning of read.warnings) events.log(warning, { level: 'warn' });
+  // The text holds the destination's overlay already (rawConfig merged every file); the side is
+  // still that destination's deployment, so its names, labels and keys are the ones rehearsed.
+  const { destination } = production.loaded;
+  const loaded = destination ? { ...read, destination } : read;
   return openSession(loaded, { command: 'rehearse', events });
 }
 
@@ -150,7 +163,7 @@ async function runSide(production: Session, side: SideSetup, raw: Record<string,
   const configFile = join(side.dir, 'gangway.yml');
   const appImage = `${side.info.registry.name}/${repositoryName({ repository: parseImageRef(production.loaded.config.image).repository })}`;
   const text = stringify(rehearsalConfig(raw, hostMapping(production.loaded), side.info, appImage, images));
-  if (side.keep) await writeFile(configFile, text);
+  if (side.keep) await keepConfig(side.dir, text, production.loaded.destination);
   const events = sideEvents(production.events, side.name);
   const outcome: SideOutcome = { name: side.name, configFile, verifyFailures: [], snapshots: [] };
   let session: Session;
@@ -231,7 +244,8 @@ export async function rehearse(production: Session, opts: RehearseOptions, env: 
   } finally {
     await Promise.all(sessions.map((s) => s.close()));
     if (opts.keep) {
-      events.log(`sandboxes kept: ${ids.fresh} (${dirs.fresh}/gangway.yml), ${ids.upgrade} (${dirs.upgrade}/gangway.yml); remove them with: GANGWAY_SANDBOX_ID=<id> gangway sandbox down`);
+      const withD = production.loaded.destination ? ` -d ${production.loaded.destination}` : '';
+      events.log(`sandboxes kept: ${ids.fresh} (-c ${dirs.fresh}/gangway.yml${withD}), ${ids.upgrade} (-c ${dirs.upgrade}/gangway.yml${withD}); remove them with: GANGWAY_SANDBOX_ID=<id> gangway sandbox down`);
     } else {
       await Promise.all([sandboxDown({ id: ids.fresh }, new Events()), sandboxDown({ id: ids.upgrade }, new Events())]);
       await Promise.all(Object.values(dirs).map((d) => rm(d, { recursive: true, force: true })));

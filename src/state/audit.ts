@@ -1,8 +1,10 @@
 // The audit log: one JSON line per action, appended on every host the action touched, so the
-// history survives with the hosts. One `>>` of one short line is one O_APPEND write, which keeps
+// history survives with the hosts. One log per deployment (service, or service@destination), so
+// `gangway -d staging history` is staging's and production's history stays production's. One `>>` of one short line is one O_APPEND write, which keeps
 // concurrent appends from interleaving. Entries hold names and versions only, never env values.
 import type { Host } from '../hosts/host.js';
 import { messageOf, operationError } from '../errors.js';
+import { deploymentKey, type Deployment } from './deployment.js';
 import { GANGWAY_STATE_DIR, shellQuote, type ShellCommand } from './shell.js';
 
 export const AUDIT_DIR = `${GANGWAY_STATE_DIR}/audit`;
@@ -25,8 +27,8 @@ export interface AuditEntry {
   message: string;
 }
 
-export function auditLogPath(service: string): string {
-  return `${AUDIT_DIR}/${service}.log`;
+export function auditLogPath(d: Deployment): string {
+  return `${AUDIT_DIR}/${deploymentKey(d)}.log`;
 }
 
 /** Pure: one JSON line, the message shortened if the line would be too long for one write. */
@@ -48,13 +50,13 @@ export function auditLine(entry: AuditEntry): string {
   return `${line}\n`;
 }
 
-export function appendAuditCommand(service: string, entry: AuditEntry): ShellCommand {
-  return { command: `mkdir -p ${shellQuote(AUDIT_DIR)} && cat >> ${shellQuote(auditLogPath(service))}`, stdin: auditLine(entry) };
+export function appendAuditCommand(d: Deployment, entry: AuditEntry): ShellCommand {
+  return { command: `mkdir -p ${shellQuote(AUDIT_DIR)} && cat >> ${shellQuote(auditLogPath(d))}`, stdin: auditLine(entry) };
 }
 
 /** The last `lines` entries (all with 0); a missing log is an empty history, not an error. */
-export function readAuditCommand(service: string, lines: number): ShellCommand {
-  const file = shellQuote(auditLogPath(service));
+export function readAuditCommand(d: Deployment, lines: number): ShellCommand {
+  const file = shellQuote(auditLogPath(d));
   return { command: lines > 0 ? `if [ -f ${file} ]; then tail -n ${Math.floor(lines)} ${file}; fi` : `if [ -f ${file} ]; then cat ${file}; fi` };
 }
 
@@ -88,9 +90,9 @@ export interface AppendOptions {
   redact?: (text: string) => string;
 }
 
-export async function appendAudit(host: Host, service: string, entry: AuditEntry, opts: AppendOptions = {}): Promise<void> {
+export async function appendAudit(host: Host, d: Deployment, entry: AuditEntry, opts: AppendOptions = {}): Promise<void> {
   const safe = opts.redact ? { ...entry, message: opts.redact(entry.message) } : entry;
-  const cmd = appendAuditCommand(service, safe);
+  const cmd = appendAuditCommand(d, safe);
   const r = await host.exec(cmd.command, { stdin: cmd.stdin, timeoutMs: 30_000 });
   if (r.code !== 0) throw operationError(`could not append to the audit log: ${r.stderr.trim() || `exit ${r.code}`}`, { host: host.name, step: 'audit' });
 }
@@ -99,11 +101,11 @@ export async function appendAudit(host: Host, service: string, entry: AuditEntry
  * Appends one entry per host (each with its own `host`), in parallel. An audit failure must not
  * turn a finished deploy into a failed one, so failures are returned, not thrown.
  */
-export async function appendAuditEverywhere(hosts: Host[], service: string, entry: Omit<AuditEntry, 'host'>, opts: AppendOptions = {}): Promise<{ host: string; error?: string }[]> {
+export async function appendAuditEverywhere(hosts: Host[], d: Deployment, entry: Omit<AuditEntry, 'host'>, opts: AppendOptions = {}): Promise<{ host: string; error?: string }[]> {
   return Promise.all(
     hosts.map(async (h) => {
       try {
-        await appendAudit(h, service, { ...entry, host: h.name }, opts);
+        await appendAudit(h, d, { ...entry, host: h.name }, opts);
         return { host: h.name };
       } catch (err) {
         return { host: h.name, error: messageOf(err) };
@@ -112,8 +114,8 @@ export async function appendAuditEverywhere(hosts: Host[], service: string, entr
   );
 }
 
-export async function readAudit(host: Host, service: string, lines = 50): Promise<AuditEntry[]> {
-  const r = await host.exec(readAuditCommand(service, lines).command, { timeoutMs: 30_000 });
+export async function readAudit(host: Host, d: Deployment, lines = 50): Promise<AuditEntry[]> {
+  const r = await host.exec(readAuditCommand(d, lines).command, { timeoutMs: 30_000 });
   if (r.code !== 0) throw operationError(`could not read the audit log: ${r.stderr.trim() || `exit ${r.code}`}`, { host: host.name, step: 'audit' });
   return parseAuditLog(r.stdout);
 }

@@ -1,11 +1,14 @@
 // How gangway names and labels app containers, how it reads them back, and which old ones it
 // prunes. Labels are the deploy state on a host, so they hold names and versions only: never an
 // env value or a secret (`docker ps` shows labels to anyone with access to the engine).
+import { sameDeployment, type Deployment } from './deployment.js';
 
 export const LABEL = {
   service: 'gangway.service',
   role: 'gangway.role',
   version: 'gangway.version',
+  /** Only on containers of a destination (`-d staging`): absent means no destination. */
+  destination: 'gangway.destination',
   managed: 'gangway.managed',
   deployedAt: 'gangway.deployed_at',
 } as const;
@@ -16,21 +19,31 @@ export const MANAGED_APP = 'app';
 const CONTAINER_NAME_BAD_CHARS = /[^a-zA-Z0-9_.-]/g;
 
 /**
- * `<service>-<role>-<version>`. Docker names allow [a-zA-Z0-9_.-] only, so other characters of a
- * version (the `+` of semver build metadata) become `_`; the exact version lives in the label.
+ * `<service>-<role>-<version>`, or `<service>-<role>-<destination>-<version>` for a destination
+ * (the name without one is today's, so hosts deployed before destinations keep their names).
+ * Docker names allow [a-zA-Z0-9_.-] only, so other characters of a version (the `+` of semver
+ * build metadata) become `_`; the exact version lives in the label. A name is not an identity
+ * (service `a-b` role `c` and service `a` role `b-c` spell the same): what a container belongs
+ * to is read from its labels only.
  */
-export function containerName(service: string, role: string, version: string): string {
-  return `${service}-${role}-${version}`.replace(CONTAINER_NAME_BAD_CHARS, '_');
+export function containerName(d: Deployment, role: string, version: string): string {
+  const parts = d.destination ? [d.service, role, d.destination, version] : [d.service, role, version];
+  return parts.join('-').replace(CONTAINER_NAME_BAD_CHARS, '_');
 }
 
 export interface AppLabelInput {
-  service: string;
+  deployment: Deployment;
   role: string;
   version: string;
   /** Defaults to now; passed in by tests and by the deploy so every host records the same time. */
   deployedAt?: Date;
   /** Extra labels (e.g. a test's cleanup label). Must not collide with gangway.*. */
   extra?: Record<string, string>;
+}
+
+/** The labels that say whose a container is: gangway.service, and gangway.destination when set. */
+export function deploymentLabels(d: Deployment): Record<string, string> {
+  return { [LABEL.service]: d.service, ...(d.destination ? { [LABEL.destination]: d.destination } : {}) };
 }
 
 export function appLabels(input: AppLabelInput): Record<string, string> {
@@ -40,7 +53,7 @@ export function appLabels(input: AppLabelInput): Record<string, string> {
   }
   return {
     ...extra,
-    [LABEL.service]: input.service,
+    ...deploymentLabels(input.deployment),
     [LABEL.role]: input.role,
     [LABEL.version]: input.version,
     [LABEL.managed]: MANAGED_APP,
@@ -48,11 +61,24 @@ export function appLabels(input: AppLabelInput): Record<string, string> {
   };
 }
 
-/** Filters for listing a service's app containers (Engine API `filters.label`). */
-export function appLabelFilters(service: string, role?: string): string[] {
-  const filters = [`${LABEL.service}=${service}`, `${LABEL.managed}=${MANAGED_APP}`];
+/**
+ * Filters for listing a deployment's app containers (Engine API `filters.label`). The engine
+ * cannot filter on a label being absent, so the list of a deployment without a destination still
+ * holds its destinations' containers: every listing goes through appContainersOf.
+ */
+export function appLabelFilters(d: Deployment, role?: string): string[] {
+  const filters = [`${LABEL.service}=${d.service}`, `${LABEL.managed}=${MANAGED_APP}`];
+  if (d.destination) filters.push(`${LABEL.destination}=${d.destination}`);
   if (role !== undefined) filters.push(`${LABEL.role}=${role}`);
   return filters;
+}
+
+/** Pure: is a container with these labels an app container of this deployment? */
+export function labelsBelongTo(labels: Record<string, string>, d: Deployment): boolean {
+  const service = labels[LABEL.service];
+  const destination = labels[LABEL.destination];
+  if (labels[LABEL.managed] !== MANAGED_APP || service === undefined) return false;
+  return sameDeployment({ service, ...(destination ? { destination } : {}) }, d);
 }
 
 /** The subset of a container listing (GET /containers/json) that gangway reads. */
@@ -71,6 +97,8 @@ export interface AppContainer {
   id: string;
   name: string;
   service: string;
+  /** From gangway.destination; absent on containers deployed without `-d`. */
+  destination?: string;
   role: string;
   version: string;
   /** Docker's state word: created, running, exited, restarting, paused, dead. */
@@ -103,10 +131,12 @@ export function parseAppContainers(summaries: ContainerSummaryLike[]): AppContai
     const createdAt = new Date((s.Created ?? 0) * 1000);
     const deployed = labels[LABEL.deployedAt] ? new Date(labels[LABEL.deployedAt]!) : createdAt;
     const state = s.State ?? 'unknown';
+    const destination = labels[LABEL.destination];
     out.push({
       id: s.Id,
       name: (s.Names?.[0] ?? s.Id).replace(/^\//, ''),
       service,
+      ...(destination ? { destination } : {}),
       role,
       version,
       state,
@@ -119,6 +149,11 @@ export function parseAppContainers(summaries: ContainerSummaryLike[]): AppContai
     });
   }
   return out;
+}
+
+/** The app containers of one deployment in a listing: production never sees staging's, nor the reverse. */
+export function appContainersOf(summaries: ContainerSummaryLike[], d: Deployment): AppContainer[] {
+  return parseAppContainers(summaries.filter((s) => labelsBelongTo(s.Labels ?? {}, d)));
 }
 
 export interface RetentionPlan {

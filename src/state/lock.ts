@@ -1,17 +1,21 @@
-// The deploy lock: one directory per service on the primary host. `mkdir` is atomic, so exactly
+// The deploy lock: one directory per deployment (service, or service@destination: production and
+// staging deploy independently) on the primary host. `mkdir` is atomic, so exactly
 // one of two racing deploys creates it; the details file inside says who holds it and why.
 import { hostname, userInfo } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { GangwayError, operationError } from '../errors.js';
 import type { ExecResult, Host } from '../hosts/host.js';
+import { deploymentKey, describeDeployment, type Deployment } from './deployment.js';
 import { GANGWAY_STATE_DIR, shellQuote, type ShellCommand } from './shell.js';
 
 export const LOCK_DIR = `${GANGWAY_STATE_DIR}/locks`;
 /** Exit status the acquire line uses for "someone else holds it" (any other non-zero is an error). */
 export const LOCK_HELD_EXIT = 3;
 
-export interface LockDetails {
+/** The holder's deployment is part of the details, so the details alone name the lock's path. */
+export interface LockDetails extends Deployment {
   service: string;
+  destination?: string;
   /** user@hostname of the machine that ran gangway. */
   holder: string;
   pid: number;
@@ -23,13 +27,14 @@ export interface LockDetails {
   id: string;
 }
 
-export function lockPath(service: string): string {
-  return `${LOCK_DIR}/${service}`;
+export function lockPath(d: Deployment): string {
+  return `${LOCK_DIR}/${deploymentKey(d)}`;
 }
 
-export function newLockDetails(input: { service: string; version: string; message?: string; holder?: string; pid?: number; now?: Date; id?: string }): LockDetails {
+export function newLockDetails(input: { deployment: Deployment; version: string; message?: string; holder?: string; pid?: number; now?: Date; id?: string }): LockDetails {
   return {
-    service: input.service,
+    service: input.deployment.service,
+    ...(input.deployment.destination ? { destination: input.deployment.destination } : {}),
     holder: input.holder ?? `${safeUser()}@${hostname()}`,
     pid: input.pid ?? process.pid,
     time: (input.now ?? new Date()).toISOString(),
@@ -49,8 +54,8 @@ function safeUser(): string {
 
 /** mkdir the lock; on success write the details (stdin), else print the holder's and exit 3. */
 export function acquireLockCommand(details: LockDetails): ShellCommand {
-  const dir = shellQuote(lockPath(details.service));
-  const file = shellQuote(`${lockPath(details.service)}/details.json`);
+  const dir = shellQuote(lockPath(details));
+  const file = shellQuote(`${lockPath(details)}/details.json`);
   return {
     command: `mkdir -p ${shellQuote(LOCK_DIR)} && if mkdir ${dir} 2>/dev/null; then cat > ${file}; else cat ${file} 2>/dev/null; exit ${LOCK_HELD_EXIT}; fi`,
     stdin: `${JSON.stringify(details)}\n`,
@@ -58,17 +63,17 @@ export function acquireLockCommand(details: LockDetails): ShellCommand {
 }
 
 /** Removes the lock; with `id`, only when it is still the one this run took (exit 3 otherwise). */
-export function releaseLockCommand(service: string, id?: string): ShellCommand {
-  const dir = shellQuote(lockPath(service));
+export function releaseLockCommand(d: Deployment, id?: string): ShellCommand {
+  const dir = shellQuote(lockPath(d));
   if (id === undefined) return { command: `rm -rf ${dir}` };
-  const file = shellQuote(`${lockPath(service)}/details.json`);
+  const file = shellQuote(`${lockPath(d)}/details.json`);
   return { command: `if [ ! -d ${dir} ]; then exit 0; elif grep -qF ${shellQuote(`"id":${JSON.stringify(id)}`)} ${file}; then rm -rf ${dir}; else cat ${file} 2>/dev/null; exit ${LOCK_HELD_EXIT}; fi` };
 }
 
 /** Prints `held` + the details, or `free`. */
-export function lockStatusCommand(service: string): ShellCommand {
-  const dir = shellQuote(lockPath(service));
-  return { command: `if [ -d ${dir} ]; then echo held; cat ${shellQuote(`${lockPath(service)}/details.json`)} 2>/dev/null; else echo free; fi` };
+export function lockStatusCommand(d: Deployment): ShellCommand {
+  const dir = shellQuote(lockPath(d));
+  return { command: `if [ -d ${dir} ]; then echo held; cat ${shellQuote(`${lockPath(d)}/details.json`)} 2>/dev/null; else echo free; fi` };
 }
 
 /** Pure: details JSON as printed by the lines above; undefined while a holder is still writing it. */
@@ -79,6 +84,7 @@ export function parseLockDetails(text: string): LockDetails | undefined {
     const d = JSON.parse(json) as Partial<LockDetails>;
     return {
       service: String(d.service ?? ''),
+      ...(d.destination ? { destination: String(d.destination) } : {}),
       holder: String(d.holder ?? 'unknown'),
       pid: Number(d.pid ?? 0),
       time: String(d.time ?? ''),
@@ -131,8 +137,8 @@ export function describeLockHolder(details: LockDetails | undefined, now: Date =
   return `held by ${details.holder} (pid ${details.pid}) for ${age}, deploying ${details.version || 'an unknown version'}${details.message ? `: ${details.message}` : ''}${dead}`;
 }
 
-export function lockHeldError(service: string, host: string, holder: LockDetails | undefined, now: Date = new Date(), state: HolderState = 'elsewhere'): GangwayError {
-  return new GangwayError('lock', `the deploy lock of ${service} is ${describeLockHolder(holder, now, state)}`, {
+export function lockHeldError(d: Deployment, host: string, holder: LockDetails | undefined, now: Date = new Date(), state: HolderState = 'elsewhere'): GangwayError {
+  return new GangwayError('lock', `the deploy lock of ${describeDeployment(d)} is ${describeLockHolder(holder, now, state)}`, {
     host,
     step: 'lock',
     hint: state === 'not-running'
@@ -145,9 +151,9 @@ export function lockHeldError(service: string, host: string, holder: LockDetails
  * Ctrl-C while waiting for someone else's lock: the user's choice, not a lock conflict, so it is
  * 'interrupted' (exit 130) like any other interrupt. Nothing was changed: the lock was never ours.
  */
-export function lockWaitInterruptedError(service: string, host: string, holder: LockDetails | undefined): GangwayError {
+export function lockWaitInterruptedError(d: Deployment, host: string, holder: LockDetails | undefined): GangwayError {
   const whose = holder ? ` held by ${holder.holder} (pid ${holder.pid})` : '';
-  return new GangwayError('interrupted', `interrupted while waiting for the deploy lock of ${service}${whose}; nothing was changed`, { host, step: 'lock' });
+  return new GangwayError('interrupted', `interrupted while waiting for the deploy lock of ${describeDeployment(d)}${whose}; nothing was changed`, { host, step: 'lock' });
 }
 
 /** A lock command is a mkdir and a cat: anything slower is a host in trouble. */
@@ -196,12 +202,12 @@ export async function acquireLock(host: Host, details: LockDetails, opts: Acquir
   let notified = false;
   let holder: LockDetails | undefined;
   for (;;) {
-    if (opts.signal?.aborted) throw lockWaitInterruptedError(details.service, host.name, holder);
+    if (opts.signal?.aborted) throw lockWaitInterruptedError(details, host.name, holder);
     const outcome = await tryAcquireLock(host, details);
     if (outcome.acquired) return outcome.details;
     holder = outcome.holder;
-    if (opts.signal?.aborted) throw lockWaitInterruptedError(details.service, host.name, holder);
-    if (Date.now() >= deadline) throw lockHeldError(details.service, host.name, holder, new Date(), holderState(holder));
+    if (opts.signal?.aborted) throw lockWaitInterruptedError(details, host.name, holder);
+    if (Date.now() >= deadline) throw lockHeldError(details, host.name, holder, new Date(), holderState(holder));
     if (!notified) { opts.onWaiting?.(holder); notified = true; }
     await pause(Math.min(opts.pollIntervalMs ?? 2000, Math.max(0, deadline - Date.now())), opts.signal);
   }
@@ -211,8 +217,8 @@ export async function acquireLock(host: Host, details: LockDetails, opts: Acquir
  * Releases the lock. With `id`, a lock taken over meanwhile by someone else is left alone and
  * reported as false; without, it is removed whoever holds it (`gangway lock release`).
  */
-export async function releaseLock(host: Host, service: string, id?: string): Promise<boolean> {
-  const cmd = releaseLockCommand(service, id);
+export async function releaseLock(host: Host, d: Deployment, id?: string): Promise<boolean> {
+  const cmd = releaseLockCommand(d, id);
   const r = await host.exec(cmd.command, { timeoutMs: LOCK_COMMAND_TIMEOUT_MS });
   if (r.code === 0) return true;
   if (r.code === LOCK_HELD_EXIT) return false;
@@ -221,8 +227,8 @@ export async function releaseLock(host: Host, service: string, id?: string): Pro
 
 export type LockStatus = { held: false } | { held: true; details?: LockDetails };
 
-export async function lockStatus(host: Host, service: string): Promise<LockStatus> {
-  const r = await host.exec(lockStatusCommand(service).command, { timeoutMs: LOCK_COMMAND_TIMEOUT_MS });
+export async function lockStatus(host: Host, d: Deployment): Promise<LockStatus> {
+  const r = await host.exec(lockStatusCommand(d).command, { timeoutMs: LOCK_COMMAND_TIMEOUT_MS });
   if (r.code !== 0) throw operationError(`could not read the deploy lock: ${execFailure(r, LOCK_COMMAND_TIMEOUT_MS)}`, { host: host.name, step: 'lock' });
   return parseLockStatus(r.stdout);
 }

@@ -18,6 +18,7 @@ import type { Host } from '../hosts/host.js';
 import { readServers } from '../proxy/live-servers.js';
 import { DEFAULT_APP_NETWORK, type ProxyTarget } from '../proxy/target.js';
 import type { LiveServer } from '../proxy/types.js';
+import type { Deployment } from '../state/deployment.js';
 import { LABEL } from '../state/labels.js';
 import { expectation } from '../checks/resources/resource.js';
 import { resultFrom } from './evaluate.js';
@@ -43,10 +44,11 @@ export interface InvariantContext {
   network?: string;
 }
 
-export async function observeInvariants(host: Host, service: string, proxy: ProxyTarget | undefined, network = DEFAULT_APP_NETWORK): Promise<InvariantObservation> {
+/** Another destination's containers on the host are not this deployment's: they are neither counted nor strays. */
+export async function observeInvariants(host: Host, d: Deployment, proxy: ProxyTarget | undefined, network = DEFAULT_APP_NETWORK): Promise<InvariantObservation> {
   const docker: Docker = await host.docker();
   const [containers, proxyRead, onNetwork] = await Promise.all([
-    findContainers(host, service),
+    findContainers(host, d),
     proxy ? readServers(proxy).then((s) => ({ s }), (err: unknown) => ({ err: messageOf(err) })) : Promise.resolve(undefined),
     docker.listContainers({ filters: { network: [network] } }).catch(() => []),
   ]);

@@ -7,6 +7,7 @@ import type { Host } from '../hosts/host.js';
 import { proxyTargetFromConfig } from '../config/proxy-target.js';
 import { errorResult } from './evaluate.js';
 import { judgeInvariants, observeInvariants } from './invariants.js';
+import { deploymentOf } from '../state/deployment.js';
 import { planChecks } from './plan.js';
 import { runHostChecks } from './run.js';
 import type { VerifySpec } from '../checks/spec.js';
@@ -81,7 +82,7 @@ export async function verifyHosts(opts: VerifyOptions): Promise<VerifyReport> {
 async function invariantResults(host: Host, loaded: LoadedConfig, roles: LoadedConfig['roles'], proxied: boolean): Promise<CheckResult[]> {
   const { config } = loaded;
   try {
-    const observed = await observeInvariants(host, config.service, proxied ? proxyTargetFromConfig(host, config) : undefined);
+    const observed = await observeInvariants(host, deploymentOf(loaded), proxied ? proxyTargetFromConfig(host, loaded) : undefined);
     return judgeInvariants(observed, { service: config.service, roles, retain: config.retain });
   } catch (err) {
     return [errorResult(host.name, { type: 'invariant', subject: 'built-in invariants', spec: {}, origin: BUILT_IN_ORIGIN }, `cannot read Docker or the proxy: ${messageOf(err)}`)];

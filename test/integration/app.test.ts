@@ -10,7 +10,8 @@ import { ENV_DIR, envFilePath, parseEnvFile, readEnvFileCommand, removeEnvFileCo
 import { APP_IMAGE, APP_PORT, BLOCKS_LABEL, buildBlocksImages, cleanupBlocks, createBlocksNetwork, docker, uniqueName } from './helpers/blocks.js';
 
 const host = new LocalHost();
-const service = uniqueName('blocks');
+const deployment = { service: uniqueName('blocks') };
+const { service } = deployment;
 const SECRET = `s3cr3t-${uniqueName('')}-value`;
 let network = '';
 let input: AppContainerInput;
@@ -20,13 +21,13 @@ beforeAll(async () => {
   buildBlocksImages();
   network = await createBlocksNetwork();
   input = {
-    service, role: 'web', version: '1.0.0', image: APP_IMAGE, envClear: { MODE: 'production' }, envSecret: { SECRET_TOKEN: SECRET },
+    deployment, role: 'web', version: '1.0.0', image: APP_IMAGE, envClear: { MODE: 'production' }, envSecret: { SECRET_TOKEN: SECRET },
     network, appPort: APP_PORT, labels: BLOCKS_LABEL,
   };
 });
 afterAll(async () => {
   await cleanupBlocks();
-  for (const role of ['web', 'workers']) await host.exec(removeEnvFileCommand(envFilePath(service, role)).command);
+  for (const role of ['web', 'workers']) await host.exec(removeEnvFileCommand(envFilePath(deployment, role)).command);
 });
 
 describe('startAppContainer', () => {
@@ -36,7 +37,7 @@ describe('startAppContainer', () => {
   });
 
   it('writes the env file 0600 in a 0700 directory, with the full env', async () => {
-    const path = envFilePath(service, 'web');
+    const path = envFilePath(deployment, 'web');
     expect((await stat(path)).mode & 0o777).toBe(0o600);
     expect((await stat(ENV_DIR)).mode & 0o777).toBe(0o700);
     const read = await host.exec(readEnvFileCommand(path).command);
@@ -64,10 +65,10 @@ describe('startAppContainer', () => {
   });
 
   it('is found back by its labels', async () => {
-    const found = await findContainers(host, service);
+    const found = await findContainers(host, deployment);
     expect(found).toHaveLength(1);
     expect(found[0]).toMatchObject({ id, name: `${service}-web-1.0.0`, role: 'web', version: '1.0.0', running: true, image: APP_IMAGE });
-    expect(await findContainers(host, service, 'workers')).toEqual([]);
+    expect(await findContainers(host, deployment, 'workers')).toEqual([]);
   });
 
   it('refuses a second container of the same version with a hint', async () => {
@@ -77,12 +78,12 @@ describe('startAppContainer', () => {
   it('stops gracefully, then removes; both are idempotent', async () => {
     expect(await stopContainer(host, id, 1_000)).toBe(true);
     expect(await stopContainer(host, id, 1_000)).toBe(false);
-    expect((await findContainers(host, service))[0]).toMatchObject({ running: false, state: 'exited' });
+    expect((await findContainers(host, deployment))[0]).toMatchObject({ running: false, state: 'exited' });
     // Retired: no engine restart brings it back.
     expect((await docker.getContainer(id).inspect()).HostConfig.RestartPolicy?.Name).toBe('no');
     expect(await removeContainer(host, id)).toBe(true);
     expect(await removeContainer(host, id)).toBe(false);
-    expect(await findContainers(host, service)).toEqual([]);
+    expect(await findContainers(host, deployment)).toEqual([]);
   });
 });
 

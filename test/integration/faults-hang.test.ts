@@ -3,7 +3,8 @@
 // VARIANT=hangs: /up is a FIFO), an uptest that never exits (VARIANT=uptest-hangs), and a shell
 // command over SSH that blocks (the lock's details file replaced by a FIFO on the primary host).
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { gangway, onHost, resetHosts } from './helpers/deploy.js';
+import { lockPath } from '../../src/state/lock.js';
+import { gangway, HELLO, onHost, resetHosts } from './helpers/deploy.js';
 import { convergedOn, faultProject, settledTruth, underFaultLoad } from './helpers/faults.js';
 
 const info = inject('sandbox');
@@ -55,7 +56,7 @@ describe('hanging things end at their timeout', () => {
 
   it('a command over SSH that blocks: ends at its timeout naming the host and step, nothing changed', async () => {
     // The lock directory exists, and reading its details file blocks forever (a FIFO).
-    await onHost(info, 'vm1', 'mkdir -p /var/lib/gangway/locks/hello && mkfifo /var/lib/gangway/locks/hello/details.json');
+    await onHost(info, 'vm1', `mkdir -p ${lockPath(HELLO)} && mkfifo ${lockPath(HELLO)}/details.json`);
     try {
       const t0 = Date.now();
       const { result: r, load } = await underFaultLoad(info, 120_000, () => run(['deploy', '--version', '1.0.0']));
@@ -69,7 +70,7 @@ describe('hanging things end at their timeout', () => {
       expect(load.failures).toEqual([]);
       measured.push(`| SSH command hangs (lock read) | ${load.requests} | ${load.failed} | failed after ${(tookMs / 1000).toFixed(1)} s: ${r.output.split('\n').find((l) => /timed out|timeout/i.test(l))?.trim()} |`);
     } finally {
-      await onHost(info, 'vm1', 'rm -rf /var/lib/gangway/locks/hello');
+      await onHost(info, 'vm1', `rm -rf ${lockPath(HELLO)}`);
     }
   });
 });

@@ -5,7 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { gangway, getThroughProxy, pushHello, resetHosts, writeProject, type CliResult } from './helpers/deploy.js';
+import { lockPath } from '../../src/state/lock.js';
+import { gangway, getThroughProxy, HELLO, pushHello, resetHosts, writeProject, type CliResult } from './helpers/deploy.js';
 import { makeApp, remoteTags, removeLocalImages, setAppVersion } from './release-support.js';
 
 const info = inject('sandbox');
@@ -25,7 +26,7 @@ function hook(dir: string, name: string, body = ''): void {
   const vm1 = info.hosts.find((h) => h.name === 'vm1')!.containerId;
   const record = [
     '#!/bin/sh',
-    `lock=$(docker exec ${vm1} sh -c 'test -d /var/lib/gangway/locks/hello && echo held || echo free' 2>/dev/null || echo n/a)`,
+    `lock=$(docker exec ${vm1} sh -c 'test -d ${lockPath(HELLO)} && echo held || echo free' 2>/dev/null || echo n/a)`,
     `echo "${name} cmd=$GANGWAY_COMMAND version=$GANGWAY_VERSION hosts=$GANGWAY_HOSTS roles=$GANGWAY_ROLES service=$GANGWAY_SERVICE image=\${GANGWAY_IMAGE:-} runtime=\${GANGWAY_RUNTIME:-} lock=$lock" >> "$HOOK_LOG"`,
   ].join('\n');
   writeFileSync(join(dir, '.gangway', 'hooks', name), `${record}\n${body}\n`, { mode: 0o755 });

@@ -3,7 +3,7 @@ import { appContainerSpec, assertNoSecretInLabels, lastLines, mergeEnv } from '.
 import { envFilePath, parseEnvFile, readEnvFileCommand, renderEnvFile, writeEnvFileCommand } from '../../src/app/env-file.js';
 
 const base = {
-  service: 'hello', role: 'web', version: '1.0.0', image: 'registry:5000/hello:1.0.0', envClear: { MODE: 'production' },
+  deployment: { service: 'hello' }, role: 'web', version: '1.0.0', image: 'registry:5000/hello:1.0.0', envClear: { MODE: 'production' },
   envSecret: { DATABASE_URL: 'postgres://u:s3cr3t@db/x' }, network: 'gangway', appPort: 8080, deployedAt: new Date('2026-01-01T00:00:00Z'),
 };
 
@@ -81,7 +81,7 @@ describe('env file', () => {
     }
   });
   it('writes through stdin, never argv, with umask 077, a 0700 dir and an atomic rename', () => {
-    const cmd = writeEnvFileCommand(envFilePath('hello', 'web'), { SECRET: 'hunter2' });
+    const cmd = writeEnvFileCommand(envFilePath({ service: 'hello' }, 'web'), { SECRET: 'hunter2' });
     expect(cmd.command).not.toContain('hunter2');
     expect(cmd.stdin).toBe('SECRET=hunter2\n');
     expect(cmd.command).toBe(

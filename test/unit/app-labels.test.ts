@@ -8,14 +8,14 @@ describe('containerName', () => {
     ['hello', 'web', '1.0.0+build.7', 'hello-web-1.0.0_build.7'],
     ['hello', 'web', 'sha/abc', 'hello-web-sha_abc'],
   ])('%s %s %s -> %s', (service, role, version, expected) => {
-    expect(containerName(service, role, version)).toBe(expected);
+    expect(containerName({ service }, role, version)).toBe(expected);
   });
 });
 
 describe('appLabels', () => {
   const at = new Date('2026-01-02T03:04:05.000Z');
   it('holds service, role, version, managed and deployed_at', () => {
-    expect(appLabels({ service: 'hello', role: 'web', version: '1.0.0', deployedAt: at })).toEqual({
+    expect(appLabels({ deployment: { service: 'hello' }, role: 'web', version: '1.0.0', deployedAt: at })).toEqual({
       'gangway.service': 'hello',
       'gangway.role': 'web',
       'gangway.version': '1.0.0',
@@ -24,10 +24,10 @@ describe('appLabels', () => {
     });
   });
   it('adds extra labels', () => {
-    expect(appLabels({ service: 's', role: 'r', version: 'v', deployedAt: at, extra: { 'gangway.dev': 'blocks' } })['gangway.dev']).toBe('blocks');
+    expect(appLabels({ deployment: { service: 's' }, role: 'r', version: 'v', deployedAt: at, extra: { 'gangway.dev': 'blocks' } })['gangway.dev']).toBe('blocks');
   });
   it.each(['gangway.version', 'gangway.managed'])('refuses to let an extra label override %s', (key) => {
-    expect(() => appLabels({ service: 's', role: 'r', version: 'v', extra: { [key]: 'x' } })).toThrow(/reserved/);
+    expect(() => appLabels({ deployment: { service: 's' }, role: 'r', version: 'v', extra: { [key]: 'x' } })).toThrow(/reserved/);
   });
 });
 
@@ -36,7 +36,7 @@ describe('appLabelFilters', () => {
     [undefined, ['gangway.service=hello', 'gangway.managed=app']],
     ['web', ['gangway.service=hello', 'gangway.managed=app', 'gangway.role=web']],
   ])('role %s', (role, expected) => {
-    expect(appLabelFilters('hello', role)).toEqual(expected);
+    expect(appLabelFilters({ service: 'hello' }, role)).toEqual(expected);
   });
 });
 

@@ -23,7 +23,7 @@ describe('audit lines', () => {
 
 describe('audit commands', () => {
   it('appends with >> and the line on stdin', () => {
-    const cmd = appendAuditCommand('hello', entry);
+    const cmd = appendAuditCommand({ service: 'hello' }, entry);
     expect(cmd.command).toBe('mkdir -p /var/lib/gangway/audit && cat >> /var/lib/gangway/audit/hello.log');
     expect(cmd.stdin).toBe(auditLine(entry));
   });
@@ -31,7 +31,7 @@ describe('audit commands', () => {
     [20, 'if [ -f /var/lib/gangway/audit/hello.log ]; then tail -n 20 /var/lib/gangway/audit/hello.log; fi'],
     [0, 'if [ -f /var/lib/gangway/audit/hello.log ]; then cat /var/lib/gangway/audit/hello.log; fi'],
   ])('reads the last %i lines', (n, expected) => {
-    expect(readAuditCommand('hello', n).command).toBe(expected);
+    expect(readAuditCommand({ service: 'hello' }, n).command).toBe(expected);
   });
 });
 

@@ -57,7 +57,7 @@ describe('planDeploy', () => {
     ['vm2', { host: 'vm2', containers: [container('web', '2', true, '2026-01-02')], proxyServers: [server('hello-web-2', 'ready')] }],
     ['vm3', { host: 'vm3', containers: [] }],
   ]);
-  const plan = planDeploy({ service: 'hello', version: '2', roles: [web, workers], observed });
+  const plan = planDeploy({ deployment: { service: 'hello' }, version: '2', roles: [web, workers], observed });
 
   it('lists every (host, role), primary role first, and names the primary host', () => {
     expect(plan.targets.map((t) => `${t.host}/${t.role}`)).toEqual(['vm1/web', 'vm2/web', 'vm3/workers']);
@@ -85,7 +85,7 @@ describe('planDeploy', () => {
 
 describe('describePlan batches every role by boot.limit (issue 12 item 7)', () => {
   const three = ['vm1', 'vm2', 'vm3'];
-  const plan = planDeploy({ service: 'hello', version: '2', roles: [{ ...web, hosts: three }, { ...workers, hosts: three }], observed: new Map() });
+  const plan = planDeploy({ deployment: { service: 'hello' }, version: '2', roles: [{ ...web, hosts: three }, { ...workers, hosts: three }], observed: new Map() });
   it.each([
     [{ percent: 50 }, ['web: [vm1, vm2] then [vm3]', 'workers: [vm1, vm2] then [vm3]']],
     [{ count: 1 }, ['web: [vm1] then [vm2] then [vm3]', 'workers: [vm1] then [vm2] then [vm3]']],
@@ -100,7 +100,7 @@ describe('planDeploy after an interrupted run', () => {
     const observed = new Map<string, ObservedHost>([
       ['vm1', { host: 'vm1', containers: [container('web', '1', true, '2026-01-01'), container('web', '2', true, '2026-01-02')], proxyServers: [server('hello-web-2', 'ready'), server('hello-web-1', 'drain')] }],
     ]);
-    const [t] = planDeploy({ service: 'hello', version: '2', roles: [{ ...web, hosts: ['vm1'] }], observed }).targets;
+    const [t] = planDeploy({ deployment: { service: 'hello' }, version: '2', roles: [{ ...web, hosts: ['vm1'] }], observed }).targets;
     expect(t).toMatchObject({ alreadyLive: true, oldContainers: ['hello-web-1'] });
   });
 
@@ -108,7 +108,7 @@ describe('planDeploy after an interrupted run', () => {
     const observed = new Map<string, ObservedHost>([
       ['vm3', { host: 'vm3', containers: [container('workers', '1', true, '2026-01-01'), container('workers', '2', true, '2026-01-02')] }],
     ]);
-    const [t] = planDeploy({ service: 'hello', version: '2', roles: [workers], observed }).targets;
+    const [t] = planDeploy({ deployment: { service: 'hello' }, version: '2', roles: [workers], observed }).targets;
     expect(t).toMatchObject({ alreadyLive: false, oldContainers: ['hello-workers-1'] });
   });
 
@@ -116,7 +116,7 @@ describe('planDeploy after an interrupted run', () => {
     const observed = new Map<string, ObservedHost>([
       ['vm1', { host: 'vm1', containers: [container('web', '1', true, '2026-01-01'), container('web', '2', true, '2026-01-02')], proxyServers: [server('hello-web-1', 'ready'), server('hello-web-2', 'drain')] }],
     ]);
-    const [t] = planDeploy({ service: 'hello', version: '2', roles: [{ ...web, hosts: ['vm1'] }], observed }).targets;
+    const [t] = planDeploy({ deployment: { service: 'hello' }, version: '2', roles: [{ ...web, hosts: ['vm1'] }], observed }).targets;
     expect(t).toMatchObject({ alreadyLive: false, liveVersion: '1', oldContainers: ['hello-web-1'] });
   });
 });

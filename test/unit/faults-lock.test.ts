@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { describeLockHolder, execFailure, holderState, lockHeldError, newLockDetails } from '../../src/state/lock.js';
 
-const details = newLockDetails({ service: 'hello', version: '2.0.0', holder: 'ann@box', pid: 4242, now: new Date('2026-01-01T10:00:00Z'), id: 'x' });
+const details = newLockDetails({ deployment: { service: 'hello' }, version: '2.0.0', holder: 'ann@box', pid: 4242, now: new Date('2026-01-01T10:00:00Z'), id: 'x' });
 
 describe('holderState', () => {
   it.each([
@@ -22,7 +22,7 @@ describe('holderState', () => {
   });
 
   it('checks the real process table by default', () => {
-    expect(holderState(newLockDetails({ service: 'hello', version: '1' }))).toBe('running');
+    expect(holderState(newLockDetails({ deployment: { service: 'hello' }, version: '1' }))).toBe('running');
   });
 });
 
@@ -37,7 +37,7 @@ describe('a lock whose holder is gone', () => {
   });
 
   it('the lock error hints at status, lock release and a rerun', () => {
-    const err = lockHeldError('hello', 'vm1', details, now, 'not-running');
+    const err = lockHeldError({ service: 'hello' }, 'vm1', details, now, 'not-running');
     expect(err.code).toBe('lock');
     expect(err.message).toMatch(/pid 4242 is not running/);
     expect(err.hint).toMatch(/gangway lock release/);

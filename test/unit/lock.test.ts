@@ -7,7 +7,7 @@ import type { ExecResult, Host } from '../../src/hosts/host.js';
 import { reportError } from '../../src/cli/context.js';
 import { Events } from '../../src/events/events.js';
 
-const details = newLockDetails({ service: 'hello', version: '1.2.0', message: 'friday fix', holder: 'ann@laptop', pid: 42, now: new Date('2026-01-01T10:00:00Z'), id: 'abc123' });
+const details = newLockDetails({ deployment: { service: 'hello' }, version: '1.2.0', message: 'friday fix', holder: 'ann@laptop', pid: 42, now: new Date('2026-01-01T10:00:00Z'), id: 'abc123' });
 
 describe('lock commands', () => {
   it('acquire: atomic mkdir, details through stdin, exit 3 printing the holder when held', () => {
@@ -22,10 +22,10 @@ describe('lock commands', () => {
     [undefined, 'rm -rf /var/lib/gangway/locks/hello'],
     ['abc123', `if [ ! -d /var/lib/gangway/locks/hello ]; then exit 0; elif grep -qF '"id":"abc123"' /var/lib/gangway/locks/hello/details.json; then rm -rf /var/lib/gangway/locks/hello; else cat /var/lib/gangway/locks/hello/details.json 2>/dev/null; exit 3; fi`],
   ])('release with id %s', (id, expected) => {
-    expect(releaseLockCommand('hello', id).command).toBe(expected);
+    expect(releaseLockCommand({ service: 'hello' }, id).command).toBe(expected);
   });
   it('status prints held + details or free', () => {
-    expect(lockStatusCommand('hello').command).toBe('if [ -d /var/lib/gangway/locks/hello ]; then echo held; cat /var/lib/gangway/locks/hello/details.json 2>/dev/null; else echo free; fi');
+    expect(lockStatusCommand({ service: 'hello' }).command).toBe('if [ -d /var/lib/gangway/locks/hello ]; then echo held; cat /var/lib/gangway/locks/hello/details.json 2>/dev/null; else echo free; fi');
   });
 });
 
@@ -59,7 +59,7 @@ describe('describing the holder', () => {
     expect(describeLockHolder(undefined)).toMatch(/still being written/);
   });
   it('is a lock error (exit 3) with a hint', () => {
-    const err = lockHeldError('hello', 'vm1', details, new Date('2026-01-01T10:00:30Z'));
+    const err = lockHeldError({ service: 'hello' }, 'vm1', details, new Date('2026-01-01T10:00:30Z'));
     expect(err.code).toBe('lock');
     expect(exitCodeFor(err.code)).toBe(3);
     expect(err.message).toContain('ann@laptop');
@@ -83,7 +83,7 @@ function heldLockHost(): Host & { tries: number } {
   return host as unknown as Host & { tries: number };
 }
 
-const mine = newLockDetails({ service: 'hello', version: '2.0.0', holder: 'bob@ci', pid: 7, id: 'mine' });
+const mine = newLockDetails({ deployment: { service: 'hello' }, version: '2.0.0', holder: 'bob@ci', pid: 7, id: 'mine' });
 
 async function rejection(p: Promise<unknown>): Promise<GangwayError> {
   try {

@@ -77,7 +77,7 @@ describe('accessorySpec', () => {
   });
 
   it('is invisible to the app\'s label filters, and the other way round', () => {
-    expect(appLabelFilters('hello')).toContain('gangway.managed=app');
+    expect(appLabelFilters({ service: 'hello' })).toContain('gangway.managed=app');
     expect(accessoryLabelFilters('hello', 'kv')).toEqual(['gangway.managed=accessory', 'gangway.service=hello', 'gangway.accessory=kv']);
   });
 

@@ -11,7 +11,7 @@ export async function run(globals: GlobalOptions, _args: unknown[], flags: { lin
     const s = await sessionForCommand(ctx);
     try {
       const { hosts, unreachable } = await reachableHosts(s);
-      const logs = await Promise.all(hosts.map(async (h) => [h, await readAudit(h, s.loaded.config.service, Number(flags.lines ?? 50))] as const));
+      const logs = await Promise.all(hosts.map(async (h) => [h, await readAudit(h, s.deployment, Number(flags.lines ?? 50))] as const));
       for (const [host, entries] of logs) {
         for (const e of entries) {
           s.events.result('audit', { ...e }, { host: host.name });
@@ -44,7 +44,7 @@ export async function history(globals: GlobalOptions): Promise<number> {
     const s = await sessionForCommand(ctx);
     try {
       const { hosts, unreachable } = await reachableHosts(s);
-      const perHost = await Promise.all(hosts.map((h) => readAudit(h, s.loaded.config.service, 0)));
+      const perHost = await Promise.all(hosts.map((h) => readAudit(h, s.deployment, 0)));
       for (const e of mergeHistory(perHost)) {
         s.events.result('history', { ...e });
         s.events.log(`${line(e)} [${e.hosts.join(', ')}]`);

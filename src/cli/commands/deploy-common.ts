@@ -47,7 +47,7 @@ export function interruptSignal(s: Session): { signal: AbortSignal; dispose(): v
 export async function dryRun(s: Session, version: string, action: DeployAction = 'deploy'): Promise<void> {
   const hosts = await connectAll(s);
   const observed = new Map(await Promise.all([...hosts.values()].map(async (h) => [h.name, await observeForStatus(s, h)] as const)));
-  const plan = planDeploy({ service: s.loaded.config.service, version, roles: s.loaded.roles, observed });
+  const plan = planDeploy({ deployment: s.deployment, version, roles: s.loaded.roles, observed });
   for (const line of describePlan(plan, { image: s.loaded.config.image, bootLimit: s.loaded.config.boot.limit, action })) s.events.log(line);
 }
 

@@ -9,6 +9,7 @@ import { runCommand, type GlobalOptions } from '../context.js';
 import { sessionForCommand } from '../load.js';
 import { reachableHosts } from '../../fleet/connect.js';
 import { createContainer } from '../../docker/containers.js';
+import { deploymentLabels, LABEL } from '../../state/labels.js';
 
 interface ExecFlags {
   reuse?: boolean;
@@ -28,7 +29,7 @@ export async function run(globals: GlobalOptions, args: unknown[], flags: ExecFl
       const { hosts, unreachable } = await reachableHosts(s, names);
       let worst = unreachable > 0 ? 1 : 0;
       for (const host of hosts) {
-        const live = (await findContainers(host, s.loaded.config.service, role.name)).filter((c) => c.running).sort((a, b) => b.deployedAt.getTime() - a.deployedAt.getTime())[0];
+        const live = (await findContainers(host, s.deployment, role.name)).filter((c) => c.running).sort((a, b) => b.deployedAt.getTime() - a.deployedAt.getTime())[0];
         if (!live) throw operationError(`no running ${role.name} container on ${host.name}`, { host: host.name, role: role.name, step: 'exec' });
         const docker = await host.docker();
         const out = new PassThrough();
@@ -55,7 +56,7 @@ export async function run(globals: GlobalOptions, args: unknown[], flags: ExecFl
             Image: info.Image,
             Cmd: cmd,
             Env: info.Config.Env,
-            Labels: { 'gangway.managed': 'exec', 'gangway.service': s.loaded.config.service },
+            Labels: { ...deploymentLabels(s.deployment), [LABEL.managed]: 'exec' },
             HostConfig: { NetworkMode: APP_NETWORK, ...(info.HostConfig.Binds ? { Binds: info.HostConfig.Binds } : {}) },
           });
           try {

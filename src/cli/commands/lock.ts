@@ -21,7 +21,7 @@ async function onPrimary(ctx: CommandContext, body: (s: Session, host: Host) => 
 export async function status(globals: GlobalOptions): Promise<number> {
   return runCommand('lock status', globals, (ctx) =>
     onPrimary(ctx, async (s, host) => {
-      const lock = await lockStatus(host, s.loaded.config.service);
+      const lock = await lockStatus(host, s.deployment);
       const state = lock.held ? holderState(lock.details) : undefined;
       s.events.result('lock', lock.held ? { held: true, ...(lock.details ?? {}), ...(state !== 'elsewhere' ? { holderRunning: state === 'running' } : {}) } : { held: false }, { host: host.name });
       s.events.log(lock.held ? describeLockHolder(lock.details, new Date(), state) : 'free', { host: host.name });
@@ -32,8 +32,8 @@ export async function status(globals: GlobalOptions): Promise<number> {
 export async function release(globals: GlobalOptions): Promise<number> {
   return runCommand('lock release', globals, (ctx) =>
     onPrimary(ctx, async (s, host) => {
-      const before = await lockStatus(host, s.loaded.config.service);
-      await releaseLock(host, s.loaded.config.service);
+      const before = await lockStatus(host, s.deployment);
+      await releaseLock(host, s.deployment);
       s.events.log(before.held ? `released the lock ${describeLockHolder(before.details, new Date(), holderState(before.details))}` : 'the lock was free', { host: host.name });
     }),
   );

@@ -30,7 +30,7 @@ export async function run(globals: GlobalOptions, _args: unknown[], flags: LogsF
       await Promise.all(
         hosts.flatMap((host) =>
           roles.filter((r) => r.hosts.includes(host.name)).map(async (role) => {
-            const live = (await findContainers(host, s.loaded.config.service, role.name)).filter((c) => c.running);
+            const live = (await findContainers(host, s.deployment, role.name)).filter((c) => c.running);
             for (const c of live) {
               if (flags.follow) await follow(s, host, role.name, c.name, lines);
               else for (const l of await containerLogsTail(host, c.name, lines)) s.events.log(l, { host: host.name, role: role.name });

@@ -25,7 +25,7 @@ export async function run(globals: GlobalOptions): Promise<number> {
       );
       const primary = hosts.find((h) => h.name === primaryHostOf(s));
       if (primary) {
-        const lock = await lockStatus(primary, s.loaded.config.service);
+        const lock = await lockStatus(primary, s.deployment);
         s.events.result('lock', lock.held ? { held: true, ...(lock.details ?? {}) } : { held: false }, { host: primary.name });
         s.events.log(lock.held ? `deploy lock ${describeLockHolder(lock.details, new Date(), holderState(lock.details))}` : 'deploy lock free', { host: primary.name });
       }

@@ -12,6 +12,12 @@ import { stringify } from 'yaml';
 import { buildHello, type HelloVariant } from '../../../src/sandbox/index.js';
 import type { SandboxInfo } from '../../../src/sandbox/types.js';
 import { combinedLogText } from '../../../src/docker/logs.js';
+import type { Deployment } from '../../../src/state/deployment.js';
+import { appLabelFilters, LABEL, labelsBelongTo } from '../../../src/state/labels.js';
+import { shellQuote } from '../../../src/state/shell.js';
+
+/** The example app's deployment: service hello, no destination. */
+export const HELLO: Deployment = { service: 'hello' };
 
 export const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 export const BIN = join(ROOT, 'bin', 'gangway.js');
@@ -123,10 +129,34 @@ export async function onHost(info: SandboxInfo, host: string, command: string): 
 }
 
 
-/** name -> status ("Up 3 seconds", "Exited (0) ...") of a service's app containers on a host. */
-export async function appContainers(info: SandboxInfo, host: string, service = 'hello'): Promise<Map<string, string>> {
-  const out = await onHost(info, host, `docker ps -a --filter label=gangway.service=${service} --filter label=gangway.managed=app --format '{{.Names}}|{{.Status}}'`);
-  return new Map(out.split('\n').filter(Boolean).map((l) => l.split('|') as [string, string]));
+export interface LabelledContainer {
+  name: string;
+  status: string;
+  /** gangway's labels that say whose a container is; an absent one reads as ''. */
+  labels: Record<string, string>;
+}
+
+const WHOSE = [LABEL.managed, LABEL.service, LABEL.destination, LABEL.role] as const;
+
+/** `docker ps <psArgs>` on a host, each container with gangway's labels of ownership. */
+export async function labelledContainers(info: SandboxInfo, host: string, psArgs: string): Promise<LabelledContainer[]> {
+  const format = ['{{.Names}}', '{{.Status}}', ...WHOSE.map((k) => `{{.Label "${k}"}}`)].join('|');
+  const out = await onHost(info, host, `docker ps ${psArgs} --format ${shellQuote(format)}`);
+  return out.split('\n').filter(Boolean).map((line) => {
+    const [name = '', status = '', ...values] = line.split('|');
+    return { name, status, labels: Object.fromEntries(WHOSE.map((k, i) => [k, values[i] ?? ''])) };
+  });
+}
+
+/**
+ * name -> status ("Up 3 seconds", "Exited (0) ...") of a deployment's app containers on a host,
+ * chosen as gangway chooses them (engine filters, then the labels: another destination's are not
+ * listed).
+ */
+export async function appContainers(info: SandboxInfo, host: string, deployment: Deployment = HELLO): Promise<Map<string, string>> {
+  const filters = appLabelFilters(deployment).map((f) => `--filter label=${shellQuote(f)}`).join(' ');
+  const mine = (await labelledContainers(info, host, `-a ${filters}`)).filter((c) => labelsBelongTo(c.labels, deployment));
+  return new Map(mine.map((c) => [c.name, c.status]));
 }
 
 export const isUp = (status: string | undefined): boolean => !!status && status.startsWith('Up');

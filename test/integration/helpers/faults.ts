@@ -9,7 +9,11 @@ import type { RoleStatus } from '../../../src/deploy/status.js';
 import type { GangwayEvent } from '../../../src/events/events.js';
 import type { SandboxInfo } from '../../../src/sandbox/types.js';
 import type { HelloVariant } from '../../../src/sandbox/index.js';
-import { BIN, gangway, getThroughProxy, onHost, pushHello, resetHosts, TEST_SECRET, writeProject, type CliResult } from './deploy.js';
+import type { Deployment } from '../../../src/state/deployment.js';
+import { auditLogPath } from '../../../src/state/audit.js';
+import { containerName, LABEL, labelsBelongTo } from '../../../src/state/labels.js';
+import { shellQuote } from '../../../src/state/shell.js';
+import { BIN, gangway, getThroughProxy, HELLO, labelledContainers, onHost, pushHello, resetHosts, TEST_SECRET, writeProject, type CliResult } from './deploy.js';
 
 export const WEB_HOSTS = ['vm1', 'vm2'] as const;
 export const ALL_HOSTS = ['vm1', 'vm2', 'vm3'] as const;
@@ -234,13 +238,13 @@ export interface HostTruth {
   served?: string[];
 }
 
-export async function hostTruth(info: SandboxInfo, host: string, service = 'hello'): Promise<HostTruth> {
-  const out = await onHost(info, host, "docker ps --filter label=gangway.managed --format '{{.Names}}|{{.Label \"gangway.managed\"}}|{{.Label \"gangway.service\"}}|{{.Label \"gangway.role\"}}'");
+/** Another deployment's app containers (another destination) count as "other running". */
+export async function hostTruth(info: SandboxInfo, host: string, deployment: Deployment = HELLO): Promise<HostTruth> {
   const runningByRole: Record<string, string[]> = {};
   const otherRunning: string[] = [];
-  for (const line of out.split('\n').filter(Boolean)) {
-    const [name = '', managed = '', svc = '', role = ''] = line.split('|');
-    if (managed === 'app' && svc === service) (runningByRole[role] ??= []).push(name);
+  for (const { name, labels } of await labelledContainers(info, host, `--filter label=${LABEL.managed}`)) {
+    const managed = labels[LABEL.managed]!;
+    if (labelsBelongTo(labels, deployment)) (runningByRole[labels[LABEL.role]!] ??= []).push(name);
     else if (managed !== 'proxy') otherRunning.push(`${name} (${managed})`);
   }
   for (const list of Object.values(runningByRole)) list.sort();
@@ -280,7 +284,7 @@ export function convergedOn(truth: HostTruth[], version: string): string[] {
   for (const t of truth) {
     const roles = t.host === 'vm3' ? ['workers'] : ['web'];
     for (const role of roles) {
-      const want = [`hello-${role}-${version}`];
+      const want = [containerName(HELLO, role, version)];
       if (JSON.stringify(t.runningByRole[role] ?? []) !== JSON.stringify(want)) problems.push(`${t.host} ${role} runs ${JSON.stringify(t.runningByRole[role] ?? [])}, expected ${JSON.stringify(want)}`);
     }
     if (t.otherRunning.length > 0) problems.push(`${t.host} also runs ${t.otherRunning.join(', ')}`);
@@ -316,7 +320,9 @@ export function statusMismatches(status: StatusView, truth: HostTruth[]): string
   const problems: string[] = [];
   for (const row of status.rows) {
     const t = truth.find((x) => x.host === row.host)!;
-    const running = (t.runningByRole[row.role] ?? []).map((n) => n.replace(`hello-${row.role}-`, '')).sort();
+    // The names are containerName's: the version is what follows the role's prefix.
+    const prefix = containerName(HELLO, row.role, '');
+    const running = (t.runningByRole[row.role] ?? []).map((n) => n.slice(prefix.length)).sort();
     if (JSON.stringify([...row.runningVersions].sort()) !== JSON.stringify(running)) problems.push(`${row.host} ${row.role}: status says running ${JSON.stringify(row.runningVersions)}, the host runs ${JSON.stringify(running)}`);
     if (t.served) {
       if (JSON.stringify(t.served) !== JSON.stringify([row.liveVersion])) problems.push(`${row.host} ${row.role}: status says live ${row.liveVersion}, the proxy serves ${JSON.stringify(t.served)}`);
@@ -338,7 +344,7 @@ export const unpauseHost = (info: SandboxInfo, host: string) => containerOf(info
 
 /** The audit log of a host (one JSON line per command that changed something). */
 export const auditLines = async (info: SandboxInfo, host: string): Promise<string[]> =>
-  (await onHost(info, host, 'cat /var/lib/gangway/audit/hello.log 2>/dev/null')).split('\n').filter(Boolean);
+  (await onHost(info, host, `cat ${shellQuote(auditLogPath(HELLO))} 2>/dev/null`)).split('\n').filter(Boolean);
 
 /** Every container of a host with its state, for "nothing changed" comparisons. */
 export const containerList = async (info: SandboxInfo, host: string): Promise<string[]> =>
