@@ -138,9 +138,10 @@ describe('needsReload: what only a reload changes', () => {
     expect(needsReload(r(base), r({ ...base, healthcheck: { ...base.healthcheck, path: '/health', host: 'app.test' } }))).toBe(false);
   });
 
-  it('no: another slot takes a service (routes and slots are maps)', () => {
+  it('no: a free slot takes a service with the default expected status and check timeout (routes and slots are maps)', () => {
     const b = layoutOf(base);
-    b.slots[1] = { backend: b.slots[1]!.backend, settings: { ...b.slots[0]!.settings!, owner: 'other' }, servers: [] };
+    const settings = b.slots[0]!.settings!;
+    b.slots[1] = { backend: b.slots[1]!.backend, settings: { ...settings, owner: 'other', healthcheck: { ...settings.healthcheck, path: '/x', timeoutMs: 5000 } }, servers: [] };
     expect(needsReload(r(base), renderHaproxyConfig(b))).toBe(false);
   });
 
