@@ -126,7 +126,7 @@ describe('needsReload: what only a reload changes', () => {
     servers: [{ name: 'hello-web-1', address: 'hello-web-1', port: 80, state: 'ready' as const }],
   };
   const two = { ...base, servers: [...base.servers, { name: 'hello-web-2', address: 'hello-web-2', port: 80, state: 'drain' as const }] };
-  const r = (o: typeof base) => renderHaproxyConfig(layoutOf(o));
+  const r = (o: One) => renderHaproxyConfig(layoutOf(o));
 
   it('no: only which servers exist, their weight or state differ (the file is rewritten)', () => {
     expect(needsReload(r(base), r(two))).toBe(false);
