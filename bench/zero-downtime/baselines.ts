@@ -19,7 +19,7 @@ import { readServers } from '../../src/proxy/live-servers.js';
 import { addCandidate, removeServer, switchTo } from '../../src/proxy/runtime-operations.js';
 import { runtimeApi, type ProxyTarget } from '../../src/proxy/target.js';
 import { waitDrained, waitHealthy } from '../../src/proxy/waits.js';
-import { backendName } from '../../src/proxy/types.js';
+import { slotName } from '../../src/proxy/layout.js';
 import type { SandboxInfo } from '../../src/sandbox/index.js';
 import { BENCH_HEALTHCHECK } from './sandbox.js';
 
@@ -58,7 +58,8 @@ export function benchContainerOptions(image: string, name: string): Docker.Conta
 
 /** Pure: the runtime-API line that re-points an existing server at another address. */
 export const setServerAddrLine = (server: string, address: string, port: number): string =>
-  `set server ${backendName(SERVICE)}/${server} addr ${address} port ${port}`;
+  // The bench's host runs one service, which takes the first backend slot of the shared proxy.
+  `set server ${slotName(0)}/${server} addr ${address} port ${port}`;
 
 async function startContainer(host: Host, image: string, name: string): Promise<string> {
   const docker = await host.docker();

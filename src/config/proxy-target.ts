@@ -13,7 +13,17 @@ export function proxyTargetFromConfig(host: Host, loaded: Pick<LoadedConfig, 'co
     service: config.service,
     ...(loaded.destination ? { destination: loaded.destination } : {}),
     appPort: config.proxy.app_port,
-    healthcheck: { path: config.proxy.healthcheck.path, intervalMs: config.proxy.healthcheck.interval, timeoutMs: config.proxy.healthcheck.timeout },
+    healthcheck: {
+      path: config.proxy.healthcheck.path,
+      intervalMs: config.proxy.healthcheck.interval,
+      timeoutMs: config.proxy.healthcheck.timeout,
+      status: config.proxy.healthcheck.status,
+      host: config.proxy.healthcheck.host,
+    },
+    ...(config.proxy.hosts ? { routing: { hosts: config.proxy.hosts, ...(config.proxy.path_prefix !== undefined ? { pathPrefix: config.proxy.path_prefix } : {}) } } : {}),
+    responseTimeoutMs: config.proxy.response_timeout,
+    ...(config.proxy.max_body_size !== undefined ? { maxBodyBytes: config.proxy.max_body_size } : {}),
+    forwardHeaders: config.proxy.forward_headers,
     events,
   };
 }

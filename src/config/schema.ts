@@ -2,6 +2,7 @@
 // sees numbers with units in their meaning (milliseconds, fractions). Every custom message says
 // what was expected; the loader appends what it got and where (file:line:col).
 import { z } from 'zod';
+import { hostNameProblem, pathPrefixProblem } from '../proxy/layout.js';
 import { PROXY_UID } from '../proxy/paths.js';
 import { verifySchema } from '../checks/spec.js';
 
@@ -92,10 +93,22 @@ const sshSchema = z
   })
   .describe('How to reach the hosts over SSH.');
 
+const CHECK_PATH_SAFE = /^[^\s"'\\|;#]*$/;
 const healthcheckSchema = z.strictObject({
-  path: z.string().startsWith('/', { message: 'expected a path starting with /' }).default('/up'),
+  path: z
+    .string()
+    .startsWith('/', { message: 'expected a path starting with /' })
+    // It goes into the proxy's map of slot settings: see src/proxy/layout.ts.
+    .refine((p) => !p.startsWith('/') || CHECK_PATH_SAFE.test(p), { message: 'expected a path without spaces, quotes, "|", ";" or "#"' })
+    .default('/up'),
   interval: duration.default(1000),
   timeout: duration.default(5000),
+  status: z.int().min(100).max(599).default(200).describe('The HTTP status a healthy app answers the check with.'),
+  host: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+(:\d+)?$/, { message: 'expected a host name such as app.example.com' })
+    .default('localhost')
+    .describe('The Host header of the check request.'),
 });
 
 const proxySchema = z.strictObject({
@@ -109,6 +122,25 @@ const proxySchema = z.strictObject({
     .default('')
     .describe('Host address the proxy ports are published on ("" = every interface; 127.0.0.1 keeps it local).'),
   healthcheck: healthcheckSchema.prefault({}).describe('How the proxy and deploys decide a container is healthy.'),
+  hosts: z
+    .array(z.string().superRefine((name, ctx) => {
+      const problem = hostNameProblem(name);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }))
+    .min(1, { message: 'list at least one host name, or leave proxy.hosts out for the catch-all' })
+    .optional()
+    .describe('HTTP Host names this service answers on the shared proxy; without it the service is the catch-all (every name no other service claims; one per host).'),
+  path_prefix: z
+    .string()
+    .superRefine((prefix, ctx) => {
+      const problem = pathPrefixProblem(prefix);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional()
+    .describe('Only requests under this path (e.g. /api) go to this service; the longest prefix wins. Not stripped: the app sees the full path.'),
+  response_timeout: duration.default(60_000).describe('Longest the app may take to answer a request (504 after).'),
+  max_body_size: z.int().min(1).optional().describe('Largest request body in bytes, by Content-Length (413 above it); default no limit.'),
+  forward_headers: z.boolean().default(true).describe('Set X-Forwarded-For, X-Forwarded-Proto and X-Forwarded-Host on requests to the app.'),
   uid: z
     .int()
     .min(1)

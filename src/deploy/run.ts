@@ -8,6 +8,7 @@ import { performer, runAfterHook, runHook } from '../hooks/hooks.js';
 import { appendAuditEverywhere } from '../state/audit.js';
 import { acquireLock, newLockDetails, releaseLock } from '../state/lock.js';
 import { bootAll } from './batches.js';
+import { assertProxyClaims } from './claims.js';
 import { newDeployRun, type DeployRun } from './context.js';
 import { finalize } from './finalize.js';
 import { holdServing } from './hold.js';
@@ -120,6 +121,8 @@ async function writeAudit(run: DeployRun, opts: DeployOptions, failure: unknown)
 type LockedOutcome = Omit<DeployOutcome, 'totalMs'>;
 
 async function deployLocked(run: DeployRun, opts: DeployOptions, started: number): Promise<LockedOutcome> {
+  // Routes another service holds on a shared proxy are refused before anything changes anywhere.
+  await assertProxyClaims(run);
   // What serves keeps serving whatever the deploy's own work does to the hosts' speed: the
   // servers that carry traffic are held (no active check) before anything else, the pull included.
   // A proxy restarted since the last deploy checks the servers it loaded from its file again.

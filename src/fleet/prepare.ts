@@ -80,6 +80,9 @@ export async function prepareHosts(s: Session, hosts: Map<string, Host>, proxied
     }),
   );
   if (errors.length > 0) {
+    // A route conflict on a shared proxy is the user's to fix (exit 2), whatever else failed.
+    const conflict = errors.find((e) => e.code === 'config');
+    if (conflict) throw conflict;
     const first = errors[0]!;
     throw new GangwayError('operation', errors.length === 1 ? first.message : `preparing ${errors.length} hosts failed`, {
       host: first.host,

@@ -1,9 +1,9 @@
 // Where app containers are on the app network, and the proxy's routes kept pointing there.
 import type Docker from 'dockerode';
 import { isNotFound } from '../docker/errors.js';
-import { readServers } from './live-servers.js';
+import { readServers, requireBackend } from './live-servers.js';
 import * as cmd from './runtime-commands.js';
-import { backendOf, networkOf, proxyError, runtimeApi, type ProxyTarget } from './target.js';
+import { networkOf, proxyError, runtimeApi, type ProxyTarget } from './target.js';
 
 /** A container's IP on a network, undefined when it has none there (stopped, or not attached). */
 export const addressOn = (info: Docker.ContainerInspectInfo, network: string): string | undefined => info.NetworkSettings.Networks?.[network]?.IPAddress || undefined;
@@ -37,12 +37,15 @@ export async function containerAddress(t: ProxyTarget, containerName: string): P
 export async function reconcileAddresses(t: ProxyTarget): Promise<string[]> {
   const docker = await t.host.docker();
   const moved: string[] = [];
-  for (const server of await readServers(t)) {
+  const servers = await readServers(t);
+  if (servers.length === 0) return moved;
+  const backend = await requireBackend(t);
+  for (const server of servers) {
     if (server.state === 'maint') continue;
     const info = await inspectOrUndefined(docker.getContainer(server.name));
     const ip = info?.State.Running ? addressOn(info, networkOf(t)) : undefined;
     if (!ip || ip === server.address) continue;
-    await runtimeApi(t).run(cmd.setServerAddr(backendOf(t), server.name, ip, server.port));
+    await runtimeApi(t).run(cmd.setServerAddr(backend, server.name, ip, server.port));
     moved.push(`${server.name} ${server.address || '(no address)'} -> ${ip}`);
   }
   if (moved.length > 0) t.events?.log(`proxy routes followed containers that moved: ${moved.join(', ')}`, { level: 'warn', host: t.host.name, step: 'proxy' });

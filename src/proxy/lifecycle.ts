@@ -3,14 +3,19 @@
 import type Docker from 'dockerode';
 import { isNotFound } from '../docker/errors.js';
 import { imageId, pulledImageId, pullImage } from '../docker/images.js';
-import { messageOf } from '../errors.js';
+import { GangwayError, messageOf } from '../errors.js';
 import { inspectOrUndefined, reconcileAddresses } from './addresses.js';
 import { proxyContainerSpec, type ProxyContainerOptions } from './container.js';
-import { proxyBackendOf, readConfigFile, removeDeadSocket, serversToKeep, writeConfigFile } from './file-sync.js';
+import { mapChanges, mapContents, decideClaim } from './claims.js';
+import { readConfigFile, removeDeadSocket, writeLayoutFiles } from './file-sync.js';
+import { renderLayoutFiles } from './layout-files.js';
+import { emptyLayout, type ProxyLayout } from './layout.js';
+import { currentLayout } from './live-layout.js';
+import { mapCommand } from './runtime-maps.js';
 import { parseProxyIdentity, proxyIdentityCommand, type ProxyIdentity } from './identity.js';
 import { PROXY_CONTAINER_NAME, PROXY_LABEL, PROXY_UID } from './paths.js';
-import { needsReload, renderHaproxyConfig } from './render.js';
-import { networkOf, proxyError, type ProxyTarget } from './target.js';
+import { needsReload } from './render.js';
+import { claimOf, networkOf, proxyError, runtimeApi, type ProxyTarget } from './target.js';
 import { waitRuntimeReady, workerPid } from './waits.js';
 import { createContainer } from '../docker/containers.js';
 
@@ -32,14 +37,45 @@ export async function readProxyIdentity(t: ProxyTarget, uid: number = PROXY_UID)
 
 export interface EnsureProxyResult {
   containerId: string;
-  action: 'created' | 'recreated' | 'started' | 'reloaded' | 'file-repaired' | 'unchanged';
+  /** `routed`: this target's slot or routes changed through the runtime API (no reload). */
+  action: 'created' | 'recreated' | 'started' | 'reloaded' | 'routed' | 'file-repaired' | 'unchanged';
+  /** The host's proxy was on the single-service layout and moved to the shared one (a reload). */
+  migrated?: boolean;
 }
 
 /**
- * Brings the host's proxy to the wanted image, ports and settings without losing its routes:
- * the servers come from the live runtime when it answers, else from the file gangway wrote.
- * Settings changes on a running, otherwise current proxy are applied with a seamless reload
- * (SIGUSR2 to the master), not a restart.
+ * What this target's claim makes of the host's proxy, or a config error (exit 2) naming both
+ * sides of every conflict. Reads only: deploy runs it on every host before anything changes.
+ */
+export async function planClaim(t: ProxyTarget, running: boolean): Promise<{ before: ProxyLayout; after: ProxyLayout; legacyRuntime: boolean }> {
+  const current = await currentLayout(t, running);
+  const before = current.layout ?? emptyLayout();
+  const decision = decideClaim(before, claimOf(t), t.host.name);
+  if (!decision.ok) {
+    throw new GangwayError('config', decision.conflicts.length === 1 ? decision.conflicts[0]! : `${decision.conflicts.length} proxy route conflicts on ${t.host.name}`, {
+      host: t.host.name,
+      step: 'proxy',
+      details: decision.conflicts.length === 1 ? [] : decision.conflicts,
+      hint: 'each Host name (and path prefix) is answered by one service per host, and at most one service without proxy.hosts (the catch-all); nothing was changed',
+    });
+  }
+  return { before, after: decision.layout, legacyRuntime: current.legacyRuntime };
+}
+
+/** The claim check alone, on a host whose proxy may or may not run (see planClaim). */
+export async function checkClaim(t: ProxyTarget): Promise<void> {
+  const docker = await t.host.docker();
+  const existing = await inspectOrUndefined(docker.getContainer(t.containerName ?? PROXY_CONTAINER_NAME));
+  await planClaim(t, existing?.State.Running === true);
+}
+
+/**
+ * Brings the host's proxy to the wanted image, ports and settings without losing any service's
+ * routes, and gives this target its slot and routes: every service's servers, slots and routes
+ * come from the live runtime when it answers, else from the files gangway wrote. Route and slot
+ * changes go through the runtime API (no reload); a setting only the file holds (a slot's
+ * expected status or check timeout, or the move from the single-service layout) is applied with a
+ * seamless reload (SIGUSR2 to the master), never a restart.
  */
 export async function ensureProxy(t: ProxyTarget, opts: EnsureProxyOptions): Promise<EnsureProxyResult> {
   const started = Date.now();
@@ -52,8 +88,8 @@ export async function ensureProxy(t: ProxyTarget, opts: EnsureProxyOptions): Pro
   const existing = await inspectOrUndefined(docker.getContainer(name));
   const running = existing?.State.Running === true;
 
-  const servers = await serversToKeep(t, running);
-  const wanted = renderHaproxyConfig(proxyBackendOf(t, servers));
+  const plan = await planClaim(t, running);
+  const wanted = renderLayoutFiles(plan.after);
   const current = existing?.Config.Labels?.[PROXY_LABEL.spec] === spec.Labels?.[PROXY_LABEL.spec] && existing?.Image === imageId;
 
   let action: EnsureProxyResult['action'];
@@ -63,31 +99,34 @@ export async function ensureProxy(t: ProxyTarget, opts: EnsureProxyOptions): Pro
     const file = await readConfigFile(t);
     if (!running) {
       await removeDeadSocket(t);
-      await writeConfigFile(t, wanted);
+      await writeLayoutFiles(t, wanted);
       await docker.getContainer(existing.Id).start();
       await waitRuntimeReady(t, docker, existing.Id, opts.readyTimeoutMs);
       action = 'started';
-    } else if (file !== wanted && (file === undefined || needsReload(file, wanted))) {
-      // Settings changed (health check path, interval...): only a new worker reads them.
+    } else if (plan.legacyRuntime || file === undefined || needsReload(file, wanted.config)) {
+      // The move from the single-service layout (its proxy has no maps to change), or a setting
+      // only the file holds: a new worker reads the files, which hold every runtime server.
       const before = await workerPid(t);
-      await writeConfigFile(t, wanted);
+      await writeLayoutFiles(t, wanted);
       await docker.getContainer(existing.Id).kill({ signal: 'SIGUSR2' });
       await waitRuntimeReady(t, docker, existing.Id, opts.readyTimeoutMs, before);
+      if (plan.legacyRuntime) t.events?.log('the proxy moved from the single-service layout to the shared one (one seamless reload)', { host: t.host.name, step: 'proxy' });
       action = 'reloaded';
-    } else if (file !== wanted) {
-      // Only the servers differ (a run killed between a runtime change and its file write): the
-      // running proxy is the truth, so the file is brought to it. A reload would cost keep-alive
-      // connections and change nothing that serves.
-      await writeConfigFile(t, wanted);
-      t.events?.log('haproxy.cfg differed from the running proxy\'s servers; rewritten from the runtime state (no reload)', { level: 'warn', host: t.host.name, step: 'proxy' });
-      action = 'file-repaired';
     } else {
-      action = 'unchanged';
+      // Routes and slots change at runtime, touching no other service's connections; then the
+      // files follow. A file that differed from the runtime is repaired on the way, no reload.
+      const changes = mapChanges(mapContents(plan.before), mapContents(plan.after));
+      const api = runtimeApi(t);
+      for (const c of changes) await api.run(mapCommand(c));
+      const repaired = file !== renderLayoutFiles(plan.before).config;
+      await writeLayoutFiles(t, wanted);
+      if (repaired) t.events?.log('haproxy.cfg differed from the running proxy; rewritten from the runtime state (no reload)', { level: 'warn', host: t.host.name, step: 'proxy' });
+      action = changes.length > 0 ? 'routed' : repaired ? 'file-repaired' : 'unchanged';
     }
   } else {
     if (existing) await docker.getContainer(existing.Id).remove({ force: true });
     await removeDeadSocket(t);
-    await writeConfigFile(t, wanted);
+    await writeLayoutFiles(t, wanted);
     const created = await createContainer(docker, spec);
     await created.start();
     await waitRuntimeReady(t, docker, created.id, opts.readyTimeoutMs);
@@ -96,7 +135,7 @@ export async function ensureProxy(t: ProxyTarget, opts: EnsureProxyOptions): Pro
   }
   await reconcileAddresses(t);
   t.events?.step('proxy', 'done', { host: t.host.name, message: `${name} ${action}`, durationMs: Date.now() - started });
-  return { containerId, action };
+  return { containerId, action, ...(plan.legacyRuntime ? { migrated: true } : {}) };
 }
 
 /** Stops and removes the proxy container (config directory left in place). */

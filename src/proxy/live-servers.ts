@@ -1,18 +1,23 @@
-// What the running proxy reports about the backend's servers: admin state (ready, drain, maint),
-// health and sessions, read through the runtime API.
-import * as cmd from './runtime-commands.js';
-import { liveServers, parseServersState, parseStat } from './runtime-parse.js';
-import { backendOf, runtimeApi, type ProxyTarget } from './target.js';
+// What the running proxy reports about this target's backend (its slot on a shared proxy): admin
+// state (ready, drain, maint), health and sessions, read through the runtime API.
+import { backendOfLive, readLiveLayout } from './live-layout.js';
+import { proxyError, type ProxyTarget } from './target.js';
 import type { LiveServer } from './types.js';
 
-/** The backend's servers as the running proxy sees them: admin state, health, sessions. */
+/** The backend's servers as the running proxy sees them; none while the service has no slot here. */
 export async function readServers(t: ProxyTarget): Promise<LiveServer[]> {
-  const api = runtimeApi(t);
-  const state = parseServersState(await api.run(cmd.showServersState()));
-  const stats = parseStat(await api.run(cmd.showStat()));
-  return liveServers(backendOf(t), state, stats);
+  const live = await readLiveLayout(t);
+  const backend = await backendOfLive(t, live);
+  return backend === undefined ? [] : (live.servers.get(backend) ?? []);
 }
 
 export async function findServer(t: ProxyTarget, name: string): Promise<LiveServer | undefined> {
   return (await readServers(t)).find((s) => s.name === name);
+}
+
+/** The backend a runtime change of this target goes to; one that has none was never prepared here. */
+export async function requireBackend(t: ProxyTarget): Promise<string> {
+  const backend = await backendOfLive(t);
+  if (backend === undefined) throw proxyError(t, `${t.service} has no backend on the proxy on ${t.host.name}`, { hint: 'a deploy or setup (ensureProxy) gives it one' });
+  return backend;
 }

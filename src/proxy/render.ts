@@ -1,9 +1,14 @@
-// ProxyBackend -> haproxy.cfg text. Pure: the same state always gives the same bytes, so the file
+// ProxyLayout -> haproxy.cfg text and its map files. Pure: the same state always gives the same bytes, so the file
 // on a host can be compared with what the live runtime implies.
-import { containerSocketPath, PROXY_LISTEN_PORT } from './paths.js';
+import { mapContents } from './claims.js';
 import {
-  assertPort, assertSafeName, backendName, DEFAULT_FALL, DEFAULT_RISE, READY_WEIGHT,
-  type ProxyHealthcheck, type ProxyServer, type ProxyBackend,
+  CATCH_ALL_KEY, DEFAULT_CHECK_TIMEOUT_MS, DEFAULT_RESPONSE_TIMEOUT_MS, MAP_FILES, assertLayout, fieldIndex,
+  type MapKind, type ProxyLayout, type ProxySlot,
+} from './layout.js';
+import { containerSocketPath, PROXY_CONTAINER_DIR, PROXY_LISTEN_PORT } from './paths.js';
+import {
+  assertPort, assertSafeName, DEFAULT_CHECK_STATUS, DEFAULT_FALL, DEFAULT_RISE, READY_WEIGHT,
+  type ProxyHealthcheck, type ProxyServer,
 } from './types.js';
 
 export const CONFIG_HEADER = '# Rendered by gangway from the live runtime state of this proxy; edits are overwritten.';
@@ -67,26 +72,66 @@ function resolversLines(): string[] {
   ];
 }
 
-/** HTTP/1.1 with a Host header: many apps reject HTTP/1.0 requests without one. */
-function healthcheckLines(hc: ProxyHealthcheck): string[] {
-  if (!hc.path.startsWith('/') || /[\s"'\\]/.test(hc.path)) throw new Error(`health check path "${hc.path}" must start with / and contain no spaces or quotes`);
+const mapPath = (kind: MapKind): string => `${PROXY_CONTAINER_DIR}/${MAP_FILES[kind]}`;
+/** A slot's field of slots.map as an HAProxy expression (see layout.ts, encodeSettings). */
+const slotField = (backend: string, field: Parameters<typeof fieldIndex>[0]): string => `str(${backend}),map(${mapPath('slots')}),field(${fieldIndex(field)},|)`;
+
+/**
+ * Routing by Host and path prefix, through maps the runtime API changes, so adding or moving a
+ * service needs no reload: the key is the Host header without its port, lower-cased, then the
+ * path and a "/" (layout.ts, routeKey); map_beg keeps its keys in a prefix tree and returns the
+ * longest match. No route: the catch-all of default.map; none either: 404 from be_unrouted.
+ */
+function frontendLines(): string[] {
   return [
-    'option httpchk',
-    `http-check send meth GET uri ${hc.path} ver HTTP/1.1 hdr Host localhost`,
-    'http-check expect status 200',
-    `timeout check ${hc.timeoutMs}ms`,
+    `bind :${PROXY_LISTEN_PORT}`,
+    'http-request set-var(txn.gw_path) path',
+    'http-request set-var(txn.gw_key) req.hdr(host),field(1,:),lower,concat(,txn.gw_path,/)',
+    `http-request set-var(txn.gw_be) var(txn.gw_key),map_beg(${mapPath('routes')})`,
+    `http-request set-var(txn.gw_be) str(${CATCH_ALL_KEY}),map_str(${mapPath('catchAll')}) unless { var(txn.gw_be) -m found }`,
+    'use_backend %[var(txn.gw_be)] if { var(txn.gw_be) -m found }',
+    `default_backend ${UNROUTED_BACKEND}`,
   ];
 }
 
-export function renderHaproxyConfig(state: ProxyBackend): string {
-  assertSafeName('service', state.service);
-  assertPort(state.appPort);
-  const names = new Set<string>();
-  for (const s of state.servers) {
-    if (names.has(s.name)) throw new Error(`server ${s.name} appears twice in the proxy state`);
-    names.add(s.name);
-  }
-  const backend = backendName(state.service);
+export const UNROUTED_BACKEND = 'be_unrouted';
+
+/**
+ * One slot: what may differ between services is read from its line of slots.map at request or
+ * check time (check path and Host, response timeout, body limit, forwarded headers), so a slot
+ * changes hands without a reload. Two things HAProxy 2.6 only takes from the file, the expected
+ * status and `timeout check`, are written from the owner's settings: a service that needs other
+ * values than its slot was started with costs one seamless reload (ensureProxy, needsReload).
+ * HTTP/1.1 with a Host header: many apps reject HTTP/1.0 requests without one.
+ */
+function slotLines(slot: ProxySlot): string[] {
+  const b = slot.backend;
+  const hc = slot.settings?.healthcheck;
+  if (hc && (!hc.path.startsWith('/') || /[\s"'\\|]/.test(hc.path))) throw new Error(`health check path "${hc.path}" must start with / and contain no spaces, quotes or "|"`);
+  const status = hc?.status ?? DEFAULT_CHECK_STATUS;
+  return [
+    `backend ${b}`,
+    ...[
+      // Runtime `add server` needs an algorithm with dynamic weights; roundrobin is one.
+      'balance roundrobin',
+      'option httpchk',
+      `http-check send meth GET uri-lf %[${slotField(b, 'path')}] ver HTTP/1.1 hdr Host %[${slotField(b, 'host')}]`,
+      `http-check expect status ${status}`,
+      `timeout check ${hc?.timeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS}ms`,
+      `http-request set-timeout server ${slotField(b, 'resp')}`,
+      `http-request set-var(txn.gw_max_body) ${slotField(b, 'body')}`,
+      'http-request deny deny_status 413 if { var(txn.gw_max_body) -m int gt 0 } { req.hdr_val(content-length),sub(txn.gw_max_body) -m int gt 0 }',
+      `acl gw_forward ${slotField(b, 'fwd')} -m str on`,
+      'http-request set-header X-Forwarded-For %[src] if gw_forward',
+      'http-request set-header X-Forwarded-Proto http if gw_forward',
+      'http-request set-header X-Forwarded-Host %[req.hdr(host)] if gw_forward',
+      ...(slot.settings ? slot.servers.map((s) => renderServerLine(s, slot.settings!.healthcheck)) : []),
+    ].map((l) => `  ${l}`),
+  ];
+}
+
+export function renderHaproxyConfig(layout: ProxyLayout): string {
+  assertLayout(layout);
   const indent = (lines: string[]) => lines.map((l) => `  ${l}`);
   return [
     CONFIG_HEADER,
@@ -111,29 +156,32 @@ export function renderHaproxyConfig(state: ProxyBackend): string {
       'mode http',
       'log global',
       'option dontlognull',
-      'option forwardfor',
       'option redispatch',
       'retries 3',
       'timeout connect 5s',
       'timeout client 60s',
-      'timeout server 60s',
+      // The slot's response timeout replaces it per request (http-request set-timeout server).
+      `timeout server ${DEFAULT_RESPONSE_TIMEOUT_MS / 1000}s`,
       'timeout http-request 10s',
       'timeout http-keep-alive 60s',
       'timeout queue 30s',
     ]),
     '',
     'frontend fe_http',
-    ...indent([`bind :${PROXY_LISTEN_PORT}`, `default_backend ${backend}`]),
+    ...indent(frontendLines()),
     '',
-    `backend ${backend}`,
-    ...indent([
-      // Runtime `add server` needs an algorithm with dynamic weights; roundrobin is one.
-      'balance roundrobin',
-      ...healthcheckLines(state.healthcheck),
-      ...state.servers.map((s) => renderServerLine(s, state.healthcheck)),
-    ]),
+    `backend ${UNROUTED_BACKEND}`,
+    '  http-request deny deny_status 404',
     '',
+    ...layout.slots.flatMap((slot) => [...slotLines(slot), '']),
   ].join('\n');
+}
+
+/** The map files the file loads, from the layout: what a (re)started proxy routes by. */
+export function renderMapFiles(layout: ProxyLayout): Record<MapKind, string> {
+  const contents = mapContents(layout);
+  const text = (m: Map<string, string>) => [...m].map(([k, v]) => `${k} ${v}\n`).join('');
+  return { slots: text(contents.slots), routes: text(contents.routes), catchAll: text(contents.catchAll) };
 }
 
 // Files written by earlier gangway versions name an IP instead of the container: both are read.
@@ -153,6 +201,23 @@ export function parseRenderedServers(cfgText: string): ProxyServer[] {
     servers.push({ name: m[1]!, address: m[2]!, port: Number(m[3]), state });
   }
   return servers;
+}
+
+/** Servers of the file per backend section (the shared layout has one backend per slot). */
+export function parseRenderedBackends(cfgText: string): Map<string, ProxyServer[]> {
+  const out = new Map<string, ProxyServer[]>();
+  let current: string | undefined;
+  for (const line of cfgText.split('\n')) {
+    const section = /^(global|defaults|frontend|backend|listen|resolvers)\b\s*(\S*)/.exec(line);
+    if (section) {
+      current = section[1] === 'backend' ? section[2] : undefined;
+      continue;
+    }
+    if (current === undefined) continue;
+    const [server] = parseRenderedServers(line);
+    if (server) out.set(current, [...(out.get(current) ?? []), server]);
+  }
+  return out;
 }
 
 const SERVER_LINE_START = /^\s*server\s/;

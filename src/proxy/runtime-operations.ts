@@ -3,10 +3,10 @@
 // by a file sync (see file-sync.ts).
 import { containerAddress } from './addresses.js';
 import { syncConfig } from './file-sync.js';
-import { findServer, readServers } from './live-servers.js';
+import { findServer, readServers, requireBackend } from './live-servers.js';
 import * as cmd from './runtime-commands.js';
 import { describeCheck, isHealthy } from './runtime-parse.js';
-import { backendOf, proxyError, runtimeApi, type ProxyTarget } from './target.js';
+import { proxyError, runtimeApi, type ProxyTarget } from './target.js';
 import { READY_WEIGHT } from './types.js';
 import { pause } from './waits.js';
 
@@ -26,7 +26,7 @@ export interface CandidateServer {
  * will not delete (loaded from the file, so resolved by name) is reused, pointed at the container.
  */
 export async function addCandidate(t: ProxyTarget, server: CandidateServer): Promise<void> {
-  const be = backendOf(t);
+  const be = await requireBackend(t);
   const api = runtimeApi(t);
   const address = server.address ?? (await containerAddress(t, server.name));
   const port = server.port ?? t.appPort;
@@ -51,7 +51,7 @@ export async function addCandidate(t: ProxyTarget, server: CandidateServer): Pro
  * `oldServers` defaults to every other ready server of the backend.
  */
 export async function switchTo(t: ProxyTarget, newServer: string, oldServers?: string[]): Promise<void> {
-  const be = backendOf(t);
+  const be = await requireBackend(t);
   const api = runtimeApi(t);
   const live = await readServers(t);
   const target = live.find((s) => s.name === newServer);
@@ -86,7 +86,7 @@ export async function switchTo(t: ProxyTarget, newServer: string, oldServers?: s
  * (HAProxy does not raise it), so a dead server is never made to look alive.
  */
 export async function holdChecks(t: ProxyTarget): Promise<string[]> {
-  const be = backendOf(t);
+  const be = await requireBackend(t);
   const api = runtimeApi(t);
   const held: string[] = [];
   for (const s of await readServers(t)) {
@@ -104,12 +104,12 @@ export async function holdChecks(t: ProxyTarget): Promise<string[]> {
  * of the file, without traffic or checks, and gone at the proxy's next start.
  */
 export async function removeServer(t: ProxyTarget, name: string, timeoutMs = 10_000): Promise<'removed' | 'kept'> {
-  const be = backendOf(t);
   const api = runtimeApi(t);
   if (!(await findServer(t, name))) {
     await syncConfig(t);
     return 'removed';
   }
+  const be = await requireBackend(t);
   await api.run(cmd.setServerState(be, name, 'maint'));
   const deadline = Date.now() + timeoutMs;
   let outcome: 'removed' | 'kept' = 'removed';

@@ -5,7 +5,9 @@ import type { Events } from '../events/events.js';
 import type { Host } from '../hosts/host.js';
 import { hostSocketPath, PROXY_HOST_DIR } from './paths.js';
 import { RuntimeApi } from './runtime-api.js';
-import { backendName, type ProxyHealthcheck } from './types.js';
+import type { RouteClaim } from './claims.js';
+import { DEFAULT_RESPONSE_TIMEOUT_MS, ownerOf, type SlotSettings } from './layout.js';
+import type { ProxyHealthcheck } from './types.js';
 
 export const DEFAULT_APP_NETWORK = 'gangway';
 
@@ -19,6 +21,17 @@ export interface ProxyTarget {
    */
   destination?: string;
   appPort: number;
+  /**
+   * Host names (and an optional path prefix) this service answers on the shared proxy; no hosts =
+   * the catch-all, which answers every name no other service claims (at most one per host).
+   */
+  routing?: { hosts: string[]; pathPrefix?: string };
+  /** Per request (default 60 s). */
+  responseTimeoutMs?: number;
+  /** Largest request body by Content-Length (413 above); default no limit. */
+  maxBodyBytes?: number;
+  /** X-Forwarded-For/-Proto/-Host (default on). */
+  forwardHeaders?: boolean;
   healthcheck: ProxyHealthcheck;
   /** The app network the proxy shares with app containers (default `gangway`). */
   network?: string;
@@ -32,7 +45,27 @@ export interface ProxyTarget {
 
 export const dirOf = (t: ProxyTarget): string => t.hostDir ?? PROXY_HOST_DIR;
 export const networkOf = (t: ProxyTarget): string => t.network ?? DEFAULT_APP_NETWORK;
-export const backendOf = (t: ProxyTarget): string => backendName(t.service);
+/** Who this target is on a shared proxy: `service` or `service@destination`. */
+export const ownerOfTarget = (t: ProxyTarget): string => ownerOf(t.service, t.destination);
+
+export function settingsOf(t: ProxyTarget): SlotSettings {
+  return {
+    owner: ownerOfTarget(t),
+    appPort: t.appPort,
+    healthcheck: t.healthcheck,
+    responseTimeoutMs: t.responseTimeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS,
+    maxBodyBytes: t.maxBodyBytes ?? 0,
+    forwardHeaders: t.forwardHeaders ?? true,
+  };
+}
+
+export function claimOf(t: ProxyTarget): RouteClaim {
+  return {
+    settings: settingsOf(t),
+    hosts: t.routing?.hosts ?? [],
+    ...(t.routing?.pathPrefix !== undefined ? { pathPrefix: t.routing.pathPrefix } : {}),
+  };
+}
 
 export function runtimeApi(t: ProxyTarget): RuntimeApi {
   return new RuntimeApi(() => t.host.openUnixSocket(hostSocketPath(dirOf(t))), { hostName: t.host.name, timeoutMs: t.runtimeTimeoutMs });

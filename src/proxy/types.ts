@@ -8,8 +8,12 @@
 export type ServerAdmin = 'ready' | 'drain' | 'maint';
 
 export interface ProxyHealthcheck {
-  /** HTTP path checked with GET; 200 means healthy. */
+  /** HTTP path checked with GET. */
   path: string;
+  /** The status a healthy app answers (default 200). */
+  status?: number;
+  /** The Host header of the check (default `localhost`). */
+  host?: string;
   intervalMs: number;
   timeoutMs: number;
   /** Consecutive passing checks before a server counts as up (default 2). */
@@ -68,7 +72,10 @@ export const READY_WEIGHT = 100;
 export const DEFAULT_RISE = 2;
 export const DEFAULT_FALL = 3;
 
-export const backendName = (service: string): string => `be_${service}`;
+/** The backend of a single-service proxy of earlier gangway versions (see legacy.ts). */
+export const legacyBackendName = (service: string): string => `be_${service}`;
+export const DEFAULT_CHECK_STATUS = 200;
+export const DEFAULT_CHECK_HOST = 'localhost';
 
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 

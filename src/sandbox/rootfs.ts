@@ -37,7 +37,8 @@ export const DOCKER_HOST_ROOTFS: RootfsRecipe = {
   flavour: 'docker-host',
   suite: 'bookworm',
   variant: 'minbase',
-  packages: ['openssh-server', 'docker.io', 'iproute2', 'ca-certificates', 'procps', 'curl'],
+  // socat: tests read a host's proxy through its admin socket as an operator would on the host.
+  packages: ['openssh-server', 'docker.io', 'iproute2', 'ca-certificates', 'procps', 'curl', 'socat'],
 };
 
 /**

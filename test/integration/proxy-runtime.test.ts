@@ -8,14 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GangwayError } from '../../src/errors.js';
-import { renderHaproxyConfig } from '../../src/proxy/render.js';
+import { emptyLayout, MAP_FILES, type ProxyLayout } from '../../src/proxy/layout.js';
+import { renderHaproxyConfig, renderMapFiles } from '../../src/proxy/render.js';
 import { RuntimeApi } from '../../src/proxy/runtime-api.js';
 import * as cmd from '../../src/proxy/runtime-commands.js';
 import { isHealthy, liveServers, parseServersState, parseStat } from '../../src/proxy/runtime-parse.js';
 
 const HAPROXY = '/usr/sbin/haproxy';
 const hc = { path: '/up', intervalMs: 200, timeoutMs: 1000, rise: 1, fall: 1 };
-const be = 'be_rt';
+const be = 'be_slot_01';
 
 function listen(server: Server): Promise<number> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
@@ -56,8 +57,14 @@ describe.skipIf(!existsSync(HAPROXY))('runtime API against a real HAProxy', () =
     dir = mkdtempSync(join(tmpdir(), 'gangway-proxy-rt-'));
     frontPort = await freePort();
     const socket = join(dir, 'admin.sock');
-    const cfg = renderHaproxyConfig({ service: 'rt', appPort: 80, healthcheck: hc, servers: [] })
+    // One service in the first slot of the shared layout; its map files beside the config.
+    const layout: ProxyLayout = { ...emptyLayout(), catchAll: be };
+    layout.slots[0] = { backend: be, settings: { owner: 'rt', appPort: 80, healthcheck: hc, responseTimeoutMs: 60_000, maxBodyBytes: 0, forwardHeaders: true }, servers: [] };
+    const maps = renderMapFiles(layout);
+    for (const kind of ['slots', 'routes', 'catchAll'] as const) writeFileSync(join(dir, MAP_FILES[kind]), maps[kind]);
+    const cfg = renderHaproxyConfig(layout)
       .replace('/usr/local/etc/haproxy/admin.sock', socket)
+      .replaceAll('/usr/local/etc/haproxy/', `${dir}/`)
       .replace('bind :80', `bind 127.0.0.1:${frontPort}`)
       .replace(/^\s*log stdout.*$/m, '');
     writeFileSync(join(dir, 'haproxy.cfg'), cfg);

@@ -46,7 +46,7 @@ describe('loadConfig', () => {
     expect(loaded.file).toBe(join(dir, 'gangway.yml'));
     expect(loaded.files).toEqual([join(dir, 'gangway.yml')]);
     expect(loaded.config.drain_timeout).toBe(30_000);
-    expect(loaded.config.proxy.healthcheck).toEqual({ path: '/up', interval: 1000, timeout: 5000 });
+    expect(loaded.config.proxy.healthcheck).toEqual({ path: '/up', interval: 1000, timeout: 5000, status: 200, host: 'localhost' });
     expect(loaded.config.boot.limit).toEqual({ percent: 100 });
     expect(loaded.config.env.clear).toEqual({ MODE: 'production', DB_HOST: 'db.local' });
     expect(loaded.warnings).toEqual([]);

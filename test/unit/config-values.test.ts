@@ -110,7 +110,7 @@ describe('key paths and suggestions', () => {
 
   it('knows the keys at nested paths, through records and defaults', () => {
     expect(knownKeysAt(configSchema, ['servers', 'web'])).toEqual(['hosts', 'cmd', 'proxy', 'env']);
-    expect(knownKeysAt(configSchema, ['proxy', 'healthcheck'])).toEqual(['path', 'interval', 'timeout']);
+    expect(knownKeysAt(configSchema, ['proxy', 'healthcheck'])).toEqual(['path', 'interval', 'timeout', 'status', 'host']);
     expect(knownKeysAt(configSchema, [])).toContain('drain_timeout');
   });
 

@@ -1,14 +1,18 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { explainingLines } from '../../src/proxy/log-excerpt.js';
-import { CONFIG_HEADER, needsReload, parseRenderedServers, renderHaproxyConfig, renderServerLine } from '../../src/proxy/render.js';
-import type { ProxyServer, ProxyBackend } from '../../src/proxy/types.js';
+import { emptyLayout, type ProxyLayout } from '../../src/proxy/layout.js';
+import { CONFIG_HEADER, needsReload, parseRenderedBackends, parseRenderedServers, renderHaproxyConfig, renderMapFiles, renderServerLine } from '../../src/proxy/render.js';
+import type { ProxyHealthcheck, ProxyServer } from '../../src/proxy/types.js';
 
 const hc = { path: '/up', intervalMs: 1000, timeoutMs: 5000 };
-const state = (servers: ProxyServer[], over: Partial<ProxyBackend> = {}): ProxyBackend => ({ service: 'hello', appPort: 80, healthcheck: hc, servers, ...over });
+interface One { service: string; appPort: number; healthcheck: ProxyHealthcheck; servers: ProxyServer[] }
+/** One service in the first slot, the catch-all, as a host with one service has it. */
+const layoutOf = (one: One): ProxyLayout => {
+  const l = emptyLayout();
+  l.slots[0] = { backend: l.slots[0]!.backend, settings: { owner: one.service, appPort: one.appPort, healthcheck: one.healthcheck, responseTimeoutMs: 60_000, maxBodyBytes: 0, forwardHeaders: true }, servers: one.servers };
+  return { ...l, catchAll: l.slots[0]!.backend };
+};
+const state = (servers: ProxyServer[], over: Partial<One> = {}): ProxyLayout => layoutOf({ service: 'hello', appPort: 80, healthcheck: hc, servers, ...over });
 const v1: ProxyServer = { name: 'hello-web-v1', address: '172.18.0.3', port: 80, state: 'ready' };
 const v2: ProxyServer = { name: 'hello-web-v2', address: '172.18.0.4', port: 8080, state: 'drain' };
 const v0: ProxyServer = { name: 'hello-web-v0', address: '172.18.0.5', port: 80, state: 'maint' };
@@ -49,9 +53,12 @@ describe('renderHaproxyConfig', () => {
   it.each([
     ['the admin socket in the bind-mounted directory', '  stats socket /usr/local/etc/haproxy/admin.sock mode 660 level admin expose-fd listeners'],
     ['no TCP stats listener', undefined],
-    ['a frontend on :80 sending to the service backend', '  bind :80\n  default_backend be_hello'],
+    ['a frontend on :80 routing by Host and path through the maps', '  bind :80\n  http-request set-var(txn.gw_path) path'],
+    ['the longest route prefix, then the catch-all, then 404', '  use_backend %[var(txn.gw_be)] if { var(txn.gw_be) -m found }\n  default_backend be_unrouted'],
+    ['sixteen slots', 'backend be_slot_16'],
     ['a balance algorithm that allows runtime servers', '  balance roundrobin'],
-    ['an HTTP/1.1 health check on the configured path', '  http-check send meth GET uri /up ver HTTP/1.1 hdr Host localhost\n  http-check expect status 200'],
+    ['an HTTP/1.1 health check whose path and Host come from the slot map', '  http-check send meth GET uri-lf %[str(be_slot_01),map(/usr/local/etc/haproxy/slots.map),field(3,|)] ver HTTP/1.1 hdr Host %[str(be_slot_01),map(/usr/local/etc/haproxy/slots.map),field(4,|)]\n  http-check expect status 200'],
+    ['the response timeout from the slot map', '  http-request set-timeout server str(be_slot_01),map(/usr/local/etc/haproxy/slots.map),field(5,|)'],
     ['the check timeout', '  timeout check 5000ms'],
     ['a resolvers section on the engine\'s DNS', 'resolvers engine\n  nameserver docker 127.0.0.11:53'],
     ['explicit client/server/keep-alive timeouts', '  timeout client 60s\n  timeout server 60s\n  timeout http-request 10s\n  timeout http-keep-alive 60s'],
@@ -85,6 +92,7 @@ describe('renderHaproxyConfig', () => {
     ['a path without a leading slash', 'up'],
     ['a path with a space', '/u p'],
     ['a path with a quote', '/u"p'],
+    ['a path with a |', '/u|p'],
   ])('rejects %s', (_label, path) => {
     expect(() => renderHaproxyConfig(state([], { healthcheck: { ...hc, path } }))).toThrow(/health check path/);
   });
@@ -110,26 +118,6 @@ describe('parseRenderedServers', () => {
   });
 });
 
-// The real HAProxy judges the rendered file when its binary is on this machine.
-const haproxy = ['/usr/sbin/haproxy', '/usr/local/sbin/haproxy'].find((p) => existsSync(p));
-describe.skipIf(!haproxy)('haproxy -c accepts the rendered config', () => {
-  it.each([
-    ['no servers', state([])],
-    ['ready + drain + maint', state([v1, v2, v0])],
-    ['custom check', state([v1], { service: 'api.v2', healthcheck: { path: '/health/live?full=1', intervalMs: 200, timeoutMs: 750, rise: 1, fall: 1 } })],
-  ])('%s', (_label, s) => {
-    const dir = mkdtempSync(join(tmpdir(), 'gangway-proxy-render-'));
-    try {
-      const file = join(dir, 'haproxy.cfg');
-      writeFileSync(file, renderHaproxyConfig(s));
-      const out = execFileSync(haproxy!, ['-c', '-f', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-      expect(out).toContain('Configuration file is valid');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-});
-
 describe('needsReload: what only a reload changes', () => {
   const base = {
     service: 'hello',
@@ -138,19 +126,61 @@ describe('needsReload: what only a reload changes', () => {
     servers: [{ name: 'hello-web-1', address: 'hello-web-1', port: 80, state: 'ready' as const }],
   };
   const two = { ...base, servers: [...base.servers, { name: 'hello-web-2', address: 'hello-web-2', port: 80, state: 'drain' as const }] };
+  const r = (o: One) => renderHaproxyConfig(layoutOf(o));
 
   it('no: only which servers exist, their weight or state differ (the file is rewritten)', () => {
-    expect(needsReload(renderHaproxyConfig(base), renderHaproxyConfig(two))).toBe(false);
-    expect(needsReload(renderHaproxyConfig({ ...base, servers: [] }), renderHaproxyConfig(two))).toBe(false);
-    expect(needsReload(renderHaproxyConfig(two), renderHaproxyConfig({ ...base, servers: [{ ...base.servers[0]!, state: 'drain' }] }))).toBe(false);
+    expect(needsReload(r(base), r(two))).toBe(false);
+    expect(needsReload(r({ ...base, servers: [] }), r(two))).toBe(false);
+    expect(needsReload(r(two), r({ ...base, servers: [{ ...base.servers[0]!, state: 'drain' }] }))).toBe(false);
   });
 
-  it('yes: a backend setting differs (the health check path)', () => {
-    expect(needsReload(renderHaproxyConfig(base), renderHaproxyConfig({ ...base, healthcheck: { ...base.healthcheck, path: '/health' } }))).toBe(true);
+  it('no: the check path and Host are read from the slot map at runtime', () => {
+    expect(needsReload(r(base), r({ ...base, healthcheck: { ...base.healthcheck, path: '/health', host: 'app.test' } }))).toBe(false);
+  });
+
+  it('no: a free slot takes a service with the default expected status and check timeout (routes and slots are maps)', () => {
+    const b = layoutOf(base);
+    const settings = b.slots[0]!.settings!;
+    b.slots[1] = { backend: b.slots[1]!.backend, settings: { ...settings, owner: 'other', healthcheck: { ...settings.healthcheck, path: '/x', timeoutMs: 5000 } }, servers: [] };
+    expect(needsReload(r(base), renderHaproxyConfig(b))).toBe(false);
+  });
+
+  it('yes: what only the file holds: the expected status or the check timeout', () => {
+    expect(needsReload(r(base), r({ ...base, healthcheck: { ...base.healthcheck, status: 204 } }))).toBe(true);
+    expect(needsReload(r(base), r({ ...base, healthcheck: { ...base.healthcheck, timeoutMs: 900 } }))).toBe(true);
   });
 
   it('yes: the check options the servers carry differ (the interval), even with other servers', () => {
-    expect(needsReload(renderHaproxyConfig(base), renderHaproxyConfig({ ...two, healthcheck: { ...base.healthcheck, intervalMs: 500 } }))).toBe(true);
+    expect(needsReload(r(base), r({ ...two, healthcheck: { ...base.healthcheck, intervalMs: 500 } }))).toBe(true);
+  });
+});
+
+describe('two services on one proxy', () => {
+  const l = emptyLayout();
+  const settings = (owner: string, path: string) => ({ owner, appPort: 80, healthcheck: { path, intervalMs: 1000, timeoutMs: 2000 }, responseTimeoutMs: 30_000, maxBodyBytes: 1024, forwardHeaders: owner === 'a' });
+  l.slots[0] = { backend: 'be_slot_01', settings: settings('a', '/up'), servers: [{ name: 'a-web-1', address: '10.0.0.2', port: 80, state: 'ready' }] };
+  l.slots[1] = { backend: 'be_slot_02', settings: settings('b@staging', '/health'), servers: [{ name: 'b-web-1', address: '10.0.0.3', port: 80, state: 'ready' }, { name: 'b-web-2', address: '10.0.0.4', port: 80, state: 'drain' }] };
+  const layout: ProxyLayout = { ...l, routes: [{ key: 'a.test/', backend: 'be_slot_01' }, { key: 'b.test/api/', backend: 'be_slot_02' }], catchAll: 'be_slot_01' };
+  const text = renderHaproxyConfig(layout);
+
+  it('every service has its own backend with its own servers', () => {
+    const backends = parseRenderedBackends(text);
+    expect(backends.get('be_slot_01')?.map((s) => s.name)).toEqual(['a-web-1']);
+    expect(backends.get('be_slot_02')?.map((s) => [s.name, s.state])).toEqual([['b-web-1', 'ready'], ['b-web-2', 'drain']]);
+    expect(backends.get('be_slot_03')).toBeUndefined();
+  });
+
+  it('the maps hold slots (with every setting), routes and the catch-all', () => {
+    const maps = renderMapFiles(layout);
+    expect(maps.slots).toBe('be_slot_01 a|80|/up|localhost|30000|1024|on|200|1000|2000|2|3\nbe_slot_02 b@staging|80|/health|localhost|30000|1024|off|200|1000|2000|2|3\n');
+    expect(maps.routes).toBe('a.test/ be_slot_01\nb.test/api/ be_slot_02\n');
+    expect(maps.catchAll).toBe('* be_slot_01\n');
+  });
+
+  it('rejects a route to something that is not a slot, and one owner in two slots', () => {
+    expect(() => renderHaproxyConfig({ ...layout, routes: [{ key: 'x/', backend: 'be_x' }] })).toThrow(/not a slot/);
+    const twice = { ...layout, slots: layout.slots.map((s, i) => (i === 2 ? { ...s, settings: settings('a', '/up') } : s)) };
+    expect(() => renderHaproxyConfig(twice)).toThrow(/owns two backend slots/);
   });
 });
 

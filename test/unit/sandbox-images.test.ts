@@ -145,7 +145,7 @@ describe('debootstrapped rootfs', () => {
   it('runs debootstrap with the minbase variant, the package list and the mirror it was given', () => {
     expect(debootstrapArgv(docker, '/tmp/r')).toEqual([
       '--variant=minbase',
-      '--include=openssh-server,docker.io,iproute2,ca-certificates,procps,curl',
+      '--include=openssh-server,docker.io,iproute2,ca-certificates,procps,curl,socat',
       'bookworm',
       '/tmp/r',
       MIRROR,

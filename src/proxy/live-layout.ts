@@ -1,0 +1,90 @@
+// The host's whole proxy as it is: every slot's owner, settings and servers and every route,
+// read from the running proxy (or, when it does not answer, from the files gangway wrote). What
+// the conflict check and the file sync work from, so neither sees only its own service.
+import { parseLegacyConfig } from './legacy.js';
+import { parseLayoutFiles, readLayoutCommand, type StoredFiles } from './layout-files.js';
+import { layoutFrom, layoutFromLegacy } from './layout-state.js';
+import { isSlotName, type MapKind, type ProxyLayout } from './layout.js';
+import { parseRenderedBackends } from './render.js';
+import * as cmd from './runtime-commands.js';
+import { mapRef, parseMapFile, parseShowMap, showMap, UNKNOWN_MAP_REPLY } from './runtime-maps.js';
+import { liveServers, parseServersState, parseStat } from './runtime-parse.js';
+import { dirOf, ownerOfTarget, proxyError, runtimeApi, type ProxyTarget } from './target.js';
+import { legacyBackendName, type LiveServer } from './types.js';
+
+/** `legacy`: the running proxy loaded a single-service file (no maps). */
+export type LiveLayout = { kind: 'shared'; layout: ProxyLayout; servers: Map<string, LiveServer[]> } | { kind: 'legacy'; servers: Map<string, LiveServer[]> };
+
+const KINDS: MapKind[] = ['slots', 'routes', 'catchAll'];
+
+/** Every backend's servers, as the runtime reports them. */
+export async function readAllServers(t: ProxyTarget): Promise<Map<string, LiveServer[]>> {
+  const api = runtimeApi(t);
+  const state = parseServersState(await api.run(cmd.showServersState()));
+  const stats = parseStat(await api.run(cmd.showStat()));
+  const backends = [...new Set(state.map((r) => r.backend))];
+  return new Map(backends.map((b) => [b, liveServers(b, state, stats)]));
+}
+
+export async function readLiveLayout(t: ProxyTarget): Promise<LiveLayout> {
+  const api = runtimeApi(t);
+  const replies: string[] = [];
+  for (const kind of KINDS) {
+    const reply = await api.send(showMap(kind).line);
+    if (reply.startsWith(UNKNOWN_MAP_REPLY)) return { kind: 'legacy', servers: await readAllServers(t) };
+    if (reply.trim() !== '' && !reply.startsWith('0x')) throw proxyError(t, `HAProxy refused "show map ${mapRef(kind)}": ${reply.trim().split('\n')[0]}`);
+    replies.push(reply);
+  }
+  const servers = await readAllServers(t);
+  const [slots, routes, catchAll] = replies.map(parseShowMap) as [Map<string, string>, Map<string, string>, Map<string, string>];
+  const slotServers = new Map([...servers].filter(([b]) => isSlotName(b)));
+  return { kind: 'shared', layout: layoutFrom({ maps: { slots, routes, catchAll }, servers: slotServers }), servers };
+}
+
+export async function readStoredFiles(t: ProxyTarget): Promise<StoredFiles> {
+  const r = await t.host.exec(readLayoutCommand(dirOf(t)).command);
+  if (r.code !== 0) throw proxyError(t, `cannot read the proxy's files: ${r.stderr.trim()}`);
+  return parseLayoutFiles(r.stdout);
+}
+
+/** The layout the files on the host describe; a single-service file becomes its shared equivalent. */
+export function layoutOfFiles(files: StoredFiles, t: ProxyTarget): ProxyLayout | undefined {
+  if (files.config === undefined) return undefined;
+  const legacy = parseLegacyConfig(files.config);
+  if (legacy) return layoutFromLegacy(legacy, { appPort: t.appPort });
+  const maps = Object.fromEntries(KINDS.map((k) => [k, parseMapFile(files.maps[k] ?? '')])) as Record<MapKind, Map<string, string>>;
+  return layoutFrom({ maps, servers: parseRenderedBackends(files.config) });
+}
+
+/**
+ * What the host's proxy holds now: the runtime's when it answers (a single-service runtime read
+ * with the checks of its file), else the files'. Undefined: nothing yet (a fresh host).
+ */
+export async function currentLayout(t: ProxyTarget, running: boolean): Promise<{ layout?: ProxyLayout; legacyRuntime: boolean }> {
+  if (running) {
+    try {
+      const live = await readLiveLayout(t);
+      if (live.kind === 'shared') return { layout: live.layout, legacyRuntime: false };
+      const files = await readStoredFiles(t);
+      const legacy = files.config !== undefined ? parseLegacyConfig(files.config) : undefined;
+      if (legacy) {
+        const servers = (live.servers.get(legacy.backend) ?? []).map(({ name, address, port, state }) => ({ name, address, port, state }));
+        return { layout: layoutFromLegacy({ ...legacy, servers }, { appPort: t.appPort }), legacyRuntime: true };
+      }
+      return { layout: layoutOfFiles(files, t), legacyRuntime: true };
+    } catch {
+      // A running container whose socket does not answer: fall back to the files.
+    }
+  }
+  return { layout: layoutOfFiles(await readStoredFiles(t), t), legacyRuntime: false };
+}
+
+/**
+ * The backend that carries this target's servers: its slot on a shared proxy, `be_<service>` on
+ * a proxy still on the single-service layout, undefined when it has none on this host yet.
+ */
+export async function backendOfLive(t: ProxyTarget, live?: LiveLayout): Promise<string | undefined> {
+  const l = live ?? (await readLiveLayout(t));
+  if (l.kind === 'legacy') return l.servers.has(legacyBackendName(t.service)) ? legacyBackendName(t.service) : undefined;
+  return l.layout.slots.find((s) => s.settings?.owner === ownerOfTarget(t))?.backend;
+}
