@@ -12,6 +12,7 @@ import { stringify } from 'yaml';
 import { buildHello, type HelloVariant } from '../../../src/sandbox/index.js';
 import type { SandboxInfo } from '../../../src/sandbox/types.js';
 import { combinedLogText } from '../../../src/docker/logs.js';
+import { testProxyImage } from './proxy-line.js';
 
 export const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 export const BIN = join(ROOT, 'bin', 'gangway.js');
@@ -58,7 +59,7 @@ export function writeProject(info: SandboxInfo, opts: ConfigOptions): string {
     },
     hosts: Object.fromEntries(info.hosts.map((h) => [h.name, { address: h.address, port: h.sshPort }])),
     ssh: { user: 'root', identity: info.keyPath, known_hosts: info.knownHostsPath, connect_timeout: '3s' },
-    proxy: { app_port: 80, image: info.images.proxy, healthcheck: { path: '/up', interval: '500ms', timeout: '2s' } },
+    proxy: { app_port: 80, image: testProxyImage(info), healthcheck: { path: '/up', interval: '500ms', timeout: '2s' } },
     env: { clear: { MODE: 'test' }, secret: ['HELLO_SECRET'] },
     deploy_timeout: '20s',
     drain_timeout: '5s',
