@@ -5,12 +5,12 @@ export { renderHaproxyConfig, parseRenderedServers, needsReload } from './render
 export { explainingLines } from './log-excerpt.js';
 export * as runtimeCommands from './runtime-commands.js';
 export type { RuntimeCommand } from './runtime-commands.js';
-export { parseServersState, parseStat, liveServers, isHealthy, describeCheck } from './runtime-parse.js';
+export { parseServersState, parseStat, parseShowInfo, liveServers, isHealthy, describeCheck, type ProxyVersion } from './runtime-parse.js';
 export { RuntimeApi } from './runtime-api.js';
 export { proxyContainerSpec, type ProxyContainerOptions } from './container.js';
 export { parseProxyIdentity, proxyIdentityCommand, type ProxyIdentity } from './identity.js';
 export { DEFAULT_APP_NETWORK, runtimeApi, type ProxyTarget } from './target.js';
-export { readServers } from './live-servers.js';
+export { readProxyVersion, readServers } from './live-servers.js';
 export { configInSync, proxyBackendOf, readConfigFile, syncConfig } from './file-sync.js';
 export { containerAddress, reconcileAddresses } from './addresses.js';
 export { ensureProxy, readProxyIdentity, removeProxy, type EnsureProxyOptions, type EnsureProxyResult } from './lifecycle.js';

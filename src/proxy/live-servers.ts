@@ -1,7 +1,7 @@
-// What the running proxy reports about the backend's servers: admin state (ready, drain, maint),
-// health and sessions, read through the runtime API.
+// What the running proxy reports about the backend's servers (admin state: ready, drain, maint;
+// health and sessions) and about itself (its version), read through the runtime API.
 import * as cmd from './runtime-commands.js';
-import { liveServers, parseServersState, parseStat } from './runtime-parse.js';
+import { liveServers, parseServersState, parseShowInfo, parseStat, type ProxyVersion } from './runtime-parse.js';
 import { backendOf, runtimeApi, type ProxyTarget } from './target.js';
 import type { LiveServer } from './types.js';
 
@@ -15,4 +15,9 @@ export async function readServers(t: ProxyTarget): Promise<LiveServer[]> {
 
 export async function findServer(t: ProxyTarget, name: string): Promise<LiveServer | undefined> {
   return (await readServers(t)).find((s) => s.name === name);
+}
+
+/** Which HAProxy the target's proxy runs (its `show info`). */
+export async function readProxyVersion(t: ProxyTarget): Promise<ProxyVersion> {
+  return parseShowInfo(await runtimeApi(t).run(cmd.showInfo()));
 }
