@@ -2,8 +2,9 @@
 // refuses a broken version and rolls back, next to the same load at rest, during a naive replace
 // on the same HAProxy, and during what people run without a deploy tool (docker stop + run, a
 // compose-style recreate, no proxy); and the deploy's wall time next to the bare minimum of a
-// switch. --rate N sets the requests per second per web host (default: DEFAULT_LOAD's).
-// Run: npm run build && npx tsx bench/zero-downtime/run.ts [--rate N] [--record]
+// switch. --rate N sets the requests per second per web host (default: DEFAULT_LOAD's); --proxy 3.0
+// runs the hosts' proxies on HAProxy 3.0 (Debian 13's) instead of 2.6 (a section of its own).
+// Run: npm run build && npx tsx bench/zero-downtime/run.ts [--rate N] [--proxy 3.0] [--record]
 // Exits non-zero only when the bench itself crashes, never on a missed target.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -14,7 +15,7 @@ import { bareMinimumSwitch, composeRecreate, naiveReplace, openHosts, removeBenc
 import { eventSpanMs, gangway, stepSpans, type CliRun } from './cli.js';
 import { DEFAULT_LOAD, describeMix, underLoad, type LoadOptions, type LoadResult, type LoadTarget } from './load.js';
 import { directTable, failureNotes, naiveTable, phaseTable, stepTable, wallTable, type PhaseResult } from './report.js';
-import { benchMain, pushHelloVersion, writeBenchProject, type BenchSandbox } from './sandbox.js';
+import { benchMain, benchProxyLine, pushHelloVersion, writeBenchProject, type BenchSandbox } from './sandbox.js';
 
 const LEAD_MS = 1000;
 const TAIL_MS = 2000;
@@ -23,7 +24,10 @@ const WEB_HOSTS = ['vm1', 'vm2'];
 const rateArg = process.argv.indexOf('--rate');
 const LOAD: LoadOptions = rateArg > 0 ? { ...DEFAULT_LOAD, ratePerHost: Number(process.argv[rateArg + 1]) } : DEFAULT_LOAD;
 const DEFAULT_RATE = LOAD.ratePerHost === DEFAULT_LOAD.ratePerHost;
-const COMMAND = `npm run build && npx tsx bench/zero-downtime/run.ts${DEFAULT_RATE ? '' : ` --rate ${LOAD.ratePerHost}`}`;
+const PROXY_LINE = benchProxyLine();
+const COMMAND = `npm run build && npx tsx bench/zero-downtime/run.ts${DEFAULT_RATE ? '' : ` --rate ${LOAD.ratePerHost}`}${PROXY_LINE === '2.6' ? '' : ` --proxy ${PROXY_LINE}`}`;
+/** 2.6 keeps the section the bench always recorded; another line records one of its own. */
+const KEY = `bench/zero-downtime${DEFAULT_RATE ? '' : `/rate-${LOAD.ratePerHost}`}${PROXY_LINE === '2.6' ? '' : `/haproxy-${PROXY_LINE}`}`;
 const AT_REST_MS = 8000;
 
 const say = (line: string) => process.stderr.write(`[bench] ${line}\n`);
@@ -151,7 +155,7 @@ async function runPhases(bench: BenchSandbox, out: RunOutput): Promise<void> {
 
 function machineFacts(): string {
   return `Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), load average at the end ${loadAvg()}; ` +
-    'dockerd 20.10 with 3 Docker-in-Docker sandbox hosts (sshd + inner dockerd), HAProxy 2.6 (Debian) per web host, busybox httpd app.';
+    `dockerd 20.10 with 3 Docker-in-Docker sandbox hosts (sshd + inner dockerd), HAProxy ${PROXY_LINE} (Debian ${PROXY_LINE === '2.6' ? '12' : '13'}) per web host, busybox httpd app.`;
 }
 
 function render(out: RunOutput, startedAt: Date): string {
@@ -181,9 +185,10 @@ async function main(): Promise<void> {
   say('sandbox "bench" up (3 hosts, registry on an ephemeral loopback port)');
   const t0 = performance.now();
   await benchMain({
-    key: DEFAULT_RATE ? 'bench/zero-downtime' : `bench/zero-downtime/rate-${LOAD.ratePerHost}`,
-    heading: `Zero downtime: deploy, failed deploy, rollback under load (${LOAD.ratePerHost} req/s per web host)`,
+    key: KEY,
+    heading: `Zero downtime: deploy, failed deploy, rollback under load (${LOAD.ratePerHost} req/s per web host, HAProxy ${PROXY_LINE})`,
     command: COMMAND,
+    proxyLine: PROXY_LINE,
     say,
     events,
     phases: async (bench) => {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import type { Events } from '../../src/events/events.js';
-import { buildHello, sandboxDown, sandboxUp, type HelloVariant, type SandboxInfo } from '../../src/sandbox/index.js';
+import { buildHello, parseProxyLine, proxyImageOf, sandboxDown, sandboxUp, type HelloVariant, type ProxyLine, type SandboxInfo } from '../../src/sandbox/index.js';
 import { ROOT, writeProject } from '../../test/integration/helpers/deploy.js';
 import { recordSection } from '../record.js';
 
@@ -20,12 +20,19 @@ export interface BenchSandbox {
   outDir: string;
 }
 
-export async function benchSandboxUp(events: Events): Promise<BenchSandbox> {
+/** The HAProxy line a bench runs (`--proxy 2.6|3.0`, default 2.6), as its headings name it. */
+export function benchProxyLine(argv: string[] = process.argv): ProxyLine {
+  const at = argv.indexOf('--proxy');
+  return parseProxyLine(at > 0 ? argv[at + 1] ?? '' : undefined, '--proxy');
+}
+
+export async function benchSandboxUp(events: Events, line: ProxyLine = '2.6'): Promise<BenchSandbox> {
   const outDir = mkdtempSync(join(tmpdir(), 'gangway-bench-zd-'));
   const info = await sandboxUp({ id: BENCH_SANDBOX_ID, hosts: 3, registryPort: 0, pushImages: false, outDir }, events);
   // Without pushImages the proxy image exists only on the runner's engine: push it as the hosts
   // will name it, through the registry's loopback port (a registry ignores the name used to reach it).
-  const proxyImage = await pushAs(info, info.images.proxy, 'gangway/haproxy', info.images.proxy.split(':').pop()!);
+  const local = proxyImageOf(info, line);
+  const proxyImage = await pushAs(info, local, local.slice(0, local.lastIndexOf(':')), local.split(':').pop()!);
   return { info, proxyImage, outDir };
 }
 
@@ -37,9 +44,9 @@ export async function benchSandboxDown(events: Events): Promise<void> {
  * Runs a bench's phases on its own sandbox, always taken down afterwards. Returns the error that
  * stopped the phases, if any, so the bench can still print what it measured before it.
  */
-export async function onBenchSandbox(events: Events, say: (line: string) => void, body: (bench: BenchSandbox) => Promise<void>): Promise<unknown> {
+export async function onBenchSandbox(events: Events, say: (line: string) => void, body: (bench: BenchSandbox) => Promise<void>, line: ProxyLine = '2.6'): Promise<unknown> {
   try {
-    await body(await benchSandboxUp(events));
+    await body(await benchSandboxUp(events, line));
     return undefined;
   } catch (err) {
     return err;
@@ -54,6 +61,8 @@ export interface BenchMain {
   key: string;
   heading: string;
   command: string;
+  /** The HAProxy the hosts run (default 2.6). */
+  proxyLine?: ProxyLine;
   say: (line: string) => void;
   events: Events;
   phases: (bench: BenchSandbox) => Promise<void>;
@@ -68,7 +77,7 @@ export interface BenchMain {
  */
 export async function benchMain(b: BenchMain): Promise<void> {
   if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
-  const crashed = await onBenchSandbox(b.events, b.say, b.phases);
+  const crashed = await onBenchSandbox(b.events, b.say, b.phases, b.proxyLine);
   const markdown = b.render();
   process.stdout.write(`${markdown}\n`);
   if (crashed) throw crashed;

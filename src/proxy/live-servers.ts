@@ -1,7 +1,10 @@
 // What the running proxy reports about this target's backend (its slot on a shared proxy): admin
-// state (ready, drain, maint), health and sessions, read through the runtime API.
+// state (ready, drain, maint), health and sessions, and about itself (its version), read through
+// the runtime API.
 import { backendOfLive, readLiveLayout } from './live-layout.js';
-import { proxyError, type ProxyTarget } from './target.js';
+import * as cmd from './runtime-commands.js';
+import { parseShowInfo, type ProxyVersion } from './runtime-parse.js';
+import { proxyError, runtimeApi, type ProxyTarget } from './target.js';
 import type { LiveServer } from './types.js';
 
 /** The backend's servers as the running proxy sees them; none while the service has no slot here. */
@@ -20,4 +23,9 @@ export async function requireBackend(t: ProxyTarget): Promise<string> {
   const backend = await backendOfLive(t);
   if (backend === undefined) throw proxyError(t, `${t.service} has no backend on the proxy on ${t.host.name}`, { hint: 'a deploy or setup (ensureProxy) gives it one' });
   return backend;
+}
+
+/** Which HAProxy the target's proxy runs (its `show info`). */
+export async function readProxyVersion(t: ProxyTarget): Promise<ProxyVersion> {
+  return parseShowInfo(await runtimeApi(t).run(cmd.showInfo()));
 }

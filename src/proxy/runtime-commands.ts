@@ -61,8 +61,9 @@ export function setServerAddr(backend: string, server: string, address: string, 
   assertPort(port);
   return {
     line: `set server ${target(backend, server)} addr ${address} port ${port}`,
-    // "IP changed from ...", or "no need to change the addr/port" when it already had them.
-    expect: { kind: 'prefixes', texts: ['IP changed from', 'no need to change the addr', 'no need to change the port', 'port changed from'] },
+    // "IP changed from ..." / "port changed from ...", or, when it already had them, "no need to
+    // change the addr/port" (2.6.12) or "nothing changed" (3.0.11): both measured.
+    expect: { kind: 'prefixes', texts: ['IP changed from', 'no need to change the addr', 'no need to change the port', 'port changed from', 'nothing changed'] },
   };
 }
 

@@ -1,5 +1,6 @@
-// Parsers for the runtime API's `show servers state` and `show stat` replies, and the join of
-// both into what gangway needs per server: admin state, health, in-flight sessions.
+// Parsers for the runtime API's `show servers state`, `show stat` and `show info` replies, and the
+// join of the first two into what gangway needs per server: admin state, health, in-flight
+// sessions. Checked against the replies of Debian's HAProxy 2.6.12 and 3.0.11 (test fixtures).
 import type { LiveServer, ServerHealth, ServerAdmin } from './types.js';
 
 export interface ServersStateRow {
@@ -81,7 +82,9 @@ export function parseStat(text: string): StatRow[] {
   const get = (f: string[], name: string) => (idx(name) >= 0 ? (f[idx(name)] ?? '') : '');
   return lines.slice(1).map((line) => {
     const f = line.split(',');
-    const code = get(f, 'check_code');
+    // No HTTP status is 0: HAProxy shows 0 (next to "* L7OK") while the next check runs, on 2.6.12
+    // and 3.0.11 alike (measured), so 0 means "not known right now", never a result.
+    const code = get(f, 'check_code') === '0' ? '' : get(f, 'check_code');
     return {
       proxy: get(f, 'pxname'),
       name: get(f, 'svname'),
@@ -165,4 +168,27 @@ export function describeCheck(server: LiveServer): string {
   const code = server.checkCode !== undefined ? ` ${server.checkCode}` : '';
   const desc = server.checkDescription ? ` (${server.checkDescription})` : '';
   return `${server.checkStatus}${code}${desc}`;
+}
+
+/** The running HAProxy's version, as `show info` reports it. */
+export interface ProxyVersion {
+  /** Verbatim, e.g. "3.0.11-1+deb13u4". */
+  version: string;
+  /** The release line, "2.6" or "3.0": what the proxy's behaviour depends on. */
+  line: string;
+  major: number;
+  minor: number;
+}
+
+/**
+ * `show info` has one "Version: " line (2.6 and 3.0 alike). Nothing gangway sends depends on it
+ * today: every runtime command it uses behaves the same on 2.6.12 and 3.0.11 (see README.md,
+ * "HAProxy 3.0"); it says which HAProxy a host runs, for people and for the tests that must run
+ * on a given line.
+ */
+export function parseShowInfo(text: string): ProxyVersion {
+  const version = /^Version: (\S+)$/m.exec(text)?.[1];
+  const m = version ? /^(\d+)\.(\d+)/.exec(version) : null;
+  if (!version || !m) throw new Error(`"show info" reply has no version: ${text.split('\n')[0] ?? '(empty)'}`);
+  return { version, line: `${m[1]}.${m[2]}`, major: Number(m[1]), minor: Number(m[2]) };
 }

@@ -61,7 +61,9 @@ export async function waitHealthy(t: ProxyTarget, name: string, timeoutMs: numbe
   for (;;) {
     last = await findServer(t, name);
     if (!last) throw proxyError(t, `server ${name} is not in the proxy on ${t.host.name}`);
-    if (isHealthy(last)) return last;
+    // A reading taken while the next check runs has no code yet (see parseStat); one more poll
+    // gives the settled one, so callers see the 200 that passed.
+    if (isHealthy(last) && (last.checkCode !== undefined || Date.now() >= deadline)) return last;
     if (Date.now() >= deadline) break;
     await pause(Math.min(t.pollMs ?? 200, Math.max(0, deadline - Date.now())));
   }

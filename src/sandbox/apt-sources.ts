@@ -80,6 +80,20 @@ export function mirrorFor(sources: readonly AptSource[], suite: string): string 
   return undefined;
 }
 
+/**
+ * The Debian archive itself: the URI of the first binary source that serves a release (a suite
+ * without a `-security`/`-updates` part). One archive serves every release, so a suite this
+ * machine's apt does not list (trixie, on a bookworm machine) comes from the same place.
+ */
+export function archiveOf(sources: readonly AptSource[]): string | undefined {
+  for (const s of sources) {
+    if (!s.enabled || !s.types.includes('deb') || !s.suites.some((suite) => /^[a-z]+$/.test(suite))) continue;
+    const uri = s.uris.find((u) => DEBOOTSTRAP_URI.test(u));
+    if (uri) return uri.replace(/\/+$/, '');
+  }
+  return undefined;
+}
+
 /** Parses a file by its name: deb822 for *.sources, one-line otherwise. */
 export function parseSourcesFile(name: string, text: string): AptSource[] {
   return name.endsWith('.sources') ? parseDeb822Sources(text) : parseOneLineSources(text);

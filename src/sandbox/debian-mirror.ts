@@ -1,11 +1,12 @@
 // Which Debian mirror the sandbox debootstraps from: the sandbox option, else GANGWAY_DEBIAN_MIRROR,
-// else the one this machine's apt already uses for the suite. gangway names no mirror of its own:
+// else the one this machine's apt already uses for the suite (or, for a suite it does not list,
+// the Debian archive it uses). gangway names no mirror of its own:
 // a machine behind a company mirror or proxy works as it is, and a machine whose apt has none for
 // the suite says so, naming the files it read.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { usageError, operationError } from '../errors.js';
-import { mirrorFor, parseSourcesFile } from './apt-sources.js';
+import { archiveOf, mirrorFor, parseSourcesFile } from './apt-sources.js';
 
 export const DEBIAN_MIRROR_ENV = 'GANGWAY_DEBIAN_MIRROR';
 
@@ -47,9 +48,16 @@ export function chooseDebianMirror(input: { suite: string; option?: string; env:
     if (!MIRROR_URL.test(value)) return { error: `${explicit.from}: expected an http://, https:// or file:// URL of a Debian mirror, got ${JSON.stringify(explicit.value)}` };
     return { mirror: value.replace(/\/+$/, ''), from: explicit.from };
   }
-  for (const file of input.files) {
-    const mirror = mirrorFor(parseSourcesFile(file.path, file.text), input.suite);
+  const parsed = input.files.map((file) => ({ path: file.path, sources: parseSourcesFile(file.path, file.text) }));
+  for (const file of parsed) {
+    const mirror = mirrorFor(file.sources, input.suite);
     if (mirror) return { mirror, from: file.path };
+  }
+  // A release apt does not list here (the sandbox's Debian 13 proxy on a Debian 12 machine): the
+  // archive that serves this machine's own release serves it too.
+  for (const file of parsed) {
+    const mirror = archiveOf(file.sources);
+    if (mirror) return { mirror, from: `${file.path} (the Debian archive it names)` };
   }
   const read = input.files.length > 0 ? `read ${input.files.map((f) => f.path).join(', ')}` : 'found none of sources.list, sources.list.d/*.list, sources.list.d/*.sources';
   return { error: `no Debian mirror for ${input.suite} in this machine's apt sources (${read})` };

@@ -3,12 +3,12 @@ import Docker from 'dockerode';
 import { Events } from '../events/events.js';
 import { ensureImage, type BuiltImage } from './image-builder.js';
 import { busyboxImage, loadBusyboxInputs } from './images/busybox.js';
-import { haproxyImage, loadHaproxyInputs } from './images/haproxy.js';
+import { haproxy30Image, haproxyImage, loadHaproxyInputs } from './images/haproxy.js';
 import { helloImage, loadHelloSource, type HelloVariant } from './images/hello.js';
 import { hostImage, type HostFlavour } from './images/host.js';
 import { loadRegistryInputs, registryImage } from './images/registry.js';
 import { resolveDebianMirror } from './debian-mirror.js';
-import { BARE_HOST_ROOTFS, DOCKER_HOST_ROOTFS, ensureRootfsImage, withMirror, type RootfsImage, type RootfsRecipe } from './rootfs.js';
+import { BARE_HOST_ROOTFS, DOCKER_HOST_ROOTFS, HAPROXY_30_ROOTFS, ensureRootfsImage, withMirror, type RootfsImage, type RootfsRecipe } from './rootfs.js';
 
 export type { BuiltImage } from './image-builder.js';
 
@@ -20,6 +20,16 @@ export const ensureRegistryImage = async (docker: Docker, events: Events): Promi
 
 export const ensureHaproxyImage = async (docker: Docker, events: Events): Promise<BuiltImage> =>
   ensureImage(docker, haproxyImage(await loadHaproxyInputs()), events);
+
+/**
+ * gangway/haproxy-3.0: Debian 13's HAProxy, from a trixie rootfs debootstrapped from the Debian
+ * archive this machine's apt names (debian-mirror.ts), both cached by content hash.
+ */
+export async function ensureHaproxy30Image(docker: Docker, events: Events, opts: HostImageOptions = {}): Promise<BuiltImage> {
+  const { mirror } = await resolveDebianMirror({ suite: HAPROXY_30_ROOTFS.suite, ...(opts.debianMirror !== undefined ? { option: opts.debianMirror } : {}) });
+  const rootfs = await ensureRootfsImage(docker, withMirror(HAPROXY_30_ROOTFS, mirror), events, opts.cacheDir);
+  return ensureImage(docker, haproxy30Image({ rootfsTag: rootfs.tag }), events);
+}
 
 export interface HostImage extends BuiltImage {
   rootfs: RootfsImage;
@@ -67,7 +77,10 @@ export interface SandboxImages {
   /** Every host image built for this sandbox, by flavour. */
   hostsByFlavour: Partial<Record<HostFlavour, HostImage>>;
   registry: BuiltImage;
+  /** HAProxy 2.6 (Debian 12's, this machine's package). */
   haproxy: BuiltImage;
+  /** HAProxy 3.0 (Debian 13's). */
+  haproxy30: BuiltImage;
   busybox: BuiltImage;
   hello: BuiltImage;
 }
@@ -75,8 +88,13 @@ export interface SandboxImages {
 /** The version the sandbox pushes for hello, so hosts can pull an app without a build. */
 export const SANDBOX_HELLO_VERSION = '1.0.0';
 
-// One after another: the machine has few cores and the builds are small once the rootfs exists.
+// Two lines of work side by side: the HAProxy 3.0 image (a trixie debootstrap when not cached,
+// which waits on the network, not the CPU) and everything else one after another (the machine has
+// few cores, and those builds are small once the host rootfs exists).
 export async function ensureSandboxImages(docker: Docker, events: Events, opts: HostImageOptions = {}, flavours: HostFlavour[] = ['docker-host']): Promise<SandboxImages> {
+  const haproxy30Work = ensureHaproxy30Image(docker, events, opts);
+  // Settled with the rest, so a failure of the others does not leave it rejected and unheard.
+  haproxy30Work.catch(() => {});
   const hostsByFlavour: Partial<Record<HostFlavour, HostImage>> = {};
   for (const flavour of [...new Set(flavours)]) hostsByFlavour[flavour] = await ensureHostImage(docker, flavour, events, opts);
   const host = hostsByFlavour['docker-host'] ?? Object.values(hostsByFlavour)[0]!;
@@ -84,5 +102,6 @@ export async function ensureSandboxImages(docker: Docker, events: Events, opts: 
   const haproxy = await ensureHaproxyImage(docker, events);
   const busybox = await ensureBusyboxImage(docker, events);
   const hello = await buildHello({ version: SANDBOX_HELLO_VERSION, base: busybox.tag, docker, events });
-  return { host, hostsByFlavour, registry, haproxy, busybox, hello };
+  const haproxy30 = await haproxy30Work;
+  return { host, hostsByFlavour, registry, haproxy, haproxy30, busybox, hello };
 }

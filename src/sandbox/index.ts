@@ -5,4 +5,5 @@ export type { BuiltImage } from './images.js';
 export type { HelloVariant } from './images/hello.js';
 export { DEFAULT_SANDBOX_ID } from './containers.js';
 export { SANDBOX_FILES } from './files.js';
-export type { SandboxInfo } from './types.js';
+export { isProxyLine, parseProxyLine, proxyImageOf } from './proxy-lines.js';
+export { PROXY_LINES, type ProxyLine, type SandboxInfo } from './types.js';

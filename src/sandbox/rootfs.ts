@@ -1,5 +1,6 @@
-// The Debian root filesystem of a sandbox host: debootstrap once, keep the tarball on disk
-// (keyed by suite + package list), import it as gangway/host-rootfs:<key>.
+// A debootstrapped Debian root filesystem (a sandbox host's, or Debian 13's for its HAProxy):
+// debootstrap once, keep the tarball on disk (keyed by suite + package list + mirror), import it
+// as gangway/<flavour>-rootfs:<key>.
 import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
@@ -46,6 +47,13 @@ export const DOCKER_HOST_ROOTFS: RootfsRecipe = {
  * no one in sudoers) so tests can give a user passwordless sudo, or not, as real hosts do.
  */
 export const BARE_HOST_ROOTFS: RootfsRecipe = { ...DOCKER_HOST_ROOTFS, flavour: 'bare-host', packages: [...COMMON_PACKAGES, 'sudo'] };
+
+/**
+ * Debian 13's HAProxy (the 3.0 LTS line), only to copy the binary and its libraries out of (see
+ * images/haproxy.ts): this machine runs Debian 12, whose package is 2.6, and no official image
+ * can be pulled here.
+ */
+export const HAPROXY_30_ROOTFS: RootfsRecipe = { flavour: 'haproxy-3.0', suite: 'trixie', variant: 'minbase', packages: ['haproxy'] };
 
 export const withMirror = (recipe: RootfsRecipe, mirror: string): RootfsSpec => ({ ...recipe, mirror });
 
@@ -119,7 +127,7 @@ async function debootstrapTarball(spec: RootfsSpec, tarball: string, cacheDir: s
     await rename(partial, tarball);
   } catch (err) {
     events.step(step, 'fail', { message: messageOf(err) });
-    throw operationError(`debootstrap of the sandbox host failed: ${messageOf(err)}`, { step, cause: err, hint: `the sandbox needs root, debootstrap and access to the Debian mirror ${spec.mirror} (set GANGWAY_DEBIAN_MIRROR for another); run scripts/setup.sh` });
+    throw operationError(`debootstrap of ${spec.flavour} (${spec.suite}) failed: ${messageOf(err)}`, { step, cause: err, hint: `the sandbox needs root, debootstrap and access to the Debian mirror ${spec.mirror} (set GANGWAY_DEBIAN_MIRROR for another); run scripts/setup.sh` });
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }

@@ -14,6 +14,10 @@ export interface SandboxHost {
   httpPort: number;
 }
 
+/** The HAProxy release lines the sandbox builds: Debian 12's 2.6 and Debian 13's 3.0. */
+export const PROXY_LINES = ['2.6', '3.0'] as const;
+export type ProxyLine = (typeof PROXY_LINES)[number];
+
 export interface SandboxInfo {
   /** Label value shared by every resource of this sandbox (gangway.sandbox=<id>). */
   id: string;
@@ -35,11 +39,18 @@ export interface SandboxInfo {
   /** A complete gangway.yml deploying examples/hello to these hosts (service hello, web + workers). */
   configPath?: string;
   /**
-   * Images the sandbox built and pushed, by role: proxy (HAProxy), busybox base, example app
+   * Images the sandbox built and pushed, by role: proxy (HAProxy 2.6), busybox base, example app
    * (hello 1.0.0, variant ok). registry:5000/gangway/<name>:<hash> when pushed; the local
    * gangway/<name>:<hash> tags when the sandbox was started without pushing.
    */
-  images: { proxy: string; busybox: string; hello: string };
+  images: {
+    /** HAProxy 2.6, what the sandbox's own config and rehearsals use (= proxies['2.6']). */
+    proxy: string;
+    /** Every HAProxy line built, 2.6 included; absent in sandbox.json of older runs (see proxyImageOf). */
+    proxies?: Record<ProxyLine, string>;
+    busybox: string;
+    hello: string;
+  };
   /** ISO time the sandbox came up. */
   createdAt?: string;
 }

@@ -66,7 +66,8 @@ async function acquireRunLock(path: string, log: (line: string) => void): Promis
 /** A sandbox left by an earlier run, if every one of its containers still runs. */
 async function reusable(outDir: string): Promise<SandboxInfo | undefined> {
   const info = await readSandboxInfo(outDir);
-  if (!info) return undefined;
+  // One from before the HAProxy 3.0 image existed cannot run the integration-haproxy-3.0 project.
+  if (!info?.images.proxies) return undefined;
   const { rows } = await sandboxStatus({ id: info.id });
   const running = new Set(rows.filter((r) => r.state === 'running').map((r) => r.name));
   const docker = new Docker();
@@ -75,7 +76,44 @@ async function reusable(outDir: string): Promise<SandboxInfo | undefined> {
   return names.every((n) => n && running.has(n)) ? info : undefined;
 }
 
+interface Started {
+  info: SandboxInfo;
+  teardown: () => Promise<void>;
+}
+
+/**
+ * The integration projects of one vitest run (`integration`, and `integration-haproxy-3.0`, which
+ * runs the proxy files again on HAProxy 3.0) share one sandbox. vitest runs each project's global
+ * setup in its own module instance of this file but in one process, so the sandbox is kept on
+ * globalThis: the first setup starts it, the last teardown ends it.
+ */
+interface Shared {
+  started: Promise<Started>;
+  users: number;
+}
+const SHARED = Symbol.for('gangway.integration.sandbox');
+type WithShared = typeof globalThis & { [SHARED]?: Shared };
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const g = globalThis as WithShared;
+  const shared = (g[SHARED] ??= { started: startShared(), users: 0 });
+  shared.users++;
+  let started: Started;
+  try {
+    started = await shared.started;
+  } catch (err) {
+    if (--shared.users === 0) delete g[SHARED];
+    throw err;
+  }
+  project.provide('sandbox', started.info);
+  return async () => {
+    if (--shared.users > 0) return;
+    delete g[SHARED];
+    await started.teardown();
+  };
+}
+
+async function startShared(): Promise<Started> {
   const events = new Events();
   // Progress on stderr so vitest's own reporter output stays readable.
   events.on(plainRenderer({ out: process.stderr }));
@@ -83,14 +121,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const keep = process.env.GANGWAY_KEEP === '1';
   const releaseLock = await acquireRunLock(join(tmpdir(), `gangway-sandbox-${SANDBOX_ID}.lock`), (line) => events.log(line, { level: 'warn' }));
   try {
-    return await start(project, events, outDir, keep, releaseLock);
+    return await start(events, outDir, keep, releaseLock);
   } catch (err) {
     await releaseLock();
     throw err;
   }
 }
 
-async function start(project: TestProject, events: Events, outDir: string, keep: boolean, releaseLock: () => Promise<void>): Promise<() => Promise<void>> {
+async function start(events: Events, outDir: string, keep: boolean, releaseLock: () => Promise<void>): Promise<Started> {
   const previous = process.env.GANGWAY_SANDBOX_REUSE === '1' ? await reusable(outDir) : undefined;
   const reused = previous !== undefined;
   let info: SandboxInfo;
@@ -103,9 +141,7 @@ async function start(project: TestProject, events: Events, outDir: string, keep:
     info = upInfo;
     events.log(`sandbox ${info.id} up in ${Date.now() - started} ms (${outDir})`);
   }
-  project.provide('sandbox', info);
-
-  return async () => {
+  const teardown = async () => {
     try {
       if (keep || reused) events.log(`sandbox ${info.id} left running (${outDir}); remove it with: ${SANDBOX_ID === 'default' ? '' : `GANGWAY_SANDBOX_ID=${SANDBOX_ID} `}gangway sandbox down`);
       else await sandboxDown({ id: SANDBOX_ID }, events);
@@ -113,4 +149,5 @@ async function start(project: TestProject, events: Events, outDir: string, keep:
       await releaseLock();
     }
   };
+  return { info, teardown };
 }

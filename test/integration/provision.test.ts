@@ -17,6 +17,7 @@ import { resolveDebianMirror } from '../../src/sandbox/debian-mirror.js';
 import type { SandboxInfo } from '../../src/sandbox/types.js';
 import { gangway, getThroughProxy, onHost, pushHello } from './helpers/deploy.js';
 import { expectUnprivilegedProxy, proxyUserCommand } from './helpers/proxy-user.js';
+import { testProxyImage } from './helpers/proxy-line.js';
 
 // Its own sandbox, named after the suite's, so parallel suites (GANGWAY_SANDBOX_ID) do not collide.
 const SANDBOX_ID = `bare-${process.env.GANGWAY_SANDBOX_ID ?? 'default'}`.slice(0, 31);
@@ -43,7 +44,7 @@ function writeConfig(user: string, unproxied = false): string {
     hosts: { vm1: { address: vm1.address, port: vm1.sshPort } },
     ssh: { user, identity: info.keyPath, known_hosts: info.knownHostsPath, connect_timeout: '5s' },
     docker: { insecure_registries: [info.registry.name] },
-    proxy: { app_port: 80, image: info.images.proxy, healthcheck: { path: '/up', interval: '500ms', timeout: '2s' } },
+    proxy: { app_port: 80, image: testProxyImage(info), healthcheck: { path: '/up', interval: '500ms', timeout: '2s' } },
     env: { secret: ['HELLO_SECRET'] },
     deploy_timeout: '30s',
     drain_timeout: '3s',

@@ -44,6 +44,24 @@ describe('runtime API builders', () => {
   });
 });
 
+describe('set server addr on both lines (replies of 2.6.12 and 3.0.11)', () => {
+  const addr = cmd.setServerAddr('be', 'a', '10.0.0.2', 80);
+  it.each([
+    ['2.6, moved', "IP changed from '127.0.0.1' to '127.0.0.2', no need to change the port by 'stats socket command'"],
+    ['2.6, same', "no need to change the addr, no need to change the port by 'stats socket command'"],
+    ['2.6, port only', "no need to change the addr, port changed from '18096' to '18095' by 'stats socket command'"],
+    ['3.0, moved', "IP changed from '127.0.0.1' to '127.0.0.2' by 'stats socket command'"],
+    ['3.0, same', 'nothing changed'],
+    ['3.0, port only', "port changed from '18096' to '18095' by 'stats socket command'"],
+  ])('accepts %s', (_label, reply) => {
+    expect(cmd.replyMatches(addr.expect, `${reply}\n\n`)).toBe(true);
+  });
+
+  it('still refuses an error', () => {
+    expect(cmd.replyMatches(addr.expect, 'No such server.\n')).toBe(false);
+  });
+});
+
 describe('replyMatches', () => {
   it.each([
     [{ kind: 'empty' }, '\n', true],

@@ -74,6 +74,12 @@ describe('parseStat', () => {
     expect(parseStat(text)[0]).toMatchObject({ sessions: 3, checkStatus: 'L7OK', checkCode: 200 });
   });
 
+  it('has no check code while the next check runs (HAProxy shows 0 there, on 2.6 and 3.0)', () => {
+    const text = '# pxname,svname,scur,status,check_status,check_code\nbe,a,0,DRAIN,* L7OK,0\n';
+    expect(parseStat(text)[0]).toMatchObject({ status: 'DRAIN', checkStatus: 'L7OK' });
+    expect(parseStat(text)[0]!.checkCode).toBeUndefined();
+  });
+
   it('rejects an error reply', () => {
     expect(() => parseStat('Unknown command.\n')).toThrow(/format/);
   });

@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { mirrorFor, parseDeb822Sources, parseOneLineSources, parseSourcesFile } from '../../src/sandbox/apt-sources.js';
+import { archiveOf, mirrorFor, parseDeb822Sources, parseOneLineSources, parseSourcesFile } from '../../src/sandbox/apt-sources.js';
 import { chooseDebianMirror, readAptSources, resolveDebianMirror } from '../../src/sandbox/debian-mirror.js';
 import { GangwayError } from '../../src/errors.js';
 
@@ -96,9 +96,18 @@ describe('choosing the mirror', () => {
     });
   });
 
+  it('a suite apt does not list (trixie on bookworm) comes from the archive that serves its release, never from -security', () => {
+    expect(archiveOf(parseDeb822Sources(DEB822))).toBe('http://mirror.example.org/debian');
+    expect(chooseDebianMirror({ suite: 'trixie', env: {}, files })).toEqual({ mirror: 'http://mirror.example.org/debian', from: '/etc/apt/sources.list.d/debian.sources (the Debian archive it names)' });
+    // An exact match in a later file still wins over the archive of an earlier one.
+    const exact = { path: '/etc/apt/sources.list.d/trixie.list', text: 'deb http://trixie.example.org/debian trixie main\n' };
+    expect(chooseDebianMirror({ suite: 'trixie', env: {}, files: [...files, exact] })).toEqual({ mirror: 'http://trixie.example.org/debian', from: exact.path });
+  });
+
   it('none for the suite: an error naming the files read', () => {
-    expect(chooseDebianMirror({ suite: 'trixie', env: {}, files })).toEqual({
-      error: 'no Debian mirror for trixie in this machine\'s apt sources (read /etc/apt/sources.list, /etc/apt/sources.list.d/debian.sources)',
+    const securityOnly = [{ path: '/etc/apt/sources.list', text: 'deb http://security.example.org/debian-security bookworm-security main\n' }];
+    expect(chooseDebianMirror({ suite: 'trixie', env: {}, files: securityOnly })).toEqual({
+      error: 'no Debian mirror for trixie in this machine\'s apt sources (read /etc/apt/sources.list)',
     });
     expect(chooseDebianMirror({ suite: 'bookworm', env: {}, files: [] })).toEqual({
       error: 'no Debian mirror for bookworm in this machine\'s apt sources (found none of sources.list, sources.list.d/*.list, sources.list.d/*.sources)',
@@ -132,7 +141,7 @@ describe('reading an apt directory', () => {
   });
 
   it('no mirror for the suite: an operation error naming the files and the variable to set', async () => {
-    const dir = await aptDir({ 'sources.list.d/debian.sources': DEB822 });
+    const dir = await aptDir({ 'sources.list.d/debian.sources': DEB822.replace(/^Suites: bookworm bookworm-updates$/m, 'Suites: bookworm-updates') });
     const err = await resolveDebianMirror({ suite: 'trixie', env: {}, aptDir: dir }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GangwayError);
     expect((err as GangwayError).message).toBe(`no Debian mirror for trixie in this machine's apt sources (read ${join(dir, 'sources.list.d/debian.sources')})`);

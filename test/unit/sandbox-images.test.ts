@@ -3,11 +3,11 @@ import { canonicalJson, contentHash } from '../../src/content-hash.js';
 import { fileEntry, imageHash, imageTag, type ImageSpec } from '../../src/sandbox/image-spec.js';
 import { parseLdd } from '../../src/sandbox/ldd.js';
 import { busyboxImage } from '../../src/sandbox/images/busybox.js';
-import { haproxyImage, HAPROXY_CONFIG_PATH } from '../../src/sandbox/images/haproxy.js';
+import { haproxy30Image, haproxyImage, HAPROXY_CONFIG_PATH } from '../../src/sandbox/images/haproxy.js';
 import { registryConfigYaml, registryImage } from '../../src/sandbox/images/registry.js';
 import { hostEntrypointScript, hostImage } from '../../src/sandbox/images/host.js';
 import { helloImage } from '../../src/sandbox/images/hello.js';
-import { BARE_HOST_ROOTFS, DOCKER_HOST_ROOTFS, debootstrapArgv, rootfsImageTag, rootfsKey, rootfsTarArgv, rootfsTarballPath, withMirror } from '../../src/sandbox/rootfs.js';
+import { BARE_HOST_ROOTFS, DOCKER_HOST_ROOTFS, HAPROXY_30_ROOTFS, debootstrapArgv, rootfsImageTag, rootfsKey, rootfsTarArgv, rootfsTarballPath, withMirror } from '../../src/sandbox/rootfs.js';
 
 const base: ImageSpec = {
   name: 'demo',
@@ -103,6 +103,32 @@ describe('scratch images', () => {
   it('changes tag when a library changes', () => {
     const other = [fileEntry('rootfs/lib64/ld-linux-x86-64.so.2', 'ld2', 0o755)];
     expect(imageHash(haproxyImage({ binaryFiles: other }))).not.toBe(imageHash(haproxyImage({ binaryFiles: libs })));
+  });
+});
+
+describe('haproxy-3.0 (Debian 13)', () => {
+  const spec = haproxy30Image({ rootfsTag: 'gangway/haproxy-3.0-rootfs:aaa' });
+
+  it('copies only the binary and its libraries out of the trixie rootfs onto scratch, with the same layout as the 2.6 image', () => {
+    const lines = spec.dockerfile.split('\n');
+    expect(lines[0]).toBe('FROM gangway/haproxy-3.0-rootfs:aaa AS debian');
+    expect(lines[1]).toMatch(/^RUN .*ldd \/usr\/sbin\/haproxy/);
+    expect(lines.slice(2)).toContain('FROM scratch');
+    expect(spec.dockerfile).toContain(`CMD ["haproxy", "-f", "${HAPROXY_CONFIG_PATH}"]`);
+    expect(spec.context.map((e) => e.path)).toEqual(haproxyImage({ binaryFiles: [] }).context.map((e) => e.path));
+    expect(spec.smokeTest?.expectOutput.test('HAProxy version 3.0.11-1+deb13u4 2026/10/15')).toBe(true);
+    expect(spec.smokeTest?.expectOutput.test('HAProxy version 2.6.12-1+deb12u2')).toBe(false);
+  });
+
+  it('changes with the rootfs (and so with the mirror it came from)', () => {
+    expect(imageTag(haproxy30Image({ rootfsTag: 'gangway/haproxy-3.0-rootfs:bbb' }))).not.toBe(imageTag(spec));
+    expect(imageTag(spec)).toMatch(/^gangway\/haproxy-3\.0:[0-9a-f]{12}$/);
+  });
+
+  it('debootstraps trixie with haproxy, keyed apart from the host rootfs', () => {
+    const recipe = withMirror(HAPROXY_30_ROOTFS, 'http://mirror.example.org/debian');
+    expect(debootstrapArgv(recipe, '/t')).toEqual(['--variant=minbase', '--include=haproxy', 'trixie', '/t', 'http://mirror.example.org/debian']);
+    expect(rootfsImageTag(recipe)).toMatch(/^gangway\/haproxy-3\.0-rootfs:/);
   });
 });
 

@@ -18,6 +18,7 @@ import { shellQuote } from '../../../src/state/shell.js';
 
 /** The example app's deployment: service hello, no destination. */
 export const HELLO: Deployment = { service: 'hello' };
+import { testProxyImage } from './proxy-line.js';
 
 export const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 export const BIN = join(ROOT, 'bin', 'gangway.js');
@@ -64,7 +65,7 @@ export function writeProject(info: SandboxInfo, opts: ConfigOptions): string {
     },
     hosts: Object.fromEntries(info.hosts.map((h) => [h.name, { address: h.address, port: h.sshPort }])),
     ssh: { user: 'root', identity: info.keyPath, known_hosts: info.knownHostsPath, connect_timeout: '3s' },
-    proxy: { app_port: 80, image: info.images.proxy, healthcheck: { path: '/up', interval: '500ms', timeout: '2s' } },
+    proxy: { app_port: 80, image: testProxyImage(info), healthcheck: { path: '/up', interval: '500ms', timeout: '2s' } },
     env: { clear: { MODE: 'test' }, secret: ['HELLO_SECRET'] },
     deploy_timeout: '20s',
     drain_timeout: '5s',
