@@ -113,7 +113,8 @@ const healthcheckSchema = z.strictObject({
 
 const proxySchema = z.strictObject({
   app_port: port.default(80).describe('The port the app listens on inside its container.'),
-  image: z.string().min(1).default('haproxy:3.2').describe('The HAProxy image; build one locally where there is no registry.'),
+  // 3.0: the LTS line gangway's tests run (Debian 13's HAProxy 3.0.11); see src/proxy/README.md.
+  image: z.string().min(1).default('haproxy:3.0').describe('The HAProxy image (default: the 3.0 LTS line, the one gangway is tested on besides 2.6); build one locally where there is no registry.'),
   http_port: port.default(80).describe('Port the proxy publishes on the host.'),
   https_port: port.optional(),
   bind: z

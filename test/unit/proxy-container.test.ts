@@ -4,14 +4,14 @@ import { proxyContainerSpec, specHash } from '../../src/proxy/container.js';
 import { parseProxyIdentity, proxyIdentityCommand } from '../../src/proxy/identity.js';
 import { PROXY_UID } from '../../src/proxy/paths.js';
 
-const base = { image: 'haproxy:3.2', httpPort: 80, network: 'gangway', uid: 80080, gid: 107 };
+const base = { image: 'haproxy:3.0', httpPort: 80, network: 'gangway', uid: 80080, gid: 107 };
 
 describe('proxyContainerSpec', () => {
   const spec = proxyContainerSpec(base);
 
   it.each([
     ['is named gangway-proxy', { name: 'gangway-proxy' }],
-    ['uses the image', { Image: 'haproxy:3.2' }],
+    ['uses the image', { Image: 'haproxy:3.0' }],
     ['runs as the proxy uid, in the host\'s docker group (never root)', { User: '80080:107' }],
     ['exposes :80', { ExposedPorts: { '80/tcp': {} } }],
     // Whatever the image's own command: a plain `haproxy -f` (Debian-built images) cannot reload.
