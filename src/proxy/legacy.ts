@@ -2,7 +2,7 @@
 // `default_backend be_<service>` and that one backend), read so its service keeps its routes when
 // the host moves to the shared layout. Pure.
 import { parseRenderedServers } from './render.js';
-import { DEFAULT_FALL, DEFAULT_RISE, type ProxyHealthcheck, type ProxyServer } from './types.js';
+import { DEFAULT_FALL, DEFAULT_RISE, legacyBackendName, type ProxyHealthcheck, type ProxyServer } from './types.js';
 
 export interface LegacyProxy {
   service: string;
@@ -19,7 +19,7 @@ export function parseLegacyConfig(cfgText: string): LegacyProxy | undefined {
   const def = /^\s*default_backend\s+be_(\S+)\s*$/m.exec(cfgText);
   if (!def) return undefined;
   const service = def[1]!;
-  const backend = `be_${service}`;
+  const backend = legacyBackendName(service);
   const section = sectionOf(cfgText, backend);
   if (section === undefined) return undefined;
   const path = /http-check send meth GET uri (\S+)/.exec(section)?.[1] ?? /option httpchk GET (\S+)/.exec(section)?.[1] ?? '/up';

@@ -197,13 +197,22 @@ function pause(ms: number, signal?: AbortSignal): Promise<void> {
  * Takes the lock, or throws GangwayError('lock') naming the holder (exit 3) once `waitMs` is
  * spent; an abort of `signal` (Ctrl-C) ends the wait with GangwayError('interrupted') (exit 130).
  */
+const DETAILS_RETRIES = 10;
+const DETAILS_RETRY_MS = 100;
+
 export async function acquireLock(host: Host, details: LockDetails, opts: AcquireOptions = {}): Promise<LockDetails> {
   const deadline = Date.now() + (opts.waitMs ?? 0);
   let notified = false;
   let holder: LockDetails | undefined;
   for (;;) {
     if (opts.signal?.aborted) throw lockWaitInterruptedError(details, host.name, holder);
-    const outcome = await tryAcquireLock(host, details);
+    let outcome = await tryAcquireLock(host, details);
+    // The holder writes its details right after taking the directory: a loser that looked in
+    // between would otherwise name nobody. Look again, briefly, before telling the user.
+    for (let i = 0; i < DETAILS_RETRIES && !outcome.acquired && outcome.holder === undefined; i++) {
+      await pause(DETAILS_RETRY_MS, opts.signal);
+      outcome = await tryAcquireLock(host, details);
+    }
     if (outcome.acquired) return outcome.details;
     holder = outcome.holder;
     if (opts.signal?.aborted) throw lockWaitInterruptedError(details, host.name, holder);

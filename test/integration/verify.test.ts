@@ -11,6 +11,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { expandPath } from '../../src/config/resolve.js';
 import { HostPool, sshConnectOptions } from '../../src/hosts/pool.js';
 import { runtimeApi } from '../../src/proxy/target.js';
+import { requireBackend } from '../../src/proxy/live-servers.js';
 import { setServerState } from '../../src/proxy/runtime-commands.js';
 import { verifyHosts, verifySpecFromConfig, type CheckResult } from '../../src/verify/index.js';
 import { gangway, onHost, pushHello, resetHosts, writeProject } from './helpers/deploy.js';
@@ -153,16 +154,19 @@ describe('gangway verify on a deployed sandbox', () => {
   it('a proxy route broken by hand (live server set to maint) fails the proxy-route invariant', async () => {
     const loaded = await loadConfig({ file: 'gangway.yml', cwd: project, env: { ...process.env, HELLO_SECRET: 'x-secret' } });
     const pool = new HostPool(loaded.hostTargets, sshConnectOptions(loaded.config.ssh, (p) => expandPath(p, loaded.baseDir)));
-    const api = runtimeApi({ host: await pool.get('vm1'), service: 'hello', appPort: 80, healthcheck: { path: '/up', intervalMs: 500, timeoutMs: 2000 } });
+    const target = { host: await pool.get('vm1'), service: 'hello', appPort: 80, healthcheck: { path: '/up', intervalMs: 500, timeoutMs: 2000 } };
+    const api = runtimeApi(target);
+    // The backend hello holds on vm1's shared proxy (a slot), as gangway itself finds it.
+    const backend = await requireBackend(target);
     try {
-      await api.run(setServerState('be_hello', 'hello-web-2.0.0', 'maint'));
+      await api.run(setServerState(backend, 'hello-web-2.0.0', 'maint'));
       const r = await run(['verify']);
       expect(r.code, r.output).toBe(1);
       expect(r.output).toContain('[vm1 web] FAIL proxy-route (web)');
       expect(r.output).toContain('ready servers: expected at least one, got none (nothing is routed)');
       expect(r.output).not.toMatch(/\[vm2 web\] FAIL/);
     } finally {
-      await api.run(setServerState('be_hello', 'hello-web-2.0.0', 'ready'));
+      await api.run(setServerState(backend, 'hello-web-2.0.0', 'ready'));
       await pool.closeAll();
     }
     expect((await run(['verify'])).code).toBe(0);
