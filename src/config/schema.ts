@@ -113,9 +113,9 @@ const healthcheckSchema = z.strictObject({
 
 const proxySchema = z.strictObject({
   app_port: port.default(80).describe('The port the app listens on inside its container.'),
-  // 2.6: the line every deploy test runs (Debian 12's 2.6.12); 3.0 passes the runtime tests but
-  // not yet the deploy test with the shared layout: see src/proxy/README.md, "Default image".
-  image: z.string().min(1).default('haproxy:2.6').describe('The HAProxy image (default: the 2.6 LTS line, the one every gangway deploy test runs); build one locally where there is no registry.'),
+  // 2.6: the line every test runs (Debian 12's 2.6.12); 3.0 runs the proxy and deploy tests
+  // only: see src/proxy/README.md, "Default image".
+  image: z.string().min(1).default('haproxy:2.6').describe('The HAProxy image (default: the 2.6 LTS line, the one every gangway test runs); build one locally where there is no registry.'),
   http_port: port.default(80).describe('Port the proxy publishes on the host.'),
   https_port: port.optional(),
   bind: z

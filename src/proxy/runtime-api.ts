@@ -84,7 +84,10 @@ export class RuntimeApi {
         clearTimeout(timer);
         reject(new GangwayError('operation', `runtime API connection failed during "${line}": ${messageOf(err)}`, { host: this.hostName, step: 'proxy', cause: err }));
       });
-      socket.write(`${line}\n`);
+      // Write and half-close, as `echo cmd | socat` does: HAProxy answers one command and closes.
+      // HAProxy 3.0 over an SSH stream-local forward waited for the client's end before its reply
+      // reached us (every command timed out); 2.6 did not, and answers a half-closed one as well.
+      socket.end(`${line}\n`);
     });
   }
 }
