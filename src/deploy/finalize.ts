@@ -24,10 +24,10 @@ export async function finalize(run: DeployRun, plan: DeployPlan, version: string
       const ev = { host: t.host, role: t.role };
       const unremoved: string[] = [];
       try {
+        const pt = t.proxied ? proxyOf(run, t.host) : undefined;
         // A proxy that restarts meanwhile (its socket gone for a moment) is waited for, and the
         // drain read again from what it loaded: the old server is still in its file, in drain.
-        if (t.proxied) {
-          const pt = proxyOf(run, t.host);
+        if (pt) {
           await afterProxyReturns(pt, async () => {
             unremoved.length = 0;
             const stale = (await readServers(pt)).filter((srv) => srv.name !== t.newContainer).map((srv) => srv.name);
@@ -49,10 +49,7 @@ export async function finalize(run: DeployRun, plan: DeployPlan, version: string
           await stopContainer(host, old, STOP_GRACE_MS);
           events.step('stop', 'done', { ...ev, message: old, durationMs: Date.now() - t0 });
         }
-        if (t.proxied) {
-          const pt = proxyOf(run, t.host);
-          await afterProxyReturns(pt, async () => { for (const name of unremoved) await removeServer(pt, name); });
-        }
+        if (pt) await afterProxyReturns(pt, async () => { for (const name of unremoved) await removeServer(pt, name); });
         transition(t, 'stopped-old');
         transition(t, 'done');
       } catch (err) {
