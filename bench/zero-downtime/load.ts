@@ -8,6 +8,8 @@ export interface LoadTarget {
   name: string;
   /** The host's proxy port published on 127.0.0.1. */
   port: number;
+  /** The HTTP Host header sent (a service's name on a shared proxy); default Node's, 127.0.0.1:port. */
+  hostHeader?: string;
 }
 
 export interface LoadOptions {
@@ -146,6 +148,7 @@ class HostLoad {
       path: kind.method === 'GET' ? '/' : '/cgi-bin/echo',
       agent: kind.fresh ? false : this.agent,
       headers: {
+        ...(this.target.hostHeader !== undefined ? { Host: this.target.hostHeader } : {}),
         ...(kind.fresh ? { Connection: 'close' } : {}),
         ...(kind.method === 'POST' ? { 'Content-Type': 'application/octet-stream', 'Content-Length': this.body.length } : {}),
       },
