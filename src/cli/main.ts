@@ -160,6 +160,15 @@ export function buildProgram(run: CommandRunner): Command {
     ),
     'rollback',
   );
+  lazy(
+    program
+      .command('remove')
+      .description('take the service (and -d destination) off its hosts: routes drained first, then containers, images and env files')
+      .option('--role <role>', 'only this role')
+      .option('--lock-wait <duration>', 'wait this long for a held lock')
+      .option('-y, --yes', 'confirm: remove asks for nothing else and cannot be undone'),
+    'remove',
+  );
   lazy(program.command('status').description('per host and role: live version, proxy target, health, retained versions'), 'status');
   lazy(program.command('history').description('deploys recorded in the hosts\' audit logs'), 'audit', 'history');
   lazy(

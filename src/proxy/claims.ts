@@ -55,6 +55,21 @@ export function decideClaim(layout: ProxyLayout, claim: RouteClaim, hostName: st
   };
 }
 
+/**
+ * What taking an owner off a proxy makes of its layout, in the two steps `gangway remove` takes:
+ * `routes` drops every route to the owner's slot and the catch-all if it held it (no new request
+ * reaches it; its servers then drain), `slot` frees the slot itself (settings gone, servers
+ * assumed deleted), so a later claim can take it. Undefined: the owner holds no slot here.
+ */
+export function withdrawClaim(layout: ProxyLayout, owner: string, step: 'routes' | 'slot'): ProxyLayout | undefined {
+  const slot = slotOfOwner(layout, owner);
+  if (!slot) return undefined;
+  const routes = layout.routes.filter((r) => r.backend !== slot.backend);
+  const catchAll = layout.catchAll === slot.backend ? undefined : layout.catchAll;
+  const slots = step === 'routes' ? layout.slots : layout.slots.map((s) => (s.backend === slot.backend ? { backend: s.backend, servers: [] } : s));
+  return { slots, routes, ...(catchAll !== undefined ? { catchAll } : {}) };
+}
+
 /** A proxied role of a service, as the config places it. */
 export interface ProxiedRole {
   role: string;

@@ -5,6 +5,7 @@ import { readConfigCommand, removeSocketCommand } from './config-file.js';
 import { renderLayoutFiles, writeLayoutCommand, type LayoutFiles } from './layout-files.js';
 import { readLiveLayout, readStoredFiles } from './live-layout.js';
 import type { ProxyLayout } from './layout.js';
+import { withRouteLock } from './route-lock.js';
 import { dirOf, proxyError, type ProxyTarget } from './target.js';
 
 export async function readConfigFile(t: ProxyTarget): Promise<string | undefined> {
@@ -33,11 +34,16 @@ async function liveLayout(t: ProxyTarget): Promise<ProxyLayout> {
   return live.layout;
 }
 
-/** Re-renders haproxy.cfg and the maps from the live runtime state; returns the config written. */
+/**
+ * Re-renders haproxy.cfg and the maps from the live runtime state; returns the config written.
+ * Under the route lock: another service's sync must not write a reading older than this one's.
+ */
 export async function syncConfig(t: ProxyTarget): Promise<string> {
-  const files = renderLayoutFiles(await liveLayout(t));
-  await writeLayoutFiles(t, files);
-  return files.config;
+  return withRouteLock(t, async () => {
+    const files = renderLayoutFiles(await liveLayout(t));
+    await writeLayoutFiles(t, files);
+    return files.config;
+  });
 }
 
 /** True when the files on the host are what the live state renders to (for verify/status). */

@@ -15,6 +15,7 @@ import { mapCommand } from './runtime-maps.js';
 import { parseProxyIdentity, proxyIdentityCommand, type ProxyIdentity } from './identity.js';
 import { PROXY_CONTAINER_NAME, PROXY_LABEL, PROXY_UID } from './paths.js';
 import { needsReload } from './render.js';
+import { withRouteLock } from './route-lock.js';
 import { claimOf, networkOf, proxyError, runtimeApi, type ProxyTarget } from './target.js';
 import { waitRuntimeReady, workerPid } from './waits.js';
 import { createContainer } from '../docker/containers.js';
@@ -85,6 +86,16 @@ export async function ensureProxy(t: ProxyTarget, opts: EnsureProxyOptions): Pro
   const [imageId, identity] = await Promise.all([ensureImagePresent(t, docker, opts.image), readProxyIdentity(t, opts.uid)]);
   const spec = proxyContainerSpec({ ...opts, ...identity, network: networkOf(t), containerName: t.containerName, hostDir: t.hostDir });
   const name = spec.name ?? PROXY_CONTAINER_NAME;
+  // Read, decide and apply under the host's route lock: another service deploying to this host
+  // at the same instant would otherwise read the same free slot.
+  const { containerId, action, migrated } = await withRouteLock(t, () => bringUp(t, docker, spec, imageId, opts));
+  await reconcileAddresses(t);
+  t.events?.step('proxy', 'done', { host: t.host.name, message: `${name} ${action}`, durationMs: Date.now() - started });
+  return { containerId, action, ...(migrated ? { migrated: true } : {}) };
+}
+
+async function bringUp(t: ProxyTarget, docker: Docker, spec: ReturnType<typeof proxyContainerSpec>, imageId: string, opts: EnsureProxyOptions): Promise<EnsureProxyResult> {
+  const name = spec.name ?? PROXY_CONTAINER_NAME;
   const existing = await inspectOrUndefined(docker.getContainer(name));
   const running = existing?.State.Running === true;
 
@@ -133,8 +144,6 @@ export async function ensureProxy(t: ProxyTarget, opts: EnsureProxyOptions): Pro
     containerId = created.id;
     action = existing ? 'recreated' : 'created';
   }
-  await reconcileAddresses(t);
-  t.events?.step('proxy', 'done', { host: t.host.name, message: `${name} ${action}`, durationMs: Date.now() - started });
   return { containerId, action, ...(plan.legacyRuntime ? { migrated: true } : {}) };
 }
 

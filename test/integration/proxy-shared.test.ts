@@ -1,9 +1,8 @@
 // Issue 14: one HAProxy per host shared by two services. alpha and beta both run web on vm1+vm2,
 // each with its own Host name; every look at the hosts is taken from outside gangway (docker exec
 // into the host containers, HTTP with a Host header through the published proxy ports).
-import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { appContainers, gangway, onHost, pushHello, resetHosts, writeProject } from './helpers/deploy.js';
+import { appContainers, gangway, getAs as getAsName, onHost, pushHello, resetHosts, writeProject } from './helpers/deploy.js';
 
 const info = inject('sandbox');
 const WEB = ['vm1', 'vm2'];
@@ -21,20 +20,7 @@ function project(service: string, repo: string, hosts: string[]): string {
   return writeProject(info, { service, repo, extra: { servers: { web: { hosts: [vm1!.name, vm2!.name] } }, proxy: { ...base, hosts } } });
 }
 
-/** GET / through a web host's proxy with this Host header. */
-function getAs(host: string, name: string): Promise<{ status: number; body: string }> {
-  const port = info.hosts.find((h) => h.name === host)!.httpPort;
-  return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path: '/', headers: { Host: name }, timeout: 5000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (c: string) => { body += c; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: body.trim() }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', (err) => resolve({ status: 0, body: String(err) }));
-    req.end();
-  });
-}
+const getAs = (host: string, name: string) => getAsName(info, host, name);
 
 /** What a host's proxy holds, from outside: the files, the live maps and every backend's servers. */
 async function proxySnapshot(host: string): Promise<string> {

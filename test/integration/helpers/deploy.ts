@@ -3,6 +3,7 @@
 // taken from OUTSIDE gangway (docker exec into the host containers), so the tests do not trust
 // the code they test.
 import { spawn } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -178,6 +179,21 @@ export async function getThroughProxy(info: SandboxInfo, host: string, path = '/
   } catch (err) {
     return { status: 0, body: String(err) };
   }
+}
+
+/** GET / through a web host's proxy with this Host header (one service's name on a shared proxy). */
+export function getAs(info: SandboxInfo, host: string, name: string, path = '/'): Promise<{ status: number; body: string }> {
+  const port = info.hosts.find((h) => h.name === host)!.httpPort;
+  return new Promise((resolve) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, headers: { Host: name }, timeout: 5000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (c: string) => { body += c; });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: body.trim() }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', (err) => resolve({ status: 0, body: String(err) }));
+    req.end();
+  });
 }
 
 /**

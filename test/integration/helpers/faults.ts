@@ -4,7 +4,7 @@
 // through the published ports) to check what gangway says against what is true.
 import { spawn, type ChildProcess } from 'node:child_process';
 import Docker from 'dockerode';
-import { failedOf, percentile, startLoad, type LoadOptions, type LoadResult } from '../../../bench/zero-downtime/load.js';
+import { failedOf, percentile, startLoad, type LoadOptions, type LoadResult, type LoadTarget } from '../../../bench/zero-downtime/load.js';
 import type { RoleStatus } from '../../../src/deploy/status.js';
 import type { GangwayEvent } from '../../../src/events/events.js';
 import type { SandboxInfo } from '../../../src/sandbox/types.js';
@@ -142,7 +142,12 @@ export const FAULT_LOAD: LoadOptions = {
  * runs; bounded by maxMs (stopped even when `during` hangs or throws).
  */
 export async function underFaultLoad<T>(info: SandboxInfo, maxMs: number, during: () => Promise<T>, opts: LoadOptions = FAULT_LOAD, hosts: readonly string[] = WEB_HOSTS): Promise<{ result: T; load: LoadSummary }> {
-  const load = startLoad(hosts.map((name) => ({ name, port: info.hosts.find((h) => h.name === name)!.httpPort })), opts);
+  return underTargetLoad(hosts.map((name) => ({ name, port: info.hosts.find((h) => h.name === name)!.httpPort })), maxMs, during, opts);
+}
+
+/** The same on any targets (one per Host name and web host on a shared proxy); byHost is keyed by target name. */
+export async function underTargetLoad<T>(targets: LoadTarget[], maxMs: number, during: () => Promise<T>, opts: LoadOptions = FAULT_LOAD): Promise<{ result: T; load: LoadSummary }> {
+  const load = startLoad(targets, opts);
   let guard: NodeJS.Timeout | undefined;
   const stopped = new Promise<void>((resolve) => { guard = setTimeout(resolve, maxMs); });
   let result: T;

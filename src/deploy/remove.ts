@@ -1,0 +1,137 @@
+// `gangway remove`: one (service, destination), or one role of it, taken off its hosts. Under the
+// deploy lock, like a deploy. On each host its proxy routes go first (nothing new reaches it), its
+// servers drain and leave the proxy, its slot is freed; only then are its containers stopped and
+// removed, with their images and env files. Other services on the same hosts and proxy are never
+// touched: everything here is found by this deployment's labels, slot owner and keyed paths.
+import { findContainers, removeContainer, stopContainer } from '../app/container.js';
+import { envFilePath, removeEnvFileCommand } from '../app/env-file.js';
+import { GangwayError, messageOf, operationError, usageError } from '../errors.js';
+import { performer } from '../hooks/hooks.js';
+import type { Host } from '../hosts/host.js';
+import { withdrawService } from '../proxy/withdraw.js';
+import { appendAuditEverywhere } from '../state/audit.js';
+import { describeDeployment } from '../state/deployment.js';
+import { acquireLock, newLockDetails, releaseLock } from '../state/lock.js';
+import { connectAll } from '../fleet/connect.js';
+import { assertDockerReady } from '../fleet/prepare.js';
+import { primaryHostOf, proxyTarget, type Session } from '../fleet/session.js';
+
+const STOP_GRACE_MS = 10_000;
+
+/** One host's share of a removal: the roles whose containers go, and whether its route goes too. */
+export interface RemovalTarget {
+  host: string;
+  roles: string[];
+  proxied: boolean;
+}
+
+/** Pure: which hosts lose what; `role` limits it to one role (exit 2 when the config has none such). */
+export function planRemoval(roles: ReadonlyArray<{ name: string; hosts: readonly string[]; proxied: boolean }>, role?: string): RemovalTarget[] {
+  const picked = role === undefined ? roles : roles.filter((r) => r.name === role);
+  if (role !== undefined && picked.length === 0) throw usageError(`--role ${role}: no such role in the config (roles: ${roles.map((r) => r.name).join(', ')})`);
+  const byHost = new Map<string, RemovalTarget>();
+  for (const r of picked) {
+    for (const h of r.hosts) {
+      const t = byHost.get(h) ?? { host: h, roles: [], proxied: false };
+      t.roles.push(r.name);
+      t.proxied ||= r.proxied;
+      byHost.set(h, t);
+    }
+  }
+  return [...byHost.values()];
+}
+
+export interface RemoveOptions {
+  role?: string;
+  lockWaitMs?: number;
+}
+
+export async function runRemove(s: Session, opts: RemoveOptions): Promise<void> {
+  const started = Date.now();
+  const { events, deployment } = s;
+  const targets = planRemoval(s.loaded.roles, opts.role);
+  const primary = primaryHostOf(s);
+  const hosts = await connectAll(s, [...new Set([primary, ...targets.map((t) => t.host)])]);
+  await assertDockerReady([...hosts.values()]);
+
+  const lockHost = hosts.get(primary)!;
+  events.step('lock', 'start', { host: primary });
+  const lock = await acquireLock(lockHost, newLockDetails({ deployment, version: '-', message: `remove${opts.role ? ` --role ${opts.role}` : ''}` }), {
+    waitMs: opts.lockWaitMs ?? 0,
+    onWaiting: (holder) => events.log(`waiting for the deploy lock held by ${holder?.holder ?? 'someone'}`, { host: primary, step: 'lock' }),
+  });
+  events.step('lock', 'done', { host: primary });
+
+  const failures: GangwayError[] = [];
+  try {
+    await Promise.all(targets.map(async (t) => {
+      try {
+        await removeFromHost(s, hosts.get(t.host)!, t);
+      } catch (err) {
+        const gerr = err instanceof GangwayError ? err : operationError(messageOf(err), { host: t.host, step: 'remove', cause: err });
+        events.step('remove', 'fail', { host: t.host, message: gerr.message });
+        failures.push(gerr);
+      }
+    }));
+    const audit = await appendAuditEverywhere(targets.map((t) => hosts.get(t.host)!), deployment, {
+      ts: new Date().toISOString(),
+      user: performer(),
+      action: 'remove',
+      version: '-',
+      result: failures.length === 0 ? 'ok' : 'failed',
+      message: failures.length === 0 ? `removed ${targets.map((t) => t.roles.join('+')).filter((v, i, a) => a.indexOf(v) === i).join(', ')}` : `remove failed: ${failures.map((f) => f.message).join('; ')}`,
+    }, { redact: (text) => events.redact(text) });
+    for (const a of audit) if (a.error) events.log(`audit log not written: ${a.error}`, { level: 'warn', host: a.host, step: 'audit' });
+  } finally {
+    await releaseLock(lockHost, deployment, lock.id).catch((err: unknown) => {
+      events.log(`could not release the deploy lock: ${messageOf(err)}`, { level: 'warn', host: primary, step: 'lock' });
+    });
+  }
+  if (failures.length > 0) {
+    throw operationError(failures.length === 1 ? failures[0]!.message : `remove failed on ${failures.length} hosts`, {
+      ...(failures.length === 1 && failures[0]!.host ? { host: failures[0]!.host } : {}),
+      step: 'remove',
+      details: failures.length === 1 ? [] : failures.map((f) => `${f.host ?? '?'}: ${f.message}`),
+      hint: 'a host whose routes could not be taken off keeps its containers (still serving); run remove again',
+    });
+  }
+  const what = `${describeDeployment(deployment)}${opts.role ? ` (role ${opts.role})` : ''}`;
+  events.emit({ type: 'done', ok: true, command: 'remove', exitCode: 0, message: `removed ${what} from ${targets.map((t) => t.host).join(', ')} in ${((Date.now() - started) / 1000).toFixed(1)}s` });
+}
+
+/**
+ * Routes off first: a container stopped while its route still sends it requests would fail them.
+ * A failure there leaves the containers running and serving, and is reported.
+ */
+async function removeFromHost(s: Session, host: Host, t: RemovalTarget): Promise<void> {
+  const { events, deployment } = s;
+  const cfg = s.loaded.config;
+  if (t.proxied) {
+    const t0 = Date.now();
+    events.step('routes', 'start', { host: t.host, message: 'take routes off the proxy, drain, free the slot' });
+    const out = await withdrawService(proxyTarget(s, host), cfg.drain_timeout);
+    const cut = out.drains.reduce((n, d) => n + d.sessions, 0);
+    const message = !out.routed ? 'no slot on this proxy' : `${out.drains.map((d) => d.server).join(', ') || 'no servers'} drained${cut > 0 ? ` (drain_timeout reached: ${cut} open session${cut === 1 ? '' : 's'} cut by the stop)` : ''}, slot freed`;
+    events.step('routes', 'done', { host: t.host, message, durationMs: Date.now() - t0 });
+  }
+  const docker = await host.docker();
+  for (const role of t.roles) {
+    const containers = await findContainers(host, deployment, role);
+    const images = new Set<string>();
+    for (const c of containers) {
+      const t0 = Date.now();
+      events.step('stop', 'start', { host: t.host, role, message: c.name });
+      if (c.running) await stopContainer(host, c.id, STOP_GRACE_MS);
+      const inspect = await docker.getContainer(c.id).inspect().catch(() => undefined);
+      if (inspect?.Image) images.add(inspect.Image);
+      await removeContainer(host, c.id);
+      events.step('stop', 'done', { host: t.host, role, message: `${c.name} removed`, durationMs: Date.now() - t0 });
+    }
+    // An image another container still uses (another service, another role) is refused by the
+    // engine and kept: that refusal is the check.
+    for (const id of images) await docker.getImage(id).remove().catch(() => {});
+    const env = removeEnvFileCommand(envFilePath(deployment, role));
+    const r = await host.exec(env.command);
+    if (r.code !== 0) throw operationError(`could not remove the env file of ${role}: ${r.stderr.trim() || `exit ${r.code}`}`, { host: t.host, role, step: 'remove' });
+  }
+}
