@@ -8,6 +8,7 @@ import { envFilePath, removeEnvFileCommand } from '../app/env-file.js';
 import { GangwayError, messageOf, operationError, usageError } from '../errors.js';
 import { performer } from '../hooks/hooks.js';
 import type { Host } from '../hosts/host.js';
+import { holdChecks } from '../proxy/runtime-operations.js';
 import { withdrawService } from '../proxy/withdraw.js';
 import { appendAuditEverywhere } from '../state/audit.js';
 import { describeDeployment } from '../state/deployment.js';
@@ -109,7 +110,11 @@ async function removeFromHost(s: Session, host: Host, t: RemovalTarget): Promise
   if (t.proxied) {
     const t0 = Date.now();
     events.step('routes', 'start', { host: t.host, message: 'take routes off the proxy, drain, free the slot' });
-    const out = await withdrawService(proxyTarget(s, host), cfg.drain_timeout);
+    const pt = proxyTarget(s, host);
+    // Stopping containers slows the host for every service on it: what serves is held first, as
+    // a deploy does (holdChecks), so a slow answer is never a check failure and a 503.
+    await holdChecks(pt).catch(() => []);
+    const out = await withdrawService(pt, cfg.drain_timeout);
     const cut = out.drains.reduce((n, d) => n + d.sessions, 0);
     const message = !out.routed ? 'no slot on this proxy' : `${out.drains.map((d) => d.server).join(', ') || 'no servers'} drained${cut > 0 ? ` (drain_timeout reached: ${cut} open session${cut === 1 ? '' : 's'} cut by the stop)` : ''}, slot freed`;
     events.step('routes', 'done', { host: t.host, message, durationMs: Date.now() - t0 });

@@ -3,6 +3,7 @@
 // by a file sync (see file-sync.ts).
 import { containerAddress } from './addresses.js';
 import { syncConfig } from './file-sync.js';
+import { readAllServers } from './live-layout.js';
 import { findServer, readServers, requireBackend } from './live-servers.js';
 import * as cmd from './runtime-commands.js';
 import { describeCheck, isHealthy } from './runtime-parse.js';
@@ -84,15 +85,21 @@ export async function switchTo(t: ProxyTarget, newServer: string, oldServers?: s
  * checks turned slow answers into 503s (measured). Checks gate candidates; once a server serves it
  * is held, as kamal-proxy treats its live target. A server that is already down stays down
  * (HAProxy does not raise it), so a dead server is never made to look alive.
+ *
+ * Every backend of the proxy, not only this target's: one service's deploy slows the host for all
+ * of them, and a server another service's reload or the proxy's restart loaded from the file is
+ * checked again (measured: alpha's servers, checked again after beta's first deploy reloaded the
+ * proxy, went down and answered 503 during beta's next deploy on a loaded host).
  */
 export async function holdChecks(t: ProxyTarget): Promise<string[]> {
-  const be = await requireBackend(t);
   const api = runtimeApi(t);
   const held: string[] = [];
-  for (const s of await readServers(t)) {
-    if (s.state !== 'ready' || s.health !== 'up') continue;
-    await api.run(cmd.disableHealth(be, s.name));
-    held.push(s.name);
+  for (const [backend, servers] of await readAllServers(t)) {
+    for (const s of servers) {
+      if (s.state !== 'ready' || s.health !== 'up') continue;
+      await api.run(cmd.disableHealth(backend, s.name));
+      held.push(s.name);
+    }
   }
   return held;
 }

@@ -23,10 +23,11 @@ const PROXY_DIR = '/var/lib/gangway/proxy';
  * 10 req/s per name and web host, 30 per host in all: the fault scenarios' rate (RELIABILITY.md
  * says why 30 on this 2-core machine, where no load reaches the issue's 300). The same mix as the
  * fault load (REQUEST_KINDS: GET and POST, keep-alive and fresh), a 30 s timeout from the send
- * and an in-flight cap above rate x timeout, so the loop stays open.
+ * and an in-flight cap above rate x timeout, so the loop stays open; 6 kept-alive connections
+ * per name and host, as a browser opens.
  */
 const RATE = 10;
-const LOAD: LoadOptions = { ratePerHost: RATE, postBodyBytes: 256, requestTimeoutMs: 30_000, maxInFlightPerHost: RATE * 31, keepAliveSocketsPerHost: 2 };
+const LOAD: LoadOptions = { ratePerHost: RATE, postBodyBytes: 256, requestTimeoutMs: 30_000, maxInFlightPerHost: RATE * 31, keepAliveSocketsPerHost: 6 };
 
 let alpha: string;
 let beta: string;
@@ -44,7 +45,7 @@ function project(service: string, repo: string, hosts: string[], staging?: strin
 const targets = (names: string[]): LoadTarget[] =>
   WEB.flatMap((host) => names.map((name) => ({ name: `${host} ${name}`, port: info.hosts.find((h) => h.name === host)!.httpPort, hostHeader: name })));
 
-const alphaIds = () => Promise.all(WEB.map((h) => onHost(info, h, 'docker ps -aq --no-trunc --filter label=gangway.service=alpha | sort')));
+const alphaIds = () => Promise.all(WEB.map(async (h) => (await onHost(info, h, 'docker ps -aq --no-trunc --filter label=gangway.service=alpha | sort')).trim()));
 
 const failedOn = (load: LoadSummary, name: string) => WEB.map((h) => load.byHost[`${h} ${name}`]!).reduce((n, c) => n + c.failed, 0);
 const failuresOn = (load: LoadSummary, name: string) => WEB.flatMap((h) => load.byHost[`${h} ${name}`]!.failures);

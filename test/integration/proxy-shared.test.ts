@@ -17,7 +17,8 @@ const run = (project: string, args: string[], timeoutMs = 150_000) => gangway(ar
 function project(service: string, repo: string, hosts: string[]): string {
   const [vm1, vm2] = info.hosts;
   const base = { app_port: 80, image: info.images.proxy, healthcheck: { path: '/up', interval: '500ms', timeout: '2s' } };
-  return writeProject(info, { service, repo, extra: { servers: { web: { hosts: [vm1!.name, vm2!.name] } }, proxy: { ...base, hosts } } });
+  // No names: the catch-all (proxy.hosts left out, as a user writes it).
+  return writeProject(info, { service, repo, extra: { servers: { web: { hosts: [vm1!.name, vm2!.name] } }, proxy: hosts.length > 0 ? { ...base, hosts } : base } });
 }
 
 const getAs = (host: string, name: string) => getAsName(info, host, name);
@@ -85,6 +86,35 @@ describe('two services on one shared proxy per host', () => {
     expect(r.output).toMatch(/alpha\.test on vm[12] is claimed by both beta \(this deploy\) and alpha/);
     const after = await Promise.all(WEB.map(async (h) => [await proxySnapshot(h), await containerIds(h, 'alpha'), await containerIds(h, 'beta')]));
     expect(after).toEqual(before);
+  });
+
+  it('a second catch-all on a host exits 2 naming both, and changes nothing', async () => {
+    const gamma = project('gamma', 'shared-it/beta', []);
+    const g = await run(gamma, ['deploy', '--version', '1.0.0']);
+    expect(g.code, g.output).toBe(0);
+    for (const host of WEB) expect(await getAs(host, 'nobody.test')).toEqual({ status: 200, body: 'hello from 1.0.0' });
+    const delta = project('delta', 'shared-it/beta', []);
+    const before = await Promise.all(WEB.map(async (h) => [await proxySnapshot(h), await containerIds(h, 'gamma'), await containerIds(h, 'delta')]));
+    const d = await run(delta, ['deploy', '--version', '1.0.0']);
+    expect(d.code, d.output).toBe(2);
+    expect(d.output).toMatch(/delta \(this deploy, no proxy\.hosts\) and gamma \(already on the proxy\) would both be the catch-all/);
+    expect(await Promise.all(WEB.map(async (h) => [await proxySnapshot(h), await containerIds(h, 'gamma'), await containerIds(h, 'delta')]))).toEqual(before);
+    const removed = await run(gamma, ['remove', '--yes']);
+    expect(removed.code, removed.output).toBe(0);
+    for (const host of WEB) expect((await getAs(host, 'nobody.test')).status).toBe(404);
+  });
+
+  it('two proxied roles of one service on one host exit 2 naming both, and change nothing', async () => {
+    const [vm1, vm2] = info.hosts;
+    const twoRoles = writeProject(info, {
+      service: 'beta', repo: 'shared-it/beta',
+      extra: { servers: { web: { hosts: [vm1!.name, vm2!.name] }, admin: { hosts: [vm1!.name], proxy: true } }, proxy: { app_port: 80, image: info.images.proxy, healthcheck: { path: '/up', interval: '500ms', timeout: '2s' }, hosts: ['beta.test'] } },
+    });
+    const before = await Promise.all(WEB.map(async (h) => [await proxySnapshot(h), await containerIds(h, 'beta')]));
+    const r = await run(twoRoles, ['deploy', '--version', '1.0.0']);
+    expect(r.code, r.output).toBe(2);
+    expect(r.output).toMatch(/vm1 runs two proxied roles of beta \(web and admin\)/);
+    expect(await Promise.all(WEB.map(async (h) => [await proxySnapshot(h), await containerIds(h, 'beta')]))).toEqual(before);
   });
 
   it('a docker restart of the proxy keeps both services\' routes', async () => {
