@@ -12,6 +12,8 @@ export interface PathProblem {
   at: PointAt;
   message: string;
   severity: 'error' | 'warning';
+  /** What to do about it, shown once under the problems (GangwayError.hint). */
+  hint?: string;
 }
 
 interface ZodDefLike {

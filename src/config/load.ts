@@ -128,10 +128,11 @@ function referenceProblem(source: ConfigSource, ref: BadReference): Problem {
 }
 
 function placeProblem(sources: ConfigSource[], p: PathProblem): Problem {
+  const hint = p.hint !== undefined ? { hint: p.hint } : {};
   const found = locate(sources, p.path);
-  if (!found) return { fileName: sources[0]!.fileName, line: 1, col: 1, path: p.path, message: p.message, severity: p.severity };
+  if (!found) return { fileName: sources[0]!.fileName, line: 1, col: 1, path: p.path, message: p.message, severity: p.severity, ...hint };
   const { line, col } = lineCol(found, found.depth === p.path.length ? p.at : 'key');
-  return { fileName: found.source.fileName, line, col, path: p.path, message: p.message, severity: p.severity };
+  return { fileName: found.source.fileName, line, col, path: p.path, message: p.message, severity: p.severity, ...hint };
 }
 
 const QUOTE_HINT = 'a ${VAR} inside { } or [ ] must be quoted, e.g. password: "${REGISTRY_PASSWORD}"';

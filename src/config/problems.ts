@@ -12,6 +12,8 @@ export interface Problem {
   path: KeyPath;
   message: string;
   severity: 'error' | 'warning';
+  /** What to do about it; problemsError joins the hints of its problems into the error's hint. */
+  hint?: string;
 }
 
 const PLAIN_KEY_RE = /^[A-Za-z_][A-Za-z0-9_-]*$/;
@@ -65,11 +67,14 @@ export function sortProblems(problems: Problem[], fileOrder: string[]): Problem[
 
 /**
  * One error for all problems: the message is the problem itself when there is one, else a
- * count; `details` always lists every problem, one per line.
+ * count; `details` always lists every problem, one per line. The hint is `hint`, else the
+ * problems' own hints (each once).
  */
 export function problemsError(errors: Problem[], hint?: string): GangwayError {
   const lines = errors.map(formatProblem);
   const files = [...new Set(errors.map((p) => p.fileName))];
   const message = lines.length === 1 ? lines[0]! : `${lines.length} problems in ${files.join(', ')}`;
-  return configError(message, { details: lines, hint });
+  const own = [...new Set(errors.flatMap((p) => (p.hint ? [p.hint] : [])))];
+  const shown = hint ?? (own.length > 0 ? own.join('; ') : undefined);
+  return configError(message, { details: lines, ...(shown !== undefined ? { hint: shown } : {}) });
 }

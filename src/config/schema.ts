@@ -139,7 +139,7 @@ const proxySchema = z.strictObject({
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
     })
     .optional()
-    .describe('Only requests under this path (e.g. /api) go to this service; the longest prefix wins. Not stripped: the app sees the full path.'),
+    .describe('Only requests under this path (e.g. /api) to the names of proxy.hosts go to this service (proxy.hosts is required with it); the longest prefix wins. Not stripped: the app sees the full path.'),
   response_timeout: duration.default(60_000).describe('Longest the app may take to answer a request (504 after).'),
   max_body_size: z.int().min(1).optional().describe('Largest request body in bytes, by Content-Length (413 above it); default no limit.'),
   forward_headers: z.boolean().default(true).describe('Set X-Forwarded-For, X-Forwarded-Proto and X-Forwarded-Host on requests to the app.'),

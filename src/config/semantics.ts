@@ -5,6 +5,8 @@ import type { PathProblem } from './issues.js';
 import type { VarLookup } from './interpolate.js';
 import { describeValue, type ValueTeller } from './problems.js';
 
+export const PATH_PREFIX_WITHOUT_HOSTS_HINT = 'a path prefix routes within the names of proxy.hosts; add proxy.hosts or remove path_prefix';
+
 /** `tell` shows a value in a message; the loader's withholds values that came from a secret. */
 export function semanticProblems(input: unknown, lookup: VarLookup, tell: ValueTeller = (_path, value) => describeValue(value)): PathProblem[] {
   if (!isPlainObject(input)) return [];
@@ -47,6 +49,22 @@ export function semanticProblems(input: unknown, lookup: VarLookup, tell: ValueT
       if (!usedHosts.has(name)) {
         problems.push({ path: ['hosts', name], at: 'key', severity: 'warning', message: `host ${JSON.stringify(name)} is not used by any role` });
       }
+    }
+  }
+
+  // A prefix narrows the names of proxy.hosts; a service without them is the catch-all (every
+  // name nobody claims, on every path), where a prefix would be silently ignored.
+  const proxy = isPlainObject(input.proxy) ? input.proxy : undefined;
+  if (proxy && typeof proxy.path_prefix === 'string') {
+    const hosts = proxy.hosts;
+    if (hosts === undefined || hosts === null || (Array.isArray(hosts) && hosts.length === 0)) {
+      problems.push({
+        path: ['proxy', 'path_prefix'],
+        at: 'key',
+        severity: 'error',
+        message: 'set without proxy.hosts: this service is the catch-all, which answers every path, so the prefix would be ignored',
+        hint: PATH_PREFIX_WITHOUT_HOSTS_HINT,
+      });
     }
   }
 

@@ -198,6 +198,43 @@ describe('config errors name file:line:col, key path and expectation', () => {
     expect(err.message).toBe('gangway.yml:7:3 hosts["vm 1"]: expected a host name or address, got "vm 1"');
   });
 
+  describe('proxy.path_prefix needs proxy.hosts', () => {
+    const HINT = 'a path prefix routes within the names of proxy.hosts; add proxy.hosts or remove path_prefix';
+    const MESSAGE = 'proxy.path_prefix: set without proxy.hosts: this service is the catch-all, which answers every path, so the prefix would be ignored';
+
+    it('a prefix without proxy.hosts names the file, the line of the key and hints at the fix', async () => {
+      const err = await failure({ base: valid('proxy:\n  app_port: 8080\n  path_prefix: /api\n') });
+      expect(err.message).toBe(`gangway.yml:8:3 ${MESSAGE}`);
+      expect(err.details).toEqual([err.message]);
+      expect(err.hint).toBe(HINT);
+    });
+
+    it('an empty proxy.hosts counts as none (reported beside the schema problem)', async () => {
+      const err = await failure({ base: valid('proxy:\n  hosts: []\n  path_prefix: /api\n') });
+      expect(err.details).toContain(`gangway.yml:8:3 ${MESSAGE}`);
+      expect(err.details.some((l) => l.startsWith('gangway.yml:7:10 proxy.hosts: list at least one host name'))).toBe(true);
+      expect(err.hint).toBe(HINT);
+    });
+
+    it('a prefix set in a destination overlay names the overlay and its line', async () => {
+      const err = await failure({ base: valid(), overlays: { staging: 'retain: 2\nproxy:\n  path_prefix: /v1/admin\n' } }, { destination: 'staging' });
+      expect(err.message).toBe(`gangway.staging.yml:3:3 ${MESSAGE}`);
+      expect(err.hint).toBe(HINT);
+    });
+
+    it('with proxy.hosts (from the base or the overlay) the prefix is accepted', async () => {
+      for (const files of [
+        { base: valid('proxy:\n  hosts: [app.example.com]\n  path_prefix: /api\n') },
+        { base: valid('proxy:\n  path_prefix: /api\n'), overlays: { staging: 'proxy:\n  hosts: [staging.example.com]\n' } },
+      ]) {
+        const dir = await project(files);
+        const loaded = await loadConfig({ file: 'gangway.yml', cwd: dir, env: {}, ...(files.overlays ? { destination: 'staging' } : {}) });
+        expect(loaded.config.proxy.path_prefix).toBe('/api');
+        expect(loaded.config.proxy.hosts?.length).toBe(1);
+      }
+    });
+  });
+
   it('a port out of range', async () => {
     const err = await failure({ base: valid('ssh:\n  port: 70000\n') });
     expect(err.message).toBe('gangway.yml:7:9 ssh.port: expected at most 65535, got 70000');
