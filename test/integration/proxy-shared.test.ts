@@ -3,6 +3,7 @@
 // into the host containers, HTTP with a Host header through the published proxy ports).
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { appContainers, gangway, getAs as getAsName, onHost, pushHello, resetHosts, writeProject } from './helpers/deploy.js';
+import { testProxyImage } from './helpers/proxy-line.js';
 
 const info = inject('sandbox');
 const WEB = ['vm1', 'vm2'];
@@ -16,7 +17,7 @@ const run = (project: string, args: string[], timeoutMs = 150_000) => gangway(ar
 /** A project of `service` on vm1+vm2 only (no workers), answering `hosts` on the shared proxy. */
 function project(service: string, repo: string, hosts: string[]): string {
   const [vm1, vm2] = info.hosts;
-  const base = { app_port: 80, image: info.images.proxy, healthcheck: { path: '/up', interval: '500ms', timeout: '2s' } };
+  const base = { app_port: 80, image: testProxyImage(info), healthcheck: { path: '/up', interval: '500ms', timeout: '2s' } };
   // No names: the catch-all (proxy.hosts left out, as a user writes it).
   return writeProject(info, { service, repo, extra: { servers: { web: { hosts: [vm1!.name, vm2!.name] } }, proxy: hosts.length > 0 ? { ...base, hosts } : base } });
 }
@@ -108,7 +109,7 @@ describe('two services on one shared proxy per host', () => {
     const [vm1, vm2] = info.hosts;
     const twoRoles = writeProject(info, {
       service: 'beta', repo: 'shared-it/beta',
-      extra: { servers: { web: { hosts: [vm1!.name, vm2!.name] }, admin: { hosts: [vm1!.name], proxy: true } }, proxy: { app_port: 80, image: info.images.proxy, healthcheck: { path: '/up', interval: '500ms', timeout: '2s' }, hosts: ['beta.test'] } },
+      extra: { servers: { web: { hosts: [vm1!.name, vm2!.name] }, admin: { hosts: [vm1!.name], proxy: true } }, proxy: { app_port: 80, image: testProxyImage(info), healthcheck: { path: '/up', interval: '500ms', timeout: '2s' }, hosts: ['beta.test'] } },
     });
     const before = await Promise.all(WEB.map(async (h) => [await proxySnapshot(h), await containerIds(h, 'beta')]));
     const r = await run(twoRoles, ['deploy', '--version', '1.0.0']);
