@@ -8,20 +8,22 @@
 //                        containers WITHOUT any gangway label on gangway's app network (containers
 //                        labelled by gangway for other services, accessories or the proxy are known)
 //   retain               stopped versions of each role <= retain
+//   proxy-routes-owned   every slot of the host's shared proxy serves only its owner's containers,
+//                        every route leads to an owned slot (all services: ./route-ownership.ts)
 // (Secret env files 0600 travels in the host's script: see ./resources/env-files.ts.)
 import type Docker from 'dockerode';
-import { findContainers } from '../app/container.js';
 import type { ResolvedRole } from '../config/resolve.js';
 import { liveVersionOf, type ObservedHost } from '../deploy/plan.js';
 import { messageOf } from '../errors.js';
 import type { Host } from '../hosts/host.js';
-import { readServers } from '../proxy/live-servers.js';
+import { backendOfLive, readLiveLayout } from '../proxy/live-layout.js';
 import { DEFAULT_APP_NETWORK, type ProxyTarget } from '../proxy/target.js';
 import type { LiveServer } from '../proxy/types.js';
 import type { Deployment } from '../state/deployment.js';
-import { LABEL } from '../state/labels.js';
+import { appContainersOf, LABEL, MANAGED_APP, parseAppContainers, type AppContainer } from '../state/labels.js';
 import { expectation } from '../checks/resources/resource.js';
 import { resultFrom } from './evaluate.js';
+import { judgeRouteOwnership, viewOfLive, type OwnershipView } from './route-ownership.js';
 import { BUILT_IN_ORIGIN, type CheckResult, type Expectation, type PlannedCheck } from '../checks/types.js';
 
 export interface NetworkContainer {
@@ -34,6 +36,10 @@ export interface InvariantObservation extends ObservedHost {
   proxyError?: string;
   /** Running containers attached to the app network. */
   networkContainers: NetworkContainer[];
+  /** The whole proxy (every service's slots and routes), when it answered. */
+  proxyView?: OwnershipView;
+  /** App containers of EVERY service and destination on the host, running or not. */
+  hostContainers?: AppContainer[];
 }
 
 export interface InvariantContext {
@@ -44,18 +50,30 @@ export interface InvariantContext {
   network?: string;
 }
 
-/** Another destination's containers on the host are not this deployment's: they are neither counted nor strays. */
+/** This target's servers and the whole layout, from ONE read of the proxy (readServers' lookup). */
+async function readProxy(t: ProxyTarget): Promise<{ servers: LiveServer[]; view: OwnershipView }> {
+  const live = await readLiveLayout(t);
+  const backend = await backendOfLive(t, live);
+  return { servers: backend === undefined ? [] : (live.servers.get(backend) ?? []), view: viewOfLive(live, t.service) };
+}
+
+/**
+ * Another destination's containers on the host are not this deployment's: they are neither counted
+ * nor strays. Every service's app containers come from one listing (proxy-routes-owned needs them
+ * all); this deployment's are picked out of it as findContainers does.
+ */
 export async function observeInvariants(host: Host, d: Deployment, proxy: ProxyTarget | undefined, network = DEFAULT_APP_NETWORK): Promise<InvariantObservation> {
   const docker: Docker = await host.docker();
-  const [containers, proxyRead, onNetwork] = await Promise.all([
-    findContainers(host, d),
-    proxy ? readServers(proxy).then((s) => ({ s }), (err: unknown) => ({ err: messageOf(err) })) : Promise.resolve(undefined),
+  const [apps, proxyRead, onNetwork] = await Promise.all([
+    docker.listContainers({ all: true, filters: { label: [`${LABEL.managed}=${MANAGED_APP}`] } }),
+    proxy ? readProxy(proxy).then((r) => ({ r }), (err: unknown) => ({ err: messageOf(err) })) : Promise.resolve(undefined),
     docker.listContainers({ filters: { network: [network] } }).catch(() => []),
   ]);
   return {
     host: host.name,
-    containers,
-    ...(proxyRead && 's' in proxyRead ? { proxyServers: proxyRead.s } : {}),
+    containers: appContainersOf(apps, d),
+    hostContainers: parseAppContainers(apps),
+    ...(proxyRead && 'r' in proxyRead ? { proxyServers: proxyRead.r.servers, proxyView: proxyRead.r.view } : {}),
     ...(proxyRead && 'err' in proxyRead ? { proxyError: proxyRead.err } : {}),
     networkContainers: onNetwork.map((c) => ({ name: (c.Names?.[0] ?? c.Id).replace(/^\//, ''), labels: c.Labels ?? {} })),
   };
@@ -94,6 +112,12 @@ function proxyRoute(o: InvariantObservation, role: ResolvedRole, network: string
   return out;
 }
 
+/** One per proxied host: the proxy is shared, so every service's slots are judged, not only ours. */
+function routesOwned(o: InvariantObservation, network: string): Expectation[] {
+  if (!o.proxyView) return [expectation('proxy', 'answers on its runtime API', o.proxyError ? `no answer (${o.proxyError})` : 'no proxy', false)];
+  return judgeRouteOwnership(o.proxyView, o.hostContainers ?? o.containers, network);
+}
+
 export function judgeInvariants(o: InvariantObservation, ctx: InvariantContext): CheckResult[] {
   const results: CheckResult[] = [];
   const roleNames = new Set(ctx.roles.map((r) => r.name));
@@ -119,5 +143,6 @@ export function judgeInvariants(o: InvariantObservation, ctx: InvariantContext):
   results.push(resultFrom(o.host, invariant('unknown-containers'), [
     expectation('running containers of unknown versions', 'none', strays.length ? strays.join('; ') : 'none', strays.length === 0),
   ]));
+  if (ctx.roles.some((r) => r.proxied)) results.push(resultFrom(o.host, invariant('proxy-routes-owned'), routesOwned(o, ctx.network ?? DEFAULT_APP_NETWORK)));
   return results;
 }

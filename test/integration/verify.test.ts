@@ -1,6 +1,7 @@
 // gangway verify on the shared 3-host sandbox after a real deploy of hello: every resource type
-// passing and failing, the built-in invariants catching a hand-broken proxy route and stray
-// containers, one exec per host, and the JUnit/TAP outputs.
+// passing and failing, the built-in invariants catching a hand-broken proxy route, stray
+// containers and (with a second service on the same proxies) a slot serving another service's
+// container, one exec per host, and the JUnit/TAP outputs.
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ import { requireBackend } from '../../src/proxy/live-servers.js';
 import { setServerState } from '../../src/proxy/runtime-commands.js';
 import { verifyHosts, verifySpecFromConfig, type CheckResult } from '../../src/verify/index.js';
 import { gangway, onHost, pushHello, resetHosts, writeProject } from './helpers/deploy.js';
+import { testProxyImage } from './helpers/proxy-line.js';
 
 const info = inject('sandbox');
 const REPO = 'verify-it/hello';
@@ -23,6 +25,9 @@ const CONF = 'listen 80\nname "verify"\n';
 let project: string;
 
 const run = (args: string[], timeoutMs = 120_000) => gangway(args, { cwd: project, timeoutMs });
+
+/** A runtime API line sent from outside gangway: socat on the host's admin socket. */
+const askProxy = (host: string, line: string) => onHost(info, host, `echo '${line}' | socat - UNIX-CONNECT:/var/lib/gangway/proxy/admin.sock`);
 
 /** The passing checks: one or more per resource type, true of the hosts after the deploy. */
 const passing = {
@@ -217,4 +222,42 @@ describe('gangway verify on a deployed sandbox', () => {
     expect(r.code).toBe(2);
     expect(r.output).toContain('bad.yml:4:17 roles.web[0].listning: unknown key `listning` for a port check — did you mean `listening`?');
   });
+
+  it("a second service on the same proxies: verify passes, then a server of another service's container in hello's slot fails proxy-routes-owned", async () => {
+    // other: web on vm1+vm2 beside hello, answering other.test on the same shared proxies.
+    await pushHello(info, 'verify-it/other', '1.0.0');
+    const [vm1, vm2] = info.hosts;
+    const proxy = { app_port: 80, image: testProxyImage(info), healthcheck: { path: '/up', interval: '500ms', timeout: '2s' }, hosts: ['other.test'] };
+    const other = writeProject(info, { service: 'other', repo: 'verify-it/other', extra: { servers: { web: { hosts: [vm1!.name, vm2!.name] } }, proxy } });
+    const deployed = await gangway(['deploy', '--version', '1.0.0'], { cwd: other, timeoutMs: 180_000 });
+    expect(deployed.code, deployed.output).toBe(0);
+    // Two owners' slots, each serving its own containers: nothing to report.
+    const clean = await run(['verify', '--json']);
+    expect(clean.code, clean.output).toBe(0);
+    expect(resultsOf(clean.stdout).filter((r) => r.subject === 'proxy-routes-owned').map((r) => `${r.host} ${r.status}`)).toEqual(['vm1 pass', 'vm2 pass']);
+
+    // hello's slot on vm1 (from the live slots.map, read by hand) and other's container's address.
+    const slot = (await onHost(info, 'vm1', "echo 'show map /usr/local/etc/haproxy/slots.map' | socat - UNIX-CONNECT:/var/lib/gangway/proxy/admin.sock | awk '$3 ~ /^hello[|]/ { print $2 }'")).trim();
+    expect(slot).toMatch(/^be_slot_\d\d$/);
+    const ip = (await onHost(info, 'vm1', `docker inspect -f '{{(index .NetworkSettings.Networks "gangway").IPAddress}}' other-web-1.0.0`)).trim();
+    expect(ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    // Runtime servers (no resolvers line, unlike the file's): the engine's DNS never moves them back.
+    // other-web-1.0.0 is caught by its name, hello-web-9.9.9 (no such container) by its address.
+    const added = ['other-web-1.0.0', 'hello-web-9.9.9'];
+    try {
+      for (const name of added) {
+        expect(await askProxy('vm1', `add server ${slot}/${name} ${ip}:80 weight 100`)).toContain('New server registered');
+        await askProxy('vm1', `set server ${slot}/${name} state ready`);
+      }
+      const r = await run(['verify']);
+      expect(r.code, r.output).toBe(1);
+      expect(r.output).toContain('[vm1] FAIL proxy-routes-owned');
+      expect(r.output).toContain(`${slot} (owner hello) server other-web-1.0.0: expected a container of hello, got container other-web-1.0.0 of other`);
+      expect(r.output).toContain(`${slot} (owner hello) server hello-web-9.9.9: expected an address of a container of hello, got ${ip}, the address of container other-web-1.0.0 of other`);
+      expect(r.output).not.toContain('[vm2] FAIL proxy-routes-owned');
+    } finally {
+      for (const name of added) await askProxy('vm1', `set server ${slot}/${name} state maint; del server ${slot}/${name}`);
+    }
+    expect((await run(['verify'])).code).toBe(0);
+  }, 400_000);
 });

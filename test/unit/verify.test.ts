@@ -166,13 +166,14 @@ describe('built-in invariants', () => {
     containers: [{ ...app('hello-web-2.0.0', 'web', '2.0.0', true, '2026-01-02T00:00:00Z'), addresses: { gangway: '172.18.0.5' } }, app('hello-web-1.0.0', 'web', '1.0.0', false)],
     proxyServers: [server('hello-web-2.0.0'), server('hello-web-1.0.0', { state: 'drain', weight: 0 })],
     networkContainers: [{ name: 'gangway-proxy', labels: { 'gangway.managed': 'proxy' } }, { name: 'hello-web-2.0.0', labels: { 'gangway.managed': 'app' } }],
+    proxyView: { slots: [{ backend: 'be_slot_01', owner: 'hello', servers: [server('hello-web-2.0.0'), server('hello-web-1.0.0')] }], routes: [], catchAll: 'be_slot_01' },
   });
   const ctx = { service: 'hello', roles: [roles[0]!], retain: 1 };
   const failures = (o: InvariantObservation, c = ctx) => judgeInvariants(o, c).filter((r) => r.status !== 'pass').map((r) => `${r.subject}: ${r.message}`);
 
   it('a finished deploy passes every invariant', () => {
     expect(judgeInvariants(healthy(), ctx).map((r) => [r.subject, r.status])).toEqual([
-      ['proxy-route', 'pass'], ['one-live-version', 'pass'], ['retain', 'pass'], ['unknown-containers', 'pass'],
+      ['proxy-route', 'pass'], ['one-live-version', 'pass'], ['retain', 'pass'], ['unknown-containers', 'pass'], ['proxy-routes-owned', 'pass'],
     ]);
   });
 
@@ -206,10 +207,12 @@ describe('built-in invariants', () => {
     const o = healthy();
     o.containers.push(app('hello-web-0.9.0', 'web', '0.9.0', false));
     delete o.proxyServers;
+    delete o.proxyView;
     o.proxyError = 'connect ENOENT';
     expect(failures(o)).toEqual([
       'proxy-route: proxy: expected answers on its runtime API, got no answer (connect ENOENT)',
       'retained versions: expected at most 1, got 2 (1.0.0, 0.9.0)'.replace(/^/, 'retain: '),
+      'proxy-routes-owned: proxy: expected answers on its runtime API, got no answer (connect ENOENT)',
     ]);
   });
 });
