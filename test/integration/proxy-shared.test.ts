@@ -118,6 +118,27 @@ describe('two services on one shared proxy per host', () => {
     expect(await Promise.all(WEB.map(async (h) => [await proxySnapshot(h), await containerIds(h, 'beta')]))).toEqual(before);
   });
 
+  it('two new services deployed to the same hosts at the same instant take two slots (the route lock), and both serve', async () => {
+    const gamma = project('gamma', 'shared-it/beta', ['gamma.test']);
+    const delta = project('delta', 'shared-it/beta', ['delta.test']);
+    const [g, d] = await Promise.all([run(gamma, ['deploy', '--version', '1.0.0']), run(delta, ['deploy', '--version', '1.0.0'])]);
+    expect(g.code, g.output).toBe(0);
+    expect(d.code, d.output).toBe(0);
+    for (const host of WEB) {
+      expect(await getAs(host, 'gamma.test')).toEqual({ status: 200, body: 'hello from 1.0.0' });
+      expect(await getAs(host, 'delta.test')).toEqual({ status: 200, body: 'hello from 1.0.0' });
+      const slots = await onHost(info, host, `cat ${PROXY_DIR}/slots.map`);
+      const slotOf = (owner: string) => new RegExp(`^(be_slot_\\d+) ${owner}\\|`, 'm').exec(slots)?.[1];
+      expect(slotOf('gamma')).toBeDefined();
+      expect(slotOf('delta')).toBeDefined();
+      expect(slotOf('gamma')).not.toBe(slotOf('delta'));
+    }
+    for (const p of [gamma, delta]) {
+      const r = await run(p, ['remove', '--yes']);
+      expect(r.code, r.output).toBe(0);
+    }
+  });
+
   it('a docker restart of the proxy keeps both services\' routes', async () => {
     for (const host of WEB) {
       await onHost(info, host, 'docker restart gangway-proxy >/dev/null');
