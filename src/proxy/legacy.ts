@@ -1,7 +1,7 @@
 // The single-service file of earlier gangway versions (`frontend fe_http` with
 // `default_backend be_<service>` and that one backend), read so its service keeps its routes when
 // the host moves to the shared layout. Pure.
-import { parseRenderedServers } from './render.js';
+import { backendSections, parseRenderedServers } from './render.js';
 import { DEFAULT_FALL, DEFAULT_RISE, legacyBackendName, type ProxyHealthcheck, type ProxyServer } from './types.js';
 
 export interface LegacyProxy {
@@ -20,7 +20,7 @@ export function parseLegacyConfig(cfgText: string): LegacyProxy | undefined {
   if (!def) return undefined;
   const service = def[1]!;
   const backend = legacyBackendName(service);
-  const section = sectionOf(cfgText, backend);
+  const section = backendSections(cfgText).get(backend);
   if (section === undefined) return undefined;
   const path = /http-check send meth GET uri (\S+)/.exec(section)?.[1] ?? /option httpchk GET (\S+)/.exec(section)?.[1] ?? '/up';
   const timeout = /timeout check (\d+)ms/.exec(section)?.[1];
@@ -39,12 +39,4 @@ export function parseLegacyConfig(cfgText: string): LegacyProxy | undefined {
     },
     ...(servers[0] ? { appPort: servers[0].port } : {}),
   };
-}
-
-function sectionOf(cfgText: string, backend: string): string | undefined {
-  const lines = cfgText.split('\n');
-  const start = lines.findIndex((l) => l.trim() === `backend ${backend}`);
-  if (start < 0) return undefined;
-  const end = lines.findIndex((l, i) => i > start && /^\S/.test(l));
-  return lines.slice(start + 1, end < 0 ? undefined : end).join('\n');
 }

@@ -203,19 +203,28 @@ export function parseRenderedServers(cfgText: string): ProxyServer[] {
   return servers;
 }
 
+/** Each backend section's lines (after its `backend` line), by backend name. */
+export function backendSections(cfgText: string): Map<string, string> {
+  const out = new Map<string, string[]>();
+  let current: string[] | undefined;
+  for (const line of cfgText.split('\n')) {
+    const section = /^(global|defaults|frontend|backend|listen|resolvers|peers|userlist|program|http-errors|cache|ring)\b\s*(\S*)/.exec(line);
+    if (section) {
+      current = section[1] === 'backend' ? [] : undefined;
+      if (current) out.set(section[2]!, current);
+      continue;
+    }
+    current?.push(line);
+  }
+  return new Map([...out].map(([name, lines]) => [name, lines.join('\n')]));
+}
+
 /** Servers of the file per backend section (the shared layout has one backend per slot). */
 export function parseRenderedBackends(cfgText: string): Map<string, ProxyServer[]> {
   const out = new Map<string, ProxyServer[]>();
-  let current: string | undefined;
-  for (const line of cfgText.split('\n')) {
-    const section = /^(global|defaults|frontend|backend|listen|resolvers)\b\s*(\S*)/.exec(line);
-    if (section) {
-      current = section[1] === 'backend' ? section[2] : undefined;
-      continue;
-    }
-    if (current === undefined) continue;
-    const [server] = parseRenderedServers(line);
-    if (server) out.set(current, [...(out.get(current) ?? []), server]);
+  for (const [name, section] of backendSections(cfgText)) {
+    const servers = parseRenderedServers(section);
+    if (servers.length > 0) out.set(name, servers);
   }
   return out;
 }
