@@ -12,10 +12,11 @@ import { pause } from './waits.js';
 /** Exit status of the acquire line when another process holds the lock. */
 const HELD_EXIT = 3;
 /**
- * A holder that died (a killed gangway) leaves the directory behind; no critical section lasts
- * anywhere near this long, so an older lock is taken over.
+ * A holder that died (a SIGKILLed gangway) leaves the directory behind. The longest critical
+ * section is a proxy (re)created and waited for (its ready wait is 20 s), so an older lock is
+ * taken over, well inside a waiter's minute: a rerun after a kill waits, it does not fail.
  */
-export const STALE_AFTER_S = 120;
+export const STALE_AFTER_S = 45;
 const WAIT_MS = 60_000;
 const POLL_MS = 100;
 
