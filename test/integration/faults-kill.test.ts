@@ -105,7 +105,8 @@ describe('the deploy CLI killed at each step', () => {
       expect(r.after.lock.held).toBe(false);
       // Killing the CLI never drops a request: old and new containers both stay up until a proxy
       // has switched, and the proxy's switch and drain are atomic on its side.
-      expect(load.failures, context).toEqual([]);
+      // Per host, with the first and last failure's time (epoch ms, as the events' ts), to place them.
+      expect(load.failures, `${JSON.stringify(load.byHost)}\n${context}`).toEqual([]);
       expect(load.requests).toBeGreaterThan(50);
       measured.push(`| killed ${point.name} | ${load.requests} | ${load.failed} | ${switchedBeforeKill.join(', ') || '-'} | ${JSON.stringify(load.servedVersions)} |`);
     });
