@@ -151,9 +151,9 @@ export async function naiveReplace(host: Host, image: string, newVersion: string
   return { host: host.name, stopMs: t1 - t0, startMs: t2 - t1, untilServedMs: t3 - t0, replaced: server };
 }
 
-function getBody(port: number): Promise<{ status: number; body: string }> {
+function getBody(port: number, hostHeader?: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path: '/', agent: false, timeout: 2000 }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path: '/', agent: false, timeout: 2000, ...(hostHeader !== undefined ? { headers: { Host: hostHeader } } : {}) }, (res) => {
       let body = '';
       res.setEncoding('utf8').on('data', (c: string) => { body += c; }).on('end', () => resolve({ status: res.statusCode ?? 0, body }));
     });
@@ -163,13 +163,13 @@ function getBody(port: number): Promise<{ status: number; body: string }> {
   });
 }
 
-/** Until GET / through the proxy answers 200 "hello from <version>". */
-export async function waitServed(proxyPort: number, version: string, timeoutMs: number): Promise<void> {
+/** Until GET / through the proxy (with this Host header, if given) answers 200 "hello from <version>". */
+export async function waitServed(proxyPort: number, version: string, timeoutMs: number, hostHeader?: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const r = await getBody(proxyPort);
+    const r = await getBody(proxyPort, hostHeader);
     if (r.status === 200 && r.body.trim() === `hello from ${version}`) return;
-    if (Date.now() > deadline) throw new Error(`127.0.0.1:${proxyPort} did not serve ${version} within ${timeoutMs} ms (last: ${r.status} ${r.body.trim().slice(0, 60)})`);
+    if (Date.now() > deadline) throw new Error(`127.0.0.1:${proxyPort}${hostHeader ? ` (Host: ${hostHeader})` : ''} did not serve ${version} within ${timeoutMs} ms (last: ${r.status} ${r.body.trim().slice(0, 60)})`);
     await sleep(50);
   }
 }

@@ -10,6 +10,8 @@ export interface LoadTarget {
   port: number;
   /** The HTTP Host header sent (a service's name on a shared proxy); default Node's, 127.0.0.1:port. */
   hostHeader?: string;
+  /** The versions GET / may answer with here (one service's); another is a bad body ("wrong service"). Default: any. */
+  versions?: readonly string[];
 }
 
 export interface LoadOptions {
@@ -168,6 +170,11 @@ class HostLoad {
         if (!checked.ok) {
           this.counts.badBody++;
           this.fail(kind, 'bad body');
+          return;
+        }
+        if (checked.version && this.target.versions && !this.target.versions.includes(checked.version)) {
+          this.counts.badBody++;
+          this.fail(kind, `wrong service (${checked.version})`);
           return;
         }
         this.counts.ok++;

@@ -6,16 +6,14 @@
 // runs the hosts' proxies on HAProxy 3.0 (Debian 13's) instead of 2.6 (a section of its own).
 // Run: npm run build && npx tsx bench/zero-downtime/run.ts [--rate N] [--proxy 3.0] [--record]
 // Exits non-zero only when the bench itself crashes, never on a missed target.
-import { readFileSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Events } from '../../src/events/events.js';
+import { readFileSync } from 'node:fs';
 import type { Host } from '../../src/hosts/host.js';
 import { bareMinimumSwitch, composeRecreate, naiveReplace, openHosts, removeBenchLeftovers, startDirect, stopRunDirect, waitServed, type BareTimings, type DirectTimings, type NaiveTimings } from './baselines.js';
 import { eventSpanMs, gangway, stepSpans, type CliRun } from './cli.js';
+import { cliPhase as runCliPhase, failureSummary, machineFacts, sandboxBenchMain } from './phase.js';
 import { DEFAULT_LOAD, describeMix, underLoad, type LoadOptions, type LoadResult, type LoadTarget } from './load.js';
 import { directTable, failureNotes, naiveTable, phaseTable, stepTable, wallTable, type PhaseResult } from './report.js';
-import { benchMain, benchProxyLine, pushHelloVersion, writeBenchProject, type BenchSandbox } from './sandbox.js';
+import { benchProxyLine, pushHelloVersion, writeBenchProject, type BenchSandbox } from './sandbox.js';
 
 const LEAD_MS = 1000;
 const TAIL_MS = 2000;
@@ -38,17 +36,6 @@ function phaseLoad<T>(targets: LoadTarget[], during: () => Promise<T>): Promise<
   return underLoad(targets, LEAD_MS, TAIL_MS, during, LOAD);
 }
 
-function outcomeOf(run: CliRun, expected: number): string {
-  const verdict = run.code === expected ? '' : ` (expected ${expected})`;
-  return `exit ${run.code}${verdict}`;
-}
-
-function failureSummary(run: CliRun): string | undefined {
-  const done = run.events.find((e) => e.type === 'done');
-  if (done && done.type === 'done') return done.message;
-  return run.stderr.trim().split('\n').slice(-3).join(' ') || undefined;
-}
-
 async function served(targets: LoadTarget[], version: string): Promise<string> {
   try {
     await Promise.all(targets.map((t) => waitServed(t.port, version, 3000)));
@@ -58,17 +45,8 @@ async function served(targets: LoadTarget[], version: string): Promise<string> {
   }
 }
 
-async function cliPhase(phase: string, targets: LoadTarget[], project: string, args: string[], expectedCode: number, expectVersion: string): Promise<{ result: PhaseResult; run: CliRun }> {
-  say(`${phase}: gangway ${args.join(' ')} under load`);
-  const { result: run, load } = await phaseLoad(targets, () => gangway(args, project, CLI_TIMEOUT_MS));
-  const after = await served(targets, expectVersion);
-  const eventsFile = join(tmpdir(), `gangway-bench-zd-${phase.split('.')[0]}-${Date.now()}.ndjson`);
-  writeFileSync(eventsFile, run.events.map((e) => JSON.stringify(e)).join('\n') + '\n');
-  say(`${phase}: exit ${run.code} in ${(run.wallMs / 1000).toFixed(1)} s; its events: ${eventsFile}`);
-  const timing = run.events.find((e) => e.type === 'result' && e.kind === 'timing');
-  const live = timing?.type === 'result' ? `live after ${(Number(timing.data.timeToLiveMs) / 1000).toFixed(1)} s, done after ${(Number(timing.data.totalMs) / 1000).toFixed(1)} s (gangway's timing event)` : undefined;
-  const note = [live, after, run.code !== expectedCode ? failureSummary(run) : undefined].filter(Boolean).join('; ');
-  return { result: { phase, outcome: `gangway ${args.join(' ')}: ${outcomeOf(run, expectedCode)}`, gangway: true, opMs: run.wallMs, load, note, loadAvg: loadAvg() }, run };
+function cliPhase(phase: string, targets: LoadTarget[], project: string, args: string[], expectedCode: number, expectVersion: string): Promise<{ result: PhaseResult; run: CliRun }> {
+  return runCliPhase({ phase, project, args, expectedCode, timeoutMs: CLI_TIMEOUT_MS, underLoad: (during) => phaseLoad(targets, during), after: () => served(targets, expectVersion), say, loadAvg });
 }
 
 interface RunOutput {
@@ -153,14 +131,9 @@ async function runPhases(bench: BenchSandbox, out: RunOutput): Promise<void> {
   }
 }
 
-function machineFacts(): string {
-  return `Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), load average at the end ${loadAvg()}; ` +
-    `dockerd 20.10 with 3 Docker-in-Docker sandbox hosts (sshd + inner dockerd), HAProxy ${PROXY_LINE} (Debian ${PROXY_LINE === '2.6' ? '12' : '13'}) per web host, busybox httpd app.`;
-}
-
 function render(out: RunOutput, startedAt: Date): string {
   const parts = [
-    `Measured ${startedAt.toISOString()}; ${machineFacts()}`,
+    `Measured ${startedAt.toISOString()}; ${machineFacts(PROXY_LINE, loadAvg())}`,
     `Load: ${LOAD.ratePerHost} req/s per web host (vm1, vm2) sent to its :80 on 127.0.0.1 (the proxy; in phases 6-7 the app itself), open loop; GET / and POST /cgi-bin/echo (${LOAD.postBodyBytes}-byte body, answer checked): ${describeMix(LOAD.kinds)}, ${LOAD.keepAliveSocketsPerHost} keep-alive connections per host; a request fails on a non-2xx, a socket error, a wrong body or no answer within ${LOAD.requestTimeoutMs / 1000} s. Each phase: load for ${LEAD_MS / 1000} s, the operation, ${TAIL_MS / 1000} s more.`,
     '',
     phaseTable(out.phases),
@@ -179,20 +152,15 @@ function render(out: RunOutput, startedAt: Date): string {
 
 async function main(): Promise<void> {
   const startedAt = new Date();
-  const events = new Events();
-  events.on((e) => { if (e.type === 'step' && e.status === 'fail') say(`sandbox: ${e.step} failed on ${e.host ?? '-'}: ${e.message ?? ''}`); });
   const out: RunOutput = { phases: [] };
-  say('sandbox "bench" up (3 hosts, registry on an ephemeral loopback port)');
-  const t0 = performance.now();
-  await benchMain({
+  await sandboxBenchMain({
     key: KEY,
     heading: `Zero downtime: deploy, failed deploy, rollback under load (${LOAD.ratePerHost} req/s per web host, HAProxy ${PROXY_LINE})`,
     command: COMMAND,
     proxyLine: PROXY_LINE,
     say,
-    events,
-    phases: async (bench) => {
-      out.sandboxMs = performance.now() - t0;
+    phases: async (bench, sandboxMs) => {
+      out.sandboxMs = sandboxMs;
       await runPhases(bench, out);
     },
     render: () => render(out, startedAt),

@@ -107,17 +107,26 @@ export async function pushAs(info: SandboxInfo, localTag: string, repo: string, 
   return `${info.registry.name}/${repo}:${tag}`;
 }
 
-export async function pushHelloVersion(info: SandboxInfo, version: string, variant: HelloVariant): Promise<string> {
+export async function pushHelloVersion(info: SandboxInfo, version: string, variant: HelloVariant, repo: string = APP_REPO): Promise<string> {
   const built = await buildHello({ version, variant });
-  return pushAs(info, built.tag, APP_REPO, version);
+  return pushAs(info, built.tag, repo, version);
 }
 
-/** The deploy tests' project (web on vm1+vm2, workers on vm3), with the bench's proxy image. */
-export function writeBenchProject(bench: BenchSandbox, env: Record<string, string> = { MODE: 'bench' }, extra: Record<string, unknown> = {}): string {
+/** The proxy section of the bench's projects (its image, a 500 ms check), plus `more` (e.g. hosts). */
+export function benchProxyConfig(bench: BenchSandbox, more: Record<string, unknown> = {}): Record<string, unknown> {
+  return { app_port: 80, image: bench.proxyImage, healthcheck: { path: '/up', interval: '500ms', timeout: '2s' }, ...more };
+}
+
+/**
+ * The deploy tests' project (web on vm1+vm2, workers on vm3), with the bench's proxy image; of
+ * service hello from APP_REPO unless `app` names another service and repository.
+ */
+export function writeBenchProject(bench: BenchSandbox, env: Record<string, string> = { MODE: 'bench' }, extra: Record<string, unknown> = {}, app: { service?: string; repo?: string } = {}): string {
   return writeProject(bench.info, {
-    repo: APP_REPO,
+    ...(app.service ? { service: app.service } : {}),
+    repo: app.repo ?? APP_REPO,
     extra: {
-      proxy: { app_port: 80, image: bench.proxyImage, healthcheck: { path: '/up', interval: '500ms', timeout: '2s' } },
+      proxy: benchProxyConfig(bench),
       env: { clear: env, secret: ['HELLO_SECRET'] },
       ...extra,
     },
