@@ -127,8 +127,7 @@ async function removeFromHost(s: Session, host: Host, t: RemovalTarget): Promise
       const t0 = Date.now();
       events.step('stop', 'start', { host: t.host, role, message: c.name });
       if (c.running) await stopContainer(host, c.id, STOP_GRACE_MS);
-      const inspect = await docker.getContainer(c.id).inspect().catch(() => undefined);
-      if (inspect?.Image) images.add(inspect.Image);
+      if (c.imageId) images.add(c.imageId);
       await removeContainer(host, c.id);
       events.step('stop', 'done', { host: t.host, role, message: `${c.name} removed`, durationMs: Date.now() - t0 });
     }

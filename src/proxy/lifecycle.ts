@@ -65,9 +65,22 @@ export async function planClaim(t: ProxyTarget, running: boolean): Promise<{ bef
 
 /** The claim check alone, on a host whose proxy may or may not run (see planClaim). */
 export async function checkClaim(t: ProxyTarget): Promise<void> {
+  await planClaim(t, (await proxyState(t)) === 'running');
+}
+
+/** Whether the host has this target's proxy container, and whether it runs. */
+export async function proxyState(t: ProxyTarget): Promise<'absent' | 'stopped' | 'running'> {
   const docker = await t.host.docker();
-  const existing = await inspectOrUndefined(docker.getContainer(t.containerName ?? PROXY_CONTAINER_NAME));
-  await planClaim(t, existing?.State.Running === true);
+  const found = await inspectOrUndefined(docker.getContainer(t.containerName ?? PROXY_CONTAINER_NAME));
+  return !found ? 'absent' : found.State.Running ? 'running' : 'stopped';
+}
+
+/** The runtime changes that turn the running proxy's maps from `before` into `after`; how many. */
+export async function applyMapChanges(t: ProxyTarget, before: ProxyLayout, after: ProxyLayout): Promise<number> {
+  const changes = mapChanges(mapContents(before), mapContents(after));
+  const api = runtimeApi(t);
+  for (const c of changes) await api.run(mapCommand(c));
+  return changes.length;
 }
 
 /**
@@ -126,13 +139,11 @@ async function bringUp(t: ProxyTarget, docker: Docker, spec: ReturnType<typeof p
     } else {
       // Routes and slots change at runtime, touching no other service's connections; then the
       // files follow. A file that differed from the runtime is repaired on the way, no reload.
-      const changes = mapChanges(mapContents(plan.before), mapContents(plan.after));
-      const api = runtimeApi(t);
-      for (const c of changes) await api.run(mapCommand(c));
+      const changed = await applyMapChanges(t, plan.before, plan.after);
       const repaired = file !== renderLayoutFiles(plan.before).config;
       await writeLayoutFiles(t, wanted);
       if (repaired) t.events?.log('haproxy.cfg differed from the running proxy; rewritten from the runtime state (no reload)', { level: 'warn', host: t.host.name, step: 'proxy' });
-      action = changes.length > 0 ? 'routed' : repaired ? 'file-repaired' : 'unchanged';
+      action = changed > 0 ? 'routed' : repaired ? 'file-repaired' : 'unchanged';
     }
   } else {
     if (existing) await docker.getContainer(existing.Id).remove({ force: true });

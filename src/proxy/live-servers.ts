@@ -1,7 +1,7 @@
 // What the running proxy reports about this target's backend (its slot on a shared proxy): admin
 // state (ready, drain, maint), health and sessions, and about itself (its version), read through
 // the runtime API.
-import { backendOfLive, readLiveLayout } from './live-layout.js';
+import { backendOfLive, readLiveLayout, type LiveLayout } from './live-layout.js';
 import * as cmd from './runtime-commands.js';
 import { parseShowInfo, type ProxyVersion } from './runtime-parse.js';
 import { proxyError, runtimeApi, type ProxyTarget } from './target.js';
@@ -9,7 +9,11 @@ import type { LiveServer } from './types.js';
 
 /** The backend's servers as the running proxy sees them; none while the service has no slot here. */
 export async function readServers(t: ProxyTarget): Promise<LiveServer[]> {
-  const live = await readLiveLayout(t);
+  return serversOfLive(t, await readLiveLayout(t));
+}
+
+/** This target's servers in a layout already read (none while it has no slot there). */
+export async function serversOfLive(t: ProxyTarget, live: LiveLayout): Promise<LiveServer[]> {
   const backend = await backendOfLive(t, live);
   return backend === undefined ? [] : (live.servers.get(backend) ?? []);
 }

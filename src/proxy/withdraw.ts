@@ -2,36 +2,25 @@
 // first (no new request reaches it), then, once its servers are drained and deleted, its slot.
 // Every other owner's slot, routes and connections are left as they are: only map entries of
 // this owner change, through the runtime API, and the files follow.
-import { mapChanges, mapContents, withdrawClaim } from './claims.js';
+import { withdrawClaim } from './claims.js';
 import { writeLayoutFiles } from './file-sync.js';
 import { renderLayoutFiles } from './layout-files.js';
 import { currentLayout } from './live-layout.js';
 import { readServers } from './live-servers.js';
-import { PROXY_CONTAINER_NAME } from './paths.js';
+import { applyMapChanges, proxyState } from './lifecycle.js';
 import { withRouteLock } from './route-lock.js';
 import { removeServer } from './runtime-operations.js';
-import { mapCommand } from './runtime-maps.js';
-import { inspectOrUndefined } from './addresses.js';
-import { ownerOfTarget, proxyError, runtimeApi, type ProxyTarget } from './target.js';
+import { ownerOfTarget, proxyError, type ProxyTarget } from './target.js';
 import { waitDrained, type DrainResult } from './waits.js';
 
 export type WithdrawStep = 'routes' | 'slot';
-
-/** Whether the host has a proxy container, and whether it runs. */
-async function proxyState(t: ProxyTarget): Promise<'absent' | 'stopped' | 'running'> {
-  const docker = await t.host.docker();
-  const found = await inspectOrUndefined(docker.getContainer(t.containerName ?? PROXY_CONTAINER_NAME));
-  return !found ? 'absent' : found.State.Running ? 'running' : 'stopped';
-}
 
 /**
  * One step of the withdrawal under the route lock: the running proxy's maps change at runtime and
  * the files are rewritten from the result; a stopped proxy gets the files only (it loads them at
  * its start). False: this owner holds no slot on this host (nothing to do).
  */
-export async function withdrawStep(t: ProxyTarget, step: WithdrawStep): Promise<boolean> {
-  const state = await proxyState(t);
-  if (state === 'absent') return false;
+async function withdrawStep(t: ProxyTarget, step: WithdrawStep, state: 'stopped' | 'running'): Promise<boolean> {
   return withRouteLock(t, async () => {
     const current = await currentLayout(t, state === 'running');
     if (current.legacyRuntime) {
@@ -40,10 +29,7 @@ export async function withdrawStep(t: ProxyTarget, step: WithdrawStep): Promise<
     if (!current.layout) return false;
     const after = withdrawClaim(current.layout, ownerOfTarget(t), step);
     if (!after) return false;
-    if (state === 'running') {
-      const api = runtimeApi(t);
-      for (const c of mapChanges(mapContents(current.layout), mapContents(after))) await api.run(mapCommand(c));
-    }
+    if (state === 'running') await applyMapChanges(t, current.layout, after);
     await writeLayoutFiles(t, renderLayoutFiles(after));
     return true;
   });
@@ -61,11 +47,11 @@ export interface WithdrawOutcome {
  * already inside finishes; the caller stops them after this.
  */
 export async function withdrawService(t: ProxyTarget, drainTimeoutMs: number): Promise<WithdrawOutcome> {
-  if (!(await withdrawStep(t, 'routes'))) return { routed: false, drains: [] };
-  const running = (await proxyState(t)) === 'running';
-  const servers = running ? await readServers(t) : [];
+  const state = await proxyState(t);
+  if (state === 'absent' || !(await withdrawStep(t, 'routes', state))) return { routed: false, drains: [] };
+  const servers = state === 'running' ? await readServers(t) : [];
   const drains = await Promise.all(servers.map(async (s) => ({ server: s.name, ...(await waitDrained(t, s.name, drainTimeoutMs)) })));
   for (const s of servers) await removeServer(t, s.name);
-  await withdrawStep(t, 'slot');
+  await withdrawStep(t, 'slot', state);
   return { routed: true, drains };
 }

@@ -16,7 +16,8 @@ import type { ResolvedRole } from '../config/resolve.js';
 import { liveVersionOf, type ObservedHost } from '../deploy/plan.js';
 import { messageOf } from '../errors.js';
 import type { Host } from '../hosts/host.js';
-import { backendOfLive, readLiveLayout } from '../proxy/live-layout.js';
+import { readLiveLayout } from '../proxy/live-layout.js';
+import { serversOfLive } from '../proxy/live-servers.js';
 import { DEFAULT_APP_NETWORK, type ProxyTarget } from '../proxy/target.js';
 import type { LiveServer } from '../proxy/types.js';
 import type { Deployment } from '../state/deployment.js';
@@ -53,8 +54,7 @@ export interface InvariantContext {
 /** This target's servers and the whole layout, from ONE read of the proxy (readServers' lookup). */
 async function readProxy(t: ProxyTarget): Promise<{ servers: LiveServer[]; view: OwnershipView }> {
   const live = await readLiveLayout(t);
-  const backend = await backendOfLive(t, live);
-  return { servers: backend === undefined ? [] : (live.servers.get(backend) ?? []), view: viewOfLive(live, t.service) };
+  return { servers: await serversOfLive(t, live), view: viewOfLive(live, t.service) };
 }
 
 /**
