@@ -6,13 +6,11 @@
 import { findContainers, removeContainer, stopContainer } from '../app/container.js';
 import { envFilePath, removeEnvFileCommand } from '../app/env-file.js';
 import { GangwayError, messageOf, operationError, usageError } from '../errors.js';
-import { performer } from '../hooks/hooks.js';
 import type { Host } from '../hosts/host.js';
 import { holdChecks } from '../proxy/runtime-operations.js';
 import { withdrawService } from '../proxy/withdraw.js';
-import { appendAuditEverywhere } from '../state/audit.js';
 import { describeDeployment } from '../state/deployment.js';
-import { acquireLock, newLockDetails, releaseLock } from '../state/lock.js';
+import { auditEverywhere, withDeployLock } from './locked.js';
 import { connectAll } from '../fleet/connect.js';
 import { assertDockerReady } from '../fleet/prepare.js';
 import { primaryHostOf, proxyTarget, type Session } from '../fleet/session.js';
@@ -55,16 +53,9 @@ export async function runRemove(s: Session, opts: RemoveOptions): Promise<void> 
   const hosts = await connectAll(s, [...new Set([primary, ...targets.map((t) => t.host)])]);
   await assertDockerReady([...hosts.values()]);
 
-  const lockHost = hosts.get(primary)!;
-  events.step('lock', 'start', { host: primary });
-  const lock = await acquireLock(lockHost, newLockDetails({ deployment, version: '-', message: `remove${opts.role ? ` --role ${opts.role}` : ''}` }), {
-    waitMs: opts.lockWaitMs ?? 0,
-    onWaiting: (holder) => events.log(`waiting for the deploy lock held by ${holder?.holder ?? 'someone'}`, { host: primary, step: 'lock' }),
-  });
-  events.step('lock', 'done', { host: primary });
-
   const failures: GangwayError[] = [];
-  try {
+  const lock = { host: hosts.get(primary)!, version: '-', message: `remove${opts.role ? ` --role ${opts.role}` : ''}`, waitMs: opts.lockWaitMs };
+  await withDeployLock(s, lock, async () => {
     await Promise.all(targets.map(async (t) => {
       try {
         await removeFromHost(s, hosts.get(t.host)!, t);
@@ -74,20 +65,13 @@ export async function runRemove(s: Session, opts: RemoveOptions): Promise<void> 
         failures.push(gerr);
       }
     }));
-    const audit = await appendAuditEverywhere(targets.map((t) => hosts.get(t.host)!), deployment, {
-      ts: new Date().toISOString(),
-      user: performer(),
+    await auditEverywhere(s, targets.map((t) => hosts.get(t.host)!), {
       action: 'remove',
       version: '-',
-      result: failures.length === 0 ? 'ok' : 'failed',
+      ok: failures.length === 0,
       message: failures.length === 0 ? `removed ${targets.map((t) => t.roles.join('+')).filter((v, i, a) => a.indexOf(v) === i).join(', ')}` : `remove failed: ${failures.map((f) => f.message).join('; ')}`,
-    }, { redact: (text) => events.redact(text) });
-    for (const a of audit) if (a.error) events.log(`audit log not written: ${a.error}`, { level: 'warn', host: a.host, step: 'audit' });
-  } finally {
-    await releaseLock(lockHost, deployment, lock.id).catch((err: unknown) => {
-      events.log(`could not release the deploy lock: ${messageOf(err)}`, { level: 'warn', host: primary, step: 'lock' });
     });
-  }
+  });
   if (failures.length > 0) {
     throw operationError(failures.length === 1 ? failures[0]!.message : `remove failed on ${failures.length} hosts`, {
       ...(failures.length === 1 && failures[0]!.host ? { host: failures[0]!.host } : {}),

@@ -4,14 +4,13 @@
 // every host ends on the version it had. This file is the order of the stages; each stage is
 // its own file (see docs/architecture.md, "Where each step of a deploy lives").
 import { GangwayError, messageOf, operationError } from '../errors.js';
-import { performer, runAfterHook, runHook } from '../hooks/hooks.js';
-import { appendAuditEverywhere } from '../state/audit.js';
-import { acquireLock, newLockDetails, releaseLock } from '../state/lock.js';
+import { runAfterHook, runHook } from '../hooks/hooks.js';
 import { bootAll } from './batches.js';
 import { assertProxyClaims } from './claims.js';
 import { newDeployRun, type DeployRun } from './context.js';
 import { finalize } from './finalize.js';
 import { holdServing } from './hold.js';
+import { auditEverywhere, withDeployLock } from './locked.js';
 import { observeAll } from './observe.js';
 import { endState, interruptedBeforeChanges, reportEnd, summarise, type EndState } from './outcome.js';
 import { transition, type DeployTarget } from './phases.js';
@@ -59,15 +58,6 @@ export async function runDeploy(s: Session, opts: DeployOptions): Promise<Deploy
   const primaryHost = primaryHostOf(s);
   const run = newDeployRun(s, hosts, ref);
 
-  const lockHost = hosts.get(primaryHost)!;
-  events.step('lock', 'start', { host: primaryHost });
-  const lock = await acquireLock(lockHost, newLockDetails({ deployment, version: opts.version, message: opts.message ?? `${opts.action} ${opts.version}` }), {
-    waitMs: opts.lockWaitMs ?? 0,
-    onWaiting: (holder) => events.log(`waiting for the deploy lock held by ${holder?.holder ?? 'someone'}`, { host: primaryHost, step: 'lock' }),
-    ...(opts.signal ? { signal: opts.signal } : {}),
-  });
-  events.step('lock', 'done', { host: primaryHost });
-
   // Both deploy hooks run under the lock: a deploy that loses the race for it runs neither, and
   // post-deploy sees the hosts as this deploy left them, not as a competing one changes them.
   // Rollback and setup run them too (GANGWAY_COMMAND tells them apart), as Kamal's rollback does.
@@ -76,21 +66,23 @@ export async function runDeploy(s: Session, opts: DeployOptions): Promise<Deploy
   let outcome: LockedOutcome | undefined;
   let failure: unknown;
   let postDeployFailure: string | undefined;
-  try {
+  const lock = { host: hosts.get(primaryHost)!, version: opts.version, message: opts.message ?? `${opts.action} ${opts.version}`, waitMs: opts.lockWaitMs, ...(opts.signal ? { signal: opts.signal } : {}) };
+  await withDeployLock(s, lock, async () => {
     try {
       await runHook('pre-deploy', hookCtx, hookOpts);
       outcome = await deployLocked(run, opts, started);
     } catch (err) {
       failure = err;
     }
-    await writeAudit(run, opts, failure);
+    await auditEverywhere(s, [...hosts.values()], {
+      action: opts.action,
+      version: opts.version,
+      ok: !failure,
+      message: failure ? `${opts.action} ${opts.version} failed: ${messageOf(failure)}` : `${opts.action} ${opts.version}`,
+    });
     // The new version is live everywhere: a failing post-deploy is a warning, never a failure.
     if (!failure) postDeployFailure = await runAfterHook('post-deploy', { ...hookCtx, extra: { GANGWAY_RUNTIME: String(Math.round((Date.now() - started) / 1000)) } }, hookOpts);
-  } finally {
-    await releaseLock(lockHost, deployment, lock.id).catch((err: unknown) => {
-      events.log(`could not release the deploy lock: ${messageOf(err)}`, { level: 'warn', host: primaryHost, step: 'lock' });
-    });
-  }
+  });
 
   if (failure) throw failure;
   // One `done` per command, after everything, post-deploy included.
@@ -99,22 +91,6 @@ export async function runDeploy(s: Session, opts: DeployOptions): Promise<Deploy
   const did = `${opts.action === 'rollback' ? 'rolled back to' : 'deployed'} ${opts.version} on ${[...hosts.keys()].join(', ')} in ${seconds(timing.totalMs)} (live after ${seconds(timing.timeToLiveMs)})`;
   events.emit({ type: 'done', ok: true, command: opts.action, exitCode: 0, message: postDeployFailure ? `${did} (warning: ${postDeployFailure})` : did });
   return { ...outcome!, ...timing };
-}
-
-/** One audit line on every host, success or failure; a host that cannot write it is a warning. */
-async function writeAudit(run: DeployRun, opts: DeployOptions, failure: unknown): Promise<void> {
-  const { events } = run.s;
-  const result = failure ? 'failed' : 'ok';
-  const auditMessage = failure ? `${opts.action} ${opts.version} failed: ${messageOf(failure)}` : `${opts.action} ${opts.version}`;
-  const audit = await appendAuditEverywhere([...run.hosts.values()], run.s.deployment, {
-    ts: new Date().toISOString(),
-    user: performer(),
-    action: opts.action,
-    version: opts.version,
-    result,
-    message: auditMessage,
-  }, { redact: (t) => events.redact(t) });
-  for (const a of audit) if (a.error) events.log(`audit log not written: ${a.error}`, { level: 'warn', host: a.host, step: 'audit' });
 }
 
 /** What the locked part of a deploy knows: the total is measured by runDeploy, at the command's end. */
