@@ -30,6 +30,15 @@ function deployFamilyFlags(cmd: Command, dryRun: string): Command {
     .option('--dry-run', dryRun);
 }
 
+/** --since, --lines, --grep, --ignore-case: logs and accessory logs share them (log-flags.ts reads them). */
+function logFilterFlags(cmd: Command): Command {
+  return cmd
+    .option('--since <when>', 'only lines since a duration ago (30s, 10m, 2h) or an RFC 3339 time')
+    .option('-n, --lines <n>', 'the last N lines (of those that match --grep), or all', '100')
+    .option('--grep <regex>', 'only lines that match this JavaScript regular expression')
+    .option('-i, --ignore-case', 'match --grep regardless of case');
+}
+
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
   const program = buildProgram(async (...call) => {
@@ -172,13 +181,14 @@ export function buildProgram(run: CommandRunner): Command {
   lazy(program.command('status').description('per host and role: live version, proxy target, health, retained versions'), 'status');
   lazy(program.command('history').description('deploys recorded in the hosts\' audit logs'), 'audit', 'history');
   lazy(
-    program
-      .command('logs')
-      .description('logs of the live containers')
-      .option('-f, --follow', 'follow')
-      .option('--role <role>', 'only this role')
-      .option('--host <host>', 'only this host')
-      .option('-n, --lines <n>', 'lines from the end', '100'),
+    logFilterFlags(
+      program
+        .command('logs')
+        .description('logs of the live containers, per host and role')
+        .option('-f, --follow', 'keep printing new lines until the containers stop or Ctrl-C')
+        .option('--role <role>', 'only this role')
+        .option('--host <host>', 'only this host'),
+    ),
     'logs',
   );
   lazy(
@@ -217,7 +227,7 @@ export function buildProgram(run: CommandRunner): Command {
   accessoryCmd('boot', 'start the accessory where it is not running (created from the config when missing)');
   accessoryCmd('reboot', 'remove and boot again with the current config (data in directories and volumes is kept)');
   accessoryCmd('remove', 'stop and remove the accessory\'s container and env file (data is kept)');
-  accessoryCmd('logs', 'the accessory\'s last log lines').option('-n, --lines <n>', 'lines from the end', '100');
+  logFilterFlags(accessoryCmd('logs', 'the accessory\'s last log lines'));
   lazy(
     program
       .command('rehearse')

@@ -23,18 +23,8 @@ export function looksMultiplexed(buf: Buffer): boolean {
  * a truncated last frame keeps what arrived.
  */
 export function demuxLogFrames(buf: Buffer): LogFrame[] {
-  if (buf.length === 0) return [];
-  if (!looksMultiplexed(buf)) return [{ stream: 'stdout', data: buf }];
-  const frames: LogFrame[] = [];
-  let offset = 0;
-  while (offset + 8 <= buf.length) {
-    const stream = STREAMS[buf[offset]!] ?? 'stdout';
-    const size = buf.readUInt32BE(offset + 4);
-    const end = Math.min(buf.length, offset + 8 + size);
-    frames.push({ stream, data: buf.subarray(offset + 8, end) });
-    offset = end;
-  }
-  return frames;
+  const parser = new LogFrameParser();
+  return [...parser.push(buf), ...parser.end()];
 }
 
 /**
@@ -44,4 +34,45 @@ export function demuxLogFrames(buf: Buffer): LogFrame[] {
 export function combinedLogText(body: Buffer | string): string {
   if (typeof body === 'string') return body;
   return Buffer.concat(demuxLogFrames(body).map((f) => f.data)).toString('utf8');
+}
+
+/**
+ * The same frames, from a live stream that arrives in arbitrary chunks (a header may be split
+ * across two). The first chunk decides raw (TTY) or multiplexed, as demuxLogFrames does.
+ */
+export class LogFrameParser {
+  private pending: Buffer = Buffer.alloc(0);
+  private raw: boolean | undefined;
+
+  push(chunk: Buffer): LogFrame[] {
+    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    if (this.raw === undefined) {
+      if (this.pending.length < 8 && this.pending.length > 0 && this.pending[0]! <= 2) return [];
+      this.raw = !looksMultiplexed(this.pending);
+    }
+    if (this.raw) {
+      const data = this.pending;
+      this.pending = Buffer.alloc(0);
+      return data.length > 0 ? [{ stream: 'stdout', data }] : [];
+    }
+    const frames: LogFrame[] = [];
+    let offset = 0;
+    while (offset + 8 <= this.pending.length) {
+      const size = this.pending.readUInt32BE(offset + 4);
+      if (offset + 8 + size > this.pending.length) break;
+      frames.push({ stream: STREAMS[this.pending[offset]!] ?? 'stdout', data: this.pending.subarray(offset + 8, offset + 8 + size) });
+      offset += 8 + size;
+    }
+    this.pending = this.pending.subarray(offset);
+    return frames;
+  }
+
+  /** What is left when the stream ends: a truncated last frame keeps what arrived. */
+  end(): LogFrame[] {
+    const rest = this.pending;
+    this.pending = Buffer.alloc(0);
+    if (rest.length === 0) return [];
+    if (this.raw !== false) return [{ stream: 'stdout', data: rest }];
+    return rest.length > 8 ? [{ stream: STREAMS[rest[0]!] ?? 'stdout', data: rest.subarray(8) }] : [];
+  }
 }

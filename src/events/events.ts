@@ -33,6 +33,13 @@ export interface LogEvent extends Base {
   level: EventLevel;
   message: string;
   step?: string;
+  /** A container's log line (`gangway logs`): which container, which stream. */
+  container?: string;
+  stream?: 'stdout' | 'stderr';
+  /** When the engine recorded the line, RFC 3339 with nanoseconds (`ts` is when gangway saw it). */
+  timestamp?: string;
+  /** Which of several containers of one role on a host (its version); shown after host and role. */
+  instance?: string;
 }
 
 /** Structured result data a command produces (hosts check rows, status rows...). */
@@ -92,7 +99,7 @@ export class Events {
     this.emit({ type: 'step', step, status, ...opts });
   }
 
-  log(message: string, opts: { level?: EventLevel; host?: string; role?: string; step?: string } = {}): void {
+  log(message: string, opts: { level?: EventLevel; host?: string; role?: string; step?: string } & Pick<LogEvent, 'container' | 'stream' | 'timestamp' | 'instance'> = {}): void {
     const { level = 'info', ...rest } = opts;
     this.emit({ type: 'log', level, message, ...rest });
   }

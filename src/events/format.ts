@@ -14,9 +14,9 @@ export const colours: Palette = { dim: wrap(2, 22), red: wrap(31, 39), green: wr
 export const noColours: Palette = { dim: (s) => s, red: (s) => s, green: (s) => s, yellow: (s) => s, bold: (s) => s };
 
 /** "vm1 web" style prefix: every line that concerns a host names the host and role. */
-export function where(e: { host?: string; role?: string }): string {
+export function where(e: { host?: string; role?: string; instance?: string }): string {
   if (!e.host && !e.role) return '';
-  return `[${[e.host, e.role].filter(Boolean).join(' ')}] `;
+  return `[${[e.host, e.role, e.instance].filter(Boolean).join(' ')}] `;
 }
 
 const statusWord: Record<string, string> = { start: '…', done: 'ok', fail: 'FAILED', skip: 'skipped' };

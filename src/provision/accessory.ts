@@ -2,7 +2,7 @@
 // spec from accessory-spec.ts; nothing here decides what a container looks like.
 import type Docker from 'dockerode';
 import { statusCodeOf as statusOf } from '../docker/errors.js';
-import { containerLogsTail, removeContainer, writeEnvFile } from '../app/container.js';
+import { removeContainer, writeEnvFile } from '../app/container.js';
 import { removeEnvFileCommand } from '../app/env-file.js';
 import type { Config } from '../config/schema.js';
 import { ensureImage, registryAuth } from '../deploy/image.js';
@@ -127,8 +127,9 @@ export async function rebootAccessory(host: Host, ctx: AccessoryContext, name: s
   await bootAccessory(host, ctx, name);
 }
 
-export async function accessoryLogs(host: Host, ctx: AccessoryContext, name: string, lines: number): Promise<string[]> {
+/** The accessory's container on the host, for its logs; an accessory not booted there is an error. */
+export async function accessoryContainer(host: Host, ctx: AccessoryContext, name: string): Promise<AccessoryState> {
   const existing = await findAccessory(host, ctx.config.service, name);
   if (!existing) throw operationError(`accessory ${name} is not on ${host.name}`, { host: host.name, step: `accessory ${name}`, hint: `gangway accessory boot ${name}` });
-  return containerLogsTail(host, existing.id, lines);
+  return existing;
 }

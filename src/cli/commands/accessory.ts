@@ -6,15 +6,16 @@ import type { Session } from '../../fleet/session.js';
 import { ensureAppNetwork } from '../../fleet/prepare.js';
 import type { Host } from '../../hosts/host.js';
 import { accessoryHosts } from '../../provision/accessory-spec.js';
-import { accessoryLogs, bootAccessory, rebootAccessory, removeAccessory } from '../../provision/accessory.js';
+import { accessoryContainer, bootAccessory, rebootAccessory, removeAccessory } from '../../provision/accessory.js';
 import { accessoryContext, SETUP_CONNECT } from '../../provision/setup.js';
 import { connectHosts } from '../../fleet/connect.js';
 import { runCommand, type GlobalOptions } from '../context.js';
 import { sessionForCommand } from '../load.js';
+import { emitLogLine, logQueryOf, type LogFlags } from '../log-flags.js';
+import { readLogLines } from '../../docker/log-lines.js';
 
-interface AccessoryFlags {
+interface AccessoryFlags extends LogFlags {
   host?: string;
-  lines?: string;
 }
 
 type Action = 'boot' | 'reboot' | 'remove' | 'logs';
@@ -68,10 +69,17 @@ export const remove = (globals: GlobalOptions, args: unknown[], flags: Accessory
     await removeAccessory(host, accessoryContext(s), name);
   });
 
-export const logs = (globals: GlobalOptions, args: unknown[], flags: AccessoryFlags): Promise<number> =>
-  each('logs', globals, args, flags, async (s, host, name) => {
-    const lines = Number(flags.lines ?? 100);
-    if (!Number.isInteger(lines) || lines < 0) throw usageError(`--lines must be a whole number, not ${flags.lines}`);
-    for (const line of await accessoryLogs(host, accessoryContext(s), name, lines)) s.events.log(line, { host: host.name, step: `accessory ${name}` });
+export const logs = (globals: GlobalOptions, args: unknown[], flags: AccessoryFlags): Promise<number> => {
+  // Checked before the config is read or any host connected: a bad flag is exit 2 at once.
+  let query: ReturnType<typeof logQueryOf>;
+  try {
+    query = logQueryOf(flags);
+  } catch (err) {
+    return runCommand('accessory logs', globals, () => { throw err; });
+  }
+  return each('logs', globals, args, flags, async (s, host, name) => {
+    const container = await accessoryContainer(host, accessoryContext(s), name);
+    const source = { host: host.name, container: container.name, step: `accessory ${name}` };
+    for (const line of await readLogLines(await host.docker(), container.id, query)) emitLogLine(s.events, source, line);
   });
-
+};
