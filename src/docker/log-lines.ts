@@ -6,7 +6,7 @@ import { LogFrameParser, type LogFrame } from './logs.js';
 
 export interface LogLine {
   text: string;
-  /** Absent for a TTY container, whose output is one raw stream. */
+  /** A TTY container's output is one raw stream, all of it stdout. */
   stream?: 'stdout' | 'stderr';
   /** RFC 3339 with nanoseconds, as the engine recorded the line. */
   timestamp?: string;
