@@ -1,8 +1,10 @@
 // The gangway command line. Command modules are imported only when their command runs, so
 // `gangway --help` and `--version` stay fast (no dockerode/ssh2 load).
-import { Command, Option } from 'commander';
+import { Argument, Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import type { GlobalOptions } from './context.js';
+import { completionSpec } from './completion/spec.js';
+import { completionScript, SHELLS, type Shell } from './completion/scripts.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -240,6 +242,14 @@ export function buildProgram(run: CommandRunner): Command {
   const lock = program.command('lock').description('the deploy lock on the primary host');
   lazy(lock.command('status').description('who holds the lock, since when, for what'), 'lock', 'status');
   lazy(lock.command('release').description('release the lock (e.g. after a killed deploy)'), 'lock', 'release');
+  // Shell completion (issue 18): the script is rendered from this very program, so it lists what
+  // this version registers; `__complete` answers its questions about the config.
+  program
+    .command('completion')
+    .description('print a completion script for bash, zsh or fish (install: docs/operations.md)')
+    .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(SHELLS))
+    .action((shell: Shell) => { process.stdout.write(completionScript(shell, completionSpec(program))); });
+  lazy(program.command('__complete', { hidden: true }).argument('<kind>', 'roles, hosts, accessories or destinations'), 'complete-names');
   lazy(program.command('audit').description('the audit log of every host').option('-n, --lines <n>', 'entries per host', '50'), 'audit');
   return program;
 }
