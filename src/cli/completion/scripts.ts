@@ -72,9 +72,10 @@ ${fn}_names() {
   "\${COMP_WORDS[0]}" \${file:+--config "$file"} \${dest:+--destination "$dest"} __complete "$kind" 2>/dev/null
 }
 
+# words_at: the command path typed so far (never "path": zsh ties that name to $PATH).
 ${fn}() {
   [[ -n \${ZSH_VERSION-} ]] && emulate -L ksh
-  local cur="\${COMP_WORDS[COMP_CWORD]}" prev="" path="" file="" dest="" want="" kind="" w i
+  local cur="\${COMP_WORDS[COMP_CWORD]}" prev="" words_at="" file="" dest="" want="" kind="" w i
   local cword=$COMP_CWORD
   # --flag=value: bash splits it into --flag, =, value.
   if [[ $cur == "=" ]]; then cur=""; prev="\${COMP_WORDS[cword-1]}"
@@ -92,29 +93,31 @@ ${fn}() {
       --) break ;;
       -c|--config) want=file ;;
       -d|--destination) want=destination ;;
-      -*) [[ -n $(${fn}_flag_value "$path" "\${w%%=*}") && $w != *=* ]] && want=skip ;;
-      *) [[ " $(${fn}_subcommands "$path") " == *" $w "* ]] && path="\${path:+$path }$w" ;;
+      --config=*) file=\${w#*=} ;;
+      --destination=*) dest=\${w#*=} ;;
+      -*) [[ -n $(${fn}_flag_value "$words_at" "\${w%%=*}") && $w != *=* ]] && want=skip ;;
+      *) [[ " $(${fn}_subcommands "$words_at") " == *" $w "* ]] && words_at="\${words_at:+$words_at }$w" ;;
     esac
   done
   COMPREPLY=()
-  if [[ $prev == -* ]]; then kind=$(${fn}_flag_value "$path" "$prev"); fi
+  if [[ $prev == -* ]]; then kind=$(${fn}_flag_value "$words_at" "$prev"); fi
   if [[ -z $kind && $cur != -* ]]; then
     local subs
-    subs=$(${fn}_subcommands "$path")
+    subs=$(${fn}_subcommands "$words_at")
     if [[ -n $subs ]]; then
       COMPREPLY=( $(compgen -W "$subs" -- "$cur") )
       return 0
     fi
-    kind=$(${fn}_argument "$path")
+    kind=$(${fn}_argument "$words_at")
   fi
   case $kind in
     roles|hosts|accessories|destinations)
       COMPREPLY=( $(compgen -W "$(${fn}_names "$file" "$dest" "$kind")" -- "$cur") ) ;;
     files) compopt -o filenames 2>/dev/null; COMPREPLY=( $(compgen -f -- "$cur") ) ;;
     dirs) compopt -o filenames 2>/dev/null; COMPREPLY=( $(compgen -d -- "$cur") ) ;;
-    choices) COMPREPLY=( $(compgen -W "$(${fn}_choices "$path")" -- "$cur") ) ;;
+    choices) COMPREPLY=( $(compgen -W "$(${fn}_choices "$words_at")" -- "$cur") ) ;;
     text) ;;
-    *) [[ $cur == -* ]] && COMPREPLY=( $(compgen -W "$(${fn}_flags "$path")" -- "$cur") ) ;;
+    *) [[ $cur == -* ]] && COMPREPLY=( $(compgen -W "$(${fn}_flags "$words_at")" -- "$cur") ) ;;
   esac
   return 0
 }
@@ -152,14 +155,15 @@ function fishFlag(f: FlagSpec, condition: string, program: string): string {
 export function fishScript(spec: CompletionSpec): string {
   const fn = ident(spec.program);
   const p = spec.program;
-  const subCases = spec.commands.filter((c) => c.subcommands.length > 0).map((c) => `        case ${fq(key(c))}\n            echo ${c.subcommands.map((s) => fq(s.name)).join(' ')}`);
+  const subCases = spec.commands.filter((c) => c.subcommands.length > 0).map((c) => `        case ${fq(key(c))}\n            printf '%s\\n' ${c.subcommands.map((s) => fq(s.name)).join(' ')}`);
   const valueCases = [
     ...spec.commands.flatMap((c) => valued(c.flags).flatMap((f) => f.names.map((n) => fq(`${key(c)}|${n}`)))),
     ...valued(spec.globalFlags).flatMap((f) => f.names.map((n) => fq(`*|${n}`))),
   ];
   const rules: string[] = [];
   for (const c of spec.commands) {
-    const at = `${fn}_at ${fq(key(c))}`;
+    // Paths are command names (letters and "-"): safe in double quotes inside fq's single ones.
+    const at = `${fn}_at "${key(c)}"`;
     for (const s of c.subcommands) rules.push(`complete -c ${p} -f -n ${fq(at)} -a ${fq(s.name)} -d ${fq(s.description)}`);
     for (const f of c.flags) rules.push(fishFlag(f, at, p));
     if ((NAME_KINDS as readonly string[]).includes(c.argument)) rules.push(`complete -c ${p} -f -n ${fq(at)} -a ${fq(`(${fn}_names ${c.argument})`)}`);
