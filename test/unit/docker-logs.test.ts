@@ -2,14 +2,8 @@
 import { describe, expect, test } from 'vitest';
 import { isAlreadyGone, isNotFound, statusCodeOf } from '../../src/docker/errors.js';
 import { combinedLogText, demuxLogFrames, looksMultiplexed } from '../../src/docker/logs.js';
+import { frame } from './fixtures/log-frames.js';
 
-const frame = (stream: number, text: string): Buffer => {
-  const payload = Buffer.from(text);
-  const header = Buffer.alloc(8);
-  header[0] = stream;
-  header.writeUInt32BE(payload.length, 4);
-  return Buffer.concat([header, payload]);
-};
 
 describe('demuxLogFrames', () => {
   test('keeps stdout and stderr in write order', () => {

@@ -5,14 +5,8 @@ import { GangwayError, exitCodeFor } from '../../src/errors.js';
 import { logQueryOf, parseGrep, parseLines, parseSince } from '../../src/cli/log-flags.js';
 import { engineTime, logLinesOf, LogLineSplitter, selectLines } from '../../src/docker/log-lines.js';
 import { LogFrameParser, demuxLogFrames } from '../../src/docker/logs.js';
+import { frame } from './fixtures/log-frames.js';
 
-const frame = (stream: number, text: string): Buffer => {
-  const payload = Buffer.from(text);
-  const header = Buffer.alloc(8);
-  header[0] = stream;
-  header.writeUInt32BE(payload.length, 4);
-  return Buffer.concat([header, payload]);
-};
 
 /** The usage error a call throws: its message and exit code. */
 function usage(fn: () => unknown): { message: string; exit: number } {

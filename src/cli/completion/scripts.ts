@@ -22,38 +22,19 @@ function bashFunctions(spec: CompletionSpec): string {
   const globalValues = valued(spec.globalFlags).map((f) => `    ${f.names.map((n) => `*"|${n}"`).join('|')}) echo ${f.value} ;;`);
   const args = spec.commands.filter((c) => (NAME_KINDS as readonly string[]).includes(c.argument) || c.argument === 'choices').map((c) => `    "${key(c)}") echo ${c.argument} ;;`);
   const choices = spec.commands.filter((c) => c.choices).map((c) => `    "${key(c)}") echo "${c.choices!.join(' ')}" ;;`);
-  return `${fn}_subcommands() {
-  case "$1" in
-${subs.join('\n')}
-  esac
+  const kinds = [...new Set(spec.commands.flatMap((c) => valued(flagsAt(spec, c)).map((f) => f.value)))].join(', ');
+  return [
+    caseFunction(`${fn}_subcommands`, '$1', subs),
+    caseFunction(`${fn}_flags`, '$1', flags, `  echo "${globals}"\n`),
+    `# What the value after a flag is at a path: ${kinds}.\n${caseFunction(`${fn}_flag_value`, '$1|$2', [...values, ...globalValues])}`,
+    caseFunction(`${fn}_argument`, '$1', args),
+    caseFunction(`${fn}_choices`, '$1', choices),
+  ].join('\n\n');
 }
 
-${fn}_flags() {
-  case "$1" in
-${flags.join('\n')}
-  esac
-  echo "${globals}"
-}
-
-# What the value after a flag is at a path: ${[...new Set(spec.commands.flatMap((c) => valued(flagsAt(spec, c)).map((f) => f.value)))].join(', ')}.
-${fn}_flag_value() {
-  case "$1|$2" in
-${values.join('\n')}
-${globalValues.join('\n')}
-  esac
-}
-
-${fn}_argument() {
-  case "$1" in
-${args.join('\n')}
-  esac
-}
-
-${fn}_choices() {
-  case "$1" in
-${choices.join('\n')}
-  esac
-}`;
+/** A bash function that is one case statement over `subject` (then `after`). */
+function caseFunction(name: string, subject: string, arms: string[], after = ''): string {
+  return `${name}() {\n  case "${subject}" in\n${arms.join('\n')}\n  esac\n${after}}`;
 }
 
 /** bash (and zsh through bashcompinit): one function reads the line, tables say the rest. */
