@@ -39,7 +39,7 @@ describe('Credentials', () => {
 
   it('no terminal and no agent: a config error naming the key and ssh-add', async () => {
     const c = new Credentials({ env: {}, terminal: terminal([], false), home: dir });
-    const err = await c.prepare([target('a')]).catch((e: unknown) => e as { code: string; message: string; hint: string });
+    const err = (await c.prepare([target('a')]).then(() => undefined, (e: unknown) => e)) as { code: string; message: string; hint: string };
     expect(err.code).toBe('config');
     expect(err.message).toContain(`the SSH key ${key} (for a) is protected by a passphrase`);
     expect(err.hint).toContain(`ssh-add ${key}`);
