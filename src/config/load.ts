@@ -2,6 +2,7 @@
 // an optional destination overlay, schema validation and semantic checks. Every problem of a
 // run is reported at once, each naming file:line:col and the key path.
 import { readFile, stat } from 'node:fs/promises';
+import { homedir, userInfo } from 'node:os';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { configError } from '../errors.js';
@@ -9,7 +10,9 @@ import { interpolateValue, isPlainObject, makeLookup, type BadReference, type Us
 import { issueProblems, type PathProblem } from './issues.js';
 import { deepMerge } from './merge.js';
 import { formatProblem, problemsError, sortProblems, type KeyPath, type Problem } from './problems.js';
-import { resolveConfig, type HostTarget, type ResolvedRole } from './resolve.js';
+import { expandPath, resolveConfig, type HostTarget, type ResolvedRole } from './resolve.js';
+import type { ConnectionContext, HostConnection } from './connection.js';
+import { parseSshConfig, type SshConfigFile } from './ssh-config.js';
 import { configSchema, type Config } from './schema.js';
 import { indexSecrets, shortSecretProblems, valueTeller, type SecretSink } from './secret-values.js';
 import { semanticProblems } from './semantics.js';
@@ -55,6 +58,10 @@ export interface LoadedConfig {
   roles: ResolvedRole[];
   /** Every distinct host of the roles, in roles order. */
   hostTargets: HostTarget[];
+  /** Per host: where each connection setting came from (`gangway config` shows them). */
+  connections: HostConnection[];
+  /** What resolved the hosts' connections (the ssh config file read, the ssh.* keys set): hosts named later (accessories) use it too. */
+  connectionContext: ConnectionContext;
   /** Formatted like errors ("file:line:col warning: ..."); commands log them. */
   warnings: string[];
 }
@@ -201,7 +208,8 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
   const config = parsed.data;
   const secrets = secretIndex.values;
 
-  const { roles, hostTargets } = resolveConfig(config, baseDir);
+  const connectionContext = await connectionContextFor(config, merged, sources, baseDir);
+  const { roles, hostTargets, connections } = resolveConfig(config, baseDir, homedir(), connectionContext);
   return {
     config,
     file,
@@ -212,6 +220,38 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
     secrets,
     roles,
     hostTargets,
+    connections,
+    connectionContext,
     warnings,
   };
+}
+
+/**
+ * The ssh config file (ssh.config: a missing default file is no file, a missing named one is an
+ * error at that key) and what the gangway.yml sets itself, for resolving hosts' connections.
+ */
+async function connectionContextFor(config: Config, merged: unknown, sources: ConfigSource[], baseDir: string): Promise<ConnectionContext> {
+  const rawSsh = isPlainObject(merged) && isPlainObject(merged.ssh) ? merged.ssh : {};
+  const explicitSsh = new Set(Object.keys(rawSsh));
+  const where = (path: string[]) => {
+    const found = locate(sources, path);
+    return found && found.depth === path.length ? { file: found.source.fileName, line: lineCol(found, 'key').line } : undefined;
+  };
+  let localUser = '';
+  try { localUser = userInfo().username; } catch { /* no passwd entry: %u stays empty */ }
+  const ctx: ConnectionContext = { explicitSsh, where, localUser };
+  if (config.ssh.config === false) return ctx;
+  const named = explicitSsh.has('config');
+  const path = expandPath(config.ssh.config, baseDir);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && !named) return ctx;
+    const message = code === 'ENOENT' ? `ssh config file ${path} not found` : `cannot read the ssh config file ${path} (${code ?? 'error'})`;
+    throw problemsError([placeProblem(sources, { path: ['ssh', 'config'], at: 'value', severity: 'error', message, hint: 'point ssh.config at an OpenSSH client config, or set it to false' })]);
+  }
+  const sshConfig: SshConfigFile = parseSshConfig(text, path);
+  return { ...ctx, sshConfig };
 }

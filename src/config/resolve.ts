@@ -4,6 +4,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import type { HostTarget } from '../hosts/host.js';
 import type { Config } from './schema.js';
+import { resolveConnection, type ConnectionContext, type HostConnection } from './connection.js';
 
 export type { HostTarget } from '../hosts/host.js';
 
@@ -17,8 +18,6 @@ export interface ResolvedRole {
   /** env.clear of the config with the role's env.clear over it. */
   env: Record<string, string>;
 }
-
-const LOCAL_HOST = 'localhost';
 
 /** "~/x" -> "<home>/x"; relative paths are relative to the config file's folder. */
 export function expandPath(path: string, baseDir: string, home: string = homedir()): string {
@@ -47,25 +46,14 @@ function resolveRoles(config: Config): ResolvedRole[] {
   });
 }
 
-/** Where and how to reach one host named in the config, from hosts: and ssh:. */
-export function hostTargetOf(config: Config, name: string, baseDir: string, home?: string): HostTarget {
-  const details = config.hosts[name] ?? {};
-  const identity = details.identity ?? config.ssh.identity;
-  return {
-    name,
-    address: details.address ?? name,
-    port: details.port ?? config.ssh.port,
-    user: details.user ?? config.ssh.user,
-    ...(identity ? { identityFile: expandPath(identity, baseDir, home) } : {}),
-    local: name === LOCAL_HOST,
-  };
+/** Where and how to reach one host named in the config: hosts:, ssh:, then the ssh config file. */
+export function hostTargetOf(config: Config, name: string, baseDir: string, home: string = homedir(), ctx: ConnectionContext = {}): HostTarget {
+  return resolveConnection(config, name, ctx, (p) => expandPath(p, baseDir, home), home).target;
 }
 
-function resolveHostTargets(config: Config, roles: ResolvedRole[], baseDir: string, home?: string): HostTarget[] {
-  return [...new Set(roles.flatMap((r) => r.hosts))].map((name) => hostTargetOf(config, name, baseDir, home));
-}
-
-export function resolveConfig(config: Config, baseDir: string, home?: string): { roles: ResolvedRole[]; hostTargets: HostTarget[] } {
+export function resolveConfig(config: Config, baseDir: string, home: string = homedir(), ctx: ConnectionContext = {}): { roles: ResolvedRole[]; hostTargets: HostTarget[]; connections: HostConnection[] } {
   const roles = resolveRoles(config);
-  return { roles, hostTargets: resolveHostTargets(config, roles, baseDir, home) };
+  const names = [...new Set(roles.flatMap((r) => r.hosts))];
+  const connections = names.map((name) => resolveConnection(config, name, ctx, (p) => expandPath(p, baseDir, home), home));
+  return { roles, hostTargets: connections.map((c) => c.target), connections };
 }

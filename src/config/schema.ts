@@ -72,12 +72,18 @@ const roleSchema = z
   })
   .describe('A role: a set of hosts that run the same container.');
 
+const proxySpec = z.union([
+  z.literal(false),
+  z.string().regex(/^(none|(?:[^@\s,]+@)?[A-Za-z0-9_.-]+(?::\d{1,5})?)$/, { message: 'expected user@host[:port] of one bastion, or none' }),
+]);
+
 const hostSchema = z
   .strictObject({
     address: z.string().min(1).optional().describe('Address to connect to (default: the host name).'),
     port: port.optional().describe('SSH port (default: ssh.port).'),
     user: z.string().min(1).optional().describe('SSH user (default: ssh.user).'),
     identity: fileName.optional().describe('Private key file (default: ssh.identity); ~ is expanded.'),
+    proxy: proxySpec.optional().describe('Bastion this host is reached through (default: ssh.proxy, then the ssh config\'s ProxyJump); false or "none" for a direct connection.'),
   })
   .describe('Connection details of one host.');
 
@@ -90,6 +96,11 @@ const sshSchema = z
     trust_on_first_use: z.boolean().default(false).describe('Accept and record unknown host keys (never a changed one).'),
     connect_timeout: duration.default(10_000),
     keepalive_interval: duration.default(15_000),
+    config: z
+      .union([fileName, z.literal(false)])
+      .default('~/.ssh/config')
+      .describe('OpenSSH client config read for hosts\' HostName, User, Port, IdentityFile, ProxyJump... (gangway.yml wins where both set a value); false ignores it.'),
+    proxy: proxySpec.optional().describe('Bastion every host is reached through (user@host[:port]); false or "none" turns off an ssh config ProxyJump.'),
   })
   .describe('How to reach the hosts over SSH.');
 

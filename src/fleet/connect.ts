@@ -31,8 +31,8 @@ export interface HostSet {
 }
 
 /** Connection details of a host named only by accessories, from hosts: and ssh: like any other. */
-export function hostTargetFor(loaded: Pick<LoadedConfig, 'config' | 'baseDir'>, name: string): HostTarget {
-  return hostTargetOf(loaded.config, name, loaded.baseDir);
+export function hostTargetFor(loaded: Pick<LoadedConfig, 'config' | 'baseDir' | 'connectionContext'>, name: string): HostTarget {
+  return hostTargetOf(loaded.config, name, loaded.baseDir, undefined, loaded.connectionContext);
 }
 
 /** Connects the named hosts in parallel; all-or-nothing fails naming every unreachable one before anything is touched. */
@@ -44,7 +44,7 @@ export async function connectHosts(s: Session, names: string[], opts: ConnectOpt
   await s.pool.ready();
   const started = Date.now();
   if (opts.announce) s.events.step('connect', 'start', { message: names.join(', ') });
-  const extra = hostPoolFor(s.loaded, extraNames.map((n) => hostTargetFor(s.loaded, n)), s.events, s.beforeConnect);
+  const extra = hostPoolFor(s.loaded, extraNames.map((n) => hostTargetFor(s.loaded, n)), s.events, s.beforeConnect, s.pool.credentials);
   const extraSet = new Set(extraNames);
   const hosts = new Map<string, Host>();
   const failures: GangwayError[] = [];

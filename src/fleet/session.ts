@@ -7,6 +7,7 @@ import { expandPath } from '../config/resolve.js';
 import type { Events } from '../events/events.js';
 import { performer, runHook, warnUnknownHooks, type HookContext } from '../hooks/hooks.js';
 import type { Host, HostTarget } from '../hosts/host.js';
+import type { Credentials } from '../hosts/credentials.js';
 import { HostPool, sshConnectOptions } from '../hosts/pool.js';
 import { proxyTargetFromConfig } from '../config/proxy-target.js';
 import type { ProxyTarget } from '../proxy/target.js';
@@ -30,8 +31,8 @@ export interface Session {
 }
 
 /** A pool for these hosts with the config's ssh: settings (paths relative to the config file). */
-export function hostPoolFor(loaded: Pick<LoadedConfig, 'config' | 'baseDir'>, targets: HostTarget[], events: Events, beforeConnect?: () => Promise<void>): HostPool {
-  return new HostPool(targets, sshConnectOptions(loaded.config.ssh, (p) => expandPath(p, loaded.baseDir)), { events, ...(beforeConnect ? { beforeConnect } : {}) });
+export function hostPoolFor(loaded: Pick<LoadedConfig, 'config' | 'baseDir'>, targets: HostTarget[], events: Events, beforeConnect?: () => Promise<void>, credentials?: Credentials): HostPool {
+  return new HostPool(targets, sshConnectOptions(loaded.config.ssh, (p) => expandPath(p, loaded.baseDir)), { events, ...(beforeConnect ? { beforeConnect } : {}), ...(credentials ? { credentials } : {}) });
 }
 
 /** What hooks are told about a command (GANGWAY_*): every host of the config unless named. */

@@ -53,6 +53,17 @@ export interface HostTarget {
   user: string;
   /** Absolute path of the private key, when one is configured. */
   identityFile?: string;
+  /** Every configured key in the order tried, when there are several (an ssh config's IdentityFile lines). */
+  identityFiles?: string[];
+  /** IdentitiesOnly yes in the ssh config: the agent's other keys are not offered. */
+  identitiesOnly?: boolean;
+  /** ServerAliveInterval from the ssh config; otherwise ssh.keepalive_interval applies. */
+  keepaliveIntervalMs?: number;
+  /** The bastion the host is reached through (one hop). */
+  jump?: JumpTarget;
   /** `localhost`: the local Docker engine, no SSH. */
   local: boolean;
 }
+
+/** A bastion: reached directly, with settings resolved like any host's. */
+export type JumpTarget = Omit<HostTarget, 'jump' | 'local'>;

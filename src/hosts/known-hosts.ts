@@ -1,6 +1,7 @@
 // OpenSSH known_hosts, as pure functions: parse the file, decide whether a presented host key
 // is known, unknown or changed, and format the line that trusts it. No I/O here.
 import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { matchesPatternList } from './host-patterns.js';
 
 export interface KnownHostEntry {
   /** 1-based line in the file, for messages that point at the line to remove. */
@@ -51,11 +52,6 @@ export function hostLookupName(host: string, port: number): string {
   return port === 22 ? host : `[${host}]:${port}`;
 }
 
-function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${body}$`, 'i');
-}
-
 /** Whether an entry names this host and port (negations win, as in OpenSSH). */
 export function entryMatchesHost(entry: KnownHostEntry, host: string, port: number): boolean {
   const name = hostLookupName(host, port);
@@ -63,16 +59,7 @@ export function entryMatchesHost(entry: KnownHostEntry, host: string, port: numb
     const digest = createHmac('sha1', entry.hashed.salt).update(name).digest();
     return digest.length === entry.hashed.hash.length && digest.equals(entry.hashed.hash);
   }
-  let matched = false;
-  for (const pattern of entry.patterns) {
-    const negated = pattern.startsWith('!');
-    const glob = negated ? pattern.slice(1) : pattern;
-    if (globToRegExp(glob).test(name)) {
-      if (negated) return false;
-      matched = true;
-    }
-  }
-  return matched;
+  return matchesPatternList(entry.patterns, name);
 }
 
 /** Reads the type string at the start of an SSH key blob ("ssh-ed25519", "ssh-rsa", ...). */

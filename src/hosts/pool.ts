@@ -5,8 +5,11 @@ import type { Events } from '../events/events.js';
 import type { Host, HostStats, HostTarget } from './host.js';
 
 export type { HostTarget } from './host.js';
+import { Credentials } from './credentials.js';
+import type { JumpTarget } from './host.js';
+import { hostLookupName } from './known-hosts.js';
 import { LocalHost } from './local-host.js';
-import { SshHost } from './ssh-host.js';
+import { SshHost, type Tunnel } from './ssh-host.js';
 
 export interface SshConnectOptions {
   knownHostsPath: string;
@@ -18,6 +21,8 @@ export interface SshConnectOptions {
 export interface OpenHostsOptions {
   events?: Events;
   env?: NodeJS.ProcessEnv;
+  /** Shared by every connection of the command (passphrases asked once); one per pool otherwise. */
+  credentials?: Credentials;
 }
 
 /** The config's `ssh:` section (durations already in ms) as connect options. */
@@ -30,9 +35,42 @@ export function sshConnectOptions(ssh: { known_hosts: string; trust_on_first_use
   };
 }
 
-export function createHost(target: HostTarget, ssh: SshConnectOptions, opts: OpenHostsOptions = {}): Host {
+/**
+ * The bastions of one command: ONE connection to each (by user, address and port), shared by
+ * every host behind it, each host a channel that connection forwards.
+ */
+export class Bastions {
+  private readonly hosts = new Map<string, SshHost>();
+
+  constructor(private readonly ssh: SshConnectOptions, private readonly opts: OpenHostsOptions) {}
+
+  tunnelTo(jump: JumpTarget): Tunnel {
+    const key = `${jump.user}@${hostLookupName(jump.address, jump.port)}`;
+    let host = this.hosts.get(key);
+    if (!host) {
+      host = new SshHost({ ...this.ssh, ...jump, ...this.opts });
+      this.hosts.set(key, host);
+    }
+    const via = host;
+    return { bastion: jump.name, open: (address, port) => via.openTcp(address, port) };
+  }
+
+  stats(): Map<string, HostStats> {
+    return new Map([...this.hosts.values()].map((h) => [h.name, h.stats()]));
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.hosts.values()].map((h) => h.close().catch(() => {})));
+    this.hosts.clear();
+  }
+}
+
+export function createHost(target: HostTarget, ssh: SshConnectOptions, opts: OpenHostsOptions = {}, bastions?: Bastions): Host {
   if (target.local) return new LocalHost(target.name);
-  return new SshHost({ ...target, ...ssh, ...opts });
+  const { jump, local: _local, ...direct } = target;
+  if (jump && !bastions) throw new GangwayError('usage', `${target.name} is reached through a bastion; connect it through a HostPool`, { host: target.name });
+  // The target's own keepalive (ServerAliveInterval) wins over ssh.keepalive_interval.
+  return new SshHost({ ...ssh, ...direct, ...opts, ...(jump ? { tunnel: bastions!.tunnelTo(jump) } : {}) });
 }
 
 function asHostError(host: string, err: unknown): GangwayError {
@@ -88,16 +126,27 @@ export class HostPool {
   private readonly opts: OpenHostsOptions;
   private readonly beforeConnect: () => Promise<void>;
   private beforeConnectRun: Promise<void> | undefined;
+  readonly credentials: Credentials;
+  private readonly bastions: Bastions;
 
   constructor(targets: HostTarget[], private readonly ssh: SshConnectOptions, { beforeConnect, ...opts }: HostPoolOptions = {}) {
     for (const t of targets) this.targets.set(t.name, t);
-    this.opts = opts;
+    this.credentials = opts.credentials ?? new Credentials({ env: opts.env ?? process.env });
+    this.opts = { ...opts, credentials: this.credentials };
+    this.bastions = new Bastions(ssh, this.opts);
     this.beforeConnect = beforeConnect ?? (() => Promise.resolve());
   }
 
-  /** Resolves once `beforeConnect` passed (it runs on the first call); rejects with its error. */
+  /**
+   * Resolves once `beforeConnect` passed (it runs on the first call) and every host's (and
+   * bastion's) credentials are ready, passphrases asked; rejects with the first error, before any
+   * host is contacted.
+   */
   ready(): Promise<void> {
-    this.beforeConnectRun ??= this.beforeConnect();
+    this.beforeConnectRun ??= this.beforeConnect().then(() => {
+      const targets = [...this.targets.values()].filter((t) => !t.local);
+      return this.credentials.prepare([...targets, ...targets.flatMap((t) => (t.jump ? [t.jump] : []))]);
+    });
     return this.beforeConnectRun;
   }
 
@@ -110,7 +159,12 @@ export class HostPool {
     if (existing) return existing;
     const target = this.targets.get(name);
     if (!target) return Promise.reject(new GangwayError('usage', `unknown host ${name}`, { hint: `hosts in the config: ${this.names().join(', ')}` }));
-    const host = createHost(target, this.ssh, this.opts);
+    let host: Host;
+    try {
+      host = createHost(target, this.ssh, this.opts, this.bastions);
+    } catch (err) {
+      return Promise.reject(asHostError(name, err));
+    }
     this.created.push(host);
     // A beforeConnect error is a GangwayError of its own, which asHostError passes on as it is.
     const opened = this.ready().then(() => host.connect()).then(
@@ -145,8 +199,15 @@ export class HostPool {
     return new Map(this.created.map((h) => [h.name, h.stats()]));
   }
 
+  /** Counters of the bastions this pool connected through, by name. */
+  bastionStats(): Map<string, HostStats> {
+    return this.bastions.stats();
+  }
+
   async closeAll(): Promise<void> {
     await Promise.all(this.created.map((h) => h.close().catch(() => {})));
+    // The hosts' channels ride on the bastions' connections: those close last.
+    await this.bastions.closeAll();
     this.opening.clear();
     this.created.length = 0;
   }

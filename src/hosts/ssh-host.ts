@@ -1,8 +1,6 @@
 // A remote host over ONE ssh2 connection, shared by exec channels, the Docker API (dial-stdio
 // channels behind an HTTP agent) and stream forwards. Host keys are checked against known_hosts.
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { dirname } from 'node:path';
 import type { Agent } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -14,7 +12,8 @@ import type { Events } from '../events/events.js';
 import { DIAL_STDIO_COMMAND, DIAL_STDIO_ORIGIN, dialStdioAgent } from './dial-stdio-agent.js';
 import type { ExecOptions, ExecResult, Host, HostStats } from './host.js';
 import { checkHostKey, fingerprintSha256, hostKeyAlgorithmsFor, hostLookupName, keyTypeOfBlob, knownHostsLine, parseKnownHosts } from './known-hosts.js';
-import { chooseSshAuth, expandHome } from './ssh-auth.js';
+import { expandHome } from './ssh-auth.js';
+import { Credentials, type SshAuthMethods } from './credentials.js';
 import { Semaphore } from './semaphore.js';
 
 export interface SshHostOptions {
@@ -25,6 +24,13 @@ export interface SshHostOptions {
   user: string;
   /** Private key file; without it the ssh-agent, then ~/.ssh/id_ed25519 and id_rsa are used. */
   identityFile?: string;
+  /** Every key file to offer, in order, when there are several. */
+  identityFiles?: string[];
+  identitiesOnly?: boolean;
+  /** The command's credentials (agent, key files, passphrases asked once); one of its own otherwise. */
+  credentials?: Credentials;
+  /** Reach the host through a bastion: a channel the bastion's connection forwards to address:port. */
+  tunnel?: Tunnel;
   knownHostsPath: string;
   /** Record unknown host keys instead of refusing them; a changed key is refused regardless. */
   trustOnFirstUse: boolean;
@@ -38,6 +44,12 @@ export interface SshHostOptions {
   /** Where warnings go (a host key trusted on first use). */
   events?: Events;
   env?: NodeJS.ProcessEnv;
+}
+
+export interface Tunnel {
+  /** The bastion's name, for messages. */
+  bastion: string;
+  open(address: string, port: number): Promise<Duplex>;
 }
 
 /**
@@ -80,8 +92,8 @@ export class SshHost implements Host {
 
   private async handshake(): Promise<Client> {
     const { name, address, port, user, connectTimeoutMs } = this.opts;
-    const where = `${name} (${address}:${port})`;
-    const auth = await this.authConfig();
+    const where = this.opts.tunnel ? `${name} (${address}:${port} through bastion ${this.opts.tunnel.bastion})` : `${name} (${address}:${port})`;
+    const authHandler = await this.authMethods();
     const knownHostsText = await readFile(expandHome(this.opts.knownHostsPath), 'utf8').catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') return '';
       throw operationError(`cannot read known_hosts ${this.opts.knownHostsPath}: ${messageOf(err)}`, { host: name, step: 'connect' });
@@ -92,11 +104,13 @@ export class SshHost implements Host {
 
     const client = new Client();
     this.counters.connections++;
+    const sock = this.opts.tunnel ? await this.openTunnel(this.opts.tunnel) : undefined;
     const config: ConnectConfig = {
       host: address,
       port,
       username: user,
-      ...auth,
+      ...(sock ? { sock: sock as ConnectConfig['sock'] } : {}),
+      authHandler: authHandler as ConnectConfig['authHandler'],
       readyTimeout: connectTimeoutMs,
       keepaliveInterval: this.opts.keepaliveIntervalMs,
       keepaliveCountMax: 3,
@@ -168,29 +182,40 @@ export class SshHost implements Host {
       return operationError(`authentication as ${user} on ${where} failed`, {
         host: name,
         step: 'connect',
-        hint: 'check ssh.identity (or hosts.<name>.identity), the key in the host\'s authorized_keys, and the user',
+        hint: 'check ssh.identity (or hosts.<name>.identity, or IdentityFile in the ssh config), the keys your ssh-agent holds, the key in the host\'s authorized_keys, and the user',
       });
     }
     return operationError(`cannot connect to ${where}: ${err.message}`, { host: name, step: 'connect', cause: err });
   }
 
-  private async authConfig(): Promise<Pick<ConnectConfig, 'privateKey' | 'agent'>> {
-    const choice = chooseSshAuth({ identityFile: this.opts.identityFile, env: this.opts.env ?? process.env, home: homedir(), fileExists: existsSync });
-    switch (choice.kind) {
-      case 'agent':
-        return { agent: choice.socket };
-      case 'key':
-        try {
-          return { privateKey: await readFile(choice.path) };
-        } catch (err) {
-          throw new GangwayError('config', `cannot read the SSH identity ${choice.path}: ${messageOf(err)}`, { host: this.name, step: 'connect', hint: 'set ssh.identity to a readable private key' });
-        }
-      case 'none':
-        throw new GangwayError('config', `no SSH identity for ${this.name}: no ssh.identity, no SSH_AUTH_SOCK, none of ${choice.tried.join(', ')}`, {
-          host: this.name,
-          step: 'connect',
-          hint: 'set ssh.identity in gangway.yml or start an ssh-agent',
-        });
+  private authMethods(): Promise<SshAuthMethods> {
+    const credentials = this.opts.credentials ?? new Credentials({ env: this.opts.env ?? process.env });
+    return credentials.methodsFor(this.opts);
+  }
+
+  /** The channel to the host, opened by the bastion; either failing names the bastion and the host. */
+  private async openTunnel(tunnel: Tunnel): Promise<Duplex> {
+    const { name, address, port, connectTimeoutMs } = this.opts;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${formatSeconds(connectTimeoutMs)}`)), connectTimeoutMs + 500);
+    });
+    try {
+      return await Promise.race([tunnel.open(address, port), timeout]);
+    } catch (err) {
+      const viaStep = err instanceof GangwayError ? err.step : undefined;
+      const bastionDown = viaStep === 'connect' || viaStep === 'host key';
+      const message = bastionDown
+        ? `cannot reach ${name} through bastion ${tunnel.bastion}: ${messageOf(err)}`
+        : `bastion ${tunnel.bastion} could not open a connection to ${name} (${address}:${port}): ${messageOf(err)}`;
+      throw operationError(message, {
+        host: name,
+        step: 'connect',
+        hint: bastionDown ? (err as GangwayError).hint ?? `check that the bastion ${tunnel.bastion} is up` : `check that ${address}:${port} is reachable from the bastion ${tunnel.bastion} and that its sshd allows TCP forwarding`,
+        cause: err,
+      });
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -76,7 +76,7 @@ export function rehearsalConfig(raw: Record<string, unknown>, mapping: Map<strin
   const servers = out.servers as Record<string, { hosts: string[] }>;
   for (const role of Object.values(servers)) role.hosts = role.hosts.map(rename);
   out.hosts = Object.fromEntries(info.hosts.map((h) => [h.name, { address: h.address, port: h.sshPort }]));
-  out.ssh = { ...((out.ssh as object | undefined) ?? {}), user: 'root', identity: info.keyPath, known_hosts: info.knownHostsPath, trust_on_first_use: false };
+  out.ssh = { ...((out.ssh as object | undefined) ?? {}), user: 'root', identity: info.keyPath, known_hosts: info.knownHostsPath, trust_on_first_use: false, config: false, proxy: false };
   out.image = appImage;
   out.registry = { server: info.registry.name };
   out.proxy = { ...((out.proxy as object | undefined) ?? {}), image: info.images.proxy, bind: '' };

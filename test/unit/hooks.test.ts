@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -109,13 +111,15 @@ describe('HostPool beforeConnect (where pre-connect runs)', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     return { port: (server.address() as AddressInfo).port, connections, close: () => new Promise((r) => server.close(() => r())) };
   }
-  const targetsOn = (port: number): HostTarget[] => ['vm1', 'vm2'].map((name) => ({ name, address: '127.0.0.1', port, user: 'root', local: false }));
+  // A plain key: credentials are settled before any connection, so the TCP connect is attempted.
+  const keyDir = mkdtempSync(join(tmpdir(), 'gangway-pool-key-'));
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(keyDir, 'id')]);
+  const targetsOn = (port: number): HostTarget[] => ['vm1', 'vm2'].map((name) => ({ name, address: '127.0.0.1', port, user: 'root', identityFile: join(keyDir, 'id'), local: false }));
   const ssh = { knownHostsPath: '/dev/null', trustOnFirstUse: false, connectTimeoutMs: 2000, keepaliveIntervalMs: 0 };
 
   it('runs once, and before the first connection, however many hosts are asked for', async () => {
     const sshd = await listener();
     const runs: number[] = [];
-    // An agent (that is not there) as the key: auth is settled, so the TCP connect is attempted.
     const pool = new HostPool(targetsOn(sshd.port), ssh, { env: { SSH_AUTH_SOCK: '/nonexistent' }, beforeConnect: async () => { runs.push(performance.now()); } });
     await Promise.all([pool.get('vm1').catch(() => {}), pool.get('vm2').catch(() => {}), pool.ready()]);
     await pool.closeAll();

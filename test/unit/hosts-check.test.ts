@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeCheck, diskFreeCommand, formatBytes, parseDfAvailableBytes, probeContainerSpec, shellQuote, PROBE_LABEL } from '../../src/hosts/check.js';
-import { chooseSshAuth, expandHome } from '../../src/hosts/ssh-auth.js';
+import { decideAuth, expandHome, keyFilesFor } from '../../src/hosts/ssh-auth.js';
 import { sshConnectOptions } from '../../src/hosts/pool.js';
 import { Semaphore } from '../../src/hosts/semaphore.js';
 
@@ -62,23 +62,39 @@ describe('formatBytes and describeCheck', () => {
   });
 });
 
-describe('chooseSshAuth', () => {
+describe('keyFilesFor', () => {
   const home = '/home/u';
   const exists = (present: string[]) => (p: string) => present.includes(p);
   it.each([
-    ['a configured identity first', { identityFile: '~/keys/deploy', env: { SSH_AUTH_SOCK: '/tmp/agent' }, present: [] }, { kind: 'key', path: '/home/u/keys/deploy' }],
-    ['the agent when no identity is configured', { env: { SSH_AUTH_SOCK: '/tmp/agent' }, present: ['/home/u/.ssh/id_ed25519'] }, { kind: 'agent', socket: '/tmp/agent' }],
-    ['id_ed25519 without an agent', { env: {}, present: ['/home/u/.ssh/id_ed25519', '/home/u/.ssh/id_rsa'] }, { kind: 'key', path: '/home/u/.ssh/id_ed25519' }],
-    ['id_rsa when it is the only key', { env: {}, present: ['/home/u/.ssh/id_rsa'] }, { kind: 'key', path: '/home/u/.ssh/id_rsa' }],
-    ['nothing, naming what it tried', { env: {}, present: [] }, { kind: 'none', tried: ['/home/u/.ssh/id_ed25519', '/home/u/.ssh/id_rsa'] }],
+    ['configured identities, even with an agent', { identityFiles: ['~/keys/deploy', '/k2'], agent: true, present: [] }, { kind: 'files', paths: ['/home/u/keys/deploy', '/k2'] }],
+    ['the agent alone when no identity is configured', { identityFiles: [], agent: true, present: ['/home/u/.ssh/id_ed25519'] }, { kind: 'agent-only' }],
+    ['id_ed25519 without an agent', { identityFiles: [], agent: false, present: ['/home/u/.ssh/id_ed25519', '/home/u/.ssh/id_rsa'] }, { kind: 'files', paths: ['/home/u/.ssh/id_ed25519'] }],
+    ['id_rsa when it is the only key', { identityFiles: [], agent: false, present: ['/home/u/.ssh/id_rsa'] }, { kind: 'files', paths: ['/home/u/.ssh/id_rsa'] }],
+    ['nothing, naming what it tried', { identityFiles: [], agent: false, present: [] }, { kind: 'none', tried: ['/home/u/.ssh/id_ed25519', '/home/u/.ssh/id_rsa'] }],
   ])('chooses %s', (_what, input, expected) => {
-    const { present, ...rest } = input as { identityFile?: string; env: NodeJS.ProcessEnv; present: string[] };
-    expect(chooseSshAuth({ ...rest, home, fileExists: exists(present) })).toEqual(expected);
+    const { present, ...rest } = input as { identityFiles: string[]; agent: boolean; present: string[] };
+    expect(keyFilesFor({ ...rest, home, fileExists: exists(present) })).toEqual(expected);
   });
 
   it('expands only a leading ~', () => {
     expect(expandHome('~/x', home)).toBe('/home/u/x');
     expect(expandHome('/a/~/x', home)).toBe('/a/~/x');
+  });
+});
+
+describe('decideAuth', () => {
+  const plain = { path: '/p', encrypted: false };
+  const locked = { path: '/enc', encrypted: true };
+  it.each([
+    ['a plain key, then the agent', { keys: [plain], agent: true, identitiesOnly: false, tty: false }, { kind: 'offer', credentials: [{ kind: 'key', path: '/p' }, { kind: 'agent' }], unlock: [] }],
+    ['IdentitiesOnly keeps the agent out', { keys: [plain], agent: true, identitiesOnly: true, tty: false }, { kind: 'offer', credentials: [{ kind: 'key', path: '/p' }], unlock: [] }],
+    ['an agent stands in for an encrypted key, even with a terminal and IdentitiesOnly', { keys: [locked], agent: true, identitiesOnly: true, tty: true }, { kind: 'offer', credentials: [{ kind: 'agent' }], unlock: [] }],
+    ['no agent, a terminal: ask for the passphrase', { keys: [locked], agent: false, identitiesOnly: false, tty: true }, { kind: 'offer', credentials: [{ kind: 'key', path: '/enc' }], unlock: ['/enc'] }],
+    ['no agent, no terminal: the key is named', { keys: [locked], agent: false, identitiesOnly: false, tty: false }, { kind: 'needs-agent', keys: ['/enc'] }],
+    ['no agent, no terminal, but a plain key too: that key', { keys: [locked, plain], agent: false, identitiesOnly: false, tty: false }, { kind: 'offer', credentials: [{ kind: 'key', path: '/p' }], unlock: [] }],
+    ['the agent alone', { keys: [], agent: true, identitiesOnly: false, tty: false }, { kind: 'offer', credentials: [{ kind: 'agent' }], unlock: [] }],
+  ])('%s', (_what, input, expected) => {
+    expect(decideAuth(input)).toEqual(expected);
   });
 });
 

@@ -89,7 +89,7 @@ describe('the rehearsal config', () => {
     const out = rehearsalConfig(raw, mapping, info, 'registry:5000/acme/hello', new Map()) as Record<string, any>;
     expect(out.servers).toEqual({ web: { hosts: ['vm1'] }, workers: { hosts: ['vm2'], cmd: ['x'] } });
     expect(out.hosts).toEqual({ vm1: { address: '127.0.0.1', port: 2201 }, vm2: { address: '127.0.0.1', port: 2202 } });
-    expect(out.ssh).toEqual({ user: 'root', connect_timeout: '3s', identity: '/k', known_hosts: '/kh', trust_on_first_use: false });
+    expect(out.ssh).toEqual({ user: 'root', connect_timeout: '3s', identity: '/k', known_hosts: '/kh', trust_on_first_use: false, config: false, proxy: false });
     expect(out.image).toBe('registry:5000/acme/hello');
     expect(out.registry).toEqual({ server: 'registry:5000' });
     expect(out.proxy.image).toBe('registry:5000/gangway/haproxy:1');

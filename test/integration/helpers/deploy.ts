@@ -65,7 +65,8 @@ export function writeProject(info: SandboxInfo, opts: ConfigOptions): string {
       workers: { hosts: [vm3!.name], cmd: ['/app/worker'] },
     },
     hosts: Object.fromEntries(info.hosts.map((h) => [h.name, { address: h.address, port: h.sshPort }])),
-    ssh: { user: 'root', identity: info.keyPath, known_hosts: info.knownHostsPath, connect_timeout: '3s' },
+    // config: false: the tests never read the real ~/.ssh/config.
+    ssh: { user: 'root', identity: info.keyPath, known_hosts: info.knownHostsPath, connect_timeout: '3s', config: false },
     proxy: { app_port: 80, image: testProxyImage(info), healthcheck: { path: '/up', interval: '500ms', timeout: '2s' } },
     env: { clear: { MODE: 'test' }, secret: ['HELLO_SECRET'] },
     deploy_timeout: '20s',
