@@ -37,7 +37,8 @@ function fragmentObject(info: FragmentInput) {
   const bare = info.hosts.some((h) => h.flavour === 'bare-host');
   return {
     hosts: Object.fromEntries(info.hosts.map((h) => [h.name, { address: h.address, port: h.sshPort }])),
-    ssh: { user: 'root', identity: info.keyPath, known_hosts: info.knownHostsPath },
+    // A user's ~/.ssh/config (a Host * ProxyJump, say) has no say over throwaway local hosts.
+    ssh: { user: 'root', identity: info.keyPath, known_hosts: info.knownHostsPath, config: false },
     ...(bare ? { docker: { insecure_registries: [SANDBOX_REGISTRY_NAME] } } : {}),
   };
 }

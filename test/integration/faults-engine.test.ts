@@ -196,7 +196,7 @@ describe('the engine restarts, and a registry that never answers', () => {
         extra: {
           image: `${SANDBOX_FAULT_REGISTRY_NAME}/${REPO}`,
           registry: { server: SANDBOX_FAULT_REGISTRY_NAME },
-          ssh: { user: 'root', identity: info.keyPath, known_hosts: info.knownHostsPath, connect_timeout: '3s' },
+          ssh: { user: 'root', identity: info.keyPath, known_hosts: info.knownHostsPath, connect_timeout: '3s', config: false },
           pull_timeout: '6s',
         },
       });

@@ -46,6 +46,7 @@ function writeConfig(name: string, opts: { knownHostsPath?: string; trustOnFirst
     `  known_hosts: ${opts.knownHostsPath ?? sandbox.knownHostsPath}`,
     `  trust_on_first_use: ${opts.trustOnFirstUse ?? false}`,
     `  connect_timeout: ${CONNECT_TIMEOUT_MS}ms`,
+    '  config: false',
   ];
   const dir = join(workDir, name);
   execFileSync('mkdir', ['-p', dir]);

@@ -42,7 +42,7 @@ function writeConfig(user: string, unproxied = false): string {
     registry: { server: info.registry.name },
     servers: unproxied ? { workers: { hosts: ['vm1'], cmd: ['/app/worker'], proxy: false } } : { web: { hosts: ['vm1'] } },
     hosts: { vm1: { address: vm1.address, port: vm1.sshPort } },
-    ssh: { user, identity: info.keyPath, known_hosts: info.knownHostsPath, connect_timeout: '5s' },
+    ssh: { user, identity: info.keyPath, known_hosts: info.knownHostsPath, connect_timeout: '5s', config: false },
     docker: { insecure_registries: [info.registry.name] },
     proxy: { app_port: 80, image: testProxyImage(info), healthcheck: { path: '/up', interval: '500ms', timeout: '2s' } },
     env: { secret: ['HELLO_SECRET'] },

@@ -39,7 +39,7 @@ describe('config fragment', () => {
       vm2: { address: '127.0.0.1', port: 32772 },
       vm3: { address: '127.0.0.1', port: 32774 },
     });
-    expect(parsed.ssh).toEqual({ user: 'root', identity: '/s/id_ed25519', known_hosts: '/s/known_hosts' });
+    expect(parsed.ssh).toEqual({ user: 'root', identity: '/s/id_ed25519', known_hosts: '/s/known_hosts', config: false });
   });
 });
 

@@ -373,7 +373,7 @@ export async function restartHost(info: SandboxInfo, host: string): Promise<void
 }
 
 /** SSH settings for the suites that freeze or restart hosts: failures are noticed in seconds. */
-export const quickSsh = (info: SandboxInfo) => ({ user: 'root', identity: info.keyPath, known_hosts: info.knownHostsPath, connect_timeout: '3s', keepalive_interval: '2s' });
+export const quickSsh = (info: SandboxInfo) => ({ user: 'root', identity: info.keyPath, known_hosts: info.knownHostsPath, connect_timeout: '3s', keepalive_interval: '2s', config: false });
 
 export interface FaultProjectOptions {
   repo: string;
