@@ -4,12 +4,12 @@
 // code; the local terminal is back in cooked mode afterwards and no exec container is left.
 // Both in a new container and --reuse. Then: stdin that is not a terminal is piped without a
 // PTY; a role on several hosts without --host is refused; SIGTERM and SIGHUP end a session and
-// clean up; and what a SIGKILL leaves is found by its labels.
+// clean up; what a SIGKILL leaves is found by its labels; and exec without -i is unchanged.
 import { spawn } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { BIN, gangway, onHost, resetHosts, TEST_SECRET } from './helpers/deploy.js';
 import { faultProject } from './helpers/faults.js';
-import { gangwayInPty, type PtySession } from './helpers/pty.js';
+import { gangwayInPty as openPty, type PtySession } from './helpers/pty.js';
 
 const info = inject('sandbox');
 const REPO = 'exec-tty/hello';
@@ -17,6 +17,14 @@ let project: string;
 
 const EXEC_CONTAINERS = "docker ps -a --filter label=gangway.managed=exec --format '{{.Names}} {{.Label \"gangway.service\"}} {{.Label \"gangway.role\"}} {{.Status}}'";
 const execContainers = async (host: string) => (await onHost(info, host, EXEC_CONTAINERS)).split('\n').filter(Boolean);
+
+/** Every session a test opened: one that failed half-way is ended before the next test. */
+const opened: PtySession[] = [];
+const gangwayInPty = (...args: Parameters<typeof openPty>): PtySession => {
+  const pty = openPty(...args);
+  opened.push(pty);
+  return pty;
+};
 
 /** Polls until `check` holds; bounded. */
 async function eventually<T>(read: () => Promise<T>, check: (v: T) => boolean, timeoutMs: number): Promise<T> {
@@ -72,6 +80,11 @@ describe('gangway exec -i: a console through a real PTY', () => {
     await resetHosts(info);
   });
 
+  afterEach(async () => {
+    for (const pty of opened.splice(0)) pty.kill();
+    await Promise.all(info.hosts.map((h) => onHost(info, h.name, 'ids=$(docker ps -aq --filter label=gangway.managed=exec); [ -z "$ids" ] || docker rm -f $ids >/dev/null; ps -eo pid,args | awk \'$2 == "sleep" && $3 == "4242" { print $1 }\' | xargs -r kill; true')));
+  });
+
   it('in a new container: size, resize, Ctrl-C, exit code; raw output, terminal restored, container gone', async () => {
     const pty = gangwayInPty(['exec', '-i', '--host', 'vm1', 'sh'], { cwd: project, rows: 24, columns: 80, timeoutMs: 120_000 });
     await typeAndSee(pty, 'echo up-$((2+3))', /up-5/, 60_000);
@@ -122,6 +135,18 @@ describe('gangway exec -i: a console through a real PTY', () => {
     expect(split.stdout).toBe('out z\nnot a tty\n');
     expect(split.stderr).toBe('err z\n');
     expect(await execContainers('vm3')).toEqual([]);
+  });
+
+  it('without -i: today\'s exec, on every host of the role, output as events, containers removed', async () => {
+    const fresh = await gangway(['exec', 'cat', '/www/version'], { cwd: project, timeoutMs: 60_000 });
+    expect(fresh.code, fresh.output).toBe(0);
+    expect(fresh.output).toContain('[vm1 web] 1.0.0');
+    expect(fresh.output).toContain('[vm2 web] 1.0.0');
+    const reused = await gangway(['exec', '--reuse', '--host', 'vm2', '--', 'sh', '-c', 'echo $MODE; exit 4'], { cwd: project, timeoutMs: 60_000 });
+    expect(reused.code, reused.output).toBe(1);
+    expect(reused.output).toContain('[vm2 web] test');
+    expect(reused.output).toMatch(/\[vm2 web\] exit 4/);
+    expect((await Promise.all(['vm1', 'vm2'].map(execContainers))).flat()).toEqual([]);
   });
 
   it('a role on several hosts without --host: exit 2 naming them, no container created', async () => {

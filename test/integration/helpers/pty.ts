@@ -79,6 +79,8 @@ export interface PtySession {
   waitFor(pattern: RegExp, timeoutMs: number, from?: number): Promise<string>;
   /** Settles when the child has exited and the driver reported. */
   ended: Promise<PtyEnd>;
+  /** Kills the driver: the PTY closes and the child gets the kernel's SIGHUP. */
+  kill(): void;
 }
 
 const SIGNALS = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 } as const;
@@ -143,5 +145,6 @@ export function gangwayInPty(args: string[], opts: { cwd: string; rows: number; 
       });
     },
     ended,
+    kill: () => child.kill('SIGKILL'),
   };
 }
