@@ -24,12 +24,25 @@ export interface ExecStreams {
 /** How long to wait for the last output after the program's exit is known. */
 const OUTPUT_GRACE_MS = 2000;
 
-const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
- * Wires the hijacked stream to the local streams and settles when the remote side closes it (the
- * program ended), or when the signal aborts. Input stops flowing to the stream at the end, so a
- * terminal's stdin can be released.
+ * `p`, or `fallback` after `ms`. The timer is cleared when `p` wins, so it never holds the
+ * process at its end; until then it is what keeps a lost session's process alive (a request on a
+ * dead connection may hold nothing).
+ */
+function within<T, F>(p: Promise<T>, ms: number, fallback: F): Promise<T | F> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<F>((resolve) => {
+    timer = setTimeout(() => resolve(fallback), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Wires the attached stream to the local streams; `ended` settles when it closes (the program
+ * ended, or the connection went). Input stops flowing to it at detach, so a terminal's stdin can
+ * be released.
  */
 function pipeSession(docker: Docker, stream: Duplex, io: ExecStreams): { ended: Promise<void>; detach(): void } {
   if (io.mode.tty) stream.on('data', (chunk: Buffer) => io.stdout.write(chunk));
@@ -41,7 +54,6 @@ function pipeSession(docker: Docker, stream: Duplex, io: ExecStreams): { ended: 
     stream.once('end', resolve);
     stream.once('close', resolve);
     stream.once('error', () => resolve());
-    io.signal?.addEventListener('abort', () => resolve(), { once: true });
   });
   return {
     ended,
@@ -60,6 +72,8 @@ const resizer = (resize: (size: TerminalSize) => Promise<unknown>) => async (siz
     // The program is gone or not yet running: the next resize or the end settles it.
   }
 };
+
+const CLOSED = 'closed' as const;
 
 /** What a session ended with: the program's exit code, or an abort (the caller knows which signal). */
 export type ExecOutcome = { code: number } | { aborted: true };
@@ -94,14 +108,26 @@ export async function runInNewContainer(host: Host, options: Docker.ContainerCre
     const session = pipeSession(docker, stream, io);
     try {
       // Asked before start: an AutoRemove container may be gone by the time a later wait arrives.
-      const exited = (container.wait({ condition: 'next-exit' }) as Promise<{ StatusCode: number }>).then((r) => ({ code: r.StatusCode }));
+      const exited = (container.wait({ condition: 'next-exit' }) as Promise<{ StatusCode: number }>).then(
+        (r) => ({ code: r.StatusCode }),
+        (err: unknown) => {
+          throw lostSession(host, name, err);
+        },
+      );
       exited.catch(() => {});
       await container.start();
       if (io.mode.tty) io.onRunning?.(resizer((size) => container.resize({ h: size.rows, w: size.columns })));
-      const outcome = await Promise.race([exited, abortedBy(io.signal)]);
+      const first = await Promise.race([exited, abortedBy(io.signal), session.ended.then(() => CLOSED)]);
+      if (first === CLOSED) {
+        // The stream closes as the program ends, a moment before the engine reports its exit; a
+        // stream that closes on a running program was lost (connection, detach sequence).
+        const late = await within(Promise.race([exited, abortedBy(io.signal)]), OUTPUT_GRACE_MS, CLOSED);
+        if (late === CLOSED) throw lostSession(host, name);
+        return late;
+      }
       // The exit is known; the output's tail is still on its way.
-      if ('code' in outcome) await Promise.race([session.ended, delay(OUTPUT_GRACE_MS)]);
-      return outcome;
+      if ('code' in first) await within(session.ended, OUTPUT_GRACE_MS, undefined);
+      return first;
     } finally {
       session.detach();
     }
@@ -122,28 +148,35 @@ export async function runInLiveContainer(host: Host, container: string, cmd: str
   const session = pipeSession(docker, stream, io);
   try {
     if (io.mode.tty) io.onRunning?.(resizer((size) => exec.resize({ h: size.rows, w: size.columns })));
-    const outcome = await Promise.race([session.ended.then(() => ({ ended: true as const })), abortedBy(io.signal)]);
-    if ('aborted' in outcome) {
+    const outcome = await Promise.race([session.ended.then(() => CLOSED), abortedBy(io.signal)]);
+    if (outcome !== CLOSED) {
       await hangUp(host, exec);
       return outcome;
     }
-    return { code: await execExitCode(exec) };
+    const code = await execExitCode(exec).catch((err: unknown) => {
+      throw lostSession(host, container, err);
+    });
+    if (code !== undefined) return { code };
+    // The stream went while the program runs: nobody can type into it any more.
+    await hangUp(host, exec);
+    throw lostSession(host, container);
   } finally {
     session.detach();
   }
 }
 
-/** The exec's exit code; the engine may report it a moment after the stream closes. */
-async function execExitCode(exec: Docker.Exec): Promise<number> {
+/** The exec's exit code, or undefined while it still runs after the grace (the engine may report it a moment after the stream closes). */
+async function execExitCode(exec: Docker.Exec): Promise<number | undefined> {
   const deadline = Date.now() + OUTPUT_GRACE_MS;
   for (;;) {
     const info = await exec.inspect();
     if (!info.Running && info.ExitCode !== null && info.ExitCode !== undefined) return info.ExitCode;
-    if (Date.now() > deadline) return info.ExitCode ?? 1;
+    if (Date.now() > deadline) return info.Running ? undefined : (info.ExitCode ?? 1);
     await delay(50);
   }
 }
 
+/** Hangs up an exec's process on the host, as a closed terminal would (needs a user allowed to signal it). */
 async function hangUp(host: Host, exec: Docker.Exec): Promise<void> {
   try {
     const info = await exec.inspect();
@@ -151,6 +184,12 @@ async function hangUp(host: Host, exec: Docker.Exec): Promise<void> {
   } catch {
     // Best effort: docs/console.md says what is left and how to find it.
   }
+}
+
+/** The session's stream closed while its program ran: a dropped connection, most often. */
+function lostSession(host: Host, container: string, cause?: unknown): Error {
+  const why = cause === undefined ? '' : `: ${messageOf(cause)}`;
+  return operationError(`the session with ${container} was lost before its program ended${why}`, { host: host.name, step: 'exec', cause });
 }
 
 /** What a throwaway exec container copies from the live one: its image id, env and binds. */

@@ -3,8 +3,9 @@
 // survives a Ctrl-C that stops its foreground `sleep 100`, and its `exit 3` is gangway's exit
 // code; the local terminal is back in cooked mode afterwards and no exec container is left.
 // Both in a new container and --reuse. Then: stdin that is not a terminal is piped without a
-// PTY; a role on several hosts without --host is refused; SIGTERM and SIGHUP end a session and
-// clean up; what a SIGKILL leaves is found by its labels; and exec without -i is unchanged.
+// PTY; a role on several hosts without --host is refused; SIGTERM, SIGHUP and a dropped
+// connection end a session and clean up; what a SIGKILL leaves is found by its labels; and exec
+// without -i is unchanged.
 import { spawn } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { BIN, gangway, onHost, resetHosts, TEST_SECRET } from './helpers/deploy.js';
@@ -176,6 +177,29 @@ describe('gangway exec -i: a console through a real PTY', () => {
     hup.signal('SIGHUP');
     const hupEnd = await hup.ended;
     expect(hupEnd).toEqual({ exit: 129, icanon: true, echo: true });
+    expect((await eventually(sleeping, (n) => n.trim() === '0', 10_000)).trim()).toBe('0');
+  });
+
+  it('a dropped connection ends the session: exit 1 naming it, the container removed, the --reuse process hung up', async () => {
+    // Ends every SSH connection to the host (its per-connection sshd processes); the listener stays.
+    const dropConnections = (host: string) =>
+      onHost(info, host, "ps -eo pid,args | awk '$2 ~ /^sshd:/ && $0 !~ /listener/ && $0 !~ /sbin\\/sshd/ { print $1 }' | xargs -r kill -9");
+
+    const fresh = gangwayInPty(['exec', '-i', '--host', 'vm1', 'sh'], { cwd: project, rows: 24, columns: 80, timeoutMs: 120_000 });
+    await typeAndSee(fresh, 'echo up-$((2+3))', /up-5/, 60_000);
+    await dropConnections('vm1');
+    const freshEnd = await fresh.ended;
+    expect(freshEnd, fresh.output()).toEqual({ exit: 1, icanon: true, echo: true });
+    expect(fresh.output()).toMatch(/\[vm1 exec\] the session with hello-web-1\.0\.0-exec-\w+ was lost before its program ended/);
+    expect(await eventually(() => execContainers('vm1'), (l) => l.length === 0, 10_000)).toEqual([]);
+
+    const reused = gangwayInPty(['exec', '-i', '--reuse', '--host', 'vm2', '--', 'sh', '-c', 'echo ready-$((3+4)); exec sleep 4242'], { cwd: project, rows: 24, columns: 80, timeoutMs: 120_000 });
+    await reused.waitFor(/ready-7/, 60_000);
+    await dropConnections('vm2');
+    const reusedEnd = await reused.ended;
+    expect(reusedEnd, reused.output()).toEqual({ exit: 1, icanon: true, echo: true });
+    expect(reused.output()).toMatch(/was lost before its program ended/);
+    const sleeping = () => onHost(info, 'vm2', "ps -eo args | grep -c '^sleep 4242' || true");
     expect((await eventually(sleeping, (n) => n.trim() === '0', 10_000)).trim()).toBe('0');
   });
 
