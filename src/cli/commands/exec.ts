@@ -98,7 +98,8 @@ const ENDING_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
  */
 async function interactive(s: Session, role: ResolvedRole, name: string, cmd: string[], flags: ExecFlags): Promise<number> {
   const terminal = localTerminal();
-  const mode: ExecMode = { stdin: true, tty: terminal.tty, ...(terminal.tty && terminal.size() ? { size: terminal.size()! } : {}) };
+  const size = terminal.tty ? terminal.size() : undefined;
+  const mode: ExecMode = { stdin: true, tty: terminal.tty, ...(size ? { size } : {}) };
   const controller = new AbortController();
   let signalled: (typeof ENDING_SIGNALS)[number] | undefined;
   const onSignal = (sig: (typeof ENDING_SIGNALS)[number]) => () => {
