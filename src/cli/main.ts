@@ -198,6 +198,7 @@ export function buildProgram(run: CommandRunner): Command {
       .command('exec')
       .description('run a command in a new container of the live version (or --reuse the running one)')
       .argument('<cmd...>', 'command (put -- before it when it has options: exec -- sh -c "...")')
+      .option('-i, --interactive', 'an interactive session on one host: a PTY when stdin is a terminal, else stdin piped (docs/console.md)')
       .option('--reuse', 'exec in the running container')
       .option('--role <role>', 'role (default: primary)')
       .option('--host <host>', 'only this host'),
