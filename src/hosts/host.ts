@@ -25,7 +25,10 @@ export interface HostStats {
   /** Transport connections opened (SSH handshakes); 0 for LocalHost. */
   connections: number;
   execChannels: number;
+  /** `docker system dial-stdio` channels: Engine API requests reuse them (keep-alive). */
   dockerStreams: number;
+  /** Engine API requests made through the host's dockerode client. */
+  dockerRequests: number;
   forwards: number;
 }
 

@@ -4,11 +4,12 @@ import { connect as netConnect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import Docker from 'dockerode';
 import type { ExecOptions, ExecResult, Host, HostStats } from './host.js';
+import { countDockerRequests, emptyStats } from './stats.js';
 
 export class LocalHost implements Host {
   readonly kind = 'local' as const;
   private client?: Docker;
-  private readonly counters: HostStats = { connections: 0, execChannels: 0, dockerStreams: 0, forwards: 0 };
+  private readonly counters: HostStats = emptyStats();
 
   constructor(readonly name: string = 'localhost', private readonly dockerSocket = process.env.DOCKER_HOST?.replace(/^unix:\/\//, '') ?? '/var/run/docker.sock') {}
 
@@ -35,7 +36,7 @@ export class LocalHost implements Host {
   }
 
   async docker(): Promise<Docker> {
-    this.client ??= new Docker({ socketPath: this.dockerSocket });
+    this.client ??= countDockerRequests(new Docker({ socketPath: this.dockerSocket }), () => { this.counters.dockerRequests++; });
     return this.client;
   }
 

@@ -10,6 +10,7 @@ import type { JumpTarget } from './host.js';
 import { hostLookupName } from './known-hosts.js';
 import { LocalHost } from './local-host.js';
 import { SshHost, type Tunnel } from './ssh-host.js';
+import { recordPoolStats } from './stats.js';
 
 export interface SshConnectOptions {
   knownHostsPath: string;
@@ -205,6 +206,8 @@ export class HostPool {
   }
 
   async closeAll(): Promise<void> {
+    recordPoolStats(this.stats());
+    recordPoolStats(this.bastionStats());
     await Promise.all(this.created.map((h) => h.close().catch(() => {})));
     // The hosts' channels ride on the bastions' connections: those close last.
     await this.bastions.closeAll();

@@ -11,6 +11,7 @@ import { GangwayError, messageOf, operationError } from '../errors.js';
 import type { Events } from '../events/events.js';
 import { DIAL_STDIO_COMMAND, DIAL_STDIO_ORIGIN, dialStdioAgent } from './dial-stdio-agent.js';
 import type { ExecOptions, ExecResult, Host, HostStats } from './host.js';
+import { countDockerRequests, emptyStats } from './stats.js';
 import { checkHostKey, fingerprintSha256, hostKeyAlgorithmsFor, hostLookupName, keyTypeOfBlob, knownHostsLine, parseKnownHosts } from './known-hosts.js';
 import { expandHome } from './ssh-auth.js';
 import { Credentials, type SshAuthMethods } from './credentials.js';
@@ -69,7 +70,7 @@ export class SshHost implements Host {
   private agent?: Agent;
   private dockerClient?: Docker;
   private readonly execSlots = new Semaphore(MAX_EXEC_CHANNELS);
-  private readonly counters: HostStats = { connections: 0, execChannels: 0, dockerStreams: 0, forwards: 0 };
+  private readonly counters: HostStats = emptyStats();
 
   constructor(private readonly opts: SshHostOptions) {
     this.name = opts.name;
@@ -297,7 +298,7 @@ export class SshHost implements Host {
       this.agent = dialStdioAgent(() => this.openDockerStream());
       // docker-modem honours `agent` although @types/dockerode does not declare it.
       const options: Docker.DockerOptions & { agent: Agent } = { ...DIAL_STDIO_ORIGIN, agent: this.agent };
-      this.dockerClient = new Docker(options);
+      this.dockerClient = countDockerRequests(new Docker(options), () => { this.counters.dockerRequests++; });
     }
     return this.dockerClient;
   }
