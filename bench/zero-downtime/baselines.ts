@@ -61,7 +61,8 @@ export const setServerAddrLine = (server: string, address: string, port: number)
   // The bench's host runs one service, which takes the first backend slot of the shared proxy.
   `set server ${slotName(0)}/${server} addr ${address} port ${port}`;
 
-async function startContainer(host: Host, image: string, name: string): Promise<string> {
+/** Creates and starts a bench container of `image` (replacing one of the same name); its address on the app network. */
+export async function startContainer(host: Host, image: string, name: string): Promise<string> {
   const docker = await host.docker();
   await docker.getContainer(name).remove({ force: true }).catch(() => {});
   const c = await docker.createContainer(benchContainerOptions(image, name));
@@ -71,7 +72,8 @@ async function startContainer(host: Host, image: string, name: string): Promise<
   return ip;
 }
 
-async function liveServer(t: ProxyTarget): Promise<string> {
+/** The one server the proxy sends traffic to (ready), by name: the live container's. */
+export async function liveServer(t: ProxyTarget): Promise<string> {
   const live = (await readServers(t)).filter((s) => s.state === 'ready');
   if (live.length !== 1) throw new Error(`expected one live server on ${t.host.name}, found ${live.map((s) => s.name).join(', ') || 'none'}`);
   return live[0]!.name;

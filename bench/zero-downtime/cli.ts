@@ -17,13 +17,14 @@ export interface CliRun {
   stderr: string;
 }
 
-export function gangway(args: string[], cwd: string, timeoutMs: number): Promise<CliRun> {
+/** `env` is added to the child's environment (e.g. GANGWAY_STATS_FILE). */
+export function gangway(args: string[], cwd: string, timeoutMs: number, env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
   const fullArgs = ['-c', join(cwd, 'gangway.yml'), '--json', ...args];
   return new Promise((resolve) => {
     const started = performance.now();
     const child = spawn(process.execPath, [BIN, ...fullArgs], {
       cwd,
-      env: { ...process.env, NO_COLOR: '1', HELLO_SECRET: 'bench-secret-value' },
+      env: { ...process.env, NO_COLOR: '1', HELLO_SECRET: 'bench-secret-value', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -26,9 +26,17 @@ export function benchProxyLine(argv: string[] = process.argv): ProxyLine {
   return parseProxyLine(at > 0 ? argv[at + 1] ?? '' : undefined, '--proxy');
 }
 
-export async function benchSandboxUp(events: Events, line: ProxyLine = '2.6'): Promise<BenchSandbox> {
-  const outDir = mkdtempSync(join(tmpdir(), 'gangway-bench-zd-'));
-  const info = await sandboxUp({ id: BENCH_SANDBOX_ID, hosts: 3, registryPort: 0, pushImages: false, outDir }, events);
+/** Which sandbox a bench runs on: its id (its containers' label and names) and its host count. */
+export interface BenchSandboxShape {
+  id: string;
+  hosts: number;
+}
+
+const ZERO_DOWNTIME_SHAPE: BenchSandboxShape = { id: BENCH_SANDBOX_ID, hosts: 3 };
+
+export async function benchSandboxUp(events: Events, line: ProxyLine = '2.6', shape: BenchSandboxShape = ZERO_DOWNTIME_SHAPE): Promise<BenchSandbox> {
+  const outDir = mkdtempSync(join(tmpdir(), `gangway-${shape.id}-`));
+  const info = await sandboxUp({ id: shape.id, hosts: shape.hosts, registryPort: 0, pushImages: false, outDir }, events);
   // Without pushImages the proxy image exists only on the runner's engine: push it as the hosts
   // will name it, through the registry's loopback port (a registry ignores the name used to reach it).
   const local = proxyImageOf(info, line);
@@ -36,8 +44,8 @@ export async function benchSandboxUp(events: Events, line: ProxyLine = '2.6'): P
   return { info, proxyImage, outDir };
 }
 
-export async function benchSandboxDown(events: Events): Promise<void> {
-  await sandboxDown({ id: BENCH_SANDBOX_ID }, events);
+export async function benchSandboxDown(events: Events, id: string = BENCH_SANDBOX_ID): Promise<void> {
+  await sandboxDown({ id }, events);
 }
 
 /**

@@ -1,0 +1,80 @@
+// The bare baseline of bench/scale: the work a zero-downtime deploy cannot skip, done on every
+// host at once straight through the Engine API (over the same one-SSH-connection transport) and
+// the proxy's runtime API, with none of gangway's bookkeeping (no lock, audit, labels, plan,
+// observe, events, hooks, undo, prune). Per host: pull, start the new container, add it to the
+// proxy and wait for the proxy's check, run the app's uptests, switch; once every host switched:
+// wait for the old server to drain, remove it from the proxy, stop the old container.
+import type Docker from 'dockerode';
+import { stopContainer } from '../../src/app/container.js';
+import { pullImage } from '../../src/docker/images.js';
+import { uptestContainerSpec, uptestsDir } from '../../src/gates/uptests.js';
+import type { Host, HostStats } from '../../src/hosts/host.js';
+import { addCandidate, removeServer, switchTo } from '../../src/proxy/runtime-operations.js';
+import { waitDrained, waitHealthy } from '../../src/proxy/waits.js';
+import type { SandboxInfo } from '../../src/sandbox/index.js';
+import { BENCH_LABELS, liveServer, openHosts, proxyTargetOf, startContainer } from '../zero-downtime/baselines.js';
+
+/** The example app's web uptests: a straight-line script knows its own app's. */
+export const BARE_UPTESTS = ['01-up', '02-version'];
+const UPTEST_DIR = uptestsDir(undefined, 'uptests', 'web');
+const HEALTHY_WITHIN_MS = 120_000;
+const DRAIN_WITHIN_MS = 5000;
+const STOP_GRACE_MS = 10_000;
+
+export interface BareDeploy {
+  /** From the first connection until every host switched. */
+  timeToLiveMs: number;
+  /** Until every old container stopped and the connections closed. */
+  totalMs: number;
+  stats: Map<string, HostStats>;
+}
+
+async function runUptest(docker: Docker, image: string, target: string, uptest: string): Promise<void> {
+  const name = `${target}-uptest-${uptest}`;
+  const spec = uptestContainerSpec({ name, image, path: `${UPTEST_DIR}/${uptest}`, targetName: target, appPort: 80, network: 'gangway', env: { MODE: 'bench' }, labels: BENCH_LABELS });
+  const c = await docker.createContainer({ ...spec, name });
+  try {
+    await c.start();
+    const { StatusCode } = (await c.wait()) as { StatusCode: number };
+    if (StatusCode !== 0) throw new Error(`uptest ${uptest} of ${target} exited ${StatusCode}`);
+  } finally {
+    await c.remove({ force: true }).catch(() => {});
+  }
+}
+
+/** Up to the switch on one host; returns the server that served before. */
+async function bootAndSwitch(host: Host, image: string, name: string): Promise<string> {
+  const t = proxyTargetOf(host);
+  const previous = await liveServer(t);
+  const docker = await host.docker();
+  await pullImage(docker, image);
+  await startContainer(host, image, name);
+  await addCandidate(t, { name });
+  await waitHealthy(t, name, HEALTHY_WITHIN_MS);
+  await Promise.all(BARE_UPTESTS.map((u) => runUptest(docker, image, name, u)));
+  await switchTo(t, name, [previous]);
+  return previous;
+}
+
+async function retire(host: Host, previous: string): Promise<void> {
+  const t = proxyTargetOf(host);
+  await waitDrained(t, previous, DRAIN_WITHIN_MS);
+  await removeServer(t, previous);
+  await stopContainer(host, previous, STOP_GRACE_MS);
+}
+
+/** The bare deploy of `image` (as container `name`) on the named sandbox hosts, all at once. */
+export async function bareDeploy(info: SandboxInfo, names: string[], image: string, name: string): Promise<BareDeploy> {
+  const t0 = performance.now();
+  const hosts = await openHosts(info, names);
+  try {
+    const previous = await Promise.all(hosts.map((h) => bootAndSwitch(h, image, name)));
+    const liveAt = performance.now();
+    await Promise.all(hosts.map((h, i) => retire(h, previous[i]!)));
+    const stats = new Map(hosts.map((h) => [h.name, h.stats()]));
+    await Promise.all(hosts.map((h) => h.close()));
+    return { timeToLiveMs: liveAt - t0, totalMs: performance.now() - t0, stats };
+  } finally {
+    await Promise.all(hosts.map((h) => h.close().catch(() => {})));
+  }
+}
