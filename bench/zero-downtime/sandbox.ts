@@ -30,13 +30,15 @@ export function benchProxyLine(argv: string[] = process.argv): ProxyLine {
 export interface BenchSandboxShape {
   id: string;
   hosts: number;
+  /** How long each host may take to answer (sandboxUp's default otherwise). */
+  readyTimeoutMs?: number;
 }
 
 const ZERO_DOWNTIME_SHAPE: BenchSandboxShape = { id: BENCH_SANDBOX_ID, hosts: 3 };
 
 export async function benchSandboxUp(events: Events, line: ProxyLine = '2.6', shape: BenchSandboxShape = ZERO_DOWNTIME_SHAPE): Promise<BenchSandbox> {
   const outDir = mkdtempSync(join(tmpdir(), `gangway-${shape.id}-`));
-  const info = await sandboxUp({ id: shape.id, hosts: shape.hosts, registryPort: 0, pushImages: false, outDir }, events);
+  const info = await sandboxUp({ id: shape.id, hosts: shape.hosts, registryPort: 0, pushImages: false, outDir, ...(shape.readyTimeoutMs ? { readyTimeoutMs: shape.readyTimeoutMs } : {}) }, events);
   // Without pushImages the proxy image exists only on the runner's engine: push it as the hosts
   // will name it, through the registry's loopback port (a registry ignores the name used to reach it).
   const local = proxyImageOf(info, line);
