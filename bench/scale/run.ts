@@ -4,7 +4,7 @@
 // `gangway deploy --version 2.0.0` (web on all N hosts, the example app's two uptests), then the
 // bare baseline of the same run deploying 3.0.0 the same way (./baseline.ts). Prints a table, the
 // goals judged, writes bench/scale/cost.svg; --record writes the section into BENCHMARKS.md.
-// Run: npm run build && npx tsx bench/scale/run.ts [--sizes 1,3,6,12] [--record]
+// Run: npm run build && npx tsx bench/scale/run.ts [--sizes 1,3,6,12] [--runs 3] [--record]
 // Exits non-zero only when the bench itself crashes, never on a missed goal.
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, tmpdir, totalmem } from 'node:os';
@@ -17,11 +17,11 @@ import type { SandboxInfo } from '../../src/sandbox/index.js';
 import { onHost, resetHosts, writeProject } from '../../test/integration/helpers/deploy.js';
 import { recordSection } from '../record.js';
 import { waitServed } from '../zero-downtime/baselines.js';
-import { gangway, ROOT, type CliRun } from '../zero-downtime/cli.js';
+import { eventSpanMs, gangway, ROOT, type CliRun } from '../zero-downtime/cli.js';
 import { failureSummary } from '../zero-downtime/phase.js';
 import { APP_REPO, benchProxyConfig, benchSandboxDown, benchSandboxUp, pushHelloVersion, type BenchSandbox } from '../zero-downtime/sandbox.js';
 import { bareDeploy, BARE_UPTESTS } from './baseline.js';
-import { breakdown, goals, svgPlot, table, type SizeResult } from './report.js';
+import { breakdown, goals, medianRow, svgPlot, table, type SizeResult } from './report.js';
 
 const SANDBOX_ID = 'bench-scale';
 const KEY = 'bench/scale';
@@ -44,7 +44,9 @@ function parseSizes(argv: string[]): number[] {
 
 interface Run {
   sizes: number[];
-  rows: SizeResult[];
+  runs: number;
+  /** Every measurement, by size, in the order taken. */
+  samples: Map<number, SizeResult[]>;
   /** Why the run measured less than asked: the sandbox sizes that did not start, the size that failed. */
   stops: string[];
   sandboxHosts?: number;
@@ -106,6 +108,7 @@ async function measureSize(bench: BenchSandbox, n: number): Promise<SizeResult> 
     hosts: n,
     gangway: {
       wallMs: run.wallMs,
+      ownMs: eventSpanMs(run.events),
       timeToLiveMs: Number(timing.data.timeToLiveMs),
       totalMs: Number(timing.data.totalMs),
       cpuUserMs: stats.cpuUserMs,
@@ -137,23 +140,27 @@ async function sandboxThatFits(events: Events, out: Run): Promise<BenchSandbox |
   return undefined;
 }
 
+/** One row per size measured: the medians of its runs. */
+const rowsOf = (out: Run): SizeResult[] => [...out.samples].filter(([, rs]) => rs.length > 0).sort(([a], [b]) => a - b).map(([, rs]) => medianRow(rs));
+
 function render(out: Run, startedAt: Date): string {
-  const measured = out.rows.map((r) => r.hosts);
+  const rows = rowsOf(out);
+  const measured = rows.map((r) => `${r.hosts} (${out.samples.get(r.hosts)!.length} run${out.samples.get(r.hosts)!.length === 1 ? '' : 's'})`);
   const parts = [
     `Measured ${startedAt.toISOString()}; Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB; load average at the end ${loadAvg()}.`,
-    `Sizes asked: ${out.sizes.join(', ')}; measured: ${measured.join(', ') || 'none'}. One sandbox (\`${SANDBOX_ID}\`) of ${out.sandboxHosts ?? '?'} Docker-in-Docker hosts (sshd + inner dockerd), up in ${out.sandboxMs ? (out.sandboxMs / 1000).toFixed(0) : '?'} s; HAProxy 2.6 per host; busybox httpd app (examples/hello).`,
+    `Sizes asked: ${out.sizes.join(', ')}, ${out.runs} run${out.runs === 1 ? '' : 's'} each (in rounds: every size once, smallest first, then again); measured: ${measured.join(', ') || 'none'}; every number below is the median of a size's runs (the total ratio of each run beside it). One sandbox (\`${SANDBOX_ID}\`) of ${out.sandboxHosts ?? '?'} Docker-in-Docker hosts (sshd + inner dockerd), up in ${out.sandboxMs ? (out.sandboxMs / 1000).toFixed(0) : '?'} s; HAProxy 2.6 per host; busybox httpd app (examples/hello).`,
     `Per size N, hosts vm1..vmN reset (containers, gangway's state, the app's images), \`gangway setup --version ${VERSIONS.setup}\` (not measured), then, measured one after the other: **gangway**, \`gangway deploy --version ${VERSIONS.gangway}\` as a child process (\`--json\`), web on all N hosts (boot limit 100 %), the example app's uptests (${BARE_UPTESTS.join(', ')}, in parallel); **baseline**, the bare deploy of ${VERSIONS.baseline} (bench/scale/baseline.ts): on every host at once over one SSH connection each, pull, start, add to the proxy and wait for its check, the same two uptests, switch; once all switched, drain, remove the old server, stop the old container. Each deploy pulls an image its hosts do not have.`,
     'Time to live: start to every host switched; total: to every old version stopped and the command done. gangway\'s come from its `timing` event, counted from its process start (Node start-up included); the baseline\'s from its first connection, in a process already running. CLI CPU time and peak RSS: the CLI\'s own `process.resourceUsage()` (getrusage: user + system time, ru_maxrss) written at exit to the file `GANGWAY_STATS_FILE` names; the deploy runs no local child process. Round trips per host: SSH handshakes + exec channels + docker dial-stdio streams opened + Engine API requests (each dockerode call) + forwarded channels (the proxy\'s runtime API), as each host\'s connection counts them (`HostStats`; the baseline uses the same Host class and counters). The lock holder (vm1) does fixed extra work (lock, audit), so the table gives it apart.',
     '',
-    table(out.rows, PRIMARY),
+    table(rows, PRIMARY),
     '',
     'Round trips per host, by kind (mean over the hosts):',
     '',
-    breakdown(out.rows),
+    breakdown(rows),
     '',
     'Goals:',
     '',
-    ...goals(out.rows, PRIMARY),
+    ...goals(rows, PRIMARY),
     '',
     '![cost against host count](bench/scale/cost.svg)',
   ];
@@ -164,7 +171,10 @@ function render(out: Run, startedAt: Date): string {
 async function main(): Promise<void> {
   if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
   const startedAt = new Date();
-  const out: Run = { sizes: parseSizes(process.argv), rows: [], stops: [] };
+  const runsAt = process.argv.indexOf('--runs');
+  const runs = runsAt > 0 ? Number(process.argv[runsAt + 1]) : 3;
+  if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs takes a whole number from 1, not ${process.argv[runsAt + 1]}`);
+  const out: Run = { sizes: parseSizes(process.argv), runs, samples: new Map(), stops: [] };
   const events = new Events();
   events.on((e) => { if (e.type === 'step' && e.status === 'fail') say(`sandbox: ${e.step} failed on ${e.host ?? '-'}: ${e.message ?? ''}`); });
   let down: Promise<void> | undefined;
@@ -181,13 +191,20 @@ async function main(): Promise<void> {
     if (bench) {
       say(`pushing hello ${Object.values(VERSIONS).join(', ')}`);
       for (const v of Object.values(VERSIONS)) await pushHelloVersion(bench.info, v, 'ok');
-      for (const n of out.sizes.filter((s) => s <= out.sandboxHosts!)) {
-        try {
-          out.rows.push(await measureSize(bench, n));
-        } catch (err) {
-          out.stops.push(`at ${n} hosts: ${messageOf(err)}`);
-          say(`stopped ${out.stops[out.stops.length - 1]!}`);
-          break;
+      let sizes = out.sizes.filter((s) => s <= out.sandboxHosts!);
+      for (let round = 1; round <= out.runs; round++) {
+        say(`round ${round} of ${out.runs}`);
+        for (const n of sizes) {
+          try {
+            const sample = await measureSize(bench, n);
+            out.samples.set(n, [...(out.samples.get(n) ?? []), sample]);
+          } catch (err) {
+            out.stops.push(`at ${n} hosts, round ${round}: ${messageOf(err)}`);
+            say(`stopped ${out.stops[out.stops.length - 1]!}`);
+            // This size and the larger ones are not tried again; what they measured before stays.
+            sizes = sizes.filter((s) => s < n);
+            break;
+          }
         }
       }
     }
@@ -197,13 +214,14 @@ async function main(): Promise<void> {
     await tearDown();
   }
   const markdown = render(out, startedAt);
-  writeFileSync(PLOT, svgPlot(out.rows, `gangway deploy vs the bare baseline, same run, ${startedAt.toISOString().slice(0, 10)}; ${cpus().length} cores`));
+  writeFileSync(PLOT, svgPlot(rowsOf(out), `gangway deploy vs the bare baseline, same run, ${startedAt.toISOString().slice(0, 10)}; ${cpus().length} cores`));
   process.stdout.write(`${markdown}\n`);
   say(`plot written to ${PLOT}`);
   if (crashed) throw crashed;
   if (!process.argv.includes('--record')) return;
-  const top = out.rows[out.rows.length - 1]?.hosts ?? 0;
-  recordSection(KEY, `Scale: 1 to ${top} hosts`, `npm run build && npx tsx bench/scale/run.ts${process.argv.includes('--sizes') ? ` --sizes ${out.sizes.join(',')}` : ''} --record`, markdown);
+  const rows = rowsOf(out);
+  const top = rows[rows.length - 1]?.hosts ?? 0;
+  recordSection(KEY, `Scale: 1 to ${top} hosts`, `npm run build && npx tsx bench/scale/run.ts --sizes ${out.sizes.join(',')} --runs ${out.runs} --record`, markdown);
   say('recorded in BENCHMARKS.md');
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { emptyStats } from '../../src/hosts/stats.js';
 import type { HostStats } from '../../src/hosts/host.js';
-import { goals, marginal, roundTrips, roundTripsPerOtherHost, svgPlot, table, type SizeResult } from '../../bench/scale/report.js';
+import { goals, marginal, medianRow, roundTrips, roundTripsPerOtherHost, svgPlot, table, type SizeResult } from '../../bench/scale/report.js';
 
 const st = (over: Partial<HostStats>): HostStats => ({ ...emptyStats(), ...over });
 
@@ -11,7 +11,7 @@ function size(n: number, cpuBase: number, cpuPerHost: number, perOther: number):
   for (let i = 2; i <= n; i++) stats[`vm${i}`] = st({ connections: 1, execChannels: 2, dockerRequests: perOther - 3 });
   return {
     hosts: n,
-    gangway: { wallMs: 1000 * n, timeToLiveMs: 800 * n, totalMs: 1000 * n, cpuUserMs: cpuBase + cpuPerHost * n, cpuSystemMs: 0, maxRssKb: 100 * 1024, stats },
+    gangway: { wallMs: 1000 * n, ownMs: 950 * n, timeToLiveMs: 800 * n, totalMs: 1000 * n, cpuUserMs: cpuBase + cpuPerHost * n, cpuSystemMs: 0, maxRssKb: 100 * 1024, stats },
     baseline: { timeToLiveMs: 700 * n, totalMs: 900 * n, stats },
     load: ['1', '2', '3'],
   };
@@ -31,12 +31,19 @@ describe('bench/scale report', () => {
 
   it('judges the goals from the numbers', () => {
     const flat = goals([size(3, 500, 40, 12), size(6, 500, 40, 12)], 'vm1');
-    expect(flat[0]).toMatch(/1\.11x .*: met \(12 hosts not measured/);
+    expect(flat[0]).toMatch(/1\.11x .*: met \(12 hosts not measured.*first to last event\): 1\.06x, met/);
     expect(flat[1]).toMatch(/12\.0, 12\.0: constant/);
     expect(flat[3]).toMatch(/3→6: 40: one size only/);
     const growing = goals([size(3, 500, 40, 12), size(6, 500, 40, 20), size(12, 500, 80, 30)], 'vm1');
     expect(growing[1]).toMatch(/NOT constant/);
     expect(growing[3]).toMatch(/3→6: 40, 6→12: 120: NOT constant/);
+  });
+
+  it('takes the median of each number over the runs of a size', () => {
+    const row = medianRow([size(3, 500, 40, 12), size(3, 900, 40, 20), size(3, 700, 40, 14)]);
+    expect(row.gangway.cpuUserMs).toBe(820);
+    expect(row.gangway.stats.vm2!.dockerRequests).toBe(11);
+    expect(row.ratios).toHaveLength(3);
   });
 
   it('draws one line per series and a row per size', () => {
