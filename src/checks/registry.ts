@@ -17,6 +17,7 @@ import { processProbe } from './probes/process.js';
 import { serviceProbe } from './probes/service.js';
 import { sysctlProbe } from './probes/sysctl.js';
 import { userProbe } from './probes/user.js';
+import { certificateResource } from './resources/certificate.js';
 import { commandResource } from './resources/command.js';
 import { containerResource } from './resources/container.js';
 import { directoryResource } from './resources/directory.js';
@@ -35,13 +36,17 @@ import { userResource } from './resources/user.js';
 
 export interface ResourceKind {
   resource: Resource<never>;
-  probe: Probe<never>;
+  /**
+   * How the host's script looks. Absent: gangway observes the resource itself, from the runner,
+   * over the host's connection (a certificate: see src/verify/runner-probes.ts).
+   */
+  probe?: Probe<never>;
   /** Built in: checked on every verify, never written in a spec. */
   builtIn?: boolean;
 }
 
-const kind = <S>(resource: Resource<S & Record<string, unknown>>, probe: Probe<S>, builtIn = false): ResourceKind =>
-  ({ resource, probe, ...(builtIn ? { builtIn } : {}) }) as unknown as ResourceKind;
+const kind = <S>(resource: Resource<S & Record<string, unknown>>, probe: Probe<S> | undefined, builtIn = false): ResourceKind =>
+  ({ resource, ...(probe ? { probe } : {}), ...(builtIn ? { builtIn } : {}) }) as unknown as ResourceKind;
 
 export const RESOURCE_KINDS: readonly ResourceKind[] = [
   kind(fileResource, fileProbe),
@@ -58,6 +63,7 @@ export const RESOURCE_KINDS: readonly ResourceKind[] = [
   kind(imageResource, imageProbe),
   kind(mountResource, mountProbe),
   kind(sysctlResource, sysctlProbe),
+  kind(certificateResource, undefined),
   kind(envFilesResource, envFilesProbe, true),
 ];
 
@@ -67,6 +73,13 @@ export function resourceKind(type: string): ResourceKind {
   const k = BY_TYPE.get(type);
   if (!k) throw new Error(`unknown verify resource ${type}`);
   return k;
+}
+
+/** The host-script probe of a type; throws for a type gangway observes from the runner. */
+export function scriptProbe(type: string): Probe<never> {
+  const probe = resourceKind(type).probe;
+  if (!probe) throw new Error(`verify resource ${type} is observed from the runner, not by the host's script`);
+  return probe;
 }
 
 /** The types a spec may declare, in registry order. */

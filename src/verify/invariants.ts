@@ -79,7 +79,7 @@ export async function observeInvariants(host: Host, d: Deployment, proxy: ProxyT
   };
 }
 
-const invariant = (subject: string, role?: string): PlannedCheck => ({
+export const invariant = (subject: string, role?: string): PlannedCheck => ({
   type: 'invariant',
   subject,
   spec: {},

@@ -4,9 +4,11 @@ import type { Host } from '../hosts/host.js';
 import { messageOf } from '../errors.js';
 import { buildScript } from '../checks/probes/script.js';
 import { parseScriptOutput } from '../checks/probes/parse.js';
-import { resourceKind } from '../checks/registry.js';
+import { resourceKind, scriptProbe } from '../checks/registry.js';
+import type { CertificateSpec } from '../checks/resources/certificate.js';
+import { observeCertificate, trustedRoots } from './certificate-probe.js';
 import { errorResult, evaluateCheck } from './evaluate.js';
-import type { CheckResult, PlannedCheck } from '../checks/types.js';
+import type { CheckResult, Facts, PlannedCheck } from '../checks/types.js';
 
 const VERIFY_SCRIPT_COMMAND = 'sh -s';
 /** Slack on top of the checks' own timeouts (commands, HTTP) for the whole script. */
@@ -14,7 +16,7 @@ const SCRIPT_BASE_TIMEOUT_MS = 30_000;
 
 /** The script a host will run, as text (for --dry-run style inspection and the tests). */
 export function hostScript(checks: readonly PlannedCheck[]): string {
-  return buildScript(checks, (type) => resourceKind(type).probe);
+  return buildScript(checks, scriptProbe);
 }
 
 function scriptTimeoutMs(checks: readonly PlannedCheck[]): number {
@@ -35,7 +37,40 @@ export function judgeOutput(host: string, checks: readonly PlannedCheck[], run: 
   });
 }
 
+/** Checks gangway observes itself over the host's connection, by type (no probe in the script). */
+const RUNNER_PROBES: Record<string, (host: Host, spec: Record<string, unknown>) => Promise<Facts>> = {
+  async certificate(host, spec) {
+    const s = spec as CertificateSpec;
+    return { ...(await observeCertificate(host, s, await trustedRoots(s.ca_file))) };
+  },
+};
+
+async function runRunnerCheck(host: Host, check: PlannedCheck): Promise<CheckResult> {
+  const observe = RUNNER_PROBES[check.type];
+  if (!observe) return errorResult(host.name, check, `no way to observe a ${check.type} check`);
+  try {
+    return evaluateCheck(host.name, check, await observe(host, check.spec));
+  } catch (err) {
+    return errorResult(host.name, check, messageOf(err));
+  }
+}
+
+/**
+ * Results in declaration order: the script's checks in one exec, the runner's (certificates) each
+ * over its own forwarded stream of the same connection, at the same time.
+ */
 export async function runHostChecks(host: Host, checks: readonly PlannedCheck[]): Promise<CheckResult[]> {
+  const inScript = checks.filter((c) => resourceKind(c.type).probe);
+  const [scripted, observed] = await Promise.all([
+    runScriptChecks(host, inScript),
+    Promise.all(checks.filter((c) => !resourceKind(c.type).probe).map((c) => runRunnerCheck(host, c))),
+  ]);
+  const fromScript = scripted[Symbol.iterator]();
+  const fromRunner = observed[Symbol.iterator]();
+  return checks.map((c) => (resourceKind(c.type).probe ? fromScript : fromRunner).next().value as CheckResult);
+}
+
+async function runScriptChecks(host: Host, checks: readonly PlannedCheck[]): Promise<CheckResult[]> {
   if (checks.length === 0) return [];
   try {
     const run = await host.exec(VERIFY_SCRIPT_COMMAND, { stdin: hostScript(checks), timeoutMs: scriptTimeoutMs(checks) });
