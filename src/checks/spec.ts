@@ -36,12 +36,15 @@ function parseItem(value: unknown, ctx: IssueSink): CheckSpec {
     }
     return custom(ctx, value, `a check needs a resource key: ${known}`);
   }
-  // The first resource key names the resource; later ones may be its attributes (a file's
-  // `group`, a container's `image`).
-  const kind = resourceKind(types[0]!);
-  const shape = (kind.resource.schema as unknown as { shape: Record<string, unknown> }).shape;
-  const extra = types.slice(1).filter((t) => !(t in shape));
-  if (extra.length > 0) return custom(ctx, value, `a check has one resource key, found ${[types[0]!, ...extra].join(' and ')}: split it into ${extra.length + 1} checks`, [extra[0]!]);
+  // One resource key names the resource; the others may be its attributes (a file's `group`, a
+  // container's `image`, a certificate's `port`): the resource whose attributes hold all the
+  // others, whatever the order they were written in; else the first, and the others are extra.
+  const shapeOf = (type: string) => (resourceKind(type).resource.schema as unknown as { shape: Record<string, unknown> }).shape;
+  const named = types.find((t) => types.every((o) => o === t || o in shapeOf(t))) ?? types[0]!;
+  const kind = resourceKind(named);
+  const shape = shapeOf(named);
+  const extra = types.filter((t) => t !== named && !(t in shape));
+  if (extra.length > 0) return custom(ctx, value, `a check has one resource key, found ${[named, ...extra].join(' and ')}: split it into ${extra.length + 1} checks`, [extra[0]!]);
   const parsed = kind.resource.schema.safeParse(value);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {

@@ -43,6 +43,7 @@ describe('verify certificate on a sandbox host', () => {
   let results: CheckResult[];
   let human: string;
   let tap: string;
+  let junit: string;
 
   beforeAll(async () => {
     await removeProxy();
@@ -95,6 +96,7 @@ describe('verify certificate on a sandbox host', () => {
     expect(results, json.output).toHaveLength(5);
     human = (await run(['verify', '-f', 'checks.yml'])).output;
     tap = (await run(['verify', '-f', 'checks.yml', '--tap'])).stdout;
+    junit = (await run(['verify', '-f', 'checks.yml', '--junit'])).stdout;
   }, 300_000);
 
   afterAll(async () => {
@@ -134,7 +136,8 @@ describe('verify certificate on a sandbox host', () => {
     expect(r.message).toMatch(new RegExp(`^handshake: expected a TLS handshake with 127\\.0\\.0\\.1:${CLOSED_PORT}, got cannot connect to 127\\.0\\.0\\.1:${CLOSED_PORT} from ${HOST}: .*[Rr]efused`));
   });
 
-  it('the human and TAP reports name the host and the reason', () => {
+  it('the human, TAP and JUnit reports name the host and the reason', () => {
+    expect(junit).toMatch(new RegExp(`<testsuite name="${HOST}"[^]*<testcase classname="${HOST}\\.host" name="wrong name">\\s*<failure message="name: expected matches wrong\\.test[^"]*" type="certificate">`));
     expect(human).toContain(`FAIL near expiry`);
     expect(human).toMatch(new RegExp(`${HOST}.*days left: expected at least 14`));
     expect(tap).toMatch(new RegExp(`not ok \\d+ - \\[${HOST}\\] untrusted chain\\n  ---\\n  status: fail`));

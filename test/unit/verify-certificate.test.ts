@@ -71,6 +71,12 @@ describe('certificate spec', () => {
     expect(JSON.stringify(typo.error?.issues)).toContain('did you mean `min_days_left`?');
   });
 
+  it('is a certificate check whichever of port and certificate comes first', () => {
+    const c = verifySchema.parse({ hosts: { h: [{ port: 8443, certificate: 'app.test' }] } }).hosts.h![0]!;
+    expect(c).toMatchObject({ type: 'certificate', subject: 'app.test at 127.0.0.1:8443' });
+    expect(verifySchema.parse({ hosts: { h: [{ port: 8443 }] } }).hosts.h![0]!.type).toBe('port');
+  });
+
   it('reads issuer and names as lists', () => {
     expect(spec({ certificate: 'a.test', issuer: 'X', names: 'a.test' })).toMatchObject({ issuer: ['X'], names: ['a.test'] });
   });
