@@ -38,7 +38,7 @@ export interface ResourceKind {
   resource: Resource<never>;
   /**
    * How the host's script looks. Absent: gangway observes the resource itself, from the runner,
-   * over the host's connection (a certificate: see src/verify/runner-probes.ts).
+   * over the host's connection (a certificate: RUNNER_PROBES in src/verify/run.ts).
    */
   probe?: Probe<never>;
   /** Built in: checked on every verify, never written in a spec. */

@@ -70,7 +70,7 @@ const CHAIN_WORDS: Record<string, string> = {
   CERT_NOT_YET_VALID: 'not yet valid',
 };
 
-export function chainReason(code: string): string {
+function chainReason(code: string): string {
   const words = CHAIN_WORDS[code];
   return words ? `${code}: ${words}` : code;
 }
@@ -88,7 +88,15 @@ function handshake(stream: Duplex, target: CertificateTarget, ca: string[] | und
     // The name is judged on its own (factsOfCertificate): without this, a name mismatch would
     // hide in authorizationError and the chain's verdict would be lost.
     const socket = connect({ socket: stream, servername: target.certificate, rejectUnauthorized: false, checkServerIdentity: () => undefined, ...(ca ? { ca } : {}) });
-    const finish = (facts: CertificateFacts) => { clearTimeout(timer); socket.destroy(); stream.destroy(); done(facts); };
+    let finished = false;
+    const finish = (facts: CertificateFacts) => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      socket.destroy();
+      stream.destroy();
+      done(facts);
+    };
     const timer = setTimeout(() => finish({ connected: false, observedAt: now().toISOString(), error: `no TLS handshake with ${where} within ${target.timeout} ms` }), target.timeout);
     socket.once('secureConnect', () => {
       const peer = socket.getPeerCertificate(true);
@@ -96,7 +104,11 @@ function handshake(stream: Duplex, target: CertificateTarget, ca: string[] | und
       const why = socket.authorizationError;
       finish(factsOfCertificate(target.certificate, peer, { ok: socket.authorized, ...(why ? { error: chainReason(typeof why === 'string' ? why : (why as Error & { code?: string }).code ?? messageOf(why)) } : {}) }, now()));
     });
-    socket.once('error', (err) => finish({ connected: false, observedAt: now().toISOString(), error: `TLS handshake with ${where} failed: ${tlsReason(err)}` }));
+    // `on`, not `once`: a second error after finishing (the stream and TLS both report a reset)
+    // must not become an uncaught exception; the first one is the reason given.
+    const failed = (err: Error) => finish({ connected: false, observedAt: now().toISOString(), error: `TLS handshake with ${where} failed: ${tlsReason(err)}` });
+    socket.on('error', failed);
+    stream.on('error', failed);
   });
 }
 
