@@ -101,6 +101,7 @@ describe('verify certificate on a sandbox host', () => {
 
   afterAll(async () => {
     await removeProxy();
+    ca?.remove();
   });
 
   const result = (title: string) => results.find((r) => r.title === title)!;

@@ -47,6 +47,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
+  ca.remove();
 });
 
 /** trustTestCa false: node's default roots only. */
