@@ -7,3 +7,4 @@ export { DEFAULT_SANDBOX_ID } from './containers.js';
 export { SANDBOX_FILES } from './files.js';
 export { isProxyLine, parseProxyLine, proxyImageOf } from './proxy-lines.js';
 export { PROXY_LINES, type ProxyLine, type SandboxInfo } from './types.js';
+export { startAcmeCa, stopAcmeCa, setAcmeDnsRecord, acmeCaIssuingRoot, type AcmeCa } from './acme-ca.js';
