@@ -36,7 +36,7 @@ describe('acme image', () => {
     const paths = spec.context.map((e) => e.path);
     expect(paths).toContain('rootfs/bin/busybox');
     expect(paths).toContain('rootfs/etc/ssl/certs/ca-certificates.crt');
-    expect(spec.smokeTest?.expectOutput.test('lego version dev\nsocat version 1.7\nping\n')).toBe(true);
+    expect(spec.smokeTest?.expectOutput.test('lego version dev\nsocat version 1.7\nping\nOpenSSL 3.0\n')).toBe(true);
     expect(imageHash(acmeImage({ busybox: Buffer.from('bb'), binaryFiles: libs, caBundle: Buffer.from('ca2') }))).not.toBe(imageHash(spec));
   });
 });
