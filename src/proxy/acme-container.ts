@@ -21,6 +21,8 @@ export const DEFAULT_RENEW_DAYS = 30;
 export const DEFAULT_EVERY_HOURS = 12;
 /** How long the container waits, once, for the proxy to resolve its name before the first pass. */
 export const PROXY_WAIT_SECONDS = 60;
+/** After a pass with a failure, the next one comes within this (or N hours, if shorter). */
+export const RETRY_SECONDS = 3600;
 
 /** Inside the proxy's directory (the same path in both containers, so paths sent to HAProxy are its own). */
 export const CERTS_DIR = `${PROXY_CONTAINER_DIR}/certs`;
@@ -142,6 +144,7 @@ not_after() {
   [ -n "$d" ] && date -u -D '%b %d %H:%M:%S %Y GMT' -d "$d" +%Y-%m-%dT%H:%M:%SZ 2>/dev/null
 }
 write_status() { # result, error text
+  [ "$1" = ok ] || FAILED=yes
   st="$CERTS/$NAME.status.json"
   prev_success=$(sed -n 's/.*"lastSuccess":"\\([^"]*\\)".*/\\1/p' "$st" 2>/dev/null)
   [ "$1" = ok ] && prev_success=$ATTEMPT
@@ -234,12 +237,21 @@ wait_for_proxy() {
   log "the proxy's acme backend has no address for this container after ${PROXY_WAIT_SECONDS} s; trying anyway"
 }
 trap 'exit 0' TERM INT
+# SIGHUP (docker kill -s HUP): a pass now, e.g. after gangway added a name to the list.
+SLEEPER=
+trap '[ -n "$SLEEPER" ] && kill "$SLEEPER" 2>/dev/null' HUP
 mkdir -p "$CERTS"
 wait_for_proxy
 while :; do
+  FAILED=no
   pass
-  sleep "$ACME_EVERY_SECONDS" &
-  wait $!
+  # A failure is tried again within the hour (a missing certificate should not wait N hours);
+  # an hour apart stays far below a CA's limit on failed validations.
+  delay=$ACME_EVERY_SECONDS
+  [ "$FAILED" = yes ] && [ "$delay" -gt ${RETRY_SECONDS} ] && delay=${RETRY_SECONDS}
+  sleep "$delay" &
+  SLEEPER=$!
+  wait "$SLEEPER"
 done
 `;
 }
