@@ -2,7 +2,7 @@
 // sandbox network) and a real HAProxy on a sandbox host: issuance of two names, a forced renewal
 // under HTTPS load with no failed request and no reload, a failed renewal (Pebble stopped) that
 // keeps the old certificate serving and says why, and no private key in the container's inspect
-// or logs. Pebble validates HTTP-01 on the host's port 80, where HAProxy sends
+// or logs. On HAProxy 2.6, and 3.0 in the integration-haproxy-3.0 project. Pebble validates HTTP-01 on the host's port 80, where HAProxy sends
 // /.well-known/acme-challenge/ to gangway-acme:8402.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -24,6 +24,7 @@ import { acmeCaIssuingRoot, ensureAcmeImage, pushToSandboxRegistry, setAcmeDnsRe
 import { networkAddress } from '../../src/sandbox/containers.js';
 import type { SandboxInfo } from '../../src/sandbox/types.js';
 import { onHost } from './helpers/deploy.js';
+import { testProxyImage } from './helpers/proxy-line.js';
 
 const execFileAsync = promisify(execFile);
 const RUN = randomBytes(3).toString('hex');
@@ -100,7 +101,8 @@ async function writeHostDir(): Promise<void> {
   tar.entry({ name: `${dir}/acme-ca.pem`, mode: 0o644, ...own }, ca.listenerCertPem);
   tar.entry({ name: `${dir}/certs/default.pem`, mode: 0o600, ...own }, await selfSignedPem());
   tar.entry({ name: `${dir}/certs/crt-list.txt`, mode: 0o600, ...own }, `${PROXY_CONTAINER_DIR}/certs/default.pem\n`);
-  tar.entry({ name: `${dir}/certs/acme-names.txt`, mode: 0o644, ...own }, acmeNamesText(NAMES));
+  // One name at first: the second is added while the container runs (and a SIGHUP asks for a pass).
+  tar.entry({ name: `${dir}/certs/acme-names.txt`, mode: 0o644, ...own }, acmeNamesText(NAMES.slice(0, 1)));
   tar.finalize();
   const id = sandbox.hosts.find((h) => h.name === hostName)!.containerId;
   await docker.getContainer(id).putArchive(tar as unknown as NodeJS.ReadableStream, { path: '/' });
@@ -109,7 +111,7 @@ async function writeHostDir(): Promise<void> {
 async function startProxy(): Promise<void> {
   const proxy = await createContainer(hostDocker, {
     name: PROXY_NAME,
-    Image: sandbox.images.proxy,
+    Image: testProxyImage(sandbox),
     Entrypoint: ['haproxy'],
     Cmd: ['-W', '-db', '-f', `${PROXY_CONTAINER_DIR}/haproxy.cfg`],
     User: `${PROXY_UID}:${PROXY_GID}`,
@@ -261,7 +263,7 @@ describe('ACME issuance and renewal with Pebble', () => {
       { knownHostsPath: sandbox.knownHostsPath, trustOnFirstUse: false, connectTimeoutMs: 5000, keepaliveIntervalMs: 15_000 },
     );
     hostDocker = await (await pool.get(hostName)).docker();
-    await onHost(sandbox, hostName, `docker pull -q ${acmeImage} && docker pull -q ${sandbox.images.proxy}`);
+    await onHost(sandbox, hostName, `docker pull -q ${acmeImage} && docker pull -q ${testProxyImage(sandbox)}`);
     await hostDocker.createNetwork({ Name: NETWORK, Labels: RUN_LABEL });
     await writeHostDir();
     await startProxy();
@@ -287,14 +289,24 @@ describe('ACME issuance and renewal with Pebble', () => {
     pidBefore = await workerPid();
     expect(pidBefore).toMatch(/^\d+$/);
     await runAcme();
-    for (const name of NAMES) {
+    const check = async (name: string) => {
       const status = await waitForStatus(name, (s) => s.result === 'ok' && !!s.notAfter, 90_000);
       expect(status.lastSuccess).toBe(status.lastAttempt);
       const tls = await served(name, root);
       expect(tls, name).toMatchObject({ authorized: true });
       expect(tls.altNames).toContain(`DNS:${name}`);
       issuedSerial[name] = tls.serial;
-    }
+      return status;
+    };
+    const first = await check(NAMES[0]!);
+    expect(await readStatus(NAMES[1]!)).toBeUndefined();
+    // A second name: gangway rewrites the list and sends SIGHUP instead of waiting N hours.
+    await onHost(sandbox, hostName, `printf '%s' '${acmeNamesText(NAMES)}' > ${HOST_DIR}/certs/acme-names.txt && docker kill -s HUP ${ACME_NAME} >/dev/null`);
+    await check(NAMES[1]!);
+    // The first name was not due (D = 30 days): attempted again, same certificate.
+    const again = await waitForStatus(NAMES[0]!, (s) => s.lastAttempt !== first.lastAttempt, 30_000);
+    expect(again).toMatchObject({ result: 'ok', notAfter: first.notAfter });
+    expect((await served(NAMES[0]!, root)).serial).toBe(issuedSerial[NAMES[0]!]);
     // An unknown name still gets the default (self-signed) certificate, which Pebble's root does not vouch for.
     expect((await served(`other-${RUN}.acme.test`, root)).authorized).toBe(false);
     expect(await workerPid()).toBe(pidBefore);
