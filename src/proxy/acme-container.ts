@@ -161,7 +161,7 @@ write_status() { # result, error text
 pem_payload() { grep -v '^[[:space:]]*$' "$1"; }
 push() { # install or renew $NAME in the running proxy; prints what went wrong, if anything
   path="$CERTS/$NAME.pem"
-  if printf 'show ssl cert\\n' | api | grep -qxF "$path"; then
+  if proxy_has; then
     fresh=no
   else
     fresh=yes
@@ -172,16 +172,22 @@ push() { # install or renew $NAME in the running proxy; prints what went wrong, 
   case "$out" in *ransaction*) ;; *) echo "set ssl cert: $out"; printf 'abort ssl cert %s\\n' "$path" | api >/dev/null; return 1;; esac
   out=$(printf 'commit ssl cert %s\\n' "$path" | api)
   case "$out" in *uccess*) ;; *) echo "commit ssl cert: $out"; return 1;; esac
-  if [ "$fresh" = yes ] && ! grep -q "^$path " "$CRT_LIST" 2>/dev/null; then
+  # A certificate new to the store is in no crt-list of the running proxy, whatever the file says.
+  if [ "$fresh" = yes ]; then
     out=$(printf 'add ssl crt-list %s <<\\n%s %s\\n\\n' "$CRT_LIST" "$path" "$NAME" | api)
     case "$out" in *uccess*) ;; *) echo "add ssl crt-list: $out"; return 1;; esac
   fi
-  # On disk too, so a restarted proxy loads it.
-  if ! grep -q "^$path " "$CRT_LIST" 2>/dev/null; then
-    { cat "$CRT_LIST" 2>/dev/null; printf '%s %s\\n' "$path" "$NAME"; } > "$CRT_LIST.tmp" &&
-      chmod 0600 "$CRT_LIST.tmp" && chown "$PROXY_OWNER" "$CRT_LIST.tmp" && mv -f "$CRT_LIST.tmp" "$CRT_LIST"
-  fi
+  list_on_disk
 }
+# The crt-list line on disk too, so a restarted proxy loads the certificate (also put back when
+# something rewrote the file without it).
+list_on_disk() {
+  path="$CERTS/$NAME.pem"
+  grep -q "^$path " "$CRT_LIST" 2>/dev/null && return 0
+  { cat "$CRT_LIST" 2>/dev/null; printf '%s %s\\n' "$path" "$NAME"; } > "$CRT_LIST.tmp" &&
+    chmod 0600 "$CRT_LIST.tmp" && chown "$PROXY_OWNER" "$CRT_LIST.tmp" && mv -f "$CRT_LIST.tmp" "$CRT_LIST"
+}
+proxy_has() { printf 'show ssl cert\\n' | api | grep -qxF "$CERTS/$NAME.pem"; }
 one_name() {
   ATTEMPT=$(now)
   crt="$DATA/certificates/$NAME.crt"
@@ -202,6 +208,9 @@ one_name() {
   after=$(cat "$crt" 2>/dev/null | sha256sum)
   if [ "$before" = "$after" ] && [ -s "$CERTS/$NAME.pem" ]; then
     log "$NAME: not due"
+    # A proxy restarted from a crt-list without this name serves the default certificate for it: put it back.
+    if ! proxy_has && ! problem=$(push); then write_status failed "the proxy did not take the certificate: $problem"; return; fi
+    list_on_disk
     write_status ok ""
     return
   fi
