@@ -3,6 +3,7 @@
 import type Docker from 'dockerode';
 import { SANDBOX_LABEL } from './types.js';
 import { REGISTRY_PORT } from './images/registry.js';
+import { CHALLTESTSRV_BINARY, CHALLTESTSRV_PORTS, PEBBLE_PORTS } from './images/pebble.js';
 
 export const DEFAULT_SANDBOX_ID = 'default';
 export const SANDBOX_ROLE_LABEL = `${SANDBOX_LABEL}.role`;
@@ -36,6 +37,8 @@ export const isValidSandboxId = (id: string): boolean => ID_RE.test(id);
 export interface SandboxNames {
   network: string;
   registry: string;
+  pebble: string;
+  challtestsrv: string;
   host(hostName: string): string;
   dockerVolume(hostName: string): string;
 }
@@ -46,6 +49,8 @@ export function sandboxNames(id: string): SandboxNames {
   return {
     network: prefix,
     registry: `${prefix}-registry`,
+    pebble: `${prefix}-pebble`,
+    challtestsrv: `${prefix}-challtestsrv`,
     host: (h) => `${prefix}-${h}`,
     dockerVolume: (h) => `${prefix}-${h}-docker`,
   };
@@ -53,7 +58,7 @@ export function sandboxNames(id: string): SandboxNames {
 
 export const sandboxHostNames = (count: number): string[] => Array.from({ length: count }, (_, i) => `vm${i + 1}`);
 
-export function sandboxLabels(id: string, role: 'network' | 'registry' | 'host' | 'volume', hostName?: string): Record<string, string> {
+export function sandboxLabels(id: string, role: 'network' | 'registry' | 'host' | 'volume' | 'pebble' | 'challtestsrv', hostName?: string): Record<string, string> {
   return { [SANDBOX_LABEL]: id, [SANDBOX_ROLE_LABEL]: role, ...(hostName ? { [SANDBOX_HOST_LABEL]: hostName } : {}) };
 }
 
@@ -135,3 +140,52 @@ export function publishedPort(inspect: Docker.ContainerInspectInfo, containerPor
   const port = bindings?.find((b) => b.HostIp === '127.0.0.1')?.HostPort ?? bindings?.[0]?.HostPort;
   return port ? Number(port) : undefined;
 }
+
+/** The network alias Pebble answers on, the name its listener certificate holds (images/pebble.ts). */
+export const PEBBLE_ALIAS = 'pebble';
+
+export interface AcmeCaContainerInput {
+  id: string;
+  image: string;
+}
+
+const tcp = (port: number) => `${port}/tcp`;
+
+/** A service container of the CA on the sandbox network under one alias, its ports on ephemeral loopback ports. */
+function caServiceOptions(input: AcmeCaContainerInput, role: 'pebble' | 'challtestsrv', alias: string, ports: number[]): Docker.ContainerCreateOptions {
+  const names = sandboxNames(input.id);
+  return {
+    name: names[role],
+    Image: input.image,
+    Labels: sandboxLabels(input.id, role),
+    ExposedPorts: Object.fromEntries(ports.map((p) => [tcp(p), {}])),
+    HostConfig: { NetworkMode: names.network, PortBindings: Object.fromEntries(ports.map((p) => [tcp(p), loopbackPort(0)])), RestartPolicy: { Name: 'no' } },
+    NetworkingConfig: { EndpointsConfig: { [names.network]: { Aliases: [alias] } } },
+  };
+}
+
+/**
+ * challtestsrv as Pebble's DNS only: no challenge listeners of its own (the hosts answer
+ * HTTP-01), and no default AAAA answer, so a name resolves to the A records a test sets.
+ */
+export function challtestsrvCreateOptions(input: AcmeCaContainerInput): Docker.ContainerCreateOptions {
+  return {
+    ...caServiceOptions(input, 'challtestsrv', 'challtestsrv', [CHALLTESTSRV_PORTS.management]),
+    Entrypoint: [CHALLTESTSRV_BINARY],
+    Cmd: ['-http01', '', '-https01', '', '-tlsalpn01', '', '-defaultIPv6', '', '-dns01', `:${CHALLTESTSRV_PORTS.dns}`, '-management', `:${CHALLTESTSRV_PORTS.management}`],
+  };
+}
+
+/** Pebble, resolving names through challtestsrv (by address: Pebble dials it directly). */
+export function pebbleCreateOptions(input: AcmeCaContainerInput & { dnsServer: string }): Docker.ContainerCreateOptions {
+  return {
+    ...caServiceOptions(input, 'pebble', PEBBLE_ALIAS, [PEBBLE_PORTS.acme, PEBBLE_PORTS.management]),
+    Cmd: ['-dnsserver', `${input.dnsServer}:${CHALLTESTSRV_PORTS.dns}`],
+    // No wait before validating, and no nonces refused at random: tests stay fast and repeatable.
+    Env: ['PEBBLE_VA_NOSLEEP=1', 'PEBBLE_WFE_NONCEREJECT=0'],
+  };
+}
+
+/** A container's address on the sandbox network, from `inspect`. */
+export const networkAddress = (inspect: Docker.ContainerInspectInfo, network: string): string | undefined =>
+  inspect.NetworkSettings.Networks?.[network]?.IPAddress || undefined;

@@ -7,6 +7,8 @@ import { haproxy30Image, haproxyImage, loadHaproxyInputs } from './images/haprox
 import { helloImage, loadHelloSource, type HelloVariant } from './images/hello.js';
 import { hostImage, type HostFlavour } from './images/host.js';
 import { loadRegistryInputs, registryImage } from './images/registry.js';
+import { loadPebbleInputs, pebbleImage } from './images/pebble.js';
+import { acmeImage, loadAcmeImageInputs } from './images/acme.js';
 import { resolveDebianMirror } from './debian-mirror.js';
 import { BARE_HOST_ROOTFS, DOCKER_HOST_ROOTFS, HAPROXY_30_ROOTFS, ensureRootfsImage, withMirror, type RootfsImage, type RootfsRecipe } from './rootfs.js';
 
@@ -105,3 +107,11 @@ export async function ensureSandboxImages(docker: Docker, events: Events, opts: 
   const haproxy30 = await haproxy30Work;
   return { host, hostsByFlavour, registry, haproxy, haproxy30, busybox, hello };
 }
+
+/** gangway/pebble: the test ACME CA and its mock DNS (images/pebble.ts). */
+export const ensurePebbleImage = async (docker: Docker, events: Events): Promise<BuiltImage> =>
+  ensureImage(docker, pebbleImage(await loadPebbleInputs()), events);
+
+/** gangway/acme: lego + socat + busybox, the renewal container's image (images/acme.ts). */
+export const ensureAcmeImage = async (docker: Docker, events: Events): Promise<BuiltImage> =>
+  ensureImage(docker, acmeImage(await loadAcmeImageInputs()), events);

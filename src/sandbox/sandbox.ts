@@ -196,23 +196,26 @@ function localImageNames(images: SandboxImages): SandboxInfo['images'] {
  * sandbox's registry works; a registry does not care which name reached it.
  */
 async function pushSandboxImages(docker: Docker, images: SandboxImages, localPort: number, events: Events): Promise<SandboxInfo['images']> {
-  const push = async (image: BuiltImage): Promise<string> => {
-    const target = registryName(image);
-    await timed(events, `push ${image.name}`, { host: 'registry' }, async () => {
-      const repo = `127.0.0.1:${localPort}/gangway/${image.name}`;
-      await docker.getImage(image.tag).tag({ repo, tag: image.hash });
-      await pushImage(docker, { repository: repo, tag: image.hash });
-      // The loopback name was only the way in; hosts and configs use registry:5000.
-      await docker.getImage(`${repo}:${image.hash}`).remove({ noprune: true }).catch(() => {});
-    }, () => target);
-    return target;
-  };
+  const push = (image: BuiltImage): Promise<string> => pushToSandboxRegistry(docker, image, localPort, events);
   // Sequential pushes share layers (hello is built on busybox) instead of racing to upload them twice.
   const busybox = await push(images.busybox);
   const hello = await push(images.hello);
   const proxy = await push(images.haproxy);
   const proxy30 = await push(images.haproxy30);
   return { proxy, proxies: { '2.6': proxy, '3.0': proxy30 }, busybox, hello };
+}
+
+/** Pushes one built image to a sandbox's registry; returns the name the hosts pull it by (registry:5000/gangway/<name>:<hash>). */
+export async function pushToSandboxRegistry(docker: Docker, image: BuiltImage, localPort: number, events: Events): Promise<string> {
+  const target = registryName(image);
+  await timed(events, `push ${image.name}`, { host: 'registry' }, async () => {
+    const repo = `127.0.0.1:${localPort}/gangway/${image.name}`;
+    await docker.getImage(image.tag).tag({ repo, tag: image.hash });
+    await pushImage(docker, { repository: repo, tag: image.hash });
+    // The loopback name was only the way in; hosts and configs use registry:5000.
+    await docker.getImage(`${repo}:${image.hash}`).remove({ noprune: true }).catch(() => {});
+  }, () => target);
+  return target;
 }
 
 interface HostInput {

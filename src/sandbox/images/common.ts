@@ -1,5 +1,5 @@
 // Pieces every FROM scratch image needs: users for tools that look them up, a writable /tmp.
-import { dirEntry, fileEntry, type ContextEntry } from '../image-spec.js';
+import { dirEntry, fileEntry, symlinkEntry, type ContextEntry } from '../image-spec.js';
 
 /** Files under this folder of the build context land at / in the image (COPY rootfs/ /). */
 export const ROOTFS = 'rootfs';
@@ -12,3 +12,12 @@ export function minimalSystemFiles(): ContextEntry[] {
     dirEntry(`${ROOTFS}/root`, 0o700),
   ];
 }
+
+/** The head of a Dockerfile for a scratch image with busybox: the rootfs, then every applet linked in /bin. */
+export const BUSYBOX_SCRATCH_HEAD = ['FROM scratch', `COPY ${ROOTFS}/ /`, 'RUN ["/bin/busybox", "--install", "-s", "/bin"]'];
+
+/** busybox itself, and /usr/bin/env for scripts that start with #!/usr/bin/env sh. */
+export const busyboxFiles = (busybox: Buffer): ContextEntry[] => [
+  fileEntry(`${ROOTFS}/bin/busybox`, busybox, 0o755),
+  symlinkEntry(`${ROOTFS}/usr/bin/env`, '/bin/busybox'),
+];
