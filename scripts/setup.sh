@@ -6,9 +6,9 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-PACKAGES=(docker.io debootstrap busybox-static haproxy docker-registry openssh-client ca-certificates git strace zsh fish)
+PACKAGES=(docker.io debootstrap busybox-static haproxy docker-registry openssh-client ca-certificates git strace zsh fish pebble lego socat)
 # What each package provides, to check a machine where we cannot (or should not) run apt.
-REQUIRED_FILES=(/usr/sbin/dockerd /usr/sbin/debootstrap /bin/busybox /usr/sbin/haproxy /usr/bin/docker-registry /usr/bin/ssh-keygen /usr/bin/git /usr/bin/strace /usr/bin/zsh /usr/bin/fish)
+REQUIRED_FILES=(/usr/sbin/dockerd /usr/sbin/debootstrap /bin/busybox /usr/sbin/haproxy /usr/bin/docker-registry /usr/bin/ssh-keygen /usr/bin/git /usr/bin/strace /usr/bin/zsh /usr/bin/fish /usr/bin/pebble /usr/bin/lego /usr/bin/socat)
 REGISTRY_NAME=registry
 REGISTRY_ADDRESS=registry:5000
 DOCKERD_LOG=/var/log/gangway-dockerd.log
