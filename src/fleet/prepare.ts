@@ -5,6 +5,7 @@ import type { Host } from '../hosts/host.js';
 import { ensureNetwork, ensureProxy } from '../proxy/lifecycle.js';
 import { DEFAULT_APP_NETWORK } from '../proxy/target.js';
 import { probeDocker } from './engine-install.js';
+import { httpsPortOf } from '../config/schema.js';
 import { proxyTarget, type Session } from './session.js';
 
 export const APP_NETWORK = DEFAULT_APP_NETWORK;
@@ -67,7 +68,7 @@ export async function prepareHosts(s: Session, hosts: Map<string, Host>, proxied
           await ensureProxy(proxyTarget(s, host), {
             image: cfg.proxy.image,
             httpPort: cfg.proxy.http_port,
-            ...(cfg.proxy.https_port !== undefined ? { httpsPort: cfg.proxy.https_port } : {}),
+            ...(httpsPortOf(cfg.proxy) !== undefined ? { httpsPort: httpsPortOf(cfg.proxy)! } : {}),
             publishAddress: cfg.proxy.bind,
             uid: cfg.proxy.uid,
           });
