@@ -31,7 +31,12 @@ export async function ensureCertFiles(t: ProxyTarget): Promise<void> {
   if (r.code !== 0) throw proxyError(t, `cannot prepare the proxy's certificate directory: ${r.stderr.trim()}`);
 }
 
+/**
+ * The files, and before them what the file's HTTPS bind loads (ensureCertFiles): whatever command
+ * writes a file here, a proxy that (re)starts on it finds its crt-list.
+ */
 export async function writeLayoutFiles(t: ProxyTarget, files: LayoutFiles): Promise<void> {
+  await ensureCertFiles(t);
   const r = await t.host.exec(writeLayoutCommand(files, dirOf(t)).command);
   if (r.code !== 0) throw proxyError(t, `cannot write the proxy config: ${r.stderr.trim()}`);
 }

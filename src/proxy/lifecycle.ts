@@ -7,7 +7,7 @@ import { GangwayError, messageOf } from '../errors.js';
 import { inspectOrUndefined, reconcileAddresses } from './addresses.js';
 import { proxyContainerSpec, type ProxyContainerOptions } from './container.js';
 import { mapChanges, mapContents, decideClaim } from './claims.js';
-import { ensureCertFiles, readConfigFile, removeDeadSocket, writeLayoutFiles } from './file-sync.js';
+import { readConfigFile, removeDeadSocket, writeLayoutFiles } from './file-sync.js';
 import { renderLayoutFiles } from './layout-files.js';
 import { emptyLayout, type ProxyLayout } from './layout.js';
 import { currentLayout } from './live-layout.js';
@@ -114,8 +114,6 @@ async function bringUp(t: ProxyTarget, docker: Docker, spec: ReturnType<typeof p
 
   const plan = await planClaim(t, running);
   const wanted = renderLayoutFiles(plan.after);
-  // The file's HTTPS bind loads the crt-list: it and the default certificate exist before any start or reload.
-  await ensureCertFiles(t);
   const current = existing?.Config.Labels?.[PROXY_LABEL.spec] === spec.Labels?.[PROXY_LABEL.spec] && existing?.Image === imageId;
 
   let action: EnsureProxyResult['action'];
