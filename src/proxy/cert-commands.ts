@@ -5,7 +5,8 @@
 // is sent without blank lines.
 import { X509Certificate } from 'node:crypto';
 import { shellQuote, type ShellCommand } from '../state/shell.js';
-import { CERTS_DIR, containerCertPath, containerCrtListPath, PROXY_CONTAINER_DIR, PROXY_CONTAINER_NAME } from './paths.js';
+import { certsHostDir } from './cert-files.js';
+import { containerCertPath, containerCrtListPath, PROXY_HOST_DIR } from './paths.js';
 
 /** One line of the admin socket with an optional payload (`<line> <<` then the payload, then an empty line). */
 export interface PayloadCommand {
@@ -58,31 +59,26 @@ export function parseCrtListEntries(reply: string): string[] {
   return reply.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#')).map((l) => l.split(/\s+/)[0]!);
 }
 
+/** The temporary name a certificate is written under before the rename makes it current. */
+export const pendingCertFile = (name: string): string => `.${name}.pem.tmp`;
+
 /**
- * Writes certs/<name>.pem as the proxy's own uid, inside its container (`docker exec -i`, the PEM
- * on stdin): 0600, readable by HAProxy only, never in a command line.
+ * The rename that makes a written certificate current (atomic: a proxy starting meanwhile reads the
+ * old file or the new one), and the removal: both need only the directory's write permission,
+ * which the SSH user has (the docker group's 2770 directory), not the file's.
  */
-export function writeCertFileCommand(name: string, pem: string, container: string = PROXY_CONTAINER_NAME): ShellCommand {
-  const dir = `${PROXY_CONTAINER_DIR}/${CERTS_DIR}`;
-  const script = `umask 077 && cat > ${dir}/.${name}.pem.tmp && chmod 600 ${dir}/.${name}.pem.tmp && mv -f ${dir}/.${name}.pem.tmp ${dir}/${name}.pem`;
-  return { command: `docker exec -i ${shellQuote(container)} sh -c ${shellQuote(script)}`, stdin: pem };
+export function commitCertFileCommand(name: string, hostDir: string = PROXY_HOST_DIR): ShellCommand {
+  const dir = certsHostDir(hostDir);
+  return { command: `mv -f ${shellQuote(`${dir}/${pendingCertFile(name)}`)} ${shellQuote(`${dir}/${name}.pem`)}` };
 }
 
-/** `<sha256>  <path>` per existing certs/*.pem, read as the proxy's uid (the files are its, 0600). */
-export function hashCertFilesCommand(container: string = PROXY_CONTAINER_NAME): ShellCommand {
-  return { command: `docker exec ${shellQuote(container)} sh -c ${shellQuote(`cd ${PROXY_CONTAINER_DIR}/${CERTS_DIR} && for f in *.pem; do [ -e "$f" ] && sha256sum "$f"; done; true`)}` };
+export function removeCertFileCommand(name: string, hostDir: string = PROXY_HOST_DIR): ShellCommand {
+  const dir = certsHostDir(hostDir);
+  return { command: `rm -f ${shellQuote(`${dir}/${name}.pem`)} ${shellQuote(`${dir}/${pendingCertFile(name)}`)}` };
 }
 
-/** Hash by certificate name from hashCertFilesCommand's output. */
-export function parseCertHashes(stdout: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const line of stdout.split('\n')) {
-    const m = /^([0-9a-f]{64})\s+\*?(\S+)\.pem$/.exec(line.trim());
-    if (m) out.set(m[2]!, m[1]!);
-  }
-  return out;
-}
-
-export function removeCertFileCommand(name: string, container: string = PROXY_CONTAINER_NAME): ShellCommand {
-  return { command: `docker exec ${shellQuote(container)} rm -f ${shellQuote(`${PROXY_CONTAINER_DIR}/${CERTS_DIR}/${name}.pem`)}` };
+/** `uid:gid` of the proxy container's `User` (container.ts always sets both). */
+export function parseContainerUser(user: string | undefined): { uid: number; gid: number } | undefined {
+  const m = /^(\d+):(\d+)$/.exec(user ?? '');
+  return m ? { uid: Number(m[1]), gid: Number(m[2]) } : undefined;
 }

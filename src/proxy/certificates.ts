@@ -2,14 +2,15 @@
 // restart keeps it, a line in crt-list.txt, and the running HAProxy through its runtime API (new
 // name: new/set/commit + crt-list; changed: set/commit; equal: nothing). No reload: no connection
 // is dropped. Under the host's route lock, as every other read-decide-apply of the proxy.
-import { createHash } from 'node:crypto';
+import { extract, pack } from 'tar-stream';
+import { isNotFound } from '../docker/errors.js';
 import {
-  addCrtListEntry, combinedPem, commitCert, delCert, delCrtListEntry, hashCertFilesCommand, leafFingerprint, newCert, parseCertFingerprint,
-  parseCertHashes, parseCertList, parseCrtListEntries, removeCertFileCommand, setCert, showCert, showCerts, showCrtList, writeCertFileCommand,
+  addCrtListEntry, combinedPem, commitCert, commitCertFileCommand, delCert, delCrtListEntry, leafFingerprint, newCert, parseCertFingerprint,
+  parseCertList, parseContainerUser, parseCrtListEntries, pendingCertFile, removeCertFileCommand, setCert, showCert, showCerts, showCrtList,
   type PayloadCommand,
 } from './cert-commands.js';
 import { parseCrtList, readCrtListCommand, renderCrtList, writeCrtListCommand } from './cert-files.js';
-import { containerCertPath, PROXY_CONTAINER_NAME } from './paths.js';
+import { CERTS_DIR, containerCertPath, PROXY_CONTAINER_DIR, PROXY_CONTAINER_NAME } from './paths.js';
 import type { ShellCommand } from '../state/shell.js';
 import { currentLayout } from './live-layout.js';
 import { withRouteLock } from './route-lock.js';
@@ -31,7 +32,6 @@ export interface CertificateOutcome {
 
 async function run(t: ProxyTarget, c: ShellCommand, what: string): Promise<string> {
   const r = await t.host.exec(c.command, c.stdin !== undefined ? { stdin: c.stdin } : {});
-  // stderr only: stdout of these commands may be a file's hash list, never a key, but nothing is echoed.
   if (r.code !== 0) throw proxyError(t, `cannot ${what}: ${r.stderr.trim().split('\n')[0] ?? `exit ${r.code}`}`);
   return r.stdout;
 }
@@ -44,6 +44,50 @@ async function ask(t: ProxyTarget, c: PayloadCommand): Promise<string> {
 }
 
 const container = (t: ProxyTarget): string => t.containerName ?? PROXY_CONTAINER_NAME;
+const CERTS_IN_CONTAINER = `${PROXY_CONTAINER_DIR}/${CERTS_DIR}`;
+
+/**
+ * The proxy image may have no shell (the sandbox's has none), so files go in through the Engine
+ * API: a one-entry tar whose header gives the proxy's uid and group and mode 0600, which the engine
+ * keeps when it extracts (measured on Docker 20.10: header owner and mode kept; `copyUIDGID`
+ * refused a numeric user with no passwd entry). The PEM travels in the request body, never in a
+ * command line. Written under a temporary name, then renamed by the SSH user (the directory is
+ * the docker group's): a proxy that starts meanwhile reads a whole file.
+ */
+async function writeCertFile(t: ProxyTarget, name: string, pem: string): Promise<void> {
+  const docker = await t.host.docker();
+  const proxy = docker.getContainer(container(t));
+  const owner = parseContainerUser((await proxy.inspect()).Config.User);
+  if (!owner) throw proxyError(t, `the proxy container on ${t.host.name} runs as no numeric uid:gid; cannot give it its certificate files`, { hint: 'run `gangway setup` to recreate it' });
+  const tar = pack();
+  tar.entry({ name: pendingCertFile(name), mode: 0o600, uid: owner.uid, gid: owner.gid }, pem);
+  tar.finalize();
+  const chunks: Buffer[] = [];
+  for await (const chunk of tar) chunks.push(chunk as Buffer);
+  await proxy.putArchive(Buffer.concat(chunks), { path: CERTS_IN_CONTAINER });
+  await run(t, commitCertFileCommand(name, dirOf(t)), `install the certificate file of ${name}`);
+}
+
+/** The file's content as the engine reads it (the SSH user may not: it is 0600, the proxy's), or undefined. */
+async function readCertFile(t: ProxyTarget, name: string): Promise<string | undefined> {
+  const docker = await t.host.docker();
+  let archive: NodeJS.ReadableStream;
+  try {
+    archive = await docker.getContainer(container(t)).getArchive({ path: `${CERTS_IN_CONTAINER}/${name}.pem` });
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+  const reader = extract();
+  archive.pipe(reader);
+  let content: string | undefined;
+  for await (const entry of reader) {
+    const parts: Buffer[] = [];
+    for await (const c of entry) parts.push(c as Buffer);
+    content ??= Buffer.concat(parts).toString('utf8');
+  }
+  return content;
+}
 
 /** Installs (or renews) `cert` for each of its names on this host's running proxy. */
 export async function installCertificate(t: ProxyTarget, cert: OwnCertificate): Promise<CertificateOutcome> {
@@ -54,11 +98,9 @@ export async function installCertificate(t: ProxyTarget, cert: OwnCertificate): 
   } catch (err) {
     throw proxyError(t, (err as Error).message, { hint: 'the secret named by proxy.ssl.certificate_pem must hold the PEM chain, leaf first' });
   }
-  const sha = createHash('sha256').update(pem).digest('hex');
   return withRouteLock(t, async () => {
-    const files = parseCertHashes(await run(t, hashCertFilesCommand(container(t)), 'read the proxy\'s certificate files'));
     for (const name of cert.names) {
-      if (files.get(name) !== sha) await run(t, writeCertFileCommand(name, pem, container(t)), `write the certificate of ${name}`);
+      if ((await readCertFile(t, name)) !== pem) await writeCertFile(t, name, pem);
     }
     const listed = parseCrtList(await run(t, readCrtListCommand(dirOf(t)), 'read the crt-list'));
     if (cert.names.some((n) => !listed.includes(n))) await run(t, writeCrtListCommand(renderCrtList([...listed, ...cert.names]), dirOf(t)), 'write the crt-list');
@@ -102,14 +144,15 @@ export async function removeCertificates(t: ProxyTarget, wanted: string[], runni
     if (names.length === 0) return [];
     const listed = parseCrtList(await run(t, readCrtListCommand(dirOf(t)), 'read the crt-list'));
     if (names.some((n) => listed.includes(n))) await run(t, writeCrtListCommand(renderCrtList(listed.filter((n) => !names.includes(n))), dirOf(t)), 'write the crt-list');
-    if (!running) return names;
-    const inList = parseCrtListEntries(await ask(t, showCrtList()));
-    const loaded = parseCertList(await ask(t, showCerts()));
-    for (const name of names) {
-      if (inList.includes(containerCertPath(name))) await ask(t, delCrtListEntry(name));
-      if (loaded.includes(containerCertPath(name))) await ask(t, delCert(name));
-      await run(t, removeCertFileCommand(name, container(t)), `remove the certificate of ${name}`);
+    if (running) {
+      const inList = parseCrtListEntries(await ask(t, showCrtList()));
+      const loaded = parseCertList(await ask(t, showCerts()));
+      for (const name of names) {
+        if (inList.includes(containerCertPath(name))) await ask(t, delCrtListEntry(name));
+        if (loaded.includes(containerCertPath(name))) await ask(t, delCert(name));
+      }
     }
+    for (const name of names) await run(t, removeCertFileCommand(name, dirOf(t)), `remove the certificate of ${name}`);
     return names;
   });
 }

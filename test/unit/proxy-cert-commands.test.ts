@@ -2,8 +2,8 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import {
-  addCrtListEntry, combinedPem, hashCertFilesCommand, leafFingerprint, parseCertFingerprint, parseCertHashes, parseCertList,
-  parseCrtListEntries, setCert, writeCertFileCommand,
+  addCrtListEntry, combinedPem, commitCertFileCommand, leafFingerprint, parseCertFingerprint, parseCertList, parseContainerUser,
+  parseCrtListEntries, removeCertFileCommand, setCert,
 } from '../../src/proxy/cert-commands.js';
 import { defaultCertificatePem } from '../../src/proxy/default-cert.js';
 
@@ -19,12 +19,11 @@ describe('certificate payloads', () => {
     expect(addCrtListEntry('a.test').payload).toBe('/usr/local/etc/haproxy/certs/a.test.pem a.test\n');
   });
 
-  it('the file is written inside the proxy container, PEM on stdin, 0600', () => {
-    const c = writeCertFileCommand('a.test', 'KEYBYTES');
-    expect(c.stdin).toBe('KEYBYTES');
-    expect(c.command).not.toContain('KEYBYTES');
-    expect(c.command).toMatch(/^docker exec -i gangway-proxy sh -c .*umask 077.*chmod 600/);
-    expect(hashCertFilesCommand().command).toContain('sha256sum');
+  it('a written file becomes current by a rename; removal takes a pending one too', () => {
+    expect(commitCertFileCommand('a.test', '/d').command).toBe('mv -f /d/certs/.a.test.pem.tmp /d/certs/a.test.pem');
+    expect(removeCertFileCommand('a.test', '/d').command).toBe('rm -f /d/certs/a.test.pem /d/certs/.a.test.pem.tmp');
+    expect(parseContainerUser('80080:999')).toEqual({ uid: 80080, gid: 999 });
+    expect(parseContainerUser('haproxy')).toBeUndefined();
   });
 });
 
@@ -46,10 +45,5 @@ describe('replies (HAProxy 2.6.12)', () => {
     expect(parseCertFingerprint('Filename: /x/a.pem\nStatus: Used\nSerial: 72\nSHA1 FingerPrint: a7516225DAEE\nSubject: /CN=a\n')).toBe('A7516225DAEE');
     expect(parseCertFingerprint('Filename: /x/a.pem\n')).toBeUndefined();
     expect(parseCrtListEntries('# /x/crt-list.txt\n/x/default.pem\n/x/a.test.pem a.test\n\n')).toEqual(['/x/default.pem', '/x/a.test.pem']);
-  });
-
-  it('sha256sum lines by name', () => {
-    const h = 'ab'.repeat(32);
-    expect([...parseCertHashes(`${h}  a.test.pem\n${h}  default.pem\nnoise\n`)]).toEqual([['a.test', h], ['default', h]]);
   });
 });
