@@ -202,6 +202,27 @@ describe('HTTPS with own certificates (proxy.ssl: { certificate_pem, private_key
     expect(got).toMatchObject({ status: 200, fingerprint: fingerprintOf(leaves[1]!.cert) });
   });
 
+  it('a service without TLS deploying to the same hosts keeps the HTTPS listener (no recreate) and gets no redirect', async () => {
+    await pushHello(info, 'tls-it/plain', '1.0.0');
+    const [vm1, vm2] = info.hosts;
+    const plain = writeProject(info, {
+      service: 'plain',
+      repo: 'tls-it/plain',
+      extra: {
+        servers: { web: { hosts: [vm1!.name, vm2!.name] } },
+        proxy: { app_port: 80, image: testProxyImage(info), healthcheck: { path: '/up', interval: '500ms', timeout: '2s' }, hosts: ['plain.test'] },
+      },
+    });
+    const before = await Promise.all(WEB.map((h) => onHost(info, h, 'docker inspect -f {{.Id}} gangway-proxy')));
+    const r = await gangway(['deploy', '--version', '1.0.0'], { cwd: plain, timeoutMs: 120_000 });
+    expect(r.code, r.output).toBe(0);
+    expect(await Promise.all(WEB.map((h) => onHost(info, h, 'docker inspect -f {{.Id}} gangway-proxy')))).toEqual(before);
+    for (const host of WEB) {
+      expect(await httpsGet(host, 'tls-a.test')).toMatchObject({ status: 200, fingerprint: fingerprintOf(leaves[1]!.cert) });
+      expect(await httpGet(host, 'plain.test', '/')).toEqual({ status: 200 });
+    }
+  });
+
   it('gangway remove takes the certificates off', async () => {
     const r = await gangway(['remove', '--yes'], { cwd: project, env: secretsEnv(leaves[1]!), timeoutMs: 120_000 });
     expect(r.code, r.output).toBe(0);
