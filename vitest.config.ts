@@ -5,7 +5,14 @@ import { configDefaults, defineConfig } from 'vitest/config';
  * the local engine (switch under load, restart, reload), and deploys on the sandbox under load.
  * `integration-haproxy-3.0` runs them again on HAProxy 3.0 (test/integration/helpers/proxy-line.ts).
  */
-const PROXY_FILES = ['test/integration/proxy-runtime.test.ts', 'test/integration/proxy-switch.test.ts', 'test/integration/deploy.test.ts', 'test/integration/proxy-shared.test.ts', 'test/integration/acme.test.ts'];
+const PROXY_FILES = [
+  'test/integration/proxy-runtime.test.ts',
+  'test/integration/proxy-switch.test.ts',
+  'test/integration/deploy.test.ts',
+  'test/integration/proxy-shared.test.ts',
+  'test/integration/proxy-tls.test.ts',
+  'test/integration/acme.test.ts',
+];
 
 const integration = {
   globalSetup: ['test/integration/global-setup.ts'],

@@ -122,13 +122,37 @@ const healthcheckSchema = z.strictObject({
     .describe('The Host header of the check request.'),
 });
 
+export const LETS_ENCRYPT_DIRECTORY = 'https://acme-v02.api.letsencrypt.org/directory';
+export const DEFAULT_HTTPS_PORT = 443;
+
 const proxySchema = z.strictObject({
   app_port: port.default(80).describe('The port the app listens on inside its container.'),
   // 2.6: the line every test runs (Debian 12's 2.6.12); 3.0 runs the proxy and deploy tests
   // only: see src/proxy/README.md, "Default image".
   image: z.string().min(1).default('haproxy:2.6').describe('The HAProxy image (default: the 2.6 LTS line, the one every gangway test runs); build one locally where there is no registry.'),
   http_port: port.default(80).describe('Port the proxy publishes on the host.'),
-  https_port: port.optional(),
+  https_port: port.optional().describe('Port the proxy publishes its HTTPS listener on (default 443 when proxy.ssl is on).'),
+  ssl: z
+    .union(
+      [
+        z.boolean(),
+        z.strictObject({
+          certificate_pem: envName.describe('Name of the gangway secret holding the certificate chain (PEM, leaf first).'),
+          private_key_pem: envName.describe('Name of the gangway secret holding its private key (PEM).'),
+        }),
+      ],
+      { error: 'expected true, false, or { certificate_pem: SECRET, private_key_pem: SECRET }' },
+    )
+    .default(false)
+    .describe('HTTPS for the names of proxy.hosts: true = ACME certificates; { certificate_pem, private_key_pem } = your own, from gangway secrets.'),
+  ssl_redirect: z.boolean().default(true).describe('With proxy.ssl on, answer plain HTTP with a 308 to https (the ACME challenge path excepted).'),
+  acme: z
+    .strictObject({
+      directory: z.url({ message: 'expected the URL of an ACME directory' }).default(LETS_ENCRYPT_DIRECTORY).describe('ACME directory URL (default: Let\'s Encrypt production).'),
+      email: z.email({ message: 'expected an email address' }).optional().describe('Contact address registered with the CA.'),
+    })
+    .optional()
+    .describe('Where ACME certificates come from when proxy.ssl is true.'),
   bind: z
     .string()
     .regex(/^(\d{1,3}(\.\d{1,3}){3}|)$/, { message: 'expected an IPv4 address such as 127.0.0.1, or "" for every interface' })
@@ -294,6 +318,15 @@ export const configSchema = z
   .describe('gangway.yml: how to ship one service to its hosts.');
 
 export type Config = z.output<typeof configSchema>;
+export type ProxyConfig = Config['proxy'];
+/** Own certificate: the names of the two secrets; undefined for ACME or no TLS. */
+export type OwnCertificateConfig = Exclude<ProxyConfig['ssl'], boolean>;
+
+export const sslOn = (proxy: Pick<ProxyConfig, 'ssl'>): boolean => proxy.ssl !== false;
+/** The host port of the HTTPS listener: the configured one, else 443 when TLS is on. */
+export function httpsPortOf(proxy: Pick<ProxyConfig, 'ssl' | 'https_port'>): number | undefined {
+  return proxy.https_port ?? (sslOn(proxy) ? DEFAULT_HTTPS_PORT : undefined);
+}
 export type ConfigInput = z.input<typeof configSchema>;
 export type RoleConfig = z.output<typeof roleSchema>;
 export type HostConfig = z.output<typeof hostSchema>;

@@ -29,6 +29,9 @@ export interface SecretIndex {
 
 const keyOf = (path: KeyPath): string => JSON.stringify(path);
 
+/** The keys of `proxy.ssl: { ... }` that name gangway secrets. */
+export const OWN_CERTIFICATE_KEYS = ['certificate_pem', 'private_key_pem'] as const;
+
 /** Names listed in env.secret and in every accessory's env.secret, read from unvalidated input. */
 function secretNamesIn(input: unknown): Array<{ name: string; path: KeyPath }> {
   if (!isPlainObject(input)) return [];
@@ -40,6 +43,14 @@ function secretNamesIn(input: unknown): Array<{ name: string; path: KeyPath }> {
     });
   };
   collect(input.env, ['env']);
+  // An own certificate's PEMs: its private key is a secret like any other, and redacted as one.
+  const proxy = isPlainObject(input.proxy) ? input.proxy : undefined;
+  if (proxy && isPlainObject(proxy.ssl)) {
+    for (const key of OWN_CERTIFICATE_KEYS) {
+      const name = proxy.ssl[key];
+      if (typeof name === 'string') out.push({ name, path: ['proxy', 'ssl', key] });
+    }
+  }
   if (isPlainObject(input.accessories)) {
     for (const [accessory, spec] of Object.entries(input.accessories)) {
       if (isPlainObject(spec)) collect(spec.env, ['accessories', accessory, 'env']);

@@ -4,6 +4,43 @@ import { isPlainObject } from './interpolate.js';
 import type { PathProblem } from './issues.js';
 import type { VarLookup } from './interpolate.js';
 import { describeValue, type ValueTeller } from './problems.js';
+import { OWN_CERTIFICATE_KEYS } from './secret-values.js';
+
+export const SSL_WITHOUT_HOSTS_HINT = 'certificates are issued and chosen (SNI) by name: list the names in proxy.hosts, or set proxy.ssl: false';
+
+/** Where a secret named at `path` stands: unset, empty, or fine (undefined). */
+function secretProblem(path: (string | number)[], name: string, lookup: VarLookup): PathProblem | undefined {
+  const found = lookup(name);
+  if (!found) return { path, at: 'value', severity: 'error', message: `secret ${name} is not set in the environment or .gangway/secrets` };
+  if (found.value === '') return { path, at: 'value', severity: 'error', message: `secret ${name} is empty (in the ${found.origin === 'env' ? 'environment' : '.gangway/secrets file'})` };
+  return undefined;
+}
+
+/** TLS needs names (SNI and ACME both work by name); an own certificate names two set secrets. */
+function sslProblems(proxy: Record<string, unknown>, lookup: VarLookup): PathProblem[] {
+  const ssl = proxy.ssl;
+  if (ssl === undefined || ssl === false || ssl === null) return [];
+  const problems: PathProblem[] = [];
+  const hosts = proxy.hosts;
+  if (hosts === undefined || hosts === null || (Array.isArray(hosts) && hosts.length === 0)) {
+    problems.push({
+      path: ['proxy', 'ssl'],
+      at: 'key',
+      severity: 'error',
+      message: 'set without proxy.hosts: this service is the catch-all, which has no names to hold certificates for',
+      hint: SSL_WITHOUT_HOSTS_HINT,
+    });
+  }
+  if (isPlainObject(ssl)) {
+    for (const key of OWN_CERTIFICATE_KEYS) {
+      const name = ssl[key];
+      if (typeof name !== 'string') continue;
+      const problem = secretProblem(['proxy', 'ssl', key], name, lookup);
+      if (problem) problems.push(problem);
+    }
+  }
+  return problems;
+}
 
 export const PATH_PREFIX_WITHOUT_HOSTS_HINT = 'a path prefix routes within the names of proxy.hosts; add proxy.hosts or remove path_prefix';
 
@@ -68,16 +105,14 @@ export function semanticProblems(input: unknown, lookup: VarLookup, tell: ValueT
     }
   }
 
+  if (proxy) problems.push(...sslProblems(proxy, lookup));
+
   const env = isPlainObject(input.env) ? input.env : undefined;
   if (env && Array.isArray(env.secret)) {
     env.secret.forEach((name, i) => {
       if (typeof name !== 'string') return;
-      const found = lookup(name);
-      if (!found) {
-        problems.push({ path: ['env', 'secret', i], at: 'value', severity: 'error', message: `secret ${name} is not set in the environment or .gangway/secrets` });
-      } else if (found.value === '') {
-        problems.push({ path: ['env', 'secret', i], at: 'value', severity: 'error', message: `secret ${name} is empty (in the ${found.origin === 'env' ? 'environment' : '.gangway/secrets file'})` });
-      }
+      const problem = secretProblem(['env', 'secret', i], name, lookup);
+      if (problem) problems.push(problem);
     });
   }
   return problems;

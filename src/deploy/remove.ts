@@ -9,6 +9,9 @@ import { GangwayError, messageOf, operationError, usageError } from '../errors.j
 import type { Host } from '../hosts/host.js';
 import { holdChecks } from '../proxy/runtime-operations.js';
 import { withdrawService } from '../proxy/withdraw.js';
+import { removeCertificates } from '../proxy/certificates.js';
+import { proxyState } from '../proxy/lifecycle.js';
+import { sslOn } from '../config/schema.js';
 import { describeDeployment } from '../state/deployment.js';
 import { auditEverywhere, withDeployLock } from './locked.js';
 import { connectAll } from '../fleet/connect.js';
@@ -102,6 +105,10 @@ async function removeFromHost(s: Session, host: Host, t: RemovalTarget): Promise
     const cut = out.drains.reduce((n, d) => n + d.sessions, 0);
     const message = !out.routed ? 'no slot on this proxy' : `${out.drains.map((d) => d.server).join(', ') || 'no servers'} drained${cut > 0 ? ` (drain_timeout reached: ${cut} open session${cut === 1 ? '' : 's'} cut by the stop)` : ''}, slot freed`;
     events.step('routes', 'done', { host: t.host, message, durationMs: Date.now() - t0 });
+    if (out.routed && sslOn(cfg.proxy) && cfg.proxy.hosts) {
+      const removed = await removeCertificates(pt, cfg.proxy.hosts, (await proxyState(pt)) === 'running');
+      if (removed.length > 0) events.log(`certificates of ${removed.join(', ')} taken off the proxy`, { host: t.host, step: 'routes' });
+    }
   }
   const docker = await host.docker();
   for (const role of t.roles) {

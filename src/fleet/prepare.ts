@@ -3,8 +3,10 @@
 import { GangwayError, messageOf, operationError } from '../errors.js';
 import type { Host } from '../hosts/host.js';
 import { ensureNetwork, ensureProxy } from '../proxy/lifecycle.js';
+import { installCertificate, type OwnCertificate } from '../proxy/certificates.js';
 import { DEFAULT_APP_NETWORK } from '../proxy/target.js';
 import { probeDocker } from './engine-install.js';
+import { httpsPortOf } from '../config/schema.js';
 import { proxyTarget, type Session } from './session.js';
 
 export const APP_NETWORK = DEFAULT_APP_NETWORK;
@@ -48,6 +50,20 @@ export async function assertDockerReady(hosts: Host[]): Promise<void> {
   });
 }
 
+/** The service's own certificate (proxy.ssl naming two secrets), with the secrets' values. */
+function ownCertificate(s: Session): OwnCertificate | undefined {
+  const { config, secrets } = s.loaded;
+  const ssl = config.proxy.ssl;
+  if (typeof ssl !== 'object' || !config.proxy.hosts) return undefined;
+  // The loader refused unset or empty secrets (exit 2), so both are here.
+  return {
+    names: config.proxy.hosts,
+    certificatePem: secrets[ssl.certificate_pem]!,
+    privateKeyPem: secrets[ssl.private_key_pem]!,
+    certificateSecret: ssl.certificate_pem,
+  };
+}
+
 export async function ensureAppNetwork(host: Host): Promise<void> {
   await ensureNetwork(await host.docker(), APP_NETWORK);
 }
@@ -64,13 +80,19 @@ export async function prepareHosts(s: Session, hosts: Map<string, Host>, proxied
         await ensureDocker(host);
         await ensureAppNetwork(host);
         if (proxied.has(host.name)) {
-          await ensureProxy(proxyTarget(s, host), {
+          const target = proxyTarget(s, host);
+          await ensureProxy(target, {
             image: cfg.proxy.image,
             httpPort: cfg.proxy.http_port,
-            ...(cfg.proxy.https_port !== undefined ? { httpsPort: cfg.proxy.https_port } : {}),
+            ...(httpsPortOf(cfg.proxy) !== undefined ? { httpsPort: httpsPortOf(cfg.proxy)! } : {}),
             publishAddress: cfg.proxy.bind,
             uid: cfg.proxy.uid,
           });
+          const own = ownCertificate(s);
+          if (own) {
+            const out = await installCertificate(target, own);
+            s.events.log(`certificate ${Object.entries(out.byName).map(([n, what]) => `${n} ${what}`).join(', ')}`, { host: host.name, step: 'proxy' });
+          }
         }
         s.events.step('prepare', 'done', { host: host.name, durationMs: Date.now() - started });
       } catch (err) {

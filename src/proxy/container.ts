@@ -93,3 +93,14 @@ function stableJson(value: unknown): string {
   }
   return JSON.stringify(value);
 }
+
+/**
+ * The host port a running proxy publishes its :443 on, from its inspect data. A service that does
+ * not set https_port keeps it (ensureProxy): otherwise its deploy would recreate the host's proxy
+ * without the HTTPS port another service on the host uses.
+ */
+export function publishedHttpsPort(inspect: Pick<Docker.ContainerInspectInfo, 'HostConfig'> | undefined): number | undefined {
+  const bound = inspect?.HostConfig?.PortBindings?.['443/tcp'] as Array<{ HostPort?: string }> | undefined;
+  const port = Number(bound?.[0]?.HostPort);
+  return Number.isInteger(port) && port > 0 ? port : undefined;
+}

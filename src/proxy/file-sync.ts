@@ -2,6 +2,8 @@
 // by re-rendering them from what the proxy reports, every service's backend and routes included,
 // so a restart loads exactly what was running.
 import { readConfigCommand, removeSocketCommand } from './config-file.js';
+import { ensureCertsCommand } from './cert-files.js';
+import { defaultCertificatePem } from './default-cert.js';
 import { renderLayoutFiles, writeLayoutCommand, type LayoutFiles } from './layout-files.js';
 import { readLiveLayout, readStoredFiles } from './live-layout.js';
 import type { ProxyLayout } from './layout.js';
@@ -22,7 +24,19 @@ export async function removeDeadSocket(t: ProxyTarget): Promise<void> {
   if (r.code !== 0) throw proxyError(t, `cannot remove the stopped proxy's admin socket: ${r.stderr.trim()}`);
 }
 
+/** certs/, the default certificate and a crt-list: what the HTTPS bind needs before the proxy loads the file. */
+export async function ensureCertFiles(t: ProxyTarget): Promise<void> {
+  const c = ensureCertsCommand(await defaultCertificatePem(), dirOf(t));
+  const r = await t.host.exec(c.command, { stdin: c.stdin });
+  if (r.code !== 0) throw proxyError(t, `cannot prepare the proxy's certificate directory: ${r.stderr.trim()}`);
+}
+
+/**
+ * The files, and before them what the file's HTTPS bind loads (ensureCertFiles): whatever command
+ * writes a file here, a proxy that (re)starts on it finds its crt-list.
+ */
 export async function writeLayoutFiles(t: ProxyTarget, files: LayoutFiles): Promise<void> {
+  await ensureCertFiles(t);
   const r = await t.host.exec(writeLayoutCommand(files, dirOf(t)).command);
   if (r.code !== 0) throw proxyError(t, `cannot write the proxy config: ${r.stderr.trim()}`);
 }

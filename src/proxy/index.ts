@@ -20,3 +20,4 @@ export { containerAddress, reconcileAddresses } from './addresses.js';
 export { checkClaim, ensureProxy, planClaim, readProxyIdentity, removeProxy, type EnsureProxyOptions, type EnsureProxyResult } from './lifecycle.js';
 export { addCandidate, holdChecks, removeServer, switchTo, type CandidateServer } from './runtime-operations.js';
 export { waitDrained, waitHealthy, type DrainResult } from './waits.js';
+export { installCertificate, removeCertificates, type CertificateOutcome, type OwnCertificate } from './certificates.js';

@@ -29,6 +29,8 @@ export interface SlotSettings {
   maxBodyBytes: number;
   /** Whether X-Forwarded-For/-Proto/-Host are set on requests to the app. */
   forwardHeaders: boolean;
+  /** Plain HTTP to this slot gets a 308 to https (proxy.ssl with ssl_redirect); absent = no. */
+  sslRedirect?: boolean;
 }
 
 export interface ProxySlot {
@@ -63,7 +65,9 @@ export const ownerOf = (service: string, destination?: string): string => (desti
  * runtime alone. `|` never occurs in a value (validated), nor does a space or `;`, which would
  * end the value or the runtime API command.
  */
-const FIELDS = ['owner', 'port', 'path', 'host', 'resp', 'body', 'fwd', 'status', 'inter', 'tcheck', 'rise', 'fall'] as const;
+const FIELDS = ['owner', 'port', 'path', 'host', 'resp', 'body', 'fwd', 'status', 'inter', 'tcheck', 'rise', 'fall', 'redir'] as const;
+/** Values written before `redir` existed have one field fewer: no redirect. */
+const FIELDS_BEFORE_TLS = FIELDS.length - 1;
 export const fieldIndex = (name: (typeof FIELDS)[number]): number => FIELDS.indexOf(name) + 1;
 const VALUE_SAFE = /^[^\s|;"'\\#]+$/;
 
@@ -71,7 +75,7 @@ export function encodeSettings(s: SlotSettings): string {
   const hc = s.healthcheck;
   const values = [
     s.owner, s.appPort, hc.path, hc.host ?? DEFAULT_CHECK_HOST, s.responseTimeoutMs, s.maxBodyBytes, s.forwardHeaders ? 'on' : 'off',
-    hc.status ?? DEFAULT_CHECK_STATUS, hc.intervalMs, hc.timeoutMs, hc.rise ?? DEFAULT_RISE, hc.fall ?? DEFAULT_FALL,
+    hc.status ?? DEFAULT_CHECK_STATUS, hc.intervalMs, hc.timeoutMs, hc.rise ?? DEFAULT_RISE, hc.fall ?? DEFAULT_FALL, s.sslRedirect ? 'on' : 'off',
   ].map(String);
   for (const v of values) if (!VALUE_SAFE.test(v)) throw new Error(`proxy setting "${v}" cannot go in a map (no spaces, quotes, "|", ";", "#" or "\\")`);
   return values.join('|');
@@ -80,6 +84,7 @@ export function encodeSettings(s: SlotSettings): string {
 /** The inverse of encodeSettings; undefined for a value gangway did not write. */
 export function decodeSettings(value: string): SlotSettings | undefined {
   const f = value.trim().split('|');
+  if (f.length === FIELDS_BEFORE_TLS) f.push('off');
   if (f.length !== FIELDS.length) return undefined;
   const at = (name: (typeof FIELDS)[number]) => f[fieldIndex(name) - 1]!;
   const num = (name: (typeof FIELDS)[number]) => Number(at(name));
@@ -92,6 +97,7 @@ export function decodeSettings(value: string): SlotSettings | undefined {
     responseTimeoutMs: num('resp'),
     maxBodyBytes: num('body'),
     forwardHeaders: at('fwd') === 'on',
+    ...(at('redir') === 'on' ? { sslRedirect: true } : {}),
   };
 }
 

@@ -5,7 +5,7 @@ import { isNotFound } from '../docker/errors.js';
 import { imageId, pulledImageId, pullImage } from '../docker/images.js';
 import { GangwayError, messageOf } from '../errors.js';
 import { inspectOrUndefined, reconcileAddresses } from './addresses.js';
-import { proxyContainerSpec, type ProxyContainerOptions } from './container.js';
+import { proxyContainerSpec, publishedHttpsPort, type ProxyContainerOptions } from './container.js';
 import { mapChanges, mapContents, decideClaim } from './claims.js';
 import { readConfigFile, removeDeadSocket, writeLayoutFiles } from './file-sync.js';
 import { renderLayoutFiles } from './layout-files.js';
@@ -97,7 +97,9 @@ export async function ensureProxy(t: ProxyTarget, opts: EnsureProxyOptions): Pro
   const docker = await t.host.docker();
   await ensureNetwork(docker, networkOf(t), opts.labels);
   const [imageId, identity] = await Promise.all([ensureImagePresent(t, docker, opts.image), readProxyIdentity(t, opts.uid)]);
-  const spec = proxyContainerSpec({ ...opts, ...identity, network: networkOf(t), containerName: t.containerName, hostDir: t.hostDir });
+  // No https_port of its own (no TLS): keep the one the running proxy publishes for another service.
+  const kept = opts.httpsPort === undefined ? publishedHttpsPort(await inspectOrUndefined(docker.getContainer(t.containerName ?? PROXY_CONTAINER_NAME))) : undefined;
+  const spec = proxyContainerSpec({ ...opts, ...(kept !== undefined ? { httpsPort: kept } : {}), ...identity, network: networkOf(t), containerName: t.containerName, hostDir: t.hostDir });
   const name = spec.name ?? PROXY_CONTAINER_NAME;
   // Read, decide and apply under the host's route lock: another service deploying to this host
   // at the same instant would otherwise read the same free slot.

@@ -22,3 +22,18 @@ export const MANAGED_PROXY = 'proxy';
 
 export const hostSocketPath = (hostDir: string = PROXY_HOST_DIR): string => `${hostDir}/${SOCKET_FILE}`;
 export const containerSocketPath = `${PROXY_CONTAINER_DIR}/${SOCKET_FILE}`;
+
+/** Port of the HTTPS listener inside the container; the host's https_port is published onto it. */
+export const PROXY_TLS_PORT = 443;
+/** Certificates, one `<name>.pem` each (chain then key, as HAProxy loads them), and their crt-list. */
+export const CERTS_DIR = 'certs';
+export const CRT_LIST_FILE = 'crt-list.txt';
+/** The self-signed certificate every proxy has, so the HTTPS bind loads before any real one exists. */
+export const DEFAULT_CERT_NAME = 'default';
+export const containerCertPath = (name: string): string => `${PROXY_CONTAINER_DIR}/${CERTS_DIR}/${name}.pem`;
+export const containerCrtListPath = `${PROXY_CONTAINER_DIR}/${CERTS_DIR}/${CRT_LIST_FILE}`;
+/** Where HTTP-01 challenges go (tls-common conventions): the ACME container on the app network. */
+export const ACME_BACKEND = 'acme';
+export const ACME_CONTAINER_NAME = 'gangway-acme';
+export const ACME_PORT = 8402;
+export const ACME_CHALLENGE_PREFIX = '/.well-known/acme-challenge/';

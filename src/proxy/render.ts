@@ -5,7 +5,10 @@ import {
   CATCH_ALL_KEY, DEFAULT_CHECK_TIMEOUT_MS, DEFAULT_RESPONSE_TIMEOUT_MS, MAP_FILES, assertLayout, fieldIndex,
   type MapKind, type ProxyLayout, type ProxySlot,
 } from './layout.js';
-import { containerSocketPath, PROXY_CONTAINER_DIR, PROXY_LISTEN_PORT } from './paths.js';
+import {
+  ACME_BACKEND, ACME_CHALLENGE_PREFIX, ACME_CONTAINER_NAME, ACME_PORT, containerCrtListPath, containerSocketPath, PROXY_CONTAINER_DIR,
+  PROXY_LISTEN_PORT, PROXY_TLS_PORT,
+} from './paths.js';
 import {
   assertPort, assertSafeName, DEFAULT_CHECK_STATUS, DEFAULT_FALL, DEFAULT_RISE, READY_WEIGHT,
   type ProxyHealthcheck, type ProxyServer,
@@ -85,10 +88,17 @@ const slotField = (backend: string, field: Parameters<typeof fieldIndex>[0]): st
 function frontendLines(): string[] {
   return [
     `bind :${PROXY_LISTEN_PORT}`,
+    // SNI picks the certificate from the crt-list; its first line is the proxy's self-signed
+    // default (HAProxy refuses an ssl bind without one). Routing below is the same for both binds.
+    `bind :${PROXY_TLS_PORT} ssl crt-list ${containerCrtListPath} alpn h2,http/1.1`,
     'http-request set-var(txn.gw_path) path',
     'http-request set-var(txn.gw_key) req.hdr(host),field(1,:),lower,concat(,txn.gw_path,/)',
     `http-request set-var(txn.gw_be) var(txn.gw_key),map_beg(${mapPath('routes')})`,
     `http-request set-var(txn.gw_be) str(${CATCH_ALL_KEY}),map_str(${mapPath('catchAll')}) unless { var(txn.gw_be) -m found }`,
+    // HTTP-01 challenges, on plain HTTP only, for any Host, before any route; the redirect to
+    // https is a slot's (slotLines), so a challenge never meets it.
+    `acl gw_acme path_beg ${ACME_CHALLENGE_PREFIX}`,
+    `use_backend ${ACME_BACKEND} if gw_acme !{ ssl_fc }`,
     'use_backend %[var(txn.gw_be)] if { var(txn.gw_be) -m found }',
     `default_backend ${UNROUTED_BACKEND}`,
   ];
@@ -114,6 +124,10 @@ function slotLines(slot: ProxySlot): string[] {
     ...[
       // Runtime `add server` needs an algorithm with dynamic weights; roundrobin is one.
       'balance roundrobin',
+      // Before anything else the slot does: a redirected request never reaches the app. To the
+      // Host without its port (`redirect scheme` keeps it, measured: https://a.test:8080/ for a
+      // proxy on http_port 8080), i.e. to the standard HTTPS port.
+      `http-request redirect location https://%[req.hdr(host),field(1,:)]%[capture.req.uri] code 308 if !{ ssl_fc } { ${slotField(b, 'redir')} -m str on }`,
       'option httpchk',
       `http-check send meth GET uri-lf %[${slotField(b, 'path')}] ver HTTP/1.1 hdr Host %[${slotField(b, 'host')}]`,
       `http-check expect status ${status}`,
@@ -123,7 +137,8 @@ function slotLines(slot: ProxySlot): string[] {
       'http-request deny deny_status 413 if { var(txn.gw_max_body) -m int gt 0 } { req.hdr_val(content-length),sub(txn.gw_max_body) -m int gt 0 }',
       `acl gw_forward ${slotField(b, 'fwd')} -m str on`,
       'http-request set-header X-Forwarded-For %[src] if gw_forward',
-      'http-request set-header X-Forwarded-Proto http if gw_forward',
+      'http-request set-header X-Forwarded-Proto https if gw_forward { ssl_fc }',
+      'http-request set-header X-Forwarded-Proto http if gw_forward !{ ssl_fc }',
       'http-request set-header X-Forwarded-Host %[req.hdr(host)] if gw_forward',
       ...(slot.settings ? slot.servers.map((s) => renderServerLine(s, slot.settings!.healthcheck)) : []),
     ].map((l) => `  ${l}`),
@@ -172,6 +187,12 @@ export function renderHaproxyConfig(layout: ProxyLayout): string {
     '',
     `backend ${UNROUTED_BACKEND}`,
     '  http-request deny deny_status 404',
+    '',
+    // The ACME client's container, by name like the app servers; while it does not exist the
+    // server has no address and a challenge gets 503. A server-template, not a `server` line: it
+    // is no app server, and what reads and compares server lines (needsReload, the parsers) skips it.
+    `backend ${ACME_BACKEND}`,
+    `  server-template ${ACME_BACKEND} 1 ${ACME_CONTAINER_NAME}:${ACME_PORT} ${SERVER_RESOLVE_OPTIONS}`,
     '',
     ...layout.slots.flatMap((slot) => [...slotLines(slot), '']),
   ].join('\n');

@@ -46,8 +46,18 @@ export class RuntimeApi {
     return reply;
   }
 
-  /** The raw exchange, without judging the reply. */
-  async send(line: string): Promise<string> {
+  /**
+   * A command with a payload (`<line> <<`, the payload, an empty line): what `set ssl cert` and
+   * `add ssl crt-list` take. The payload may not hold an empty line (it would end there).
+   */
+  async sendPayload(line: string, payload: string): Promise<string> {
+    const body = payload.replace(/\n+$/, '');
+    if (/\n\s*\n/.test(body)) throw new Error('a runtime API payload may not contain an empty line');
+    return this.send(line, `${line} <<\n${body}\n`);
+  }
+
+  /** The raw exchange, without judging the reply. `raw`: the exact text to write (a payload command). */
+  async send(line: string, raw?: string): Promise<string> {
     if (line.includes('\n')) throw new Error('a runtime API command is one line');
     let socket: Duplex;
     try {
@@ -87,7 +97,7 @@ export class RuntimeApi {
       // Write and half-close, as `echo cmd | socat` does: HAProxy answers one command and closes.
       // HAProxy 3.0 over an SSH stream-local forward waited for the client's end before its reply
       // reached us (every command timed out); 2.6 did not, and answers a half-closed one as well.
-      socket.end(`${line}\n`);
+      socket.end(raw !== undefined ? `${raw}\n` : `${line}\n`);
     });
   }
 }

@@ -32,6 +32,8 @@ export interface ProxyTarget {
   maxBodyBytes?: number;
   /** X-Forwarded-For/-Proto/-Host (default on). */
   forwardHeaders?: boolean;
+  /** Plain HTTP to this service's names gets a 308 to https (proxy.ssl with ssl_redirect). */
+  sslRedirect?: boolean;
   healthcheck: ProxyHealthcheck;
   /** The app network the proxy shares with app containers (default `gangway`). */
   network?: string;
@@ -56,6 +58,7 @@ export function settingsOf(t: ProxyTarget): SlotSettings {
     responseTimeoutMs: t.responseTimeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS,
     maxBodyBytes: t.maxBodyBytes ?? 0,
     forwardHeaders: t.forwardHeaders ?? true,
+    ...(t.sslRedirect ? { sslRedirect: true } : {}),
   };
 }
 

@@ -107,6 +107,8 @@ export interface HostContainerInput {
   /** 0: an ephemeral port, read back after start. */
   sshPort: number;
   httpPort: number;
+  /** The host's :443 (its proxy's HTTPS listener); 0: ephemeral, like the others. */
+  httpsPort?: number;
 }
 
 export function hostCreateOptions(input: HostContainerInput): Docker.ContainerCreateOptions {
@@ -116,7 +118,7 @@ export function hostCreateOptions(input: HostContainerInput): Docker.ContainerCr
     Hostname: input.hostName,
     Image: input.image,
     Labels: sandboxLabels(input.id, 'host', input.hostName),
-    ExposedPorts: { '22/tcp': {}, '80/tcp': {} },
+    ExposedPorts: { '22/tcp': {}, '80/tcp': {}, '443/tcp': {} },
     HostConfig: {
       NetworkMode: names.network,
       CapAdd: HOST_CAPABILITIES,
@@ -124,7 +126,7 @@ export function hostCreateOptions(input: HostContainerInput): Docker.ContainerCr
       DeviceCgroupRules: HOST_DEVICE_CGROUP_RULES,
       // The inner engine's storage on a volume: overlay on a volume works, overlay on overlay does not.
       Mounts: [{ Type: 'volume', Source: names.dockerVolume(input.hostName), Target: '/var/lib/docker' }],
-      PortBindings: { '22/tcp': loopbackPort(input.sshPort), '80/tcp': loopbackPort(input.httpPort) },
+      PortBindings: { '22/tcp': loopbackPort(input.sshPort), '80/tcp': loopbackPort(input.httpPort), '443/tcp': loopbackPort(input.httpsPort ?? 0) },
       // A restarted outer engine must not resurrect hosts: `up` always starts from a sweep.
       RestartPolicy: { Name: 'no' },
       // tini as PID 1 reaps what sshd and dockerd leave behind.

@@ -247,9 +247,10 @@ async function startHost(docker: Docker, input: HostInput, events: Events): Prom
     const inspect = await container.inspect();
     const sshPort = publishedPort(inspect, '22/tcp');
     const httpPort = publishedPort(inspect, '80/tcp');
-    if (!sshPort || !httpPort) throw operationError('the host has no published ports', { host: input.name, step: 'start' });
-    return { sshPort, httpPort };
-  }, (p) => `ssh 127.0.0.1:${p.sshPort}, http 127.0.0.1:${p.httpPort}`);
+    const httpsPort = publishedPort(inspect, '443/tcp');
+    if (!sshPort || !httpPort || !httpsPort) throw operationError('the host has no published ports', { host: input.name, step: 'start' });
+    return { sshPort, httpPort, httpsPort };
+  }, (p) => `ssh 127.0.0.1:${p.sshPort}, http 127.0.0.1:${p.httpPort}, https 127.0.0.1:${p.httpsPort}`);
 
   try {
     if (input.flavour === 'docker-host') {
@@ -274,7 +275,7 @@ async function startHost(docker: Docker, input: HostInput, events: Events): Prom
   if (hostKey.exitCode !== 0) throw operationError('cannot read the host key', { host: input.name, step: 'host key', details: [hostKey.output] });
   events.step('ready', 'done', { ...where, durationMs: Date.now() - started });
   return {
-    host: { name: input.name, flavour: input.flavour, containerId: container.id, address: '127.0.0.1', sshPort: ports.sshPort, httpPort: ports.httpPort },
+    host: { name: input.name, flavour: input.flavour, containerId: container.id, address: '127.0.0.1', sshPort: ports.sshPort, httpPort: ports.httpPort, httpsPort: ports.httpsPort },
     hostKey: { address: '127.0.0.1', port: ports.sshPort, publicKey: hostKey.output.trim() },
   };
 }

@@ -12,6 +12,8 @@ export interface SandboxHost {
   sshPort: number;
   /** The host's port 80 (where its proxy listens), published on the runner. */
   httpPort: number;
+  /** The host's port 443 (its proxy's HTTPS listener), published on the runner; absent in sandbox.json of older runs. */
+  httpsPort?: number;
 }
 
 /** The HAProxy release lines the sandbox builds: Debian 12's 2.6 and Debian 13's 3.0. */

@@ -2,7 +2,7 @@
 // parse, refusals become GangwayErrors. On 2.6 the Debian binary runs with no container; on 3.0
 // (GANGWAY_TEST_PROXY=3.0) the binary of the 3.0 image runs on the host's network (proxy-line.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GangwayError } from '../../src/errors.js';
 import { emptyLayout, MAP_FILES, type ProxyLayout } from '../../src/proxy/layout.js';
 import { renderHaproxyConfig, renderMapFiles } from '../../src/proxy/render.js';
+import { renderCrtList } from '../../src/proxy/cert-files.js';
+import { defaultCertificatePem } from '../../src/proxy/default-cert.js';
 import { RuntimeApi } from '../../src/proxy/runtime-api.js';
 import * as cmd from '../../src/proxy/runtime-commands.js';
 import { isHealthy, liveServers, parseServersState, parseShowInfo, parseStat } from '../../src/proxy/runtime-parse.js';
@@ -68,10 +70,15 @@ describe.skipIf(!existsSync(HAPROXY))('runtime API against a real HAProxy', () =
     layout.slots[0] = { backend: be, settings: { owner: 'rt', appPort: 80, healthcheck: hc, responseTimeoutMs: 60_000, maxBodyBytes: 0, forwardHeaders: true }, servers: [] };
     const maps = renderMapFiles(layout);
     for (const kind of ['slots', 'routes', 'catchAll'] as const) writeFileSync(join(dir, MAP_FILES[kind]), maps[kind]);
+    // The HTTPS bind loads the crt-list: the default certificate, as ensureCertFiles writes it.
+    mkdirSync(join(dir, 'certs'));
+    writeFileSync(join(dir, 'certs', 'default.pem'), await defaultCertificatePem());
+    writeFileSync(join(dir, 'certs', 'crt-list.txt'), renderCrtList([]).replaceAll('/usr/local/etc/haproxy/', `${dir}/`));
     const cfg = renderHaproxyConfig(layout)
       .replace('/usr/local/etc/haproxy/admin.sock', socket)
       .replaceAll('/usr/local/etc/haproxy/', `${dir}/`)
       .replace('bind :80', `bind 127.0.0.1:${frontPort}`)
+      .replace('bind :443 ', `bind 127.0.0.1:${await freePort()} `)
       .replace(/^\s*log stdout.*$/m, '');
     writeFileSync(join(dir, 'haproxy.cfg'), cfg);
     const image = TEST_PROXY_LINE === '2.6' ? undefined : await localProxyImage(new Docker(), new Events());

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GangwayError } from '../../src/errors.js';
 import { loadConfig } from '../../src/config/load.js';
+import { httpsPortOf, LETS_ENCRYPT_DIRECTORY } from '../../src/config/schema.js';
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -232,6 +233,43 @@ describe('config errors name file:line:col, key path and expectation', () => {
         expect(loaded.config.proxy.path_prefix).toBe('/api');
         expect(loaded.config.proxy.hosts?.length).toBe(1);
       }
+    });
+  });
+
+  describe('proxy.ssl', () => {
+    const CERT = `-----BEGIN CERTIFICATE-----\n${'A'.repeat(64)}\n-----END CERTIFICATE-----`;
+    const KEY = `-----BEGIN PRIVATE KEY-----\n${'B'.repeat(64)}\n-----END PRIVATE KEY-----`;
+
+    it('on without proxy.hosts names the file, the line of the key and hints at the fix', async () => {
+      const err = await failure({ base: valid('proxy:\n  app_port: 8080\n  ssl: true\n') });
+      expect(err.message).toBe('gangway.yml:8:3 proxy.ssl: set without proxy.hosts: this service is the catch-all, which has no names to hold certificates for');
+      expect(err.hint).toMatch(/list the names in proxy.hosts/);
+    });
+
+    it('an own certificate naming an unset secret names the secret and its line', async () => {
+      const err = await failure({ base: valid('proxy:\n  hosts: [a.example.com]\n  ssl:\n    certificate_pem: WEB_CERT\n    private_key_pem: WEB_KEY\n'), secrets: 'WEB_CERT=long-enough-value\n' }, { env: {} });
+      expect(err.details).toContain('gangway.yml:10:22 proxy.ssl.private_key_pem: secret WEB_KEY is not set in the environment or .gangway/secrets');
+      expect(err.details.some((l) => l.includes('WEB_CERT') && l.includes('not set'))).toBe(false);
+    });
+
+    it('a wrong shape says what is expected', async () => {
+      const err = await failure({ base: valid('proxy:\n  hosts: [a.example.com]\n  ssl: yes please\n') });
+      expect(err.message).toMatch(/^gangway.yml:8:8 proxy.ssl: expected true, false, or \{ certificate_pem: SECRET, private_key_pem: SECRET \}/);
+    });
+
+    it('defaults: off, redirect on, no https port; on: 443, Let\'s Encrypt; the PEMs are secrets (redacted)', async () => {
+      const off = await loadConfig({ file: 'gangway.yml', cwd: await project({ base: valid() }), env: {} });
+      expect(off.config.proxy.ssl).toBe(false);
+      expect(off.config.proxy.ssl_redirect).toBe(true);
+      expect(httpsPortOf(off.config.proxy)).toBeUndefined();
+      const dir = await project({ base: valid('proxy:\n  hosts: [a.example.com]\n  ssl: { certificate_pem: WEB_CERT, private_key_pem: WEB_KEY }\n  acme: {}\n') });
+      const added: string[] = [];
+      const on = await loadConfig({ file: 'gangway.yml', cwd: dir, env: { WEB_CERT: CERT, WEB_KEY: KEY }, redactor: { addSecret: (v) => added.push(v) } });
+      expect(on.config.proxy.ssl).toEqual({ certificate_pem: 'WEB_CERT', private_key_pem: 'WEB_KEY' });
+      expect(httpsPortOf(on.config.proxy)).toBe(443);
+      expect(on.config.proxy.acme?.directory).toBe(LETS_ENCRYPT_DIRECTORY);
+      expect(on.secrets.WEB_KEY).toBe(KEY);
+      expect(added).toContain(KEY);
     });
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readConfigCommand, removeSocketCommand, writeConfigCommand } from '../../src/proxy/config-file.js';
-import { proxyContainerSpec, specHash } from '../../src/proxy/container.js';
+import { proxyContainerSpec, publishedHttpsPort, specHash } from '../../src/proxy/container.js';
 import { parseProxyIdentity, proxyIdentityCommand } from '../../src/proxy/identity.js';
 import { PROXY_UID } from '../../src/proxy/paths.js';
 
@@ -60,6 +60,13 @@ describe('proxyContainerSpec', () => {
       '443/tcp': [{ HostIp: '127.0.0.1', HostPort: '18443' }],
     });
     expect(s.ExposedPorts).toEqual({ '80/tcp': {}, '443/tcp': {} });
+  });
+
+  it('reads the HTTPS host port a running proxy publishes (kept by a service without https_port)', () => {
+    const s = proxyContainerSpec({ ...base, httpPort: 18080, httpsPort: 18443 });
+    expect(publishedHttpsPort({ HostConfig: s.HostConfig! } as Parameters<typeof publishedHttpsPort>[0])).toBe(18443);
+    expect(publishedHttpsPort({ HostConfig: proxyContainerSpec(base).HostConfig! } as Parameters<typeof publishedHttpsPort>[0])).toBeUndefined();
+    expect(publishedHttpsPort(undefined)).toBeUndefined();
   });
 
   it('takes a name, host dir and extra labels (tests)', () => {

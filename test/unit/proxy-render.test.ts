@@ -53,8 +53,11 @@ describe('renderHaproxyConfig', () => {
   it.each([
     ['the admin socket in the bind-mounted directory', '  stats socket /usr/local/etc/haproxy/admin.sock mode 660 level admin expose-fd listeners'],
     ['no TCP stats listener', undefined],
-    ['a frontend on :80 routing by Host and path through the maps', '  bind :80\n  http-request set-var(txn.gw_path) path'],
-    ['the longest route prefix, then the catch-all, then 404', '  use_backend %[var(txn.gw_be)] if { var(txn.gw_be) -m found }\n  default_backend be_unrouted'],
+    ['a frontend on :80 and :443 routing by Host and path through the maps', '  bind :80\n  bind :443 ssl crt-list /usr/local/etc/haproxy/certs/crt-list.txt alpn h2,http/1.1\n  http-request set-var(txn.gw_path) path'],
+    ['ACME challenges on plain HTTP first, then the longest route prefix, then the catch-all, then 404', '  acl gw_acme path_beg /.well-known/acme-challenge/\n  use_backend acme if gw_acme !{ ssl_fc }\n  use_backend %[var(txn.gw_be)] if { var(txn.gw_be) -m found }\n  default_backend be_unrouted'],
+    ['the ACME container as the acme backend, resolved by name', 'backend acme\n  server-template acme 1 gangway-acme:8402 resolvers engine'],
+    ['a 308 to https on plain HTTP when the slot map says so, first in the slot', '  balance roundrobin\n  http-request redirect location https://%[req.hdr(host),field(1,:)]%[capture.req.uri] code 308 if !{ ssl_fc } { str(be_slot_01),map(/usr/local/etc/haproxy/slots.map),field(13,|) -m str on }'],
+    ['X-Forwarded-Proto from the connection', '  http-request set-header X-Forwarded-Proto https if gw_forward { ssl_fc }\n  http-request set-header X-Forwarded-Proto http if gw_forward !{ ssl_fc }'],
     ['sixteen slots', 'backend be_slot_16'],
     ['a balance algorithm that allows runtime servers', '  balance roundrobin'],
     ['an HTTP/1.1 health check whose path and Host come from the slot map', '  http-check send meth GET uri-lf %[str(be_slot_01),map(/usr/local/etc/haproxy/slots.map),field(3,|)] ver HTTP/1.1 hdr Host %[str(be_slot_01),map(/usr/local/etc/haproxy/slots.map),field(4,|)]\n  http-check expect status 200'],
@@ -172,7 +175,7 @@ describe('two services on one proxy', () => {
 
   it('the maps hold slots (with every setting), routes and the catch-all', () => {
     const maps = renderMapFiles(layout);
-    expect(maps.slots).toBe('be_slot_01 a|80|/up|localhost|30000|1024|on|200|1000|2000|2|3\nbe_slot_02 b@staging|80|/health|localhost|30000|1024|off|200|1000|2000|2|3\n');
+    expect(maps.slots).toBe('be_slot_01 a|80|/up|localhost|30000|1024|on|200|1000|2000|2|3|off\nbe_slot_02 b@staging|80|/health|localhost|30000|1024|off|200|1000|2000|2|3|off\n');
     expect(maps.routes).toBe('a.test/ be_slot_01\nb.test/api/ be_slot_02\n');
     expect(maps.catchAll).toBe('* be_slot_01\n');
   });

@@ -33,6 +33,12 @@ describe('slot settings on one map line', () => {
   });
   it('reads nothing from a value gangway did not write', () => {
     expect(decodeSettings('something else')).toBeUndefined();
+    // Written before TLS: one field fewer, read as no redirect; the redirect round-trips.
+    expect(decodeSettings('a|80|/up|h|1|0|on|200|1|1|2|3')).toMatchObject({ owner: 'a', forwardHeaders: true });
+    expect(decodeSettings('a|80|/up|h|1|0|on|200|1|1|2|3')?.sslRedirect).toBeUndefined();
+    const redirecting = settings('a', { sslRedirect: true });
+    expect(encodeSettings(redirecting).endsWith('|on')).toBe(true);
+    expect(decodeSettings(encodeSettings(redirecting))?.sslRedirect).toBe(true);
     expect(decodeSettings('a|x|/up|h|1|0|on|200|1|1|2|3')).toBeUndefined();
   });
 });

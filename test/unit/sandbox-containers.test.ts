@@ -28,13 +28,16 @@ describe('sandbox host container', () => {
     });
   });
 
-  it('publishes ssh and http on loopback only', () => {
+  it('publishes ssh, http and https on loopback only', () => {
     expect(host.HostConfig?.PortBindings).toEqual({
       '22/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }],
       '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }],
+      '443/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }],
     });
-    const fixed = hostCreateOptions({ id: 'default', image: 'i', hostName: 'vm1', sshPort: 2201, httpPort: 8001 });
+    expect(Object.keys(host.ExposedPorts ?? {})).toContain('443/tcp');
+    const fixed = hostCreateOptions({ id: 'default', image: 'i', hostName: 'vm1', sshPort: 2201, httpPort: 8001, httpsPort: 8443 });
     expect(fixed.HostConfig?.PortBindings?.['22/tcp']).toEqual([{ HostIp: '127.0.0.1', HostPort: '2201' }]);
+    expect(fixed.HostConfig?.PortBindings?.['443/tcp']).toEqual([{ HostIp: '127.0.0.1', HostPort: '8443' }]);
   });
 
   it('is never restarted by the engine', () => {

@@ -1,0 +1,234 @@
+// Issue 15, part 1: HTTPS on the shared proxy with the service's own certificate. A test CA and
+// leaf certificates made here with the openssl CLI; a service with two names on vm1+vm2; every
+// look is from outside gangway: a Node TLS client that trusts only the test CA, plain HTTP with a
+// Host header, and docker exec into the host containers.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request as httpsRequest } from 'node:https';
+import { request as httpRequest } from 'node:http';
+import { connect as tlsConnect } from 'node:tls';
+import { X509Certificate } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { gangway, onHost, pushHello, resetHosts, writeProject } from './helpers/deploy.js';
+import { testProxyImage } from './helpers/proxy-line.js';
+
+const info = inject('sandbox');
+const WEB = ['vm1', 'vm2'];
+const NAMES = ['tls-a.test', 'tls-b.test'];
+const CERTS = '/var/lib/gangway/proxy/certs';
+let dir: string;
+let project: string;
+let ca: string;
+const leaves: Array<{ cert: string; key: string }> = [];
+
+const port = (host: string, kind: 'httpPort' | 'httpsPort') => {
+  const p = info.hosts.find((h) => h.name === host)![kind];
+  if (!p) throw new Error(`${host} publishes no ${kind} (a sandbox from before 443 was published)`);
+  return p;
+};
+
+/** A leaf for NAMES signed by the test CA, with a fresh key each time. */
+function makeLeaf(i: number): { cert: string; key: string } {
+  const key = join(dir, `leaf${i}.key`);
+  const csr = join(dir, `leaf${i}.csr`);
+  const cert = join(dir, `leaf${i}.pem`);
+  const ext = join(dir, 'ext');
+  writeFileSync(ext, `subjectAltName=${NAMES.map((n) => `DNS:${n}`).join(',')}\n`);
+  execFileSync('openssl', ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', csr, '-subj', `/CN=${NAMES[0]}`], { stdio: 'ignore' });
+  execFileSync('openssl', ['x509', '-req', '-in', csr, '-CA', join(dir, 'ca.pem'), '-CAkey', join(dir, 'ca.key'), '-CAcreateserial', '-out', cert, '-days', '2', '-extfile', ext], { stdio: 'ignore' });
+  return { cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8') };
+}
+
+const secretsEnv = (leaf: { cert: string; key: string }) => ({ TLS_CERT: leaf.cert, TLS_KEY: leaf.key });
+const keyBody = (key: string) => key.split('\n').filter((l) => l && !l.startsWith('-----')).join('');
+
+/** One HTTPS GET with SNI `name`, trusting only the test CA; the served leaf's fingerprint too. */
+function httpsGet(host: string, name: string, path = '/', agent?: Agent): Promise<{ status: number; body: string; fingerprint?: string; location?: string; error?: string }> {
+  return new Promise((resolve) => {
+    const req = httpsRequest({ host: '127.0.0.1', port: port(host, 'httpsPort'), servername: name, path, headers: { Host: name }, ca, timeout: 5000, agent: agent ?? false }, (res) => {
+      const peer = (res.socket as import('node:tls').TLSSocket).getPeerCertificate?.();
+      let body = '';
+      res.setEncoding('utf8').on('data', (c: string) => { body += c; });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: body.trim(), ...(peer?.fingerprint ? { fingerprint: peer.fingerprint } : {}) }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', (err) => resolve({ status: 0, body: '', error: `${(err as NodeJS.ErrnoException).code ?? ''} ${err.message}` }));
+    req.end();
+  });
+}
+
+function httpGet(host: string, name: string, path: string): Promise<{ status: number; location?: string }> {
+  return new Promise((resolve) => {
+    const req = httpRequest({ host: '127.0.0.1', port: port(host, 'httpPort'), path, headers: { Host: name }, timeout: 5000 }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, ...(res.headers.location ? { location: res.headers.location } : {}) }));
+    });
+    req.on('error', () => resolve({ status: 0 }));
+    req.end();
+  });
+}
+
+/** The ALPN protocol the proxy picks when offered h2 and http/1.1. */
+function alpn(host: string, name: string): Promise<string | false> {
+  return new Promise((resolve, reject) => {
+    const s = tlsConnect({ host: '127.0.0.1', port: port(host, 'httpsPort'), servername: name, ca, ALPNProtocols: ['h2', 'http/1.1'], timeout: 5000 }, () => {
+      const p = s.alpnProtocol;
+      s.end();
+      resolve(p ?? false);
+    });
+    s.on('error', reject);
+  });
+}
+
+const fingerprintOf = (pem: string) => new X509Certificate(pem).fingerprint;
+
+/**
+ * HTTPS load on every web host until `during` settles: per host one loop on a keep-alive agent
+ * and one with a fresh connection (a new handshake) per request, both names in turn.
+ */
+async function underHttpsLoad<T>(maxMs: number, during: () => Promise<T>): Promise<{ result: T; requests: number; failures: string[] }> {
+  let stop = false;
+  let requests = 0;
+  const failures: string[] = [];
+  const deadline = Date.now() + maxMs;
+  const loops = WEB.flatMap((host) => [true, false].map(async (keepAlive) => {
+    const agent = keepAlive ? new Agent({ keepAlive: true, maxSockets: 1 }) : undefined;
+    let i = 0;
+    while (!stop && Date.now() < deadline) {
+      const name = NAMES[i++ % NAMES.length]!;
+      const r = await httpsGet(host, name, '/', agent);
+      requests++;
+      if (r.status !== 200 || !r.body.startsWith('hello from')) failures.push(`${host} ${name} ${keepAlive ? 'keep-alive' : 'fresh'}: ${r.status} ${r.error ?? r.body.slice(0, 60)}`);
+    }
+    agent?.destroy();
+  }));
+  try {
+    return { result: await during(), requests, failures };
+  } finally {
+    stop = true;
+    await Promise.all(loops);
+  }
+}
+
+describe('HTTPS with own certificates (proxy.ssl: { certificate_pem, private_key_pem })', () => {
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'gangway-tls-it-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'ca.key'), '-out', join(dir, 'ca.pem'), '-days', '2', '-subj', '/CN=gangway test CA'], { stdio: 'ignore' });
+    ca = readFileSync(join(dir, 'ca.pem'), 'utf8');
+    leaves.push(makeLeaf(1), makeLeaf(2));
+    await resetHosts(info);
+    await pushHello(info, 'tls-it/web', '1.0.0');
+    await pushHello(info, 'tls-it/web', '2.0.0');
+    const [vm1, vm2] = info.hosts;
+    project = writeProject(info, {
+      service: 'tlsweb',
+      repo: 'tls-it/web',
+      extra: {
+        servers: { web: { hosts: [vm1!.name, vm2!.name] } },
+        proxy: { app_port: 80, image: testProxyImage(info), healthcheck: { path: '/up', interval: '500ms', timeout: '2s' }, hosts: NAMES, ssl: { certificate_pem: 'TLS_CERT', private_key_pem: 'TLS_KEY' } },
+      },
+    });
+  }, 300_000);
+
+  afterAll(async () => {
+    await resetHosts(info);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves each name with its certificate on both hosts (SNI, only the test CA trusted), h2 by ALPN', async () => {
+    const r = await gangway(['setup', '--version', '1.0.0'], { cwd: project, env: secretsEnv(leaves[0]!), timeoutMs: 180_000 });
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).not.toContain(keyBody(leaves[0]!.key).slice(0, 40));
+    for (const host of WEB) {
+      for (const name of NAMES) {
+        const got = await httpsGet(host, name);
+        expect(got, `${host} ${name}`).toMatchObject({ status: 200, body: 'hello from 1.0.0', fingerprint: fingerprintOf(leaves[0]!.cert) });
+        expect(await alpn(host, name)).toBe('h2');
+      }
+      // No certificate for this name: the proxy's self-signed default, which the client refuses.
+      const wrong = await httpsGet(host, 'other.test');
+      expect(wrong.status).toBe(0);
+      expect(wrong.error).toMatch(/self.signed|unable to verify|altnames|certificate/i);
+    }
+  });
+
+  it('plain HTTP gets a 308 to https, except the ACME challenge path; the app sees X-Forwarded-Proto', async () => {
+    for (const host of WEB) {
+      expect(await httpGet(host, 'tls-a.test', '/x?y=1')).toEqual({ status: 308, location: 'https://tls-a.test/x?y=1' });
+      const challenge = await httpGet(host, 'tls-b.test', '/.well-known/acme-challenge/token1');
+      // No ACME container runs here: the acme backend has no server, so 503, and no redirect.
+      expect(challenge.status).toBe(503);
+      expect((await httpsGet(host, 'tls-a.test', '/cgi-bin/forwarded')).body).toBe('https');
+    }
+  });
+
+  it('certificate files are the proxy uid\'s, 0600, listed in crt-list; the key is in no label or argv', async () => {
+    for (const host of WEB) {
+      const stat = await onHost(info, host, `stat -c '%a %u %n' ${CERTS}/tls-a.test.pem ${CERTS}/tls-b.test.pem`);
+      expect(stat.trim().split('\n').map((l) => l.split(' ').slice(0, 2).join(' '))).toEqual(['600 80080', '600 80080']);
+      const list = await onHost(info, host, `cat ${CERTS}/crt-list.txt`);
+      expect(list.trim().split('\n')).toEqual([
+        '/usr/local/etc/haproxy/certs/default.pem',
+        ...NAMES.map((n) => `/usr/local/etc/haproxy/certs/${n}.pem ${n}`),
+      ]);
+      const inspected = await onHost(info, host, 'docker inspect $(docker ps -aq)');
+      expect(inspected).not.toContain(keyBody(leaves[0]!.key).slice(0, 40));
+    }
+  });
+
+  it('a new certificate installed by a redeploy under HTTPS load: 0 failed requests, the new one served after', async () => {
+    const { result, requests, failures } = await underHttpsLoad(120_000, () => gangway(['deploy', '--version', '2.0.0'], { cwd: project, env: secretsEnv(leaves[1]!), timeoutMs: 120_000 }));
+    expect(result.code, result.output).toBe(0);
+    expect(result.output).not.toContain(keyBody(leaves[1]!.key).slice(0, 40));
+    console.info(`https load during the redeploy: ${requests} requests, ${failures.length} failed`);
+    expect(requests).toBeGreaterThan(50);
+    expect(failures).toEqual([]);
+    for (const host of WEB) {
+      for (const name of NAMES) {
+        expect(await httpsGet(host, name), `${host} ${name}`).toMatchObject({ status: 200, body: 'hello from 2.0.0', fingerprint: fingerprintOf(leaves[1]!.cert) });
+      }
+    }
+  });
+
+  it('a restart of the proxy keeps the certificates (from the files)', async () => {
+    await onHost(info, 'vm1', 'docker restart gangway-proxy >/dev/null');
+    let got = await httpsGet('vm1', 'tls-b.test');
+    for (let i = 0; i < 40 && got.status !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      got = await httpsGet('vm1', 'tls-b.test');
+    }
+    expect(got).toMatchObject({ status: 200, fingerprint: fingerprintOf(leaves[1]!.cert) });
+  });
+
+  it('a service without TLS deploying to the same hosts keeps the HTTPS listener (no recreate) and gets no redirect', async () => {
+    await pushHello(info, 'tls-it/plain', '1.0.0');
+    const [vm1, vm2] = info.hosts;
+    const plain = writeProject(info, {
+      service: 'plain',
+      repo: 'tls-it/plain',
+      extra: {
+        servers: { web: { hosts: [vm1!.name, vm2!.name] } },
+        proxy: { app_port: 80, image: testProxyImage(info), healthcheck: { path: '/up', interval: '500ms', timeout: '2s' }, hosts: ['plain.test'] },
+      },
+    });
+    const before = await Promise.all(WEB.map((h) => onHost(info, h, 'docker inspect -f {{.Id}} gangway-proxy')));
+    const r = await gangway(['deploy', '--version', '1.0.0'], { cwd: plain, timeoutMs: 120_000 });
+    expect(r.code, r.output).toBe(0);
+    expect(await Promise.all(WEB.map((h) => onHost(info, h, 'docker inspect -f {{.Id}} gangway-proxy')))).toEqual(before);
+    for (const host of WEB) {
+      expect(await httpsGet(host, 'tls-a.test')).toMatchObject({ status: 200, fingerprint: fingerprintOf(leaves[1]!.cert) });
+      expect(await httpGet(host, 'plain.test', '/')).toEqual({ status: 200 });
+    }
+  });
+
+  it('gangway remove takes the certificates off', async () => {
+    const r = await gangway(['remove', '--yes'], { cwd: project, env: secretsEnv(leaves[1]!), timeoutMs: 120_000 });
+    expect(r.code, r.output).toBe(0);
+    for (const host of WEB) {
+      expect((await onHost(info, host, `ls ${CERTS}`)).trim().split('\n').sort()).toEqual(['crt-list.txt', 'default.pem']);
+      expect((await httpsGet(host, 'tls-a.test')).status).toBe(0);
+    }
+  });
+});
