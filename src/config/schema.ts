@@ -150,6 +150,9 @@ const proxySchema = z.strictObject({
     .strictObject({
       directory: z.url({ message: 'expected the URL of an ACME directory' }).default(LETS_ENCRYPT_DIRECTORY).describe('ACME directory URL (default: Let\'s Encrypt production).'),
       email: z.email({ message: 'expected an email address' }).optional().describe('Contact address registered with the CA.'),
+      image: z.string().min(1).default('gangway/acme').describe('The image of the renewal container gangway-acme (lego, socat, openssl, a POSIX sh); no image is published: build it and make it pullable by the hosts, as for the proxy image.'),
+      ca_file: fileName.optional().describe('A PEM file on this machine (relative to the config) with the root of a private ACME CA to trust for its directory; copied to each host.'),
+      renew_days: z.int().min(1).default(30).describe('Renew a certificate when fewer than this many days are left.'),
     })
     .optional()
     .describe('Where ACME certificates come from when proxy.ssl is true.'),
