@@ -1,0 +1,130 @@
+// ACME wired into gangway (proxy.ssl: true): a real Pebble and challtestsrv on the sandbox
+// network, A records for two names pointing at vm1; `gangway deploy` starts gangway-acme on vm1,
+// waits for both certificates and serves them by SNI to a client that trusts only Pebble's root.
+// A role with ACME on two hosts is refused (exit 2) before anything is touched.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
+import Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { Events } from '../../src/events/events.js';
+import { networkAddress } from '../../src/sandbox/containers.js';
+import { acmeCaIssuingRoot, ensureAcmeImage, pushToSandboxRegistry, setAcmeDnsRecord, startAcmeCa, stopAcmeCa, type AcmeCa } from '../../src/sandbox/index.js';
+import { gangway, onHost, pushHello, resetHosts, writeProject } from './helpers/deploy.js';
+import { testProxyImage } from './helpers/proxy-line.js';
+
+const info = inject('sandbox');
+const RUN = randomBytes(3).toString('hex');
+const NAMES = [`a-${RUN}.deploy.test`, `b-${RUN}.deploy.test`];
+const docker = new Docker();
+
+let ca: AcmeCa | undefined;
+let root = '';
+let vm1Address = '';
+let dir = '';
+let project = '';
+let acmeImage = '';
+
+function proxyConfig(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    app_port: 80,
+    image: testProxyImage(info),
+    healthcheck: { path: '/up', interval: '500ms', timeout: '2s' },
+    hosts: NAMES,
+    ssl: true,
+    acme: {
+      directory: ca!.directoryUrl,
+      email: 'ops@deploy.test',
+      image: acmeImage,
+      // Pebble's listener (the directory's HTTPS) and the root it issues under: one bundle.
+      ca_file: join(dir, 'pebble-roots.pem'),
+      extra_hosts: [`pebble:${ca!.pebbleAddress}`],
+      issue_timeout: '150s',
+    },
+    ...extra,
+  };
+}
+
+/** One fresh TLS handshake to vm1:443 with SNI `name`, trusting only Pebble's root. */
+function served(name: string): Promise<{ authorized: boolean; altNames: string; error?: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({ host: vm1Address, port: 443, servername: name, ca: root, rejectUnauthorized: false, timeout: 5000 }, () => {
+      const cert = socket.getPeerCertificate();
+      resolve({ authorized: socket.authorized, altNames: cert.subjectaltname ?? '', ...(socket.authorizationError ? { error: String(socket.authorizationError) } : {}) });
+      socket.end();
+    });
+    socket.on('timeout', () => socket.destroy(new Error('timeout')));
+    socket.on('error', reject);
+  });
+}
+
+const removeAcmeVolume = () => Promise.all(info.hosts.map((h) => onHost(info, h.name, 'docker rm -f gangway-acme >/dev/null 2>&1; docker volume rm gangway-acme >/dev/null 2>&1; true')));
+
+describe('ACME certificates through gangway deploy (Pebble)', () => {
+  beforeAll(async () => {
+    const events = new Events();
+    dir = mkdtempSync(join(tmpdir(), 'gangway-acme-deploy-'));
+    await resetHosts(info);
+    await removeAcmeVolume();
+    const vm1 = info.hosts[0]!;
+    vm1Address = networkAddress(await docker.getContainer(vm1.containerId).inspect(), info.network)!;
+    ca = await startAcmeCa(docker, { id: info.id }, events);
+    for (const name of NAMES) await setAcmeDnsRecord(ca, name, vm1Address);
+    root = await acmeCaIssuingRoot(ca);
+    writeFileSync(join(dir, 'pebble-roots.pem'), `${ca.listenerCertPem.trim()}\n${root.trim()}\n`);
+    acmeImage = await pushToSandboxRegistry(docker, await ensureAcmeImage(docker, events), info.registry.localPort, events);
+    await pushHello(info, 'acme-it/web', '1.0.0');
+    project = writeProject(info, {
+      service: 'acmeweb',
+      repo: 'acme-it/web',
+      extra: { servers: { web: { hosts: [vm1.name] } }, proxy: proxyConfig() },
+    });
+  }, 300_000);
+
+  afterAll(async () => {
+    if (project) await gangway(['remove', '--yes'], { cwd: project, timeoutMs: 120_000 }).catch(() => undefined);
+    await resetHosts(info);
+    await removeAcmeVolume();
+    if (ca) await stopAcmeCa(docker, ca).catch(() => {});
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }, 180_000);
+
+  it('deploy issues a certificate for both names and serves each by SNI, trusted through Pebble\'s root only', async () => {
+    const r = await gangway(['deploy', '--version', '1.0.0'], { cwd: project, timeoutMs: 240_000 });
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).toMatch(/ACME container created; issued/);
+    for (const name of NAMES) {
+      const tls = await served(name);
+      expect(tls, name).toMatchObject({ authorized: true });
+      expect(tls.altNames).toContain(`DNS:${name}`);
+    }
+    const list = await onHost(info, info.hosts[0]!.name, 'cat /var/lib/gangway/proxy/certs/acme-names.txt');
+    expect(list.trim().split('\n')).toEqual([...NAMES].sort());
+    // A second deploy asks for nothing: the container and its list stay as they are.
+    const again = await gangway(['deploy', '--version', '1.0.0'], { cwd: project, timeoutMs: 240_000 });
+    expect(again.code, again.output).toBe(0);
+    expect(again.output).toContain('ACME container unchanged');
+    expect(again.output).not.toMatch(/issued a-/);
+  }, 300_000);
+
+  it('a role with ACME on two hosts: exit 2 with the own-certificate hint, nothing touched', async () => {
+    const [vm1, vm2] = info.hosts;
+    const two = writeProject(info, {
+      service: 'acmetwo',
+      repo: 'acme-it/web',
+      extra: { servers: { web: { hosts: [vm1!.name, vm2!.name] } }, proxy: proxyConfig() },
+    });
+    try {
+      const before = await onHost(info, vm2!.name, 'docker ps -aq | sort; ls /var/lib/gangway 2>/dev/null');
+      const r = await gangway(['deploy', '--version', '1.0.0'], { cwd: two, timeoutMs: 60_000 });
+      expect(r.code, r.output).toBe(2);
+      expect(r.output).toMatch(/proxy\.ssl: ACME certificates \(ssl: true\) need the service's names on one host, but it is proxied on 2/);
+      expect(r.output).toMatch(/certificate_pem/);
+      expect(await onHost(info, vm2!.name, 'docker ps -aq | sort; ls /var/lib/gangway 2>/dev/null')).toBe(before);
+    } finally {
+      rmSync(two, { recursive: true, force: true });
+    }
+  });
+});
