@@ -24,6 +24,10 @@ export function writeOwnerNamesCommand(owner: string, names: string[], hostDir: 
   return { ...write, command: `mkdir -p ${shellQuote(dir)} && ${write.command}` };
 }
 
+export function removeOwnerNamesCommand(owner: string, hostDir: string = PROXY_HOST_DIR): ShellCommand {
+  return { command: `rm -f ${shellQuote(`${certsHostDir(hostDir)}/${ACME_OWNERS_DIR}/${owner}.txt`)}` };
+}
+
 /** Every owner's names, then a separator line, then the container's current list. */
 export const ACME_LISTS_SEPARATOR = '--- acme-names.txt';
 export function readAcmeListsCommand(hostDir: string = PROXY_HOST_DIR): ShellCommand {

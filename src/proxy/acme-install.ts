@@ -4,10 +4,11 @@
 // has none. Under the host's route lock, as every other read-decide-apply of the proxy directory.
 import type Docker from 'dockerode';
 import { createContainer } from '../docker/containers.js';
+import { isNotFound } from '../docker/errors.js';
 import { inspectOrUndefined } from './addresses.js';
 import { ACME_CONTAINER_NAME, acmeContainerSpec, type AcmeStatus } from './acme-container.js';
 import {
-  ACME_CA_FILE, issuanceOf, needsIssuance, parseAcmeLists, parseStatuses, readAcmeListsCommand, readStatusesCommand, writeAcmeCaCommand,
+  ACME_CA_FILE, issuanceOf, needsIssuance, parseAcmeLists, parseStatuses, readAcmeListsCommand, readStatusesCommand, removeOwnerNamesCommand, writeAcmeCaCommand,
   writeAcmeNamesCommand, writeOwnerNamesCommand,
 } from './acme-files.js';
 import { parseContainerUser } from './cert-commands.js';
@@ -74,15 +75,35 @@ async function ensureContainer(t: ProxyTarget, docker: Docker, a: AcmeSettings):
   return existing ? 'recreated' : 'created';
 }
 
+/** The container's list made the union of every owner's: whether it changed, and the names. */
+async function syncAcmeList(t: ProxyTarget): Promise<{ changed: boolean; wanted: string[] }> {
+  const { wanted, current } = parseAcmeLists(await run(t, readAcmeListsCommand(dirOf(t)), 'read the ACME names'));
+  if (wanted.join('\n') === current.join('\n')) return { changed: false, wanted };
+  await run(t, writeAcmeNamesCommand(wanted, dirOf(t)), 'write the ACME names list');
+  return { changed: true, wanted };
+}
+
+/**
+ * gangway remove: the service's names leave the list (no more renewals for them; the proxy's
+ * certificates are removeCertificates' business). The container stays for the other owners, and
+ * is removed with the last one (lego's volume stays: its account serves the next ACME service).
+ */
+export async function withdrawAcmeNames(t: ProxyTarget): Promise<void> {
+  const docker = await t.host.docker();
+  await withRouteLock(t, async () => {
+    await run(t, removeOwnerNamesCommand(ownerOfTarget(t), dirOf(t)), 'remove the ACME names');
+    const { wanted } = await syncAcmeList(t);
+    if (wanted.length === 0) await docker.getContainer(ACME_CONTAINER_NAME).remove({ force: true }).catch((err: unknown) => { if (!isNotFound(err)) throw err; });
+  });
+}
+
 /** Lists the service's names, runs the container, and waits (bounded) for each name's first certificate. */
 export async function ensureAcme(t: ProxyTarget, a: AcmeSettings): Promise<AcmeOutcome> {
   const docker = await t.host.docker();
   const { container, asked, before, listChanged } = await withRouteLock(t, async () => {
     if (a.caPem) await run(t, writeAcmeCaCommand(a.caPem, dirOf(t)), 'write the ACME CA file');
     await run(t, writeOwnerNamesCommand(ownerOfTarget(t), a.names, dirOf(t)), 'write the ACME names');
-    const { wanted, current } = parseAcmeLists(await run(t, readAcmeListsCommand(dirOf(t)), 'read the ACME names'));
-    const listChanged = wanted.join('\n') !== current.join('\n');
-    if (listChanged) await run(t, writeAcmeNamesCommand(wanted, dirOf(t)), 'write the ACME names list');
+    const listChanged = (await syncAcmeList(t)).changed;
     const before = await readStatuses(t, a.names);
     const asked = a.names.filter((n) => needsIssuance(before.get(n)));
     const container = await ensureContainer(t, docker, a);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { CheckResult } from '../../src/checks/types.js';
 import { Events } from '../../src/events/events.js';
 import { networkAddress } from '../../src/sandbox/containers.js';
 import { acmeCaIssuingRoot, ensureAcmeImage, pushToSandboxRegistry, setAcmeDnsRecord, startAcmeCa, stopAcmeCa, type AcmeCa } from '../../src/sandbox/index.js';
@@ -60,6 +61,10 @@ function served(name: string): Promise<{ authorized: boolean; altNames: string; 
   });
 }
 
+function verifyResults(stdout: string): CheckResult[] {
+  return stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { kind?: string; data?: CheckResult }).filter((e) => e.kind === 'verify').map((e) => e.data!);
+}
+
 const removeAcmeVolume = () => Promise.all(info.hosts.map((h) => onHost(info, h.name, 'docker rm -f gangway-acme >/dev/null 2>&1; docker volume rm gangway-acme >/dev/null 2>&1; true')));
 
 describe('ACME certificates through gangway deploy (Pebble)', () => {
@@ -108,6 +113,60 @@ describe('ACME certificates through gangway deploy (Pebble)', () => {
     expect(again.output).toContain('ACME container unchanged');
     expect(again.output).not.toMatch(/issued a-/);
   }, 300_000);
+
+  it('verify passes the certificates-served invariant; status shows issuer, days left and the last renewal of both names', async () => {
+    const v = await gangway(['verify', '--json'], { cwd: project, timeoutMs: 120_000 });
+    expect(v.code, v.output).toBe(0);
+    const certs = verifyResults(v.stdout).filter((r) => r.title === 'certificates-served');
+    expect(certs.map((r) => [r.host, r.status])).toEqual([[info.hosts[0]!.name, 'pass']]);
+    expect(certs[0]!.expectations.map((e) => e.attribute).sort()).toEqual(NAMES.flatMap((n) => [`certificate ${n} on ${info.hosts[0]!.name}`, `renewal ${n} on ${info.hosts[0]!.name}`]).sort());
+    const st = await gangway(['status'], { cwd: project, timeoutMs: 60_000 });
+    expect(st.code, st.output).toBe(0);
+    for (const name of NAMES) expect(st.output).toMatch(new RegExp(`certificate ${name.replace(/\./g, '\\.')}: issuer .*Pebble.*, \\d+ days left, last renewal ok`));
+  }, 200_000);
+
+  it('a failed renewal (Pebble stopped, renewal forced) shows in status and verify while the old certificate serves', async () => {
+    await stopAcmeCa(docker, ca!);
+    // A huge renew_days makes every name due: a new container (its options changed) renews at start.
+    const forced = writeProject(info, {
+      service: 'acmeweb',
+      repo: 'acme-it/web',
+      extra: { servers: { web: { hosts: [info.hosts[0]!.name] } }, proxy: proxyConfig({ acme: { ...(proxyConfig().acme as object), renew_days: 100000 } }) },
+    });
+    try {
+      const r = await gangway(['deploy', '--version', '1.0.0'], { cwd: forced, timeoutMs: 240_000 });
+      expect(r.code, r.output).toBe(0);
+      expect(r.output).toContain('ACME container recreated');
+      const deadline = Date.now() + 180_000;
+      let statuses = '';
+      while (Date.now() < deadline) {
+        statuses = await onHost(info, info.hosts[0]!.name, `cat ${NAMES.map((n) => `/var/lib/gangway/proxy/certs/${n}.status.json`).join(' ')}`);
+        if ((statuses.match(/"result":"failed"/g) ?? []).length === NAMES.length) break;
+        await new Promise((res) => setTimeout(res, 2000));
+      }
+      expect((statuses.match(/"result":"failed"/g) ?? []).length, statuses).toBe(NAMES.length);
+      for (const name of NAMES) expect(await served(name), name).toMatchObject({ authorized: true });
+      const st = await gangway(['status'], { cwd: forced, timeoutMs: 60_000 });
+      for (const name of NAMES) expect(st.output).toMatch(new RegExp(`certificate ${name.replace(/\./g, '\\.')}: issuer .*, \\d+ days left, last renewal FAILED \\(.*\\): lego exited`));
+      const v = await gangway(['verify', '--json'], { cwd: forced, timeoutMs: 120_000 });
+      expect(v.code, v.output).not.toBe(0);
+      const [certs] = verifyResults(v.stdout).filter((x) => x.title === 'certificates-served');
+      expect(certs!.status).toBe('fail');
+      const bad = certs!.expectations.filter((e) => !e.ok).map((e) => e.attribute).sort();
+      expect(bad).toEqual(NAMES.map((n) => `renewal ${n} on ${info.hosts[0]!.name}`).sort());
+    } finally {
+      rmSync(forced, { recursive: true, force: true });
+    }
+  }, 400_000);
+
+  it('gangway remove takes the names off the list and, as the last ACME owner, removes the container', async () => {
+    const r = await gangway(['remove', '--yes'], { cwd: project, timeoutMs: 120_000 });
+    expect(r.code, r.output).toBe(0);
+    const vm1 = info.hosts[0]!.name;
+    expect((await onHost(info, vm1, 'cat /var/lib/gangway/proxy/certs/acme-names.txt')).trim()).toBe('');
+    expect((await onHost(info, vm1, 'ls /var/lib/gangway/proxy/certs/acme-owners/')).trim()).toBe('');
+    expect((await onHost(info, vm1, 'docker ps -aq --filter name=^gangway-acme$')).trim()).toBe('');
+  }, 150_000);
 
   it('a role with ACME on two hosts: exit 2 with the own-certificate hint, nothing touched', async () => {
     const [vm1, vm2] = info.hosts;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ACME_LISTS_SEPARATOR, issuanceOf, needsIssuance, parseAcmeLists, parseStatuses, readStatusesCommand, writeAcmeNamesCommand, writeOwnerNamesCommand,
+  ACME_LISTS_SEPARATOR, issuanceOf, removeOwnerNamesCommand, needsIssuance, parseAcmeLists, parseStatuses, readStatusesCommand, writeAcmeNamesCommand, writeOwnerNamesCommand,
 } from '../../src/proxy/acme-files.js';
 import type { AcmeStatus } from '../../src/proxy/acme-container.js';
 
@@ -14,6 +14,7 @@ describe('ACME files in the proxy directory', () => {
     expect(c.stdin).toBe('a.example.com\nb.example.com\n');
     expect(() => writeOwnerNamesCommand('shop', ['a.example.com; rm -rf /'])).toThrow(/not a DNS name/);
     expect(writeAcmeNamesCommand(['x.test']).command).toContain('/var/lib/gangway/proxy/certs/acme-names.txt');
+    expect(removeOwnerNamesCommand('shop@staging', '/srv/p').command).toBe('rm -f /srv/p/certs/acme-owners/shop@staging.txt');
   });
 
   it('the container reads the union of every owner, sorted; the current list is told apart', () => {
