@@ -186,4 +186,22 @@ describe('ACME certificates through gangway deploy (Pebble)', () => {
       rmSync(two, { recursive: true, force: true });
     }
   });
+
+  it('an unreadable proxy.acme.ca_file: exit 2 naming the key, before any host is reached', async () => {
+    const vm1 = info.hosts[0]!;
+    const bad = writeProject(info, {
+      service: 'acmebadca',
+      repo: 'acme-it/web',
+      extra: { servers: { web: { hosts: [vm1.name] } }, proxy: proxyConfig({ acme: { ...(proxyConfig().acme as object), ca_file: 'missing-roots.pem' } }) },
+    });
+    try {
+      const before = await onHost(info, vm1.name, 'docker ps -aq | sort; ls -R /var/lib/gangway 2>/dev/null');
+      const r = await gangway(['deploy', '--version', '1.0.0'], { cwd: bad, timeoutMs: 60_000 });
+      expect(r.code, r.output).toBe(2);
+      expect(r.output).toMatch(/proxy\.acme\.ca_file: cannot read .*missing-roots\.pem/);
+      expect(await onHost(info, vm1.name, 'docker ps -aq | sort; ls -R /var/lib/gangway 2>/dev/null')).toBe(before);
+    } finally {
+      rmSync(bad, { recursive: true, force: true });
+    }
+  });
 });
