@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { request as httpsRequest } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -61,6 +62,20 @@ function served(name: string): Promise<{ authorized: boolean; altNames: string; 
   });
 }
 
+/** GET / over HTTPS from vm1 with SNI and Host `name`, trusting only Pebble's root. */
+function httpsBody(name: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest({ host: vm1Address, port: 443, servername: name, headers: { host: name }, path: '/', ca: root, timeout: 5000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (c: string) => { body += c; });
+      res.on('end', () => resolve(body.trim()));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 function verifyResults(stdout: string): CheckResult[] {
   return stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { kind?: string; data?: CheckResult }).filter((e) => e.kind === 'verify').map((e) => e.data!);
 }
@@ -81,6 +96,7 @@ describe('ACME certificates through gangway deploy (Pebble)', () => {
     writeFileSync(join(dir, 'pebble-roots.pem'), `${ca.listenerCertPem.trim()}\n${root.trim()}\n`);
     acmeImage = await pushToSandboxRegistry(docker, await ensureAcmeImage(docker, events), info.registry.localPort, events);
     await pushHello(info, 'acme-it/web', '1.0.0');
+    await pushHello(info, 'acme-it/web', '2.0.0');
     project = writeProject(info, {
       service: 'acmeweb',
       repo: 'acme-it/web',
@@ -112,6 +128,24 @@ describe('ACME certificates through gangway deploy (Pebble)', () => {
     expect(again.code, again.output).toBe(0);
     expect(again.output).toContain('ACME container unchanged');
     expect(again.output).not.toMatch(/issued a-/);
+  }, 300_000);
+
+  it('a name the CA refuses fails the deploy with the CA\'s answer, before the switch: the old version keeps serving', async () => {
+    const refused = `c-${RUN}.deploy.test`; // no A record: Pebble cannot reach it
+    const withThird = writeProject(info, {
+      service: 'acmeweb',
+      repo: 'acme-it/web',
+      extra: { servers: { web: { hosts: [info.hosts[0]!.name] } }, proxy: proxyConfig({ hosts: [...NAMES, refused] }) },
+    });
+    try {
+      const r = await gangway(['deploy', '--version', '2.0.0'], { cwd: withThird, timeoutMs: 240_000 });
+      expect(r.code, r.output).toBe(1);
+      expect(r.output).toContain(`the ACME CA did not issue a certificate for ${refused}`);
+      expect(r.output).toMatch(/urn:ietf:params:acme:error/);
+      for (const name of NAMES) expect(await httpsBody(name), name).toBe('hello from 1.0.0');
+    } finally {
+      rmSync(withThird, { recursive: true, force: true });
+    }
   }, 300_000);
 
   it('verify passes the certificates-served invariant; status shows issuer, days left and the last renewal of both names', async () => {
