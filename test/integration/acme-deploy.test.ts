@@ -29,7 +29,12 @@ let dir = '';
 let project = '';
 let acmeImage = '';
 
-function proxyConfig(extra: Record<string, unknown> = {}): Record<string, unknown> {
+/** A project whose web role runs on `hosts`, with ACME from Pebble (proxy and acme keys overridable). */
+function acmeProject(service: string, hosts: string[], proxy: Record<string, unknown> = {}, acme: Record<string, unknown> = {}): string {
+  return writeProject(info, { service, repo: 'acme-it/web', extra: { servers: { web: { hosts } }, proxy: proxyConfig(proxy, acme) } });
+}
+
+function proxyConfig(extra: Record<string, unknown> = {}, acme: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     app_port: 80,
     image: testProxyImage(info),
@@ -44,6 +49,7 @@ function proxyConfig(extra: Record<string, unknown> = {}): Record<string, unknow
       ca_file: join(dir, 'pebble-roots.pem'),
       extra_hosts: [`pebble:${ca!.pebbleAddress}`],
       issue_timeout: '150s',
+      ...acme,
     },
     ...extra,
   };
@@ -97,11 +103,7 @@ describe('ACME certificates through gangway deploy (Pebble)', () => {
     acmeImage = await pushToSandboxRegistry(docker, await ensureAcmeImage(docker, events), info.registry.localPort, events);
     await pushHello(info, 'acme-it/web', '1.0.0');
     await pushHello(info, 'acme-it/web', '2.0.0');
-    project = writeProject(info, {
-      service: 'acmeweb',
-      repo: 'acme-it/web',
-      extra: { servers: { web: { hosts: [vm1.name] } }, proxy: proxyConfig() },
-    });
+    project = acmeProject('acmeweb', [vm1.name]);
   }, 300_000);
 
   afterAll(async () => {
@@ -132,11 +134,7 @@ describe('ACME certificates through gangway deploy (Pebble)', () => {
 
   it('a name the CA refuses fails the deploy with the CA\'s answer, before the switch: the old version keeps serving', async () => {
     const refused = `c-${RUN}.deploy.test`; // no A record: Pebble cannot reach it
-    const withThird = writeProject(info, {
-      service: 'acmeweb',
-      repo: 'acme-it/web',
-      extra: { servers: { web: { hosts: [info.hosts[0]!.name] } }, proxy: proxyConfig({ hosts: [...NAMES, refused] }) },
-    });
+    const withThird = acmeProject('acmeweb', [info.hosts[0]!.name], { hosts: [...NAMES, refused] });
     try {
       const r = await gangway(['deploy', '--version', '2.0.0'], { cwd: withThird, timeoutMs: 240_000 });
       expect(r.code, r.output).toBe(1);
@@ -162,11 +160,7 @@ describe('ACME certificates through gangway deploy (Pebble)', () => {
   it('a failed renewal (Pebble stopped, renewal forced) shows in status and verify while the old certificate serves', async () => {
     await stopAcmeCa(docker, ca!);
     // A huge renew_days makes every name due: a new container (its options changed) renews at start.
-    const forced = writeProject(info, {
-      service: 'acmeweb',
-      repo: 'acme-it/web',
-      extra: { servers: { web: { hosts: [info.hosts[0]!.name] } }, proxy: proxyConfig({ acme: { ...(proxyConfig().acme as object), renew_days: 100000 } }) },
-    });
+    const forced = acmeProject('acmeweb', [info.hosts[0]!.name], {}, { renew_days: 100000 });
     try {
       const r = await gangway(['deploy', '--version', '1.0.0'], { cwd: forced, timeoutMs: 240_000 });
       expect(r.code, r.output).toBe(0);
@@ -204,11 +198,7 @@ describe('ACME certificates through gangway deploy (Pebble)', () => {
 
   it('a role with ACME on two hosts: exit 2 with the own-certificate hint, nothing touched', async () => {
     const [vm1, vm2] = info.hosts;
-    const two = writeProject(info, {
-      service: 'acmetwo',
-      repo: 'acme-it/web',
-      extra: { servers: { web: { hosts: [vm1!.name, vm2!.name] } }, proxy: proxyConfig() },
-    });
+    const two = acmeProject('acmetwo', [vm1!.name, vm2!.name]);
     try {
       const before = await onHost(info, vm2!.name, 'docker ps -aq | sort; ls /var/lib/gangway 2>/dev/null');
       const r = await gangway(['deploy', '--version', '1.0.0'], { cwd: two, timeoutMs: 60_000 });
@@ -223,11 +213,7 @@ describe('ACME certificates through gangway deploy (Pebble)', () => {
 
   it('an unreadable proxy.acme.ca_file: exit 2 naming the key, before any host is reached', async () => {
     const vm1 = info.hosts[0]!;
-    const bad = writeProject(info, {
-      service: 'acmebadca',
-      repo: 'acme-it/web',
-      extra: { servers: { web: { hosts: [vm1.name] } }, proxy: proxyConfig({ acme: { ...(proxyConfig().acme as object), ca_file: 'missing-roots.pem' } }) },
-    });
+    const bad = acmeProject('acmebadca', [vm1.name], {}, { ca_file: 'missing-roots.pem' });
     try {
       const before = await onHost(info, vm1.name, 'docker ps -aq | sort; ls -R /var/lib/gangway 2>/dev/null');
       const r = await gangway(['deploy', '--version', '1.0.0'], { cwd: bad, timeoutMs: 60_000 });
