@@ -16,8 +16,41 @@ function secretProblem(path: (string | number)[], name: string, lookup: VarLooku
   return undefined;
 }
 
+export const ACME_MULTI_HOST_HINT = 'use your own certificate on every host: proxy.ssl: { certificate_pem: SECRET, private_key_pem: SECRET }';
+
+/** The hosts of the proxied roles (a role's `proxy`, else only the primary role: see resolve.ts). */
+function proxiedHostsOf(input: Record<string, unknown>): string[] {
+  const servers = isPlainObject(input.servers) ? input.servers : {};
+  const roles = Object.keys(servers);
+  const primary = typeof input.primary_role === 'string' ? input.primary_role : roles[0];
+  const hosts = new Set<string>();
+  for (const name of roles) {
+    const role = servers[name];
+    if (!isPlainObject(role)) continue;
+    const proxied = typeof role.proxy === 'boolean' ? role.proxy : name === primary;
+    if (proxied && Array.isArray(role.hosts)) for (const h of role.hosts) if (typeof h === 'string') hosts.add(h);
+  }
+  return [...hosts];
+}
+
+/**
+ * HTTP-01 proves a name by answering on it; with the name on several hosts, the CA's request may
+ * reach a host whose lego did not ask, so each host's issuance would fail at random.
+ */
+function acmeHostProblems(input: Record<string, unknown>): PathProblem[] {
+  const hosts = proxiedHostsOf(input);
+  if (hosts.length <= 1) return [];
+  return [{
+    path: ['proxy', 'ssl'],
+    at: 'value',
+    severity: 'error',
+    message: `ACME certificates (ssl: true) need the service's names on one host, but it is proxied on ${hosts.length} (${hosts.join(', ')}): an HTTP-01 challenge can reach a host that did not ask for it`,
+    hint: ACME_MULTI_HOST_HINT,
+  }];
+}
+
 /** TLS needs names (SNI and ACME both work by name); an own certificate names two set secrets. */
-function sslProblems(proxy: Record<string, unknown>, lookup: VarLookup): PathProblem[] {
+function sslProblems(input: Record<string, unknown>, proxy: Record<string, unknown>, lookup: VarLookup): PathProblem[] {
   const ssl = proxy.ssl;
   if (ssl === undefined || ssl === false || ssl === null) return [];
   const problems: PathProblem[] = [];
@@ -30,7 +63,7 @@ function sslProblems(proxy: Record<string, unknown>, lookup: VarLookup): PathPro
       message: 'set without proxy.hosts: this service is the catch-all, which has no names to hold certificates for',
       hint: SSL_WITHOUT_HOSTS_HINT,
     });
-  }
+  } else if (ssl === true) problems.push(...acmeHostProblems(input));
   if (isPlainObject(ssl)) {
     for (const key of OWN_CERTIFICATE_KEYS) {
       const name = ssl[key];
@@ -105,7 +138,7 @@ export function semanticProblems(input: unknown, lookup: VarLookup, tell: ValueT
     }
   }
 
-  if (proxy) problems.push(...sslProblems(proxy, lookup));
+  if (proxy) problems.push(...sslProblems(input, proxy, lookup));
 
   const env = isPlainObject(input.env) ? input.env : undefined;
   if (env && Array.isArray(env.secret)) {

@@ -10,6 +10,7 @@ import type { Host } from '../hosts/host.js';
 import { holdChecks } from '../proxy/runtime-operations.js';
 import { withdrawService } from '../proxy/withdraw.js';
 import { removeCertificates } from '../proxy/certificates.js';
+import { withdrawAcmeNames } from '../proxy/acme-install.js';
 import { proxyState } from '../proxy/lifecycle.js';
 import { sslOn } from '../config/schema.js';
 import { describeDeployment } from '../state/deployment.js';
@@ -109,6 +110,7 @@ async function removeFromHost(s: Session, host: Host, t: RemovalTarget): Promise
       const removed = await removeCertificates(pt, cfg.proxy.hosts, (await proxyState(pt)) === 'running');
       if (removed.length > 0) events.log(`certificates of ${removed.join(', ')} taken off the proxy`, { host: t.host, step: 'routes' });
     }
+    if (cfg.proxy.ssl === true && cfg.proxy.hosts) await withdrawAcmeNames(pt);
   }
   const docker = await host.docker();
   for (const role of t.roles) {

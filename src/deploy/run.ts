@@ -18,7 +18,7 @@ import { planDeploy, type DeployPlan } from './plan.js';
 import { pullEverywhere } from './pull.js';
 import { undo } from './undo.js';
 import { connectAll } from '../fleet/connect.js';
-import { assertDockerReady, prepareHosts } from '../fleet/prepare.js';
+import { acmeSettings, assertDockerReady, prepareHosts } from '../fleet/prepare.js';
 import { hookContextFor, imageRef, primaryHostOf, type Session } from '../fleet/session.js';
 
 export type DeployAction = 'deploy' | 'rollback' | 'setup';
@@ -52,6 +52,8 @@ export async function runDeploy(s: Session, opts: DeployOptions): Promise<Deploy
   const started = Date.now();
   const { events, deployment } = s;
   const ref = imageRef(s, opts.version);
+  // An unreadable proxy.acme.ca_file is bad input: exit 2 before any host is reached.
+  await acmeSettings(s);
   const hosts = await connectAll(s);
   // Only setup installs Docker; anything else stops here, before the lock, saying so.
   await assertDockerReady([...hosts.values()]);

@@ -1,12 +1,15 @@
 // Host preparation shared by setup and deploy (idempotent): Docker answers, the app network
 // exists, proxied hosts run the proxy. Installing Docker is setup's alone (engine-install.ts).
-import { GangwayError, messageOf, operationError } from '../errors.js';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { configError, GangwayError, messageOf, operationError } from '../errors.js';
+import { ensureAcme, type AcmeSettings } from '../proxy/acme-install.js';
 import type { Host } from '../hosts/host.js';
 import { ensureNetwork, ensureProxy } from '../proxy/lifecycle.js';
 import { installCertificate, type OwnCertificate } from '../proxy/certificates.js';
 import { DEFAULT_APP_NETWORK } from '../proxy/target.js';
 import { probeDocker } from './engine-install.js';
-import { httpsPortOf } from '../config/schema.js';
+import { DEFAULT_ACME_IMAGE, DEFAULT_ISSUE_TIMEOUT_MS, DEFAULT_RENEW_DAYS, httpsPortOf, LETS_ENCRYPT_DIRECTORY } from '../config/schema.js';
 import { proxyTarget, type Session } from './session.js';
 
 export const APP_NETWORK = DEFAULT_APP_NETWORK;
@@ -64,6 +67,34 @@ function ownCertificate(s: Session): OwnCertificate | undefined {
   };
 }
 
+/** ACME settings of the service (proxy.ssl: true), the CA file read from the runner; a missing file is bad input (exit 2). */
+export async function acmeSettings(s: Session): Promise<AcmeSettings | undefined> {
+  const { config, baseDir } = s.loaded;
+  const { proxy } = config;
+  if (proxy.ssl !== true || !proxy.hosts) return undefined;
+  const acme = proxy.acme ?? { directory: LETS_ENCRYPT_DIRECTORY, image: DEFAULT_ACME_IMAGE, renew_days: DEFAULT_RENEW_DAYS, issue_timeout: DEFAULT_ISSUE_TIMEOUT_MS };
+  let caPem: string | undefined;
+  if (acme.ca_file) {
+    const path = resolve(baseDir, acme.ca_file);
+    try {
+      caPem = await readFile(path, 'utf8');
+    } catch (err) {
+      throw configError(`proxy.acme.ca_file: cannot read ${path}: ${messageOf(err)}`, { hint: 'name a PEM file with the root of your ACME CA, relative to the config file' });
+    }
+    if (!caPem.includes('-----BEGIN CERTIFICATE-----')) throw configError(`proxy.acme.ca_file: ${path} holds no PEM certificate`);
+  }
+  return {
+    image: acme.image,
+    directory: acme.directory,
+    ...(acme.email ? { email: acme.email } : {}),
+    renewDays: acme.renew_days,
+    issueTimeoutMs: acme.issue_timeout,
+    ...(caPem ? { caPem } : {}),
+    ...(acme.extra_hosts ? { extraHosts: acme.extra_hosts } : {}),
+    names: [...proxy.hosts],
+  };
+}
+
 export async function ensureAppNetwork(host: Host): Promise<void> {
   await ensureNetwork(await host.docker(), APP_NETWORK);
 }
@@ -71,6 +102,7 @@ export async function ensureAppNetwork(host: Host): Promise<void> {
 /** Docker, network and (on proxied hosts) the proxy, on every host in parallel. */
 export async function prepareHosts(s: Session, hosts: Map<string, Host>, proxied: Set<string>): Promise<void> {
   const cfg = s.loaded.config;
+  const acme = await acmeSettings(s);
   const errors: GangwayError[] = [];
   await Promise.all(
     [...hosts.values()].map(async (host) => {
@@ -92,6 +124,10 @@ export async function prepareHosts(s: Session, hosts: Map<string, Host>, proxied
           if (own) {
             const out = await installCertificate(target, own);
             s.events.log(`certificate ${Object.entries(out.byName).map(([n, what]) => `${n} ${what}`).join(', ')}`, { host: host.name, step: 'proxy' });
+          }
+          if (acme) {
+            const out = await ensureAcme(target, acme);
+            s.events.log(`ACME container ${out.container}${out.issued.length ? `; issued ${out.issued.join(', ')}` : ''}`, { host: host.name, step: 'proxy' });
           }
         }
         s.events.step('prepare', 'done', { host: host.name, durationMs: Date.now() - started });

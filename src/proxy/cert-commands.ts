@@ -54,6 +54,14 @@ export function parseCertFingerprint(reply: string): string | undefined {
   return /^SHA1 FingerPrint:\s*([0-9A-Fa-f]+)/m.exec(reply)?.[1]?.toUpperCase();
 }
 
+/** Issuer and end date from a `show ssl cert <path>` reply (HAProxy prints `Issuer:` and `notAfter:`). */
+export function parseCertSummary(reply: string): { issuer?: string; notAfter?: string } {
+  const issuer = /^Issuer:\s*(.+)$/m.exec(reply)?.[1]?.trim();
+  const end = /^not ?After:\s*(.+)$/im.exec(reply)?.[1]?.trim();
+  const when = end ? new Date(end) : undefined;
+  return { ...(issuer ? { issuer } : {}), ...(when && !Number.isNaN(when.getTime()) ? { notAfter: when.toISOString() } : {}) };
+}
+
 /** The certificate files a `show ssl crt-list <list>` reply names (first word of each entry). */
 export function parseCrtListEntries(reply: string): string[] {
   return reply.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#')).map((l) => l.split(/\s+/)[0]!);

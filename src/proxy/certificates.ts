@@ -30,7 +30,8 @@ export interface CertificateOutcome {
   byName: Record<string, 'added' | 'renewed' | 'unchanged'>;
 }
 
-async function run(t: ProxyTarget, c: ShellCommand, what: string): Promise<string> {
+/** Runs a shell line on the proxy's host; a failure names what it was for. */
+export async function run(t: ProxyTarget, c: ShellCommand, what: string): Promise<string> {
   const r = await t.host.exec(c.command, c.stdin !== undefined ? { stdin: c.stdin } : {});
   if (r.code !== 0) throw proxyError(t, `cannot ${what}: ${r.stderr.trim().split('\n')[0] ?? `exit ${r.code}`}`);
   return r.stdout;

@@ -179,15 +179,16 @@ export async function ensureNetwork(docker: Docker, network: string, labels: Rec
   });
 }
 
-async function ensureImagePresent(t: ProxyTarget, docker: Docker, image: string): Promise<string> {
+/** The image's id on the host, pulled when missing; `of` names whose image and the config key naming it. */
+export async function ensureImagePresent(t: ProxyTarget, docker: Docker, image: string, of = { what: 'proxy', key: 'proxy.image' }): Promise<string> {
   const found = await imageId(docker, image);
   if (found) return found;
   try {
     await pullImage(docker, image);
     return await pulledImageId(docker, image);
   } catch (err) {
-    throw proxyError(t, `the proxy image ${image} is not on ${t.host.name} and cannot be pulled: ${messageOf(err)}`, {
-      hint: 'set proxy.image to an image the host can pull, or build one locally (see `gangway sandbox`)',
+    throw proxyError(t, `the ${of.what} image ${image} is not on ${t.host.name} and cannot be pulled: ${messageOf(err)}`, {
+      hint: `set ${of.key} to an image the host can pull, or build one locally (see \`gangway sandbox\`)`,
       cause: err,
     });
   }

@@ -39,15 +39,32 @@ export function certificateProblem(f: CertificateFacts, minDays = CERT_RENEWAL_M
  * One result per host: an expectation per name, failing with the host, the name and what is
  * wrong. A name with no observation (never looked at) fails too: silence is not a pass.
  */
-export function judgeCertificates(hosts: readonly HostSslNames[], observed: (host: string, name: string) => CertificateFacts | undefined): CheckResult[] {
+export function judgeCertificates(hosts: readonly HostSslNames[], observed: (host: string, name: string) => CertificateFacts | undefined, renewal?: (host: string, name: string) => LastRenewal | undefined): CheckResult[] {
   return hosts.filter((h) => h.names.length > 0).map(({ host, names }) => {
-    const expectations: Expectation[] = names.map((name) => {
+    const expectations: Expectation[] = names.flatMap((name) => {
       const facts = observed(host, name);
       const problem = facts ? certificateProblem(certificateFactsOf({ ...facts })) : 'was not observed';
-      return expectation(`certificate ${name} on ${host}`, `chains to a trusted root, matches ${name}, ${CERT_RENEWAL_MARGIN_DAYS}+ days left`, problem ? `${name} on ${host}: ${problem}` : 'ok', !problem);
+      const served = expectation(`certificate ${name} on ${host}`, `chains to a trusted root, matches ${name}, ${CERT_RENEWAL_MARGIN_DAYS}+ days left`, problem ? `${name} on ${host}: ${problem}` : 'ok', !problem);
+      return renewal ? [served, renewalExpectation(host, name, renewal(host, name))] : [served];
     });
     return resultFrom(host, invariant('certificates-served'), expectations);
   });
+}
+
+/** The ACME container's last attempt for a name (its status file). */
+export interface LastRenewal {
+  result: 'ok' | 'failed';
+  lastAttempt: string;
+  lastError?: string;
+}
+
+/**
+ * A failed renewal fails the invariant at once, while the old certificate still serves: by the
+ * time the served certificate is within the margin, weeks of retries have gone by.
+ */
+function renewalExpectation(host: string, name: string, last: LastRenewal | undefined): Expectation {
+  const problem = !last ? 'no ACME attempt recorded (no status file)' : last.result === 'failed' ? `last ACME renewal failed (${last.lastAttempt}): ${last.lastError ?? 'no error recorded'}` : undefined;
+  return expectation(`renewal ${name} on ${host}`, 'the last ACME attempt succeeded', problem ? `${name} on ${host}: ${problem}` : `ok (${last!.lastAttempt})`, !problem);
 }
 
 /**
@@ -66,7 +83,7 @@ export function sslNamesOf(loaded: Pick<LoadedConfig, 'config' | 'roles'>, host:
  * Observes and judges one host's names: handshakes to the proxy's HTTPS port (proxy.https_port,
  * else 443) at its bind address (127.0.0.1 when it binds every interface), trusting node's roots.
  */
-export async function certificateInvariant(host: Host, loaded: Pick<LoadedConfig, 'config' | 'roles'>, roots?: string[]): Promise<CheckResult[]> {
+export async function certificateInvariant(host: Host, loaded: Pick<LoadedConfig, 'config' | 'roles'>, roots?: string[], renewals?: ReadonlyMap<string, LastRenewal>): Promise<CheckResult[]> {
   const names = sslNamesOf(loaded, host.name);
   if (names.length === 0) return [];
   const proxy = (loaded.config as { proxy?: { https_port?: unknown; bind?: unknown } }).proxy ?? {};
@@ -74,5 +91,5 @@ export async function certificateInvariant(host: Host, loaded: Pick<LoadedConfig
   const address = typeof proxy.bind === 'string' && proxy.bind !== '' ? proxy.bind : '127.0.0.1';
   const seen = new Map<string, CertificateFacts>();
   await Promise.all(names.map(async (name) => { seen.set(name, await observeCertificate(host, { certificate: name, address, port, timeout: HANDSHAKE_TIMEOUT_MS }, roots)); }));
-  return judgeCertificates([{ host: host.name, names }], (_h, name) => seen.get(name));
+  return judgeCertificates([{ host: host.name, names }], (_h, name) => seen.get(name), renewals ? (_h, name) => renewals.get(name) : undefined);
 }

@@ -10,6 +10,9 @@ import { judgeInvariants, observeInvariants } from './invariants.js';
 import { deploymentOf } from '../state/deployment.js';
 import { planChecks } from './plan.js';
 import { runHostChecks } from './run.js';
+import { certificateInvariant, sslNamesOf } from './certificate-invariant.js';
+import { trustedRoots } from './certificate-probe.js';
+import { acmeStatuses } from '../proxy/acme-install.js';
 import type { VerifySpec } from '../checks/spec.js';
 import { BUILT_IN_ORIGIN, type CheckResult } from '../checks/types.js';
 
@@ -81,10 +84,30 @@ export async function verifyHosts(opts: VerifyOptions): Promise<VerifyReport> {
 
 async function invariantResults(host: Host, loaded: LoadedConfig, roles: LoadedConfig['roles'], proxied: boolean): Promise<CheckResult[]> {
   const { config } = loaded;
+  let results: CheckResult[];
   try {
     const observed = await observeInvariants(host, deploymentOf(loaded), proxied ? proxyTargetFromConfig(host, loaded) : undefined);
-    return judgeInvariants(observed, { service: config.service, roles, retain: config.retain });
+    results = judgeInvariants(observed, { service: config.service, roles, retain: config.retain });
   } catch (err) {
     return [errorResult(host.name, { type: 'invariant', subject: 'built-in invariants', spec: {}, origin: BUILT_IN_ORIGIN }, `cannot read Docker or the proxy: ${messageOf(err)}`)];
+  }
+  return [...results, ...(await certificateResults(host, loaded))];
+}
+
+/**
+ * certificates-served on a host with ssl names: the chain judged against node's roots plus
+ * proxy.acme.ca_file (a private CA's root, for ACME or own certificates); for ACME names, the
+ * renewal container's last attempt too.
+ */
+async function certificateResults(host: Host, loaded: LoadedConfig): Promise<CheckResult[]> {
+  const names = sslNamesOf(loaded, host.name);
+  if (names.length === 0) return [];
+  const { proxy } = loaded.config;
+  try {
+    const roots = await trustedRoots(proxy.acme?.ca_file, loaded.baseDir);
+    const renewals = proxy.ssl === true ? await acmeStatuses(proxyTargetFromConfig(host, loaded), names) : undefined;
+    return await certificateInvariant(host, loaded, roots, renewals);
+  } catch (err) {
+    return [errorResult(host.name, { type: 'invariant', subject: 'certificates-served', spec: {}, origin: BUILT_IN_ORIGIN }, `cannot check the certificates: ${messageOf(err)}`)];
   }
 }

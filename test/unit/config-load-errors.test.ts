@@ -252,6 +252,21 @@ describe('config errors name file:line:col, key path and expectation', () => {
       expect(err.details.some((l) => l.includes('WEB_CERT') && l.includes('not set'))).toBe(false);
     });
 
+    it('ACME on a service proxied on two hosts: exit 2 naming the hosts, with the own-certificate hint', async () => {
+      const err = await failure({ base: valid('proxy:\n  hosts: [a.example.com]\n  ssl: true\n') });
+      expect(err.message).toMatch(/^gangway.yml:8:8 proxy.ssl: ACME certificates \(ssl: true\) need the service's names on one host, but it is proxied on 2 \(vm1, vm2\)/);
+      expect(err.hint).toMatch(/certificate_pem/);
+    });
+
+    it('ACME on one proxied host is fine, whatever unproxied roles run; defaults of proxy.acme', async () => {
+      const base = `service: hello\nimage: hello\nservers:\n  web:\n    hosts: [vm1]\n  jobs:\n    hosts: [vm2, vm3]\nproxy:\n  hosts: [a.example.com]\n  ssl: true\n  acme: {}\n`;
+      const on = await loadConfig({ file: 'gangway.yml', cwd: await project({ base }), env: {} });
+      expect(on.config.proxy.acme).toMatchObject({ image: 'gangway/acme', renew_days: 30 });
+      const both = base.replace('hosts: [vm2, vm3]', 'hosts: [vm2, vm3]\n    proxy: true');
+      const err = await failure({ base: both });
+      expect(err.message).toMatch(/proxied on 3 \(vm1, vm2, vm3\)/);
+    });
+
     it('a wrong shape says what is expected', async () => {
       const err = await failure({ base: valid('proxy:\n  hosts: [a.example.com]\n  ssl: yes please\n') });
       expect(err.message).toMatch(/^gangway.yml:8:8 proxy.ssl: expected true, false, or \{ certificate_pem: SECRET, private_key_pem: SECRET \}/);

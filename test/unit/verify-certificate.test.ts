@@ -198,6 +198,19 @@ describe('certificates-served invariant', () => {
     expect(results[0]!.expectations[0]).toMatchObject({ attribute: 'certificate app.test on vm1', ok: true });
   });
 
+  it('ACME names: a failed or missing last renewal fails the invariant while the certificate still serves well', async () => {
+    const good = await observe('app.test');
+    const renewals = new Map([['app.test', { result: 'failed' as const, lastAttempt: 't2', lastError: 'lego exited 1: connection refused' }]]);
+    const [failed] = judgeCertificates([{ host: 'vm1', names: ['app.test'] }], () => good, (_h, n) => renewals.get(n));
+    expect(failed!.status).toBe('fail');
+    expect(failed!.expectations.map((e) => [e.attribute, e.ok])).toEqual([['certificate app.test on vm1', true], ['renewal app.test on vm1', false]]);
+    expect(failed!.expectations[1]!.observed).toBe('app.test on vm1: last ACME renewal failed (t2): lego exited 1: connection refused');
+    const [missing] = judgeCertificates([{ host: 'vm1', names: ['app.test'] }], () => good, () => undefined);
+    expect(missing!.expectations[1]!.observed).toMatch(/no ACME attempt recorded/);
+    const [ok] = judgeCertificates([{ host: 'vm1', names: ['app.test'] }], () => good, () => ({ result: 'ok', lastAttempt: 't3' }));
+    expect(ok!.status).toBe('pass');
+  });
+
   it('an expired certificate and a failed handshake are problems', async () => {
     const later = await observe('app.test', true, new Date(Date.now() + 100 * DAY));
     expect(certificateProblem(later)).toMatch(/^expired \d+ day\(s\) ago/);

@@ -1,6 +1,8 @@
 // `gangway status`: per host and role, the live version, the proxy's target, health and the
 // retained versions; plus who holds the deploy lock.
-import { primaryHostOf } from '../../fleet/session.js';
+import { primaryHostOf, proxyTarget } from '../../fleet/session.js';
+import { sslNamesOf } from '../../verify/certificate-invariant.js';
+import { certificatesOf, describeNameCertificate } from '../../proxy/cert-status.js';
 import { observeForStatus, roleStatus } from '../../deploy/status.js';
 import { describeLockHolder, holderState, lockStatus } from '../../state/lock.js';
 import { runCommand, type GlobalOptions } from '../context.js';
@@ -20,6 +22,15 @@ export async function run(globals: GlobalOptions): Promise<number> {
             s.events.result('status', { ...st }, { host: host.name, role: role.name });
             const proxy = role.proxied ? ` proxy -> ${st.proxyTargets.join(', ') || '(none)'}` : '';
             s.events.log(`live ${st.liveVersion ?? '(none)'} health ${st.health}${proxy} retained ${st.retainedVersions.join(', ') || '(none)'}`, { host: host.name, role: role.name });
+          }
+          // Each ssl name: what the proxy serves and, for ACME, the last renewal (a failure with the CA's answer).
+          const names = sslNamesOf(s.loaded, host.name);
+          if (names.length > 0 && observed.proxyServers) {
+            const now = new Date();
+            for (const c of await certificatesOf(proxyTarget(s, host), names, s.loaded.config.proxy.ssl === true)) {
+              s.events.result('certificate', { ...c }, { host: host.name });
+              s.events.log(`certificate ${describeNameCertificate(c, now)}`, { host: host.name, ...(c.renewal?.result === 'failed' ? { level: 'warn' as const } : {}) });
+            }
           }
         }),
       );
