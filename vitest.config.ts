@@ -12,6 +12,7 @@ const PROXY_FILES = [
   'test/integration/proxy-shared.test.ts',
   'test/integration/proxy-tls.test.ts',
   'test/integration/acme.test.ts',
+  'test/integration/acme-deploy.test.ts',
 ];
 
 const integration = {
