@@ -49,13 +49,18 @@ function acmeHostProblems(input: Record<string, unknown>): PathProblem[] {
   }];
 }
 
+/** A service with no proxy.hosts (missing, null or empty) is the catch-all: it has no names. */
+const namesNoHost = (proxy: Record<string, unknown>): boolean => {
+  const hosts = proxy.hosts;
+  return hosts === undefined || hosts === null || (Array.isArray(hosts) && hosts.length === 0);
+};
+
 /** TLS needs names (SNI and ACME both work by name); an own certificate names two set secrets. */
 function sslProblems(input: Record<string, unknown>, proxy: Record<string, unknown>, lookup: VarLookup): PathProblem[] {
   const ssl = proxy.ssl;
   if (ssl === undefined || ssl === false || ssl === null) return [];
   const problems: PathProblem[] = [];
-  const hosts = proxy.hosts;
-  if (hosts === undefined || hosts === null || (Array.isArray(hosts) && hosts.length === 0)) {
+  if (namesNoHost(proxy)) {
     problems.push({
       path: ['proxy', 'ssl'],
       at: 'key',
@@ -126,8 +131,7 @@ export function semanticProblems(input: unknown, lookup: VarLookup, tell: ValueT
   // name nobody claims, on every path), where a prefix would be silently ignored.
   const proxy = isPlainObject(input.proxy) ? input.proxy : undefined;
   if (proxy && typeof proxy.path_prefix === 'string') {
-    const hosts = proxy.hosts;
-    if (hosts === undefined || hosts === null || (Array.isArray(hosts) && hosts.length === 0)) {
+    if (namesNoHost(proxy)) {
       problems.push({
         path: ['proxy', 'path_prefix'],
         at: 'key',

@@ -5,6 +5,7 @@
 import { shellQuote, type ShellCommand } from '../state/shell.js';
 import { acmeNamesText, type AcmeStatus } from './acme-container.js';
 import { certsHostDir } from './cert-files.js';
+import { replaceFileCommand } from './config-file.js';
 import { PROXY_HOST_DIR } from './paths.js';
 
 export const ACME_OWNERS_DIR = 'acme-owners';
@@ -12,15 +13,9 @@ export const ACME_NAMES_FILE = 'acme-names.txt';
 /** The private CA's root for lego (LEGO_CA_CERTIFICATES), beside haproxy.cfg: not a secret. */
 export const ACME_CA_FILE = 'acme-ca.pem';
 
-/** Replaces a file by rename (content on stdin), readable by the docker group, as the other files of the proxy's directory. */
-function replaceFile(path: string, text: string, mode = '640'): ShellCommand {
-  const tmp = shellQuote(`${path}.tmp`);
-  return { command: `cat > ${tmp} && chmod ${mode} ${tmp} && mv -f ${tmp} ${shellQuote(path)}`, stdin: text };
-}
-
 export function writeOwnerNamesCommand(owner: string, names: string[], hostDir: string = PROXY_HOST_DIR): ShellCommand {
   const dir = `${certsHostDir(hostDir)}/${ACME_OWNERS_DIR}`;
-  const write = replaceFile(`${dir}/${owner}.txt`, acmeNamesText(names));
+  const write = replaceFileCommand(dir, `${owner}.txt`, acmeNamesText(names));
   return { ...write, command: `mkdir -p ${shellQuote(dir)} && ${write.command}` };
 }
 
@@ -47,9 +42,9 @@ export function parseAcmeLists(text: string): { wanted: string[]; current: strin
 }
 
 export const writeAcmeNamesCommand = (names: string[], hostDir: string = PROXY_HOST_DIR): ShellCommand =>
-  replaceFile(`${certsHostDir(hostDir)}/${ACME_NAMES_FILE}`, acmeNamesText(names));
+  replaceFileCommand(certsHostDir(hostDir), ACME_NAMES_FILE, acmeNamesText(names));
 
-export const writeAcmeCaCommand = (pem: string, hostDir: string = PROXY_HOST_DIR): ShellCommand => replaceFile(`${hostDir}/${ACME_CA_FILE}`, pem, '644');
+export const writeAcmeCaCommand = (pem: string, hostDir: string = PROXY_HOST_DIR): ShellCommand => replaceFileCommand(hostDir, ACME_CA_FILE, pem, '644');
 
 /** The status files of these names, one JSON line each (a missing file prints nothing). */
 export function readStatusesCommand(names: string[], hostDir: string = PROXY_HOST_DIR): ShellCommand {

@@ -3,6 +3,7 @@
 // crt-list the HTTPS bind loads, whose first line is the self-signed default. Contents travel on
 // stdin, never in a command line.
 import { shellQuote, type ShellCommand } from '../state/shell.js';
+import { replaceFileCommand } from './config-file.js';
 import { CERTS_DIR, containerCertPath, CRT_LIST_FILE, DEFAULT_CERT_NAME, PROXY_HOST_DIR, PROXY_SOCKET_GROUP } from './paths.js';
 
 export const certsHostDir = (hostDir: string = PROXY_HOST_DIR): string => `${hostDir}/${CERTS_DIR}`;
@@ -51,9 +52,7 @@ export function ensureCertsCommand(defaultPem: string, hostDir: string = PROXY_H
 
 /** Replaces the crt-list (content on stdin), group-readable as the other files the proxy reads. */
 export function writeCrtListCommand(text: string, hostDir: string = PROXY_HOST_DIR): ShellCommand {
-  const dir = certsHostDir(hostDir);
-  const tmp = shellQuote(`${dir}/.${CRT_LIST_FILE}.tmp`);
-  return { command: `cat > ${tmp} && chmod 640 ${tmp} && mv -f ${tmp} ${shellQuote(`${dir}/${CRT_LIST_FILE}`)}`, stdin: text };
+  return replaceFileCommand(certsHostDir(hostDir), CRT_LIST_FILE, text);
 }
 
 /** Prints the crt-list, or nothing when there is none yet. */

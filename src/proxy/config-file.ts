@@ -13,12 +13,17 @@ import { CONFIG_FILE, hostSocketPath, PROXY_HOST_DIR, PROXY_SOCKET_GROUP } from 
  */
 export function writeConfigCommand(content: string, hostDir: string = PROXY_HOST_DIR): ShellCommand {
   const dir = shellQuote(hostDir);
-  const tmp = shellQuote(`${hostDir}/.${CONFIG_FILE}.tmp`);
-  const dest = shellQuote(`${hostDir}/${CONFIG_FILE}`);
-  return {
-    command: `mkdir -p ${dir} && { chgrp ${PROXY_SOCKET_GROUP} ${dir} 2>/dev/null; chmod 2770 ${dir} 2>/dev/null; true; } && cat > ${tmp} && chmod 640 ${tmp} && mv -f ${tmp} ${dest}`,
-    stdin: content,
-  };
+  const write = replaceFileCommand(hostDir, CONFIG_FILE, content);
+  return { ...write, command: `mkdir -p ${dir} && { chgrp ${PROXY_SOCKET_GROUP} ${dir} 2>/dev/null; chmod 2770 ${dir} 2>/dev/null; true; } && ${write.command}` };
+}
+
+/**
+ * Every file of the proxy's directory is replaced this way: written beside it as a dot file (no
+ * reader globs it), given its mode whatever the SSH user's umask, then renamed over the old one.
+ */
+export function replaceFileCommand(dir: string, file: string, content: string, mode = '640'): ShellCommand {
+  const tmp = shellQuote(`${dir}/.${file}.tmp`);
+  return { command: `cat > ${tmp} && chmod ${mode} ${tmp} && mv -f ${tmp} ${shellQuote(`${dir}/${file}`)}`, stdin: content };
 }
 
 /** Prints the file, or nothing with exit 3 when it does not exist (told apart from errors). */
