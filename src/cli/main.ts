@@ -159,7 +159,8 @@ export function buildProgram(run: CommandRunner): Command {
       program
         .command('deploy')
         .description('deploy a version to every host, gated on health checks and uptests')
-        .option('--version <v>', 'version to deploy (default: $GANGWAY_VERSION, else the git commit)'),
+        .option('--version <v>', 'version to deploy (default: $GANGWAY_VERSION, else the git commit)')
+        .option('--canary', 'give the new version the canary steps\' shares of the traffic first, judged against the old one (config: canary)'),
       'print the plan and do nothing',
     ),
     'deploy',
@@ -240,6 +241,10 @@ export function buildProgram(run: CommandRunner): Command {
       .option('--keep', 'leave both sandboxes running'),
     'rehearse',
   );
+  const canary = program.command('canary').description('a canary deploy (deploy --canary), taken over by a person');
+  lazy(canary.command('status').description('the traffic split and both versions\' figures on every host'), 'canary', 'status');
+  lazy(canary.command('promote').description('give the new version all the traffic now, stop the old one'), 'canary', 'promote');
+  lazy(canary.command('abort').description('give the old version all the traffic back, remove the new one (also after a killed deploy)'), 'canary', 'abort');
   const lock = program.command('lock').description('the deploy lock on the primary host');
   lazy(lock.command('status').description('who holds the lock, since when, for what'), 'lock', 'status');
   lazy(lock.command('release').description('release the lock (e.g. after a killed deploy)'), 'lock', 'release');

@@ -248,6 +248,43 @@ export const accessorySchema = z
   .refine((a) => (a.host === undefined) !== (a.hosts === undefined), { message: 'an accessory needs exactly one of host or hosts' })
   .describe('A container the app needs (a database, a cache) that deploys never touch; booted by `gangway setup`.');
 
+const CANARY_STEP_EXPECTED = 'expected a percentage of the traffic above 0% and below 100%, such as 10%';
+const canaryStep = z
+  .string({ error: CANARY_STEP_EXPECTED })
+  .regex(PERCENT_RE, { message: CANARY_STEP_EXPECTED })
+  .refine((s) => Number(s.slice(0, -1)) > 0 && Number(s.slice(0, -1)) < 100, { message: CANARY_STEP_EXPECTED })
+  .transform((s) => Number(s.slice(0, -1)));
+
+const ERROR_RATE_EXPECTED = 'expected a percentage from 0% to 100%, such as 1%';
+const errorRate = z
+  .string({ error: ERROR_RATE_EXPECTED })
+  .regex(PERCENT_RE, { message: ERROR_RATE_EXPECTED })
+  .refine((s) => Number(s.slice(0, -1)) <= 100, { message: ERROR_RATE_EXPECTED })
+  .transform((s) => Number(s.slice(0, -1)) / 100);
+
+/** `deploy --canary`: see docs/canary.md. Percentages become numbers (10% -> 10, error rates -> 0.01). */
+export const canarySchema = z
+  .strictObject({
+    steps: z
+      .array(canaryStep)
+      .min(1, { message: 'a canary needs at least one step, such as [10%, 50%]' })
+      .refine((steps) => steps.every((p, i) => i === 0 || p > steps[i - 1]!), { message: 'canary steps must grow, such as [10%, 50%]' })
+      .default([10, 50])
+      .describe('Shares of the traffic the new version takes, one step after another, before it takes all of it.'),
+    interval: duration.default(120_000).describe('How long each step lasts before it is judged and promoted.'),
+    max_error_rate: errorRate
+      .default(0.01)
+      .describe('How much higher the new version\'s error rate (5xx, connection and response errors over requests) may be than the old one\'s, in percentage points.'),
+    max_response_time: duration
+      .optional()
+      .describe('Bound on the new version\'s average response time as HAProxy measures it (its last 1024 responses); HAProxy gives no percentiles.'),
+    min_requests: z.int().min(1).default(20).describe('Requests the new version must have answered in a step before it is judged.'),
+    judge_timeout: duration
+      .optional()
+      .describe('How long a step may wait past its interval for min_requests (default: one interval); then the canary is aborted, never promoted blind.'),
+  })
+  .describe('Canary deploys (`gangway deploy --canary`): the new version takes a share of the traffic step by step, judged against the old one.');
+
 export const dockerSchema = z
   .strictObject({
     install: z.boolean().default(true).describe('Let `gangway setup` install Debian\'s docker.io where Docker is missing (root or passwordless sudo).'),
@@ -322,6 +359,7 @@ export const configSchema = z
       .record(name, accessorySchema)
       .default({})
       .describe('Accessories by name: container <service>-<name>, reachable on the app network as <name>.'),
+    canary: canarySchema.optional(),
     verify: verifySchema.optional().describe('Checks of the hosts\' real state for `gangway verify`, per role and per host.'),
   })
   .describe('gangway.yml: how to ship one service to its hosts.');
@@ -341,3 +379,4 @@ export type RoleConfig = z.output<typeof roleSchema>;
 export type HostConfig = z.output<typeof hostSchema>;
 export type AccessoryConfig = z.output<typeof accessorySchema>;
 export type DockerConfig = z.output<typeof dockerSchema>;
+export type CanaryConfig = z.output<typeof canarySchema>;

@@ -27,7 +27,7 @@ function deferred(): Deferred {
  * switch at once. The primary role starts at once; the other roles wait for the first healthy
  * primary container (on the primary host), as Kamal does, then boot side by side.
  */
-export async function bootAll(run: DeployRun, plan: DeployPlan, signal: AbortSignal, fail: Fail): Promise<void> {
+export async function bootAll(run: DeployRun, plan: DeployPlan, signal: AbortSignal, fail: Fail, opts: { holdSwitch?: boolean } = {}): Promise<void> {
   const { s } = run;
   const cfg = s.loaded.config;
   const { events } = s;
@@ -53,7 +53,8 @@ export async function bootAll(run: DeployRun, plan: DeployPlan, signal: AbortSig
       if (signal.aborted) return;
       const targets = batch.map((h) => targetOf(h, role.name));
       await Promise.all(targets.map((t) => bootTarget(run, t, { version: plan.version, signal, fail, onHealthy: isPrimary ? onHealthy : ignore, onUnhealthy: isPrimary ? onUnhealthy : ignore })));
-      if (signal.aborted) return;
+      // A canary (holdSwitch) switches nothing here: every target waits, uptested, for its verdict.
+      if (signal.aborted || opts.holdSwitch) continue;
       await Promise.all(targets.map((t) => switchTarget(run, t).catch((err: unknown) => fail(err, t))));
     }
   };

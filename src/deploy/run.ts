@@ -6,6 +6,8 @@
 import { GangwayError, messageOf, operationError } from '../errors.js';
 import { runAfterHook, runHook } from '../hooks/hooks.js';
 import { bootAll } from './batches.js';
+import { settleLeftoverCanary } from './canary-takeover.js';
+import { canarySides, failedShare, forgetCanary, runCanary, type StepReport } from './canary.js';
 import { assertProxyClaims } from './claims.js';
 import { newDeployRun, type DeployRun } from './context.js';
 import { finalize } from './finalize.js';
@@ -16,7 +18,9 @@ import { endState, interruptedBeforeChanges, reportEnd, summarise, type EndState
 import { transition, type DeployTarget } from './phases.js';
 import { planDeploy, type DeployPlan } from './plan.js';
 import { pullEverywhere } from './pull.js';
+import { switchTarget } from './switch.js';
 import { undo } from './undo.js';
+import type { CanaryConfig } from '../config/schema.js';
 import { connectAll } from '../fleet/connect.js';
 import { acmeSettings, assertDockerReady, prepareHosts } from '../fleet/prepare.js';
 import { hookContextFor, imageRef, primaryHostOf, type Session } from '../fleet/session.js';
@@ -34,6 +38,8 @@ export interface DeployOptions {
   alwaysPull?: boolean;
   /** When the command started (epoch ms; default: now): the origin of timeToLiveMs and totalMs. */
   startedAt?: number;
+  /** `deploy --canary`: the steps and limits (docs/canary.md); absent: a plain switch. */
+  canary?: CanaryConfig;
 }
 
 export interface DeployOutcome {
@@ -46,6 +52,8 @@ export interface DeployOutcome {
   timeToLiveMs: number;
   /** From the command's start until its end: old versions stopped, audit written, post-deploy run. */
   totalMs: number;
+  /** What each canary step saw, when the deploy ran as a canary. */
+  canarySteps?: StepReport[];
 }
 
 export async function runDeploy(s: Session, opts: DeployOptions): Promise<DeployOutcome> {
@@ -116,6 +124,8 @@ async function deployHeld(run: DeployRun, opts: DeployOptions, started: number):
   await prepareHosts(s, hosts, proxied);
   // A proxy that prepare started or recreated loaded its servers from the file, checked.
   await holdServing(run, { quiet: false });
+  // A canary whose CLI was killed goes back to its old version before this deploy plans anything.
+  await settleLeftoverCanary(s, hosts);
   const observed = await observeAll(hosts, s.deployment, run.proxies);
   const plan = planDeploy({ deployment: s.deployment, version: opts.version, roles: s.loaded.roles, observed });
   for (const t of plan.targets) transition(t, 'pulled');
@@ -140,8 +150,10 @@ async function deployHeld(run: DeployRun, opts: DeployOptions, started: number):
   };
 
   let liveAt = 0;
+  let canarySteps: StepReport[] | undefined;
   try {
-    await bootAll(run, plan, abort.signal, fail);
+    await bootAll(run, plan, abort.signal, fail, { holdSwitch: opts.canary !== undefined });
+    if (opts.canary && failures.length === 0 && !abort.signal.aborted) canarySteps = await canaryThenSwitch(run, plan, opts.canary, abort.signal, fail);
     liveAt = Date.now();
     if (failuresAtInterrupt === 0) {
       failures.unshift(new GangwayError('interrupted', 'interrupted', { step: 'deploy' }));
@@ -159,7 +171,38 @@ async function deployHeld(run: DeployRun, opts: DeployOptions, started: number):
   const end = await endState(run);
   reportEnd(s, end);
   // Time to live: from the command's start until every (host, role) served the new version.
-  return { version: opts.version, plan, endState: end, durationMs: Date.now() - started, timeToLiveMs: Math.round(liveAt - (opts.startedAt ?? started)) };
+  return { version: opts.version, plan, endState: end, durationMs: Date.now() - started, timeToLiveMs: Math.round(liveAt - (opts.startedAt ?? started)), ...(canarySteps ? { canarySteps } : {}) };
 }
+
+/**
+ * The canary between boot and switch: promoted, every target switches as in a plain deploy (and
+ * finalize drains and stops the old version); aborted, the traffic is back on the old version and
+ * the abort is the deploy's failure, so undo removes the new containers.
+ */
+async function canaryThenSwitch(run: DeployRun, plan: DeployPlan, cfg: CanaryConfig, signal: AbortSignal, fail: (err: unknown, t?: DeployTarget) => void): Promise<StepReport[]> {
+  const { s } = run;
+  const sides = await canarySides(run, plan);
+  if (!sides) {
+    s.events.log('canary skipped: no old version serves on every proxied host to compare with; a plain switch', { level: 'warn', step: 'canary' });
+  } else {
+    const outcome = await runCanary(run, sides, cfg, signal);
+    if (outcome.verdict === 'abort') {
+      const { failed, requests } = failedShare(outcome.steps);
+      const share = requests === 0 ? '' : `; ${failed} of ${requests} requests through the proxies (${((100 * failed) / requests).toFixed(2)}%) failed on ${plan.version} meanwhile`;
+      if (!signal.aborted) fail(new GangwayError('operation', `canary of ${plan.version} aborted: ${outcome.reasons.join('; ')}${share}`, { step: 'canary', hint: 'the old version serves all the traffic again' }));
+      await forgetCanary(sides, s.deployment);
+      return outcome.steps;
+    }
+    s.events.log(`canary of ${plan.version} promoted after ${outcome.steps.length} step${outcome.steps.length === 1 ? '' : 's'}`, { step: 'canary' });
+    await runSwitches(run, plan, fail);
+    await forgetCanary(sides, s.deployment);
+    return outcome.steps;
+  }
+  await runSwitches(run, plan, fail);
+  return [];
+}
+
+const runSwitches = (run: DeployRun, plan: DeployPlan, fail: (err: unknown, t?: DeployTarget) => void): Promise<unknown> =>
+  Promise.all(plan.targets.map((t) => switchTarget(run, t).catch((err: unknown) => fail(err, t))));
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;

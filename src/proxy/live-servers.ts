@@ -2,6 +2,7 @@
 // state (ready, drain, maint), health and sessions, and about itself (its version), read through
 // the runtime API.
 import { backendOfLive, readLiveLayout, type LiveLayout } from './live-layout.js';
+import { parseServerCounters, type ServerCounters } from './counters.js';
 import * as cmd from './runtime-commands.js';
 import { parseShowInfo, type ProxyVersion } from './runtime-parse.js';
 import { proxyError, runtimeApi, type ProxyTarget } from './target.js';
@@ -32,4 +33,11 @@ export async function requireBackend(t: ProxyTarget): Promise<string> {
 /** Which HAProxy the target's proxy runs (its `show info`). */
 export async function readProxyVersion(t: ProxyTarget): Promise<ProxyVersion> {
   return parseShowInfo(await runtimeApi(t).run(cmd.showInfo()));
+}
+
+/** This target's servers' traffic counters (none while it has no backend here). */
+export async function readCounters(t: ProxyTarget): Promise<ServerCounters[]> {
+  const backend = await backendOfLive(t);
+  if (backend === undefined) return [];
+  return parseServerCounters(await runtimeApi(t).run(cmd.showStat()), backend);
 }

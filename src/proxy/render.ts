@@ -47,7 +47,7 @@ export const SERVER_RESOLVE_OPTIONS = `resolvers ${RESOLVERS_NAME} resolve-prefe
 export function renderServerLine(server: ProxyServer, hc: ProxyHealthcheck): string {
   assertSafeName('server name', server.name);
   assertPort(server.port);
-  const weight = server.state === 'ready' ? READY_WEIGHT : 0;
+  const weight = server.state === 'ready' ? (server.weight || READY_WEIGHT) : 0;
   const parts = [`server ${server.name} ${server.name}:${server.port}`, serverCheckOptions(hc), `weight ${weight}`, SERVER_RESOLVE_OPTIONS];
   if (server.state === 'maint') parts.push('disabled');
   return parts.join(' ');
@@ -219,7 +219,8 @@ export function parseRenderedServers(cfgText: string): ProxyServer[] {
     const m = SERVER_LINE.exec(line);
     if (!m) continue;
     const state = /\sdisabled\b/.test(` ${m[5]}`) ? 'maint' : Number(m[4]) === 0 ? 'drain' : 'ready';
-    servers.push({ name: m[1]!, address: m[2]!, port: Number(m[3]), state });
+    const weight = Number(m[4]);
+    servers.push({ name: m[1]!, address: m[2]!, port: Number(m[3]), state, ...(state === 'ready' && weight !== READY_WEIGHT ? { weight } : {}) });
   }
   return servers;
 }

@@ -134,3 +134,51 @@ export async function removeServer(t: ProxyTarget, name: string, timeoutMs = 10_
   t.events?.step('proxy remove', 'done', { host: t.host.name, message: outcome === 'kept' ? `${name} (in maintenance until the proxy restarts)` : name });
   return outcome;
 }
+
+/** A canary split: what each server of the backend weighs (see src/canary/plan.ts). */
+export interface TrafficSplit {
+  canary: { name: string; weight: number };
+  baseline: { name: string; weight: number }[];
+}
+
+/**
+ * The canary takes its share beside the old servers, both ready. The old ones are weighed down
+ * first, then the canary weighed up and made ready: a weight change only steers new requests, so
+ * none in flight is touched. The canary keeps its active check (unlike a switched server): a
+ * canary that dies is taken out by the proxy, its traffic back on the old version.
+ */
+export async function splitTraffic(t: ProxyTarget, split: TrafficSplit): Promise<void> {
+  const be = await requireBackend(t);
+  const api = runtimeApi(t);
+  const live = await readServers(t);
+  const canary = live.find((s) => s.name === split.canary.name);
+  if (!canary) throw proxyError(t, `server ${split.canary.name} is not in the proxy on ${t.host.name}`);
+  if (canary.state !== 'ready' && !isHealthy(canary)) throw proxyError(t, `refusing to send traffic to ${canary.name} on ${t.host.name}: ${describeCheck(canary)}`);
+  for (const old of split.baseline) {
+    if (!live.some((s) => s.name === old.name)) continue;
+    await api.run(cmd.setServerWeight(be, old.name, old.weight));
+    await api.run(cmd.setServerState(be, old.name, 'ready'));
+  }
+  await api.run(cmd.setServerWeight(be, canary.name, split.canary.weight));
+  await api.run(cmd.setServerState(be, canary.name, 'ready'));
+  await syncConfig(t);
+  t.events?.step('proxy split', 'done', { host: t.host.name, message: `${canary.name} weight ${split.canary.weight}, ${split.baseline.map((o) => `${o.name} weight ${o.weight}`).join(', ') || '(no old server)'}` });
+}
+
+/**
+ * A canary undone: the old servers take their full weight back first, then the canary is drained
+ * (the requests it has finish; it gets no new ones). Safe to repeat.
+ */
+export async function returnTraffic(t: ProxyTarget, canaryName: string, baseline: string[]): Promise<void> {
+  const be = await requireBackend(t);
+  const api = runtimeApi(t);
+  const live = await readServers(t);
+  for (const old of baseline) {
+    if (!live.some((s) => s.name === old)) continue;
+    await api.run(cmd.setServerWeight(be, old, READY_WEIGHT));
+    await api.run(cmd.setServerState(be, old, 'ready'));
+  }
+  if (live.some((s) => s.name === canaryName)) await api.run(cmd.setServerState(be, canaryName, 'drain'));
+  await syncConfig(t);
+  t.events?.step('proxy split', 'done', { host: t.host.name, message: `${baseline.join(', ') || '(no old server)'} back to all the traffic; ${canaryName} drained` });
+}

@@ -72,30 +72,41 @@ export interface StatRow {
   address: string;
 }
 
-/** `show stat` CSV; fields never contain commas in the columns read here. */
-export function parseStat(text: string): StatRow[] {
+/** A `show stat` row: a column's text by its header name ('' when this HAProxy has no such column). */
+export type StatField = (name: string) => string;
+
+/** `show stat` CSV rows, each read by column name; fields never contain commas in the columns read. */
+export function statRows(text: string): StatField[] {
   const lines = text.split('\n').filter((l) => l.trim() !== '');
   const header = lines[0];
   if (!header?.startsWith('# pxname,')) throw new Error(`unexpected "show stat" format: ${header ?? '(empty)'}`);
   const cols = header.slice(2).split(',');
-  const idx = (name: string) => cols.indexOf(name);
-  const get = (f: string[], name: string) => (idx(name) >= 0 ? (f[idx(name)] ?? '') : '');
   return lines.slice(1).map((line) => {
     const f = line.split(',');
+    return (name: string) => {
+      const i = cols.indexOf(name);
+      return i >= 0 ? (f[i] ?? '') : '';
+    };
+  });
+}
+
+/** `show stat` CSV, the columns gangway reads for state and health. */
+export function parseStat(text: string): StatRow[] {
+  return statRows(text).map((get) => {
     // No HTTP status is 0: HAProxy shows 0 (next to "* L7OK") while the next check runs, on 2.6.12
     // and 3.0.11 alike (measured), so 0 means "not known right now", never a result.
-    const code = get(f, 'check_code') === '0' ? '' : get(f, 'check_code');
+    const code = get('check_code') === '0' ? '' : get('check_code');
     return {
-      proxy: get(f, 'pxname'),
-      name: get(f, 'svname'),
-      sessions: Number(get(f, 'scur') || 0),
-      status: get(f, 'status'),
-      weight: Number(get(f, 'weight') || 0),
+      proxy: get('pxname'),
+      name: get('svname'),
+      sessions: Number(get('scur') || 0),
+      status: get('status'),
+      weight: Number(get('weight') || 0),
       // HAProxy marks a check in progress with a leading "* ".
-      checkStatus: get(f, 'check_status').replace(/^\*\s*/, ''),
+      checkStatus: get('check_status').replace(/^\*\s*/, ''),
       ...(code !== '' ? { checkCode: Number(code) } : {}),
-      checkDescription: get(f, 'check_desc'),
-      address: get(f, 'addr'),
+      checkDescription: get('check_desc'),
+      address: get('addr'),
     };
   });
 }

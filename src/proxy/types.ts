@@ -29,6 +29,11 @@ export interface ProxyServer {
   address: string;
   port: number;
   state: ServerAdmin;
+  /**
+   * A ready server's weight when it is not READY_WEIGHT: a canary's split (docs/canary.md), kept
+   * in the file so a proxy that restarts mid-canary splits the traffic as before.
+   */
+  weight?: number;
 }
 
 export interface ProxyBackend {

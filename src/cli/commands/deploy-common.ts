@@ -1,5 +1,5 @@
 // Shared by deploy, setup and rollback: version and flags, Ctrl-C handling, and the run itself.
-import { parseDurationMs } from '../../config/schema.js';
+import { canarySchema, parseDurationMs } from '../../config/schema.js';
 import { usageError } from '../../errors.js';
 import { runDeploy, type DeployAction } from '../../deploy/run.js';
 import { describePlan, planDeploy } from '../../deploy/plan.js';
@@ -15,6 +15,8 @@ export interface DeployFlags {
   message?: string;
   lockWait?: string;
   dryRun?: boolean;
+  /** deploy only: run the canary steps of the config's `canary` (its defaults without one). */
+  canary?: boolean;
 }
 
 export function lockWaitMs(flags: DeployFlags): number {
@@ -64,7 +66,8 @@ export async function deployCommand(ctx: CommandContext, action: DeployAction, f
     s.events.log(`${action} ${imageRef(s, version)}`);
     const interrupt = interruptSignal(s);
     try {
-      await runDeploy(s, { version, action, startedAt: performance.timeOrigin, ...(flags.message ? { message: flags.message } : {}), lockWaitMs: wait, signal: interrupt.signal });
+      const canary = flags.canary ? (s.loaded.config.canary ?? canarySchema.parse({})) : undefined;
+      await runDeploy(s, { version, action, startedAt: performance.timeOrigin, ...(flags.message ? { message: flags.message } : {}), lockWaitMs: wait, signal: interrupt.signal, ...(canary ? { canary } : {}) });
     } finally {
       interrupt.dispose();
     }
