@@ -123,7 +123,9 @@ export async function runCanary(run: DeployRun, sides: CanarySide[], cfg: Canary
         side.record = { ...side.record, percent };
         await writeCanaryRecord(side.host, deployment, side.record);
       }));
-      events.step('canary', 'start', { message: `${percent}% of the traffic to ${sides[0]!.record.version} on ${sides.map((x) => x.host.name).join(', ')} for ${cfg.interval / 1000} s` });
+      const what = `${percent}% of the traffic to ${sides[0]!.record.version} on ${sides.map((x) => x.host.name).join(', ')} for ${cfg.interval / 1000} s`;
+      events.step('canary', 'start', { message: what });
+      events.log(`canary step: ${what}`, { step: 'canary' });
       const report = await judgeStep(sides, cfg, percent, signal, (j) => events.log(`canary at ${percent}%: ${j.reasons.join('; ')}`, { step: 'canary' }));
       steps.push(report.step);
       events.result('canary-step', { ...report.step });

@@ -30,6 +30,17 @@ describe('renderServerLine', () => {
     expect(renderServerLine(v1, { ...hc, intervalMs: 250, rise: 1, fall: 5 })).toBe('server hello-web-v1 hello-web-v1:80 check inter 250ms rise 1 fall 5 weight 100 resolvers engine resolve-prefer ipv4 init-addr libc,none');
   });
 
+  it('keeps a canary\'s split: a ready server\'s own weight is written and read back; drain stays 0', () => {
+    const split = [{ ...v1, weight: 90 }, { ...v2, state: 'ready' as const, weight: 10 }];
+    const lines = split.map((srv) => renderServerLine(srv, hc));
+    expect(lines[0]).toContain(' weight 90 ');
+    expect(lines[1]).toContain(' weight 10 ');
+    expect(renderServerLine({ ...v2, weight: 10 }, hc)).toContain(' weight 0 ');
+    expect(parseRenderedServers(lines.join('\n')).map((srv) => [srv.state, srv.weight])).toEqual([['ready', 90], ['ready', 10]]);
+    // A full-weight server reads back without one, as every file before canaries did.
+    expect(parseRenderedServers(renderServerLine(v1, hc))[0]).not.toHaveProperty('weight');
+  });
+
   it('names the container, never the address it had when the file was written', () => {
     expect(renderServerLine({ ...v1, address: '10.9.9.9' }, hc)).toBe(renderServerLine(v1, hc));
   });
