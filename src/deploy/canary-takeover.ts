@@ -13,7 +13,8 @@ import { waitDrained } from '../proxy/waits.js';
 import { holderState, lockStatus, releaseLock } from '../state/lock.js';
 import { figuresOf, type VersionFigures } from './canary-analysis.js';
 import { canaryShare } from './canary-plan.js';
-import { readCanaryRecord, removeCanaryRecord, returnToBaseline, type CanarySide } from './canary.js';
+import { readCanaryRecord, removeCanaryRecord, returnToBaseline, writeCanaryDecision, type CanarySide } from './canary.js';
+import { sleep } from './sleep.js';
 import { auditEverywhere, withDeployLock } from './locked.js';
 
 const STOP_GRACE_MS = 10_000;
@@ -119,9 +120,32 @@ async function promoteSide(s: Session, side: CanarySide): Promise<void> {
   s.events.step('canary', 'done', { host: side.host.name, message: `${side.record.canary} serves all the traffic; ${side.record.baseline.join(', ')} stopped` });
 }
 
+/** How long `canary promote|abort` waits for a running deploy to act on its word, beyond the drain. */
+const DECISION_WAIT_MS = 60_000;
+
+/**
+ * A canary deploy that is still running holds the lock: it is told (a decision file beside the
+ * record, read at its next poll) and does the work itself; this waits until its records are gone.
+ */
+async function tellRunningDeploy(s: Session, hosts: Map<string, Host>, action: 'abort' | 'promote'): Promise<{ version?: string; hosts: string[] }> {
+  const sides = await sidesOf(s, hosts);
+  if (sides.length === 0) return { hosts: [] };
+  const version = sides[0]!.record.version;
+  for (const side of sides) await writeCanaryDecision(side.host, s.deployment, action);
+  s.events.log(`the canary deploy of ${version} is running: told it to ${action}; waiting for it`, { step: 'canary' });
+  const deadline = Date.now() + s.loaded.config.drain_timeout + DECISION_WAIT_MS;
+  while ((await sidesOf(s, hosts)).length > 0) {
+    if (Date.now() > deadline) throw operationError(`the running canary deploy of ${version} did not act on \`canary ${action}\` within ${Math.round((s.loaded.config.drain_timeout + DECISION_WAIT_MS) / 1000)} s`, { step: 'canary', hint: 'is it still running? `gangway lock status` names it' });
+    await sleep(500);
+  }
+  return { version, hosts: sides.map((x) => x.host.name) };
+}
+
 /** `canary abort` / `canary promote`: every host to one version, under the deploy lock. */
 export async function finishCanary(s: Session, action: 'abort' | 'promote'): Promise<{ version?: string; hosts: string[] }> {
   const hosts = await connectAll(s);
+  const lock = await lockStatus(hosts.get(primaryHostOf(s))!, s.deployment);
+  if (lock.held && holderState(lock.details) !== 'not-running') return tellRunningDeploy(s, hosts, action);
   return withTakeoverLock(s, hosts, `canary ${action}`, async () => {
     const sides = await sidesOf(s, hosts);
     if (sides.length === 0) return { hosts: [] };

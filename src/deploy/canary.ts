@@ -10,7 +10,10 @@ import { readCounters, readServers } from '../proxy/live-servers.js';
 import { returnTraffic, splitTraffic } from '../proxy/runtime-operations.js';
 import type { ProxyTarget } from '../proxy/target.js';
 import { waitDrained } from '../proxy/waits.js';
-import { parseCanaryRecord, readCanaryRecordCommand, removeCanaryRecordCommand, writeCanaryRecordCommand, type CanaryRecord } from '../state/canary.js';
+import {
+  parseCanaryDecision, parseCanaryRecord, readCanaryDecisionCommand, readCanaryRecordCommand, removeCanaryRecordCommand, writeCanaryDecisionCommand, writeCanaryRecordCommand,
+  type CanaryDecision, type CanaryRecord,
+} from '../state/canary.js';
 import type { Deployment } from '../state/deployment.js';
 import { figuresOf, judge, type CounterPair, type Judgement, type VersionFigures } from './canary-analysis.js';
 import { stepSplit } from './canary-plan.js';
@@ -57,6 +60,16 @@ export async function removeCanaryRecord(host: Host, d: Deployment): Promise<voi
   if (r.code !== 0) throw new Error(`cannot remove the canary record: ${r.stderr.trim()}`);
 }
 
+export async function readCanaryDecision(host: Host, d: Deployment): Promise<CanaryDecision | undefined> {
+  const r = await host.exec(readCanaryDecisionCommand(d).command);
+  return r.code === 0 ? parseCanaryDecision(r.stdout) : undefined;
+}
+
+export async function writeCanaryDecision(host: Host, d: Deployment, decision: CanaryDecision): Promise<void> {
+  const r = await host.exec(writeCanaryDecisionCommand(d, decision).command);
+  if (r.code !== 0) throw new Error(`cannot write the canary decision: ${r.stderr.trim()}`);
+}
+
 // --- reading the traffic -----------------------------------------------------------------------
 
 /** Every side's counters, by host name. */
@@ -85,15 +98,15 @@ export function versionFigures(sides: CanarySide[], start: Map<string, ServerCou
  * host without an old version serving (a first deploy there) has nothing to compare with: the
  * canary needs every proxied host to have one, or it is skipped (a plain switch), and says so.
  */
-export async function canarySides(run: DeployRun, plan: DeployPlan): Promise<CanarySide[] | undefined> {
+export async function canarySides(run: DeployRun, plan: DeployPlan): Promise<CanarySide[] | { skipped: string }> {
   const targets = plan.targets.filter((t) => t.proxied && !t.alreadyLive && t.state === 'uptested');
-  if (targets.length === 0) return undefined;
+  if (targets.length === 0) return { skipped: `${plan.version} already serves on every proxied host` };
   const startedAt = new Date().toISOString();
   const sides: CanarySide[] = [];
   for (const t of targets) {
     const pt = proxyOf(run, t.host);
     const baseline = (await readServers(pt)).filter((srv) => srv.name !== t.newContainer && srv.state === 'ready').map((srv) => srv.name);
-    if (baseline.length === 0) return undefined;
+    if (baseline.length === 0) return { skipped: `no old version serves on ${t.host} to compare with; a plain switch` };
     sides.push({ host: hostOf(run, t.host), pt, record: { version: plan.version, canary: t.newContainer, baseline, percent: 0, startedAt } });
   }
   return sides;
@@ -115,7 +128,11 @@ export async function runCanary(run: DeployRun, sides: CanarySide[], cfg: Canary
     return { verdict: 'abort', reasons, steps };
   };
   try {
-    for (const side of sides) await writeCanaryRecord(side.host, deployment, side.record);
+    // A decision left from an earlier canary is not this one's.
+    for (const side of sides) {
+      await removeCanaryRecord(side.host, deployment);
+      await writeCanaryRecord(side.host, deployment, side.record);
+    }
     for (const percent of cfg.steps) {
       if (signal.aborted) return await abort(['interrupted']);
       await Promise.all(sides.map(async (side) => {
@@ -126,10 +143,15 @@ export async function runCanary(run: DeployRun, sides: CanarySide[], cfg: Canary
       const what = `${percent}% of the traffic to ${sides[0]!.record.version} on ${sides.map((x) => x.host.name).join(', ')} for ${cfg.interval / 1000} s`;
       events.step('canary', 'start', { message: what });
       events.log(`canary step: ${what}`, { step: 'canary' });
-      const report = await judgeStep(sides, cfg, percent, signal, (j) => events.log(`canary at ${percent}%: ${j.reasons.join('; ')}`, { step: 'canary' }));
+      const report = await judgeStep(sides, cfg, percent, signal, deployment, (j) => events.log(`canary at ${percent}%: ${j.reasons.join('; ')}`, { step: 'canary' }));
       steps.push(report.step);
       events.result('canary-step', { ...report.step });
       if (report.verdict === 'interrupted') return await abort(['interrupted']);
+      if (report.verdict === 'person') {
+        if (report.step.verdict === 'abort') return await abort([`at ${percent}%: aborted by \`gangway canary abort\``]);
+        events.log(`canary at ${percent}%: promoted by \`gangway canary promote\``, { step: 'canary' });
+        return { verdict: 'promote', steps };
+      }
       if (report.step.verdict === 'abort') return await abort([`at ${percent}% after ${(report.step.elapsedMs / 1000).toFixed(1)} s`, ...report.reasons]);
       events.step('canary', 'done', { message: `${percent}%: ${report.reasons.join('; ')}` });
     }
@@ -141,23 +163,26 @@ export async function runCanary(run: DeployRun, sides: CanarySide[], cfg: Canary
 }
 
 interface StepResult {
-  verdict: 'judged' | 'interrupted';
+  /** person: `gangway canary promote|abort` decided (step.verdict says which). */
+  verdict: 'judged' | 'interrupted' | 'person';
   reasons: string[];
   step: StepReport;
 }
 
 /** Polls the counters until the judge promotes or aborts (or the signal ends it). */
-async function judgeStep(sides: CanarySide[], cfg: CanaryConfig, percent: number, signal: AbortSignal, onNews: (j: Judgement) => void): Promise<StepResult> {
+async function judgeStep(sides: CanarySide[], cfg: CanaryConfig, percent: number, signal: AbortSignal, d: Deployment, onNews: (j: Judgement) => void): Promise<StepResult> {
   const start = await readAllCounters(sides);
   const t0 = Date.now();
   let lastSaid = '';
   for (;;) {
     await sleep(pollMsOf(cfg), signal);
     const elapsedMs = Date.now() - t0;
-    const figures = versionFigures(sides, start, await readAllCounters(sides));
+    const [now, decision] = await Promise.all([readAllCounters(sides), readCanaryDecision(sides[0]!.host, d)]);
+    const figures = versionFigures(sides, start, now);
     const j = judge({ ...figures, elapsedMs, limits: cfg });
     const step = { percent, verdict: j.verdict, elapsedMs, canary: j.canary, baseline: j.baseline };
     if (signal.aborted) return { verdict: 'interrupted', reasons: ['interrupted'], step };
+    if (decision) return { verdict: 'person', reasons: [decision], step: { ...step, verdict: decision } };
     if (j.verdict !== 'wait') return { verdict: 'judged', reasons: j.reasons, step };
     // "Too little traffic" is said once per step, not on every poll.
     const said = j.reasons.join('; ');

@@ -182,8 +182,8 @@ async function deployHeld(run: DeployRun, opts: DeployOptions, started: number):
 async function canaryThenSwitch(run: DeployRun, plan: DeployPlan, cfg: CanaryConfig, signal: AbortSignal, fail: (err: unknown, t?: DeployTarget) => void): Promise<StepReport[]> {
   const { s } = run;
   const sides = await canarySides(run, plan);
-  if (!sides) {
-    s.events.log('canary skipped: no old version serves on every proxied host to compare with; a plain switch', { level: 'warn', step: 'canary' });
+  if (!Array.isArray(sides)) {
+    s.events.log(`canary skipped: ${sides.skipped}`, { level: 'warn', step: 'canary' });
   } else {
     const outcome = await runCanary(run, sides, cfg, signal);
     if (outcome.verdict === 'abort') {

@@ -31,7 +31,25 @@ export function writeCanaryRecordCommand(d: Deployment, record: CanaryRecord): S
 /** Prints the record, or nothing when there is none. */
 export const readCanaryRecordCommand = (d: Deployment): ShellCommand => ({ command: `cat ${shellQuote(canaryRecordPath(d))} 2>/dev/null; true` });
 
-export const removeCanaryRecordCommand = (d: Deployment): ShellCommand => ({ command: `rm -f ${shellQuote(canaryRecordPath(d))}` });
+/** A person's word to a canary deploy that is running (`gangway canary promote|abort`), read at its next poll. */
+export type CanaryDecision = 'promote' | 'abort';
+
+export const canaryDecisionPath = (d: Deployment): string => `${CANARY_DIR}/${deploymentKey(d)}.decision`;
+
+export const writeCanaryDecisionCommand = (d: Deployment, decision: CanaryDecision): ShellCommand => ({
+  command: `mkdir -p ${shellQuote(CANARY_DIR)} && printf '%s\\n' ${decision} > ${shellQuote(canaryDecisionPath(d))}`,
+});
+
+/** Prints the decision, or nothing. */
+export const readCanaryDecisionCommand = (d: Deployment): ShellCommand => ({ command: `cat ${shellQuote(canaryDecisionPath(d))} 2>/dev/null; true` });
+
+export function parseCanaryDecision(text: string): CanaryDecision | undefined {
+  const word = text.trim();
+  return word === 'promote' || word === 'abort' ? word : undefined;
+}
+
+/** The record and any decision left for it. */
+export const removeCanaryRecordCommand = (d: Deployment): ShellCommand => ({ command: `rm -f ${shellQuote(canaryRecordPath(d))} ${shellQuote(canaryDecisionPath(d))}` });
 
 /** Pure: the record as read back; undefined for none, and for anything that is not one. */
 export function parseCanaryRecord(text: string): CanaryRecord | undefined {

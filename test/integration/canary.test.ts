@@ -36,7 +36,7 @@ describe('canary deploys on a 3-host sandbox', () => {
   beforeAll(async () => {
     project = await faultProject(info, {
       repo: REPO,
-      versions: ['1.0.0', ['2.0.0', 'errors'], ['3.0.0', 'slow'], '4.0.0', '5.0.0', '6.0.0'],
+      versions: ['1.0.0', ['2.0.0', 'errors'], ['3.0.0', 'slow'], '4.0.0', '5.0.0', '6.0.0', '7.0.0'],
     });
   }, 400_000);
 
@@ -127,16 +127,46 @@ describe('canary deploys on a 3-host sandbox', () => {
     expect(convergedOn(await settledTruth(info), '5.0.0')).toEqual([]);
   }, 250_000);
 
+  it('a person takes over a running canary: `canary abort` and `canary promote` are carried out by the deploy itself', async () => {
+    setCanary({ steps: ['10%', '50%'], interval: '60s', min_requests: 20 });
+    const { result, load: l } = await load(async () => {
+      const byHand = async (version: string, action: 'abort' | 'promote') => {
+        const cli = startGangway(['deploy', '--canary', '--version', version], { cwd: project, timeoutMs: 150_000 });
+        await cli.waitFor(isStep('canary', 'start'), 'the first canary step');
+        const t0 = Date.now();
+        const told = await run(['canary', action]);
+        return { told, deploy: await cli.result, tookMs: Date.now() - t0 };
+      };
+      const aborted = await byHand('6.0.0', 'abort');
+      const abortedTruth = convergedOn(await settledTruth(info), '5.0.0');
+      const promoted = await byHand('6.0.0', 'promote');
+      return { aborted, abortedTruth, promoted };
+    });
+    report('canary abort, then canary promote, of a running canary', l);
+    const { aborted, abortedTruth, promoted } = result;
+    expect(aborted.told.code, aborted.told.output).toBe(0);
+    expect(aborted.told.output).toMatch(/running: told it to abort/);
+    expect(aborted.deploy.code).not.toBe(0);
+    expect(aborted.deploy.output).toMatch(/aborted by `gangway canary abort`/);
+    expect(abortedTruth).toEqual([]);
+    expect(promoted.told.code, promoted.told.output).toBe(0);
+    expect(promoted.deploy.code, promoted.deploy.output.slice(-3000)).toBe(0);
+    // Long before the 60 s step would have ended.
+    expect(promoted.tookMs).toBeLessThan(45_000);
+    expect(l.failed).toBe(0);
+    expect(convergedOn(await settledTruth(info), '6.0.0')).toEqual([]);
+  }, 300_000);
+
   it('SIGKILL mid-step, then a rerun (after `lock release`) returns the canary to the old version first and deploys as asked', async () => {
     const { result, load: l } = await load(async () => {
-      await killMidStep('6.0.0');
+      await killMidStep('7.0.0');
       await run(['lock', 'release']);
-      return run(['deploy', '--version', '6.0.0']);
+      return run(['deploy', '--version', '7.0.0']);
     });
     report('SIGKILL then rerun', l);
     expect(result.code, result.output).toBe(0);
-    expect(result.output).toMatch(/a canary of 6\.0\.0 was left unfinished/);
+    expect(result.output).toMatch(/a canary of 7\.0\.0 was left unfinished/);
     expect(l.failed).toBe(0);
-    expect(convergedOn(await settledTruth(info), '6.0.0')).toEqual([]);
+    expect(convergedOn(await settledTruth(info), '7.0.0')).toEqual([]);
   }, 250_000);
 });

@@ -5,7 +5,7 @@ import { figuresOf, judge, type Limits, type VersionFigures } from '../../src/de
 import { canaryShare, stepSplit } from '../../src/deploy/canary-plan.js';
 import { parseServerCounters, type ServerCounters } from '../../src/proxy/counters.js';
 import { canarySchema } from '../../src/config/schema.js';
-import { parseCanaryRecord, writeCanaryRecordCommand, canaryRecordPath } from '../../src/state/canary.js';
+import { canaryDecisionPath, canaryRecordPath, parseCanaryDecision, parseCanaryRecord, removeCanaryRecordCommand, writeCanaryDecisionCommand, writeCanaryRecordCommand } from '../../src/state/canary.js';
 
 describe('stepSplit', () => {
   it('10% beside one old server is 10 : 90, and the share it gives is 10%', () => {
@@ -112,6 +112,17 @@ describe('canary record', () => {
     expect(c.command).toContain('mv -f');
     expect(c.command).toContain(canaryRecordPath({ service: 'hello', destination: 'staging' }));
     expect(parseCanaryRecord(c.stdin!)).toEqual(rec);
+  });
+
+  it('a person\'s decision is one word beside the record, removed with it', () => {
+    const d = { service: 'hello' };
+    expect(writeCanaryDecisionCommand(d, 'abort').command).toContain(canaryDecisionPath(d));
+    expect(removeCanaryRecordCommand(d).command).toContain(canaryDecisionPath(d));
+    expect(removeCanaryRecordCommand(d).command).toContain(canaryRecordPath(d));
+    expect(parseCanaryDecision('promote\n')).toBe('promote');
+    expect(parseCanaryDecision('abort')).toBe('abort');
+    expect(parseCanaryDecision('')).toBeUndefined();
+    expect(parseCanaryDecision('rm -rf')).toBeUndefined();
   });
 
   it('reads nothing, or something else, as no record', () => {
