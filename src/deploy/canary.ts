@@ -3,7 +3,7 @@
 // judge reads the proxies' counters (summed over the hosts) until it promotes or aborts. Only the
 // proxied roles take part; the others switch when the canary is promoted (see run.ts).
 import type { CanaryConfig } from '../config/schema.js';
-import { messageOf } from '../errors.js';
+import { GangwayError, messageOf } from '../errors.js';
 import type { Host } from '../hosts/host.js';
 import type { ServerCounters } from '../proxy/counters.js';
 import { readCounters, readServers } from '../proxy/live-servers.js';
@@ -17,9 +17,10 @@ import {
 import type { Deployment } from '../state/deployment.js';
 import { figuresOf, judge, type CounterPair, type Judgement, type VersionFigures } from './canary-analysis.js';
 import { stepSplit } from './canary-plan.js';
-import { hostOf, proxyOf, type DeployRun } from './context.js';
+import { hostOf, proxyOf, type DeployRun, type Fail } from './context.js';
 import type { DeployPlan } from './plan.js';
 import { sleep } from './sleep.js';
+import { switchTarget } from './switch.js';
 
 /** One proxied host of a canary: its proxy, and which server is which. */
 export interface CanarySide {
@@ -208,6 +209,37 @@ export async function returnToBaseline(sides: CanarySide[], d: Deployment, drain
 export async function forgetCanary(sides: CanarySide[], d: Deployment): Promise<void> {
   await Promise.all(sides.map((side) => removeCanaryRecord(side.host, d).catch(() => {})));
 }
+
+/**
+ * The canary between boot and switch: promoted, every target switches as in a plain deploy (and
+ * finalize drains and stops the old version); aborted, the traffic is back on the old version and
+ * the abort is the deploy's failure, so undo removes the new containers.
+ */
+export async function canaryThenSwitch(run: DeployRun, plan: DeployPlan, cfg: CanaryConfig, signal: AbortSignal, fail: Fail): Promise<StepReport[]> {
+  const { s } = run;
+  const sides = await canarySides(run, plan);
+  if (!Array.isArray(sides)) {
+    s.events.log(`canary skipped: ${sides.skipped}`, { level: 'warn', step: 'canary' });
+  } else {
+    const outcome = await runCanary(run, sides, cfg, signal);
+    if (outcome.verdict === 'abort') {
+      const { failed, requests } = failedShare(outcome.steps);
+      const share = requests === 0 ? '' : `; ${failed} of ${requests} requests through the proxies (${((100 * failed) / requests).toFixed(2)}%) failed on ${plan.version} meanwhile`;
+      if (!signal.aborted) fail(new GangwayError('operation', `canary of ${plan.version} aborted: ${outcome.reasons.join('; ')}${share}`, { step: 'canary', hint: 'the old version serves all the traffic again' }));
+      await forgetCanary(sides, s.deployment);
+      return outcome.steps;
+    }
+    s.events.log(`canary of ${plan.version} promoted after ${outcome.steps.length} step${outcome.steps.length === 1 ? '' : 's'}`, { step: 'canary' });
+    await runSwitches(run, plan, fail);
+    await forgetCanary(sides, s.deployment);
+    return outcome.steps;
+  }
+  await runSwitches(run, plan, fail);
+  return [];
+}
+
+const runSwitches = (run: DeployRun, plan: DeployPlan, fail: Fail): Promise<unknown> =>
+  Promise.all(plan.targets.map((t) => switchTarget(run, t).catch((err: unknown) => fail(err, t))));
 
 /** Share of every request through the proxies that failed on the canary during the canary. */
 export function failedShare(steps: StepReport[]): { failed: number; requests: number } {

@@ -7,7 +7,7 @@ import { GangwayError, messageOf, operationError } from '../errors.js';
 import { runAfterHook, runHook } from '../hooks/hooks.js';
 import { bootAll } from './batches.js';
 import { settleLeftoverCanary } from './canary-takeover.js';
-import { canarySides, failedShare, forgetCanary, runCanary, type StepReport } from './canary.js';
+import { canaryThenSwitch, type StepReport } from './canary.js';
 import { assertProxyClaims } from './claims.js';
 import { newDeployRun, type DeployRun } from './context.js';
 import { finalize } from './finalize.js';
@@ -18,7 +18,6 @@ import { endState, interruptedBeforeChanges, reportEnd, summarise, type EndState
 import { transition, type DeployTarget } from './phases.js';
 import { planDeploy, type DeployPlan } from './plan.js';
 import { pullEverywhere } from './pull.js';
-import { switchTarget } from './switch.js';
 import { undo } from './undo.js';
 import type { CanaryConfig } from '../config/schema.js';
 import { connectAll } from '../fleet/connect.js';
@@ -173,36 +172,5 @@ async function deployHeld(run: DeployRun, opts: DeployOptions, started: number):
   // Time to live: from the command's start until every (host, role) served the new version.
   return { version: opts.version, plan, endState: end, durationMs: Date.now() - started, timeToLiveMs: Math.round(liveAt - (opts.startedAt ?? started)), ...(canarySteps ? { canarySteps } : {}) };
 }
-
-/**
- * The canary between boot and switch: promoted, every target switches as in a plain deploy (and
- * finalize drains and stops the old version); aborted, the traffic is back on the old version and
- * the abort is the deploy's failure, so undo removes the new containers.
- */
-async function canaryThenSwitch(run: DeployRun, plan: DeployPlan, cfg: CanaryConfig, signal: AbortSignal, fail: (err: unknown, t?: DeployTarget) => void): Promise<StepReport[]> {
-  const { s } = run;
-  const sides = await canarySides(run, plan);
-  if (!Array.isArray(sides)) {
-    s.events.log(`canary skipped: ${sides.skipped}`, { level: 'warn', step: 'canary' });
-  } else {
-    const outcome = await runCanary(run, sides, cfg, signal);
-    if (outcome.verdict === 'abort') {
-      const { failed, requests } = failedShare(outcome.steps);
-      const share = requests === 0 ? '' : `; ${failed} of ${requests} requests through the proxies (${((100 * failed) / requests).toFixed(2)}%) failed on ${plan.version} meanwhile`;
-      if (!signal.aborted) fail(new GangwayError('operation', `canary of ${plan.version} aborted: ${outcome.reasons.join('; ')}${share}`, { step: 'canary', hint: 'the old version serves all the traffic again' }));
-      await forgetCanary(sides, s.deployment);
-      return outcome.steps;
-    }
-    s.events.log(`canary of ${plan.version} promoted after ${outcome.steps.length} step${outcome.steps.length === 1 ? '' : 's'}`, { step: 'canary' });
-    await runSwitches(run, plan, fail);
-    await forgetCanary(sides, s.deployment);
-    return outcome.steps;
-  }
-  await runSwitches(run, plan, fail);
-  return [];
-}
-
-const runSwitches = (run: DeployRun, plan: DeployPlan, fail: (err: unknown, t?: DeployTarget) => void): Promise<unknown> =>
-  Promise.all(plan.targets.map((t) => switchTarget(run, t).catch((err: unknown) => fail(err, t))));
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
