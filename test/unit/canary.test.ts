@@ -1,5 +1,6 @@
 // The pure parts of canary deploys: a step as weights, counters from `show stat`, the judge, the
 // host record, and the config's `canary` block.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { figuresOf, judge, type Limits, type VersionFigures } from '../../src/deploy/canary-analysis.js';
 import { canaryShare, stepSplit } from '../../src/deploy/canary-plan.js';
@@ -45,6 +46,16 @@ describe('parseServerCounters', () => {
     expect(c.map((x) => x.name)).toEqual(['hello-web-1', 'hello-web-2']);
     expect(c[0]).toEqual({ name: 'hello-web-1', responses: 95, serverErrors: 2, connectionErrors: 1, responseErrors: 0, responseTimeMs: 4, responseTimeMaxMs: 30 });
     expect(c[1]).toMatchObject({ responses: 10, serverErrors: 2, responseErrors: 1, responseTimeMs: 300 });
+  });
+});
+
+describe('parseServerCounters on real replies', () => {
+  const fixture = (name: string) => readFileSync(new URL(`./fixtures/haproxy/${name}`, import.meta.url), 'utf8');
+  it.each(['2.6-switched.stat.csv', '3.0-switched.stat.csv'])('%s: the same columns on HAProxy 2.6.12 and 3.0.11', (name) => {
+    const c = parseServerCounters(fixture(name), 'be_hello');
+    expect(c.map((x) => x.name)).toEqual(['hello-web-v1', 'hello-web-v2']);
+    // One 2xx each in these captures (the check's and the test's request), no errors.
+    for (const x of c) expect(x).toMatchObject({ responses: 1, serverErrors: 0, connectionErrors: 0, responseErrors: 0 });
   });
 });
 
