@@ -221,7 +221,15 @@ export async function canaryThenSwitch(run: DeployRun, plan: DeployPlan, cfg: Ca
   if (!Array.isArray(sides)) {
     s.events.log(`canary skipped: ${sides.skipped}`, { level: 'warn', step: 'canary' });
   } else {
-    const outcome = await runCanary(run, sides, cfg, signal);
+    let outcome: CanaryOutcome;
+    try {
+      outcome = await runCanary(run, sides, cfg, signal);
+    } catch (err) {
+      // Even giving the traffic back failed (a proxy gone): the deploy fails, and its undo takes
+      // the canary's servers out (maint, then deleted), which leaves the old ones all the traffic.
+      fail(err);
+      return [];
+    }
     if (outcome.verdict === 'abort') {
       const { failed, requests } = failedShare(outcome.steps);
       const share = requests === 0 ? '' : `; ${failed} of ${requests} requests through the proxies (${((100 * failed) / requests).toFixed(2)}%) failed on ${plan.version} meanwhile`;
