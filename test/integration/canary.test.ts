@@ -36,7 +36,7 @@ describe('canary deploys on a 3-host sandbox', () => {
   beforeAll(async () => {
     project = await faultProject(info, {
       repo: REPO,
-      versions: ['1.0.0', ['2.0.0', 'errors'], ['3.0.0', 'slow'], '4.0.0', '5.0.0', '6.0.0', '7.0.0'],
+      versions: ['1.0.0', ['2.0.0', 'errors'], ['3.0.0', 'slow'], '4.0.0', '5.0.0', '6.0.0', '7.0.0', '8.0.0'],
     });
   }, 400_000);
 
@@ -167,6 +167,26 @@ describe('canary deploys on a 3-host sandbox', () => {
     expect(result.code, result.output).toBe(0);
     expect(result.output).toMatch(/a canary of 7\.0\.0 was left unfinished/);
     expect(l.failed).toBe(0);
+    expect(convergedOn(await settledTruth(info), '7.0.0')).toEqual([]);
+  }, 250_000);
+
+  it('a proxy restarted mid-canary (its CLI killed) loads the split from its file, and `canary abort` still ends it', async () => {
+    await killMidStep('8.0.0');
+    const weights = async () => {
+      const state = await onHost(info, 'vm1', `printf 'show servers state\\n' | socat -t 5 - UNIX-CONNECT:/var/lib/gangway/proxy/admin.sock`);
+      // be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight ...
+      return Object.fromEntries(state.split('\n').map((l) => l.trim().split(/\s+/)).filter((f) => /^hello-web-/.test(f[3] ?? '')).map((f) => [f[3], Number(f[7])]));
+    };
+    expect(await weights()).toEqual({ 'hello-web-7.0.0': 90, 'hello-web-8.0.0': 10 });
+    await onHost(info, 'vm1', 'docker restart -t 5 gangway-proxy >/dev/null');
+    let after: Record<string, number> = {};
+    for (let i = 0; i < 40 && Object.keys(after).length < 2; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      after = await weights().catch(() => ({}));
+    }
+    expect(after).toEqual({ 'hello-web-7.0.0': 90, 'hello-web-8.0.0': 10 });
+    const ab = await run(['canary', 'abort']);
+    expect(ab.code, ab.output).toBe(0);
     expect(convergedOn(await settledTruth(info), '7.0.0')).toEqual([]);
   }, 250_000);
 });
