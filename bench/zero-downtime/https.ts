@@ -142,12 +142,10 @@ async function runPhases(bench: BenchSandbox, ca: TestCa, out: Output): Promise<
       say(`2. capacity on ${t.name}: ${kindLabel(kind)}, ${CAPACITY.concurrency} in flight for ${CAPACITY.durationMs / 1000} s`);
       const cpu0 = process.cpuUsage();
       const [proxy0] = cpuMsBelow([hostPid], 'haproxy');
-      const t0 = performance.now();
       const counts = await closedLoop(t, kind, CAPACITY, load);
-      const wallMs = performance.now() - t0;
       const cpu = process.cpuUsage(cpu0);
       const [proxy1] = cpuMsBelow([hostPid], 'haproxy');
-      out.capacity.push({ host: t.name, kind: kindLabel(kind), concurrency: CAPACITY.concurrency, counts, clientCores: (cpu.user + cpu.system) / 1000 / wallMs, proxyCores: (proxy1! - proxy0!) / wallMs, loadAvg: loadAvg() });
+      out.capacity.push({ host: t.name, kind: kindLabel(kind), concurrency: CAPACITY.concurrency, counts, clientCpuMs: (cpu.user + cpu.system) / 1000, proxyCpuMs: proxy1! - proxy0!, loadAvg: loadAvg() });
     }
   }
 
@@ -187,7 +185,7 @@ function render(out: Output, startedAt: Date): string {
   ];
   if (rest) parts.push('', `What TLS adds, at rest (phase 1, ${RATE / MIXED.length} req/s per host of each shape, same run), against plain HTTP on the same kind of connection:`, '', tlsCostTable(tlsCost(mergeCounts(rest.load).byKind)));
   if (out.capacity.length) {
-    parts.push('', `Capacity: a closed loop per host and shape, one at a time, ${CAPACITY.concurrency} requests in flight for ${CAPACITY.durationMs / 1000} s, each a new connection and one GET / (for HTTPS a full handshake: ECDHE and the P-256 leaf's signature). Per second = answered with the right body. The client runs on the same 2 cores as the hosts: the CPU the bench process and that host's HAProxy (its processes' utime + stime from /proc) used during the loop are shown, in cores.`, '', capacityTable(out.capacity));
+    parts.push('', `Capacity: a closed loop per host and shape, one at a time, ${CAPACITY.concurrency} requests in flight for ${CAPACITY.durationMs / 1000} s, each a new connection and one GET / (for HTTPS a full handshake: ECDHE and the P-256 leaf's signature). Per second = answered with the right body. The client runs on the same 2 cores as the hosts: the CPU the bench process and that host's HAProxy (its processes' utime + stime from /proc, in 10 ms ticks) used during the loop are shown, as cores busy and per request: when neither is near a core, the loop waited on the machine (other processes, the Docker port forwarders), and CPU ms per request is what TLS costs each side.`, '', capacityTable(out.capacity));
   }
   parts.push('', ...failureNotes(out.phases, LEAD_MS), ...out.certificateChecks.map((c) => `- after phase 4, ${c}`));
   if (out.sandboxMs !== undefined) parts.push('', `Sandbox up ${(out.sandboxMs / 1000).toFixed(1)} s.`);

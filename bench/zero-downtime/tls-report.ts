@@ -60,24 +60,33 @@ export interface CapacityRow {
   kind: string;
   concurrency: number;
   counts: LoadCounts;
-  /** CPU the bench process itself used meanwhile, in cores (1.0 = one core busy). */
-  clientCores: number;
-  /** CPU that host's HAProxy used meanwhile, in cores. */
-  proxyCores: number;
+  /** CPU ms the bench process itself used during the loop (the client's side of every connection). */
+  clientCpuMs: number;
+  /** CPU ms that host's HAProxy used during the loop. */
+  proxyCpuMs: number;
   loadAvg: string;
 }
 
 /** Pure: requests answered with the right body per second of the loop. */
 export const perSecond = (c: LoadCounts): number => (c.durationMs > 0 ? (c.ok * 1000) / c.durationMs : 0);
 
+/** Pure: CPU ms as cores busy over the loop, and per request sent. */
+export function cpuShare(cpuMs: number, c: Pick<LoadCounts, 'durationMs' | 'requests'>): { cores: number; msPerRequest: number } {
+  return { cores: c.durationMs > 0 ? cpuMs / c.durationMs : 0, msPerRequest: c.requests > 0 ? cpuMs / c.requests : 0 };
+}
+
 export function capacityTable(rows: CapacityRow[]): string {
+  const cpu = (cpuMs: number, c: LoadCounts) => {
+    const s = cpuShare(cpuMs, c);
+    return `${s.cores.toFixed(2)} | ${s.msPerRequest.toFixed(2)}`;
+  };
   return [
-    '| host | fresh connection + GET / | in flight | s | requests | failed | **per second** | p50 ms | p99 ms | max ms | bench process CPU (cores) | HAProxy CPU (cores) | load avg at end |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| host | fresh connection + GET / | in flight | s | requests | failed | **per second** | p50 ms | p99 ms | max ms | bench process CPU, cores | bench CPU ms per request | HAProxy CPU, cores | **HAProxy CPU ms per request** | load avg at end |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map((r) => {
       const c = r.counts;
       const failed = c.non2xx + c.socketErrors + c.badBody;
-      return `| ${r.host} | ${r.kind} | ${r.concurrency} | ${(c.durationMs / 1000).toFixed(1)} | ${c.requests} | ${failed} | **${perSecond(c).toFixed(0)}** | ${ms(percentile(c.latenciesMs, 50))} | ${ms(percentile(c.latenciesMs, 99))} | ${ms(Math.max(0, ...c.latenciesMs))} | ${r.clientCores.toFixed(2)} | ${r.proxyCores.toFixed(2)} | ${r.loadAvg} |`;
+      return `| ${r.host} | ${r.kind} | ${r.concurrency} | ${(c.durationMs / 1000).toFixed(1)} | ${c.requests} | ${failed} | **${perSecond(c).toFixed(0)}** | ${ms(percentile(c.latenciesMs, 50))} | ${ms(percentile(c.latenciesMs, 99))} | ${ms(Math.max(0, ...c.latenciesMs))} | ${cpu(r.clientCpuMs, c)} | ${cpu(r.proxyCpuMs, c).replace(/\| (\S+)$/, '| **$1**')} | ${r.loadAvg} |`;
     }),
   ].join('\n');
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { describeMix, emptyKindCounts, kindLabel, REQUEST_KINDS, type KindCounts, type LoadCounts, type LoadResult } from '../../bench/zero-downtime/load.js';
 import { mergeCounts } from '../../bench/zero-downtime/report.js';
 import { cpuBelow, parseProcStat } from '../../bench/zero-downtime/proc-cpu.js';
-import { capacityTable, kindTable, perSecond, tlsCost, tlsCostTable } from '../../bench/zero-downtime/tls-report.js';
+import { capacityTable, cpuShare, kindTable, perSecond, tlsCost, tlsCostTable } from '../../bench/zero-downtime/tls-report.js';
 
 /** Latencies 1..n ms times `scale`: p50 and p99 follow from n and scale. */
 const kind = (n: number, scale: number, over: Partial<KindCounts> = {}): KindCounts => ({ ...emptyKindCounts(), requests: n, latenciesMs: Array.from({ length: n }, (_, i) => (i + 1) * scale), ...over });
@@ -60,7 +60,8 @@ describe('the HTTPS bench report', () => {
     const c = counts([], { requests: 510, ok: 500, non2xx: 10, durationMs: 2000, latenciesMs: [4, 8] });
     expect(perSecond(c)).toBe(250);
     expect(perSecond(counts([]))).toBe(0);
-    expect(capacityTable([{ host: 'vm1', kind: 'GET https fresh', concurrency: 8, counts: c, clientCores: 0.9, proxyCores: 1.25, loadAvg: '1 2 3' }]).split('\n')[2]).toBe('| vm1 | GET https fresh | 8 | 2.0 | 510 | 10 | **250** | 4.0 | 8.0 | 8.0 | 0.90 | 1.25 | 1 2 3 |');
+    expect(capacityTable([{ host: 'vm1', kind: 'GET https fresh', concurrency: 8, counts: c, clientCpuMs: 1800, proxyCpuMs: 255, loadAvg: '1 2 3' }]).split('\n')[2]).toBe('| vm1 | GET https fresh | 8 | 2.0 | 510 | 10 | **250** | 4.0 | 8.0 | 8.0 | 0.90 | 3.53 | 0.13 | **0.50** | 1 2 3 |');
+    expect(cpuShare(100, { durationMs: 0, requests: 0 })).toEqual({ cores: 0, msPerRequest: 0 });
   });
 });
 
