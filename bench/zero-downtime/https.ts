@@ -27,7 +27,7 @@ import { cliPhase, failureSummary, machineFacts, recordingPhases, sandboxBenchMa
 import { failureNotes, mergeCounts, phaseTable, type PhaseResult } from './report.js';
 import { cpuMsBelow } from './proc-cpu.js';
 import { benchProxyConfig, benchProxyLine, pushHelloVersion, writeBenchProject, type BenchSandbox } from './sandbox.js';
-import { capacityTable, kindTable, tlsCost, tlsCostTable, type CapacityRow } from './tls-report.js';
+import { capacityTable, installTimes, kindTable, tlsCost, tlsCostTable, type CapacityRow } from './tls-report.js';
 
 const LEAD_MS = 1000;
 const TAIL_MS = 2000;
@@ -153,7 +153,11 @@ async function runPhases(bench: BenchSandbox, ca: TestCa, out: Output): Promise<
   out.phases.push((await cliPhase({ ...common, phase: '3. deploy 1.0.0 → 2.0.0, HTTP and HTTPS load', args: ['deploy', '--version', '2.0.0'], env: secretsOf(first), underLoad: (d) => underLoad(targets, LEAD_MS, TAIL_MS, d, { ...load, kinds: MIXED }), after: () => served(targets, '2.0.0', caPem) })).result);
 
   const wanted = new X509Certificate(second.cert).fingerprint;
-  out.phases.push((await cliPhase({ ...common, phase: '4. new certificate for the same name (redeploy 2.0.0), HTTPS load', args: ['deploy', '--version', '2.0.0'], env: secretsOf(second), underLoad: (d) => underLoad(targets, LEAD_MS, TAIL_MS, d, { ...load, kinds: HTTPS_ONLY }), after: () => served(targets, '2.0.0', caPem) })).result);
+  const change = await cliPhase({ ...common, phase: '4. new certificate for the same name (redeploy 2.0.0), HTTPS load', args: ['deploy', '--version', '2.0.0'], env: secretsOf(second), underLoad: (d) => underLoad(targets, LEAD_MS, TAIL_MS, d, { ...load, kinds: HTTPS_ONLY }), after: () => served(targets, '2.0.0', caPem) });
+  // When each proxy got the new certificate, on the failure notes' clock (seconds after the operation started).
+  const installed = installTimes(change.run.events, change.result.load.startedAt + LEAD_MS);
+  change.result.note = [change.result.note, installed && `the new certificate was in the running proxy (set + commit done, gangway's log) ${installed}`].filter(Boolean).join('; ');
+  out.phases.push(change.result);
   for (const t of targets) {
     const got = await tlsGet(t.httpsPort!, caPem);
     out.certificateChecks.push(`${t.name}: ${got.fingerprint === wanted ? 'serves the new certificate' : `does NOT serve the new certificate (${got.status} ${got.body.slice(0, 60)})`}`);
@@ -179,7 +183,7 @@ function render(out: Output, startedAt: Date): string {
     '',
     verdict(out.phases),
     '',
-    'Per request shape (latency from the send to the last byte of the answer, connection and handshake included):',
+    `Per request shape (latency from the send to the last byte of the answer: a fresh shape's connection and handshake included, and a keep-alive shape's wait in the client for one of its ${DEFAULT_LOAD.keepAliveSocketsPerHost} connections per host and scheme, which grows once answers take longer than ${DEFAULT_LOAD.keepAliveSocketsPerHost} / its rate):`,
     '',
     kindTable(out.phases),
   ];

@@ -119,6 +119,12 @@ export const emptyKindCounts = (): KindCounts => ({ requests: 0, failed: 0, late
 
 const bump = (m: Map<string, number>, key: string) => m.set(key, (m.get(key) ?? 0) + 1);
 
+/** Pure: what a request that ran out of time was doing: queued in the client, connecting, or sent. */
+export function timeoutReason(req: { socket: { connecting?: boolean } | null }): string {
+  if (!req.socket) return 'timeout, queued in the client for a keep-alive connection';
+  return req.socket.connecting ? 'timeout, connecting' : 'timeout';
+}
+
 /** Pure: is this 2xx body what the app answers to this request? Returns the served version for GET. */
 export function checkBody(kind: RequestKind, body: string, postBodyBytes: number): { ok: boolean; version?: string } {
   if (kind.method === 'POST') return { ok: body.trim() === String(postBodyBytes) };
@@ -181,7 +187,9 @@ class HostLoad {
     const counted = new Promise<void>((r) => { done = r; });
     // The timeout counts from the send, not from when the agent hands the request a socket: a
     // request queued behind busy keep-alive connections is as late for its user.
-    const deadline = setTimeout(() => req.destroy(Object.assign(new Error('timeout'), { code: 'timeout' })), this.opts.requestTimeoutMs);
+    // Which timeout, so that a report can tell the proxy's silence from the client's own queue:
+    // no socket yet = still queued behind this host's busy keep-alive connections in the agent.
+    const deadline = setTimeout(() => req.destroy(Object.assign(new Error('timeout'), { code: timeoutReason(req) })), this.opts.requestTimeoutMs);
     const finish = (outcome: () => void) => {
       if (settled) return;
       settled = true;

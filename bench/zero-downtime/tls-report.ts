@@ -1,5 +1,6 @@
 // Pure rendering of the HTTPS bench's own tables (https.ts): per request shape, what TLS adds to
 // the same kind of connection, and the closed-loop capacity of fresh connections per host.
+import type { GangwayEvent } from '../../src/events/events.js';
 import { percentile, type KindCounts, type LoadCounts, type LoadResult } from './load.js';
 import { mergeCounts } from './report.js';
 
@@ -89,4 +90,12 @@ export function capacityTable(rows: CapacityRow[]): string {
       return `| ${r.host} | ${r.kind} | ${r.concurrency} | ${(c.durationMs / 1000).toFixed(1)} | ${c.requests} | ${failed} | **${perSecond(c).toFixed(0)}** | ${ms(percentile(c.latenciesMs, 50))} | ${ms(percentile(c.latenciesMs, 99))} | ${ms(Math.max(0, ...c.latenciesMs))} | ${cpu(r.clientCpuMs, c)} | ${cpu(r.proxyCpuMs, c).replace(/\| (\S+)$/, '| **$1**')} | ${r.loadAvg} |`;
     }),
   ].join('\n');
+}
+
+/** Pure: "on vm1 at 9.48 s, on vm2 at 9.95 s" from gangway's "certificate <name> renewed|added" logs, after `since` (epoch ms). */
+export function installTimes(events: GangwayEvent[], since: number): string {
+  return events
+    .filter((e) => e.type === 'log' && /^certificate \S+ (renewed|added)/.test(e.message))
+    .map((e) => `on ${e.host ?? '-'} at ${((e.ts - since) / 1000).toFixed(2)} s`)
+    .join(', ');
 }

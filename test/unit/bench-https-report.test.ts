@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { describeMix, emptyKindCounts, kindLabel, REQUEST_KINDS, type KindCounts, type LoadCounts, type LoadResult } from '../../bench/zero-downtime/load.js';
+import type { GangwayEvent } from '../../src/events/events.js';
+import { describeMix, emptyKindCounts, kindLabel, REQUEST_KINDS, timeoutReason, type KindCounts, type LoadCounts, type LoadResult } from '../../bench/zero-downtime/load.js';
 import { mergeCounts } from '../../bench/zero-downtime/report.js';
 import { cpuBelow, parseProcStat } from '../../bench/zero-downtime/proc-cpu.js';
-import { capacityTable, cpuShare, kindTable, perSecond, tlsCost, tlsCostTable } from '../../bench/zero-downtime/tls-report.js';
+import { capacityTable, cpuShare, installTimes, kindTable, perSecond, tlsCost, tlsCostTable } from '../../bench/zero-downtime/tls-report.js';
 
 /** Latencies 1..n ms times `scale`: p50 and p99 follow from n and scale. */
 const kind = (n: number, scale: number, over: Partial<KindCounts> = {}): KindCounts => ({ ...emptyKindCounts(), requests: n, latenciesMs: Array.from({ length: n }, (_, i) => (i + 1) * scale), ...over });
@@ -17,6 +18,11 @@ describe('request shapes', () => {
   it('names each shape, TLS included', () => {
     expect(kindLabel({ method: 'GET', fresh: false })).toBe('GET keep-alive');
     expect(kindLabel({ method: 'POST', fresh: true, tls: true })).toBe('POST https fresh');
+  });
+  it('tells a request queued in the client from one connecting or sent when it times out', () => {
+    expect(timeoutReason({ socket: null })).toBe('timeout, queued in the client for a keep-alive connection');
+    expect(timeoutReason({ socket: { connecting: true } })).toBe('timeout, connecting');
+    expect(timeoutReason({ socket: { connecting: false } })).toBe('timeout');
   });
   it('says the TLS share only when there is one (the plain mix reads as before)', () => {
     expect(describeMix(REQUEST_KINDS)).not.toContain('TLS');
@@ -62,6 +68,14 @@ describe('the HTTPS bench report', () => {
     expect(perSecond(counts([]))).toBe(0);
     expect(capacityTable([{ host: 'vm1', kind: 'GET https fresh', concurrency: 8, counts: c, clientCpuMs: 1800, proxyCpuMs: 255, loadAvg: '1 2 3' }]).split('\n')[2]).toBe('| vm1 | GET https fresh | 8 | 2.0 | 510 | 10 | **250** | 4.0 | 8.0 | 8.0 | 0.90 | 3.53 | 0.13 | **0.50** | 1 2 3 |');
     expect(cpuShare(100, { durationMs: 0, requests: 0 })).toEqual({ cores: 0, msPerRequest: 0 });
+  });
+});
+
+describe('when the certificate went in', () => {
+  it('reads gangway\'s certificate logs, on the clock of the failure notes', () => {
+    const log = (ts: number, host: string, message: string) => ({ type: 'log', ts, host, level: 'info', message }) as unknown as GangwayEvent;
+    expect(installTimes([log(10_500, 'vm1', 'certificate shop.test renewed'), log(10_600, 'vm1', 'hello-web-2.0.0 is already live'), log(12_000, 'vm2', 'certificate shop.test added')], 1000)).toBe('on vm1 at 9.50 s, on vm2 at 11.00 s');
+    expect(installTimes([], 0)).toBe('');
   });
 });
 
