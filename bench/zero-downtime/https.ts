@@ -27,7 +27,7 @@ import { cliPhase, failureSummary, machineFacts, recordingPhases, sandboxBenchMa
 import { failureNotes, mergeCounts, phaseTable, type PhaseResult } from './report.js';
 import { cpuMsBelow } from './proc-cpu.js';
 import { benchProxyConfig, benchProxyLine, pushHelloVersion, writeBenchProject, type BenchSandbox } from './sandbox.js';
-import { capacityTable, installTimes, kindTable, tlsCost, tlsCostTable, type CapacityRow } from './tls-report.js';
+import { capacityTable, installTimes, kindTable, p99BySecond, tlsCost, tlsCostTable, type CapacityRow } from './tls-report.js';
 
 const LEAD_MS = 1000;
 const TAIL_MS = 2000;
@@ -192,6 +192,7 @@ function render(out: Output, startedAt: Date): string {
     parts.push('', `Capacity: a closed loop per host and shape, one at a time, ${CAPACITY.concurrency} requests in flight for ${CAPACITY.durationMs / 1000} s, each a new connection and one GET / (for HTTPS a full handshake: ECDHE and the P-256 leaf's signature). Per second = answered with the right body. The client runs on the same 2 cores as the hosts: the CPU the bench process and that host's HAProxy (its processes' utime + stime from /proc, in 10 ms ticks) used during the loop are shown, as cores busy and per request: when neither is near a core, the loop waited on the machine (other processes, the Docker port forwarders), and CPU ms per request is what TLS costs each side.`, '', capacityTable(out.capacity));
   }
   parts.push('', ...failureNotes(out.phases, LEAD_MS), ...out.certificateChecks.map((c) => `- after phase 4, ${c}`));
+  parts.push(...out.phases.filter((p) => p.gangway).map((p) => `- ${p.phase}: p99 ms of the requests sent in each second, 0 = the second the command started (every shape and host): ${p99BySecond(mergeCounts(p.load), LEAD_MS)}`));
   if (out.sandboxMs !== undefined) parts.push('', `Sandbox up ${(out.sandboxMs / 1000).toFixed(1)} s.`);
   if (out.crashed) parts.push('', `The bench stopped early: ${out.crashed}`);
   return parts.join('\n');

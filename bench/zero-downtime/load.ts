@@ -99,6 +99,8 @@ export interface LoadCounts {
   /** Which version answered GET / (from "hello from <version>"). */
   servedVersions: Map<string, number>;
   latenciesMs: number[];
+  /** When each of latenciesMs was sent, in ms from the start of the load (same order). */
+  sentAtMs: number[];
   /** The same, by request shape (kindLabel). */
   byKind: Map<string, KindCounts>;
   /** Milliseconds the load ran (from start to stop). */
@@ -111,7 +113,7 @@ export interface LoadCounts {
 export const failedOf = (c: LoadCounts): number => c.non2xx + c.socketErrors + c.badBody;
 
 function emptyCounts(): LoadCounts {
-  return { requests: 0, ok: 0, non2xx: 0, socketErrors: 0, badBody: 0, failureKinds: new Map(), servedVersions: new Map(), latenciesMs: [], byKind: new Map(), durationMs: 0 };
+  return { requests: 0, ok: 0, non2xx: 0, socketErrors: 0, badBody: 0, failureKinds: new Map(), servedVersions: new Map(), latenciesMs: [], sentAtMs: [], byKind: new Map(), durationMs: 0 };
 }
 
 export const emptyKindCounts = (): KindCounts => ({ requests: 0, failed: 0, latenciesMs: [], resumed: 0 });
@@ -178,6 +180,7 @@ class HostLoad {
   /** Sends one request; settles when it is counted (never rejects). */
   send(kind: RequestKind): Promise<void> {
     const t0 = performance.now();
+    const sentAt = Date.now() - this.startedAt;
     this.inFlight++;
     this.counts.requests++;
     const mine = this.kindCounts(kind);
@@ -198,6 +201,7 @@ class HostLoad {
       this.pending.delete(abort);
       const ms = performance.now() - t0;
       this.counts.latenciesMs.push(ms);
+      this.counts.sentAtMs.push(sentAt);
       mine.latenciesMs.push(ms);
       outcome();
       done();

@@ -99,3 +99,16 @@ export function installTimes(events: GangwayEvent[], since: number): string {
     .map((e) => `on ${e.host ?? '-'} at ${((e.ts - since) / 1000).toFixed(2)} s`)
     .join(', ');
 }
+
+/**
+ * Pure: p99 latency of the requests sent in each second, "<second>: <p99>" with 0 = the second the
+ * operation started (`leadMs` into the load), so a slow stretch can be set against gangway's steps.
+ */
+export function p99BySecond(c: Pick<LoadCounts, 'latenciesMs' | 'sentAtMs'>, leadMs: number): string {
+  const buckets = new Map<number, number[]>();
+  c.sentAtMs.forEach((at, i) => {
+    const second = Math.floor((at - leadMs) / 1000);
+    buckets.set(second, [...(buckets.get(second) ?? []), c.latenciesMs[i]!]);
+  });
+  return [...buckets].sort(([a], [b]) => a - b).map(([second, values]) => `${second}: ${percentile(values, 99).toFixed(0)}`).join(', ');
+}

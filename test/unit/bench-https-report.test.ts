@@ -3,13 +3,13 @@ import type { GangwayEvent } from '../../src/events/events.js';
 import { describeMix, emptyKindCounts, kindLabel, REQUEST_KINDS, timeoutReason, type KindCounts, type LoadCounts, type LoadResult } from '../../bench/zero-downtime/load.js';
 import { mergeCounts } from '../../bench/zero-downtime/report.js';
 import { cpuBelow, parseProcStat } from '../../bench/zero-downtime/proc-cpu.js';
-import { capacityTable, cpuShare, installTimes, kindTable, perSecond, tlsCost, tlsCostTable } from '../../bench/zero-downtime/tls-report.js';
+import { capacityTable, cpuShare, installTimes, p99BySecond, kindTable, perSecond, tlsCost, tlsCostTable } from '../../bench/zero-downtime/tls-report.js';
 
 /** Latencies 1..n ms times `scale`: p50 and p99 follow from n and scale. */
 const kind = (n: number, scale: number, over: Partial<KindCounts> = {}): KindCounts => ({ ...emptyKindCounts(), requests: n, latenciesMs: Array.from({ length: n }, (_, i) => (i + 1) * scale), ...over });
 
 const counts = (byKind: Array<[string, KindCounts]>, over: Partial<LoadCounts> = {}): LoadCounts => ({
-  requests: 0, ok: 0, non2xx: 0, socketErrors: 0, badBody: 0, failureKinds: new Map(), servedVersions: new Map(), latenciesMs: [], byKind: new Map(byKind), durationMs: 0, ...over,
+  requests: 0, ok: 0, non2xx: 0, socketErrors: 0, badBody: 0, failureKinds: new Map(), servedVersions: new Map(), latenciesMs: [], sentAtMs: [], byKind: new Map(byKind), durationMs: 0, ...over,
 });
 
 const result = (hosts: Array<[string, LoadCounts]>): LoadResult => ({ startedAt: 0, byHost: new Map(hosts), shortfallByHost: new Map() });
@@ -68,6 +68,14 @@ describe('the HTTPS bench report', () => {
     expect(perSecond(counts([]))).toBe(0);
     expect(capacityTable([{ host: 'vm1', kind: 'GET https fresh', concurrency: 8, counts: c, clientCpuMs: 1800, proxyCpuMs: 255, loadAvg: '1 2 3' }]).split('\n')[2]).toBe('| vm1 | GET https fresh | 8 | 2.0 | 510 | 10 | **250** | 4.0 | 8.0 | 8.0 | 0.90 | 3.53 | 0.13 | **0.50** | 1 2 3 |');
     expect(cpuShare(100, { durationMs: 0, requests: 0 })).toEqual({ cores: 0, msPerRequest: 0 });
+  });
+});
+
+describe('latency by second of sending', () => {
+  it('buckets by the second after the operation started (the lead before it is negative)', () => {
+    // Sent at 0.5 s and 0.9 s of the load (lead 1 s: second -1), at 1.2 s (second 0), at 3.0 s (second 2).
+    expect(p99BySecond({ sentAtMs: [500, 900, 1200, 3000], latenciesMs: [10, 30, 7, 400] }, 1000)).toBe('-1: 30, 0: 7, 2: 400');
+    expect(p99BySecond({ sentAtMs: [], latenciesMs: [] }, 1000)).toBe('');
   });
 });
 
