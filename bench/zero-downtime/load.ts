@@ -118,7 +118,6 @@ function emptyCounts(): LoadCounts {
 
 export const emptyKindCounts = (): KindCounts => ({ requests: 0, failed: 0, latenciesMs: [], resumed: 0 });
 
-
 const bump = (m: Map<string, number>, key: string) => m.set(key, (m.get(key) ?? 0) + 1);
 
 /** Pure: what a request that ran out of time was doing: queued in the client, connecting, or sent. */
