@@ -11,6 +11,7 @@ const PROXY_FILES = [
   'test/integration/deploy.test.ts',
   'test/integration/proxy-shared.test.ts',
   'test/integration/proxy-tls.test.ts',
+  'test/integration/proxy-tls-port.test.ts',
   'test/integration/acme.test.ts',
   'test/integration/acme-deploy.test.ts',
 ];

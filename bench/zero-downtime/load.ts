@@ -1,7 +1,10 @@
 // A constant, open-loop HTTP load through each web host's proxy: a fixed request rate per host,
-// cycling GET / and POST /cgi-bin/echo (with a body) over keep-alive and fresh connections, every
-// answer checked. Bounded: requests stop at stop(), and stragglers are cut after a timeout.
-import { Agent, request, type IncomingMessage } from 'node:http';
+// cycling GET / and POST /cgi-bin/echo (with a body) over keep-alive and fresh connections, plain
+// or TLS, every answer checked. Bounded: requests stop at stop(), and stragglers are cut after a
+// timeout. closedLoop is the other shape: a fixed number of requests in flight for a fixed time.
+import { Agent, request, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import { Agent as TlsAgent, request as tlsRequest } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 
 export interface LoadTarget {
   /** vm1, vm2: names the row of the report. */
@@ -12,6 +15,8 @@ export interface LoadTarget {
   hostHeader?: string;
   /** The versions GET / may answer with here (one service's); another is a bad body ("wrong service"). Default: any. */
   versions?: readonly string[];
+  /** The proxy's HTTPS port published on 127.0.0.1, for TLS kinds (SNI: hostHeader). */
+  httpsPort?: number;
 }
 
 export interface LoadOptions {
@@ -23,6 +28,8 @@ export interface LoadOptions {
   keepAliveSocketsPerHost: number;
   /** The request shapes sent in turn (default REQUEST_KINDS). */
   kinds?: readonly RequestKind[];
+  /** The only CA TLS kinds trust (PEM); the proxy's certificate must chain to it. */
+  ca?: string;
 }
 
 export const DEFAULT_LOAD: LoadOptions = {
@@ -39,7 +46,15 @@ export const DEFAULT_LOAD: LoadOptions = {
  * list itself). 50/50 mixes saturate this 2-core machine below 300 req/s per host before any
  * deploy starts (see calibrate.ts).
  */
-export const REQUEST_KINDS = [
+export interface RequestKind {
+  method: 'GET' | 'POST';
+  /** A new connection for this one request (Connection: close); with tls, a full handshake (no session reuse). */
+  fresh: boolean;
+  /** To the target's httpsPort over TLS. */
+  tls?: boolean;
+}
+
+export const REQUEST_KINDS: readonly RequestKind[] = [
   { method: 'GET', fresh: false },
   { method: 'GET', fresh: true },
   { method: 'GET', fresh: false },
@@ -48,15 +63,28 @@ export const REQUEST_KINDS = [
   { method: 'GET', fresh: true },
   { method: 'GET', fresh: false },
   { method: 'POST', fresh: true },
-] as const;
-export type RequestKind = (typeof REQUEST_KINDS)[number];
+];
+
+/** Pure: a kind's name in reports and failure notes: "GET keep-alive", "POST https fresh". */
+export const kindLabel = (k: RequestKind): string => `${k.method} ${k.tls ? 'https ' : ''}${k.fresh ? 'fresh' : 'keep-alive'}`;
 
 /** Pure: the mix of a list of request shapes, for a report ("GET 6 : POST 2 of 8; 3 of 8 on a fresh connection"). */
 export function describeMix(kinds: readonly RequestKind[] = REQUEST_KINDS): string {
   const n = kinds.length;
   const get = kinds.filter((k) => k.method === 'GET').length;
   const fresh = kinds.filter((k) => k.fresh).length;
-  return `GET ${get} : POST ${n - get} of ${n}; ${fresh} of ${n} on a fresh connection each (Connection: close), the rest over keep-alive connections`;
+  const tls = kinds.filter((k) => k.tls).length;
+  const overTls = tls ? `; ${tls} of ${n} over TLS (HTTP/1.1; a fresh one is a full handshake, no session reuse)` : '';
+  return `GET ${get} : POST ${n - get} of ${n}; ${fresh} of ${n} on a fresh connection each (Connection: close), the rest over keep-alive connections${overTls}`;
+}
+
+/** One request shape's share of a load. */
+export interface KindCounts {
+  requests: number;
+  failed: number;
+  latenciesMs: number[];
+  /** TLS connections that resumed a session: a fresh TLS kind must have none. */
+  resumed: number;
 }
 
 export interface LoadCounts {
@@ -71,6 +99,10 @@ export interface LoadCounts {
   /** Which version answered GET / (from "hello from <version>"). */
   servedVersions: Map<string, number>;
   latenciesMs: number[];
+  /** When each of latenciesMs was sent, in ms from the start of the load (same order). */
+  sentAtMs: number[];
+  /** The same, by request shape (kindLabel). */
+  byKind: Map<string, KindCounts>;
   /** Milliseconds the load ran (from start to stop). */
   durationMs: number;
   /** First and last failure times, relative to the start of the load. */
@@ -81,10 +113,18 @@ export interface LoadCounts {
 export const failedOf = (c: LoadCounts): number => c.non2xx + c.socketErrors + c.badBody;
 
 function emptyCounts(): LoadCounts {
-  return { requests: 0, ok: 0, non2xx: 0, socketErrors: 0, badBody: 0, failureKinds: new Map(), servedVersions: new Map(), latenciesMs: [], durationMs: 0 };
+  return { requests: 0, ok: 0, non2xx: 0, socketErrors: 0, badBody: 0, failureKinds: new Map(), servedVersions: new Map(), latenciesMs: [], sentAtMs: [], byKind: new Map(), durationMs: 0 };
 }
 
+export const emptyKindCounts = (): KindCounts => ({ requests: 0, failed: 0, latenciesMs: [], resumed: 0 });
+
 const bump = (m: Map<string, number>, key: string) => m.set(key, (m.get(key) ?? 0) + 1);
+
+/** Pure: what a request that ran out of time was doing: queued in the client, connecting, or sent. */
+export function timeoutReason(req: { socket: { connecting?: boolean } | null }): string {
+  if (!req.socket) return 'timeout, queued in the client for a keep-alive connection';
+  return req.socket.connecting ? 'timeout, connecting' : 'timeout';
+}
 
 /** Pure: is this 2xx body what the app answers to this request? Returns the served version for GET. */
 export function checkBody(kind: RequestKind, body: string, postBodyBytes: number): { ok: boolean; version?: string } {
@@ -102,6 +142,7 @@ export function percentile(values: number[], p: number): number {
 class HostLoad {
   readonly counts = emptyCounts();
   private readonly agent: Agent;
+  private readonly tlsAgent: TlsAgent;
   private readonly body: Buffer;
   private sent = 0;
   private inFlight = 0;
@@ -109,6 +150,7 @@ class HostLoad {
 
   constructor(private readonly target: LoadTarget, private readonly opts: LoadOptions, private readonly startedAt: number) {
     this.agent = new Agent({ keepAlive: true, maxSockets: opts.keepAliveSocketsPerHost });
+    this.tlsAgent = new TlsAgent({ keepAlive: true, maxSockets: opts.keepAliveSocketsPerHost, ...(opts.ca ? { ca: opts.ca } : {}) });
     this.body = Buffer.alloc(opts.postBodyBytes, 'x');
   }
 
@@ -116,46 +158,66 @@ class HostLoad {
   tick(now: number): void {
     const due = Math.floor(((now - this.startedAt) * this.opts.ratePerHost) / 1000);
     const kinds = this.opts.kinds ?? REQUEST_KINDS;
-    while (this.sent < due && this.inFlight < this.opts.maxInFlightPerHost) this.send(kinds[this.sent++ % kinds.length]!);
+    while (this.sent < due && this.inFlight < this.opts.maxInFlightPerHost) void this.send(kinds[this.sent++ % kinds.length]!);
+  }
+
+  private kindCounts(kind: RequestKind): KindCounts {
+    const label = kindLabel(kind);
+    let c = this.counts.byKind.get(label);
+    if (!c) this.counts.byKind.set(label, (c = emptyKindCounts()));
+    return c;
   }
 
   private fail(kind: RequestKind, reason: string): void {
-    bump(this.counts.failureKinds, `${reason} (${kind.method} ${kind.fresh ? 'fresh' : 'keep-alive'})`);
+    this.kindCounts(kind).failed++;
+    bump(this.counts.failureKinds, `${reason} (${kindLabel(kind)})`);
     const at = Date.now() - this.startedAt;
     this.counts.firstFailureMs ??= at;
     this.counts.lastFailureMs = at;
   }
 
-  private send(kind: RequestKind): void {
+  /** Sends one request; settles when it is counted (never rejects). */
+  send(kind: RequestKind): Promise<void> {
     const t0 = performance.now();
+    const sentAt = Date.now() - this.startedAt;
     this.inFlight++;
     this.counts.requests++;
+    const mine = this.kindCounts(kind);
+    mine.requests++;
     let settled = false;
+    let done!: () => void;
+    const counted = new Promise<void>((r) => { done = r; });
     // The timeout counts from the send, not from when the agent hands the request a socket: a
     // request queued behind busy keep-alive connections is as late for its user.
-    const deadline = setTimeout(() => req.destroy(Object.assign(new Error('timeout'), { code: 'timeout' })), this.opts.requestTimeoutMs);
+    // Which timeout, so that a report can tell the proxy's silence from the client's own queue:
+    // no socket yet = still queued behind this host's busy keep-alive connections in the agent.
+    const deadline = setTimeout(() => req.destroy(Object.assign(new Error('timeout'), { code: timeoutReason(req) })), this.opts.requestTimeoutMs);
     const finish = (outcome: () => void) => {
       if (settled) return;
       settled = true;
       clearTimeout(deadline);
       this.inFlight--;
       this.pending.delete(abort);
-      this.counts.latenciesMs.push(performance.now() - t0);
+      const ms = performance.now() - t0;
+      this.counts.latenciesMs.push(ms);
+      this.counts.sentAtMs.push(sentAt);
+      mine.latenciesMs.push(ms);
       outcome();
+      done();
     };
-    const req = request({
+    const common: RequestOptions = {
       host: '127.0.0.1',
-      port: this.target.port,
       method: kind.method,
       path: kind.method === 'GET' ? '/' : '/cgi-bin/echo',
-      agent: kind.fresh ? false : this.agent,
       headers: {
         ...(this.target.hostHeader !== undefined ? { Host: this.target.hostHeader } : {}),
         ...(kind.fresh ? { Connection: 'close' } : {}),
         ...(kind.method === 'POST' ? { 'Content-Type': 'application/octet-stream', 'Content-Length': this.body.length } : {}),
       },
       timeout: this.opts.requestTimeoutMs,
-    }, (res: IncomingMessage) => {
+    };
+    const onResponse = (res: IncomingMessage) => {
+      if (kind.tls && (res.socket as TLSSocket).isSessionReused?.()) mine.resumed++;
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', (err: NodeJS.ErrnoException) => finish(() => { this.counts.socketErrors++; this.fail(kind, err.code ?? 'response error'); }));
@@ -180,12 +242,30 @@ class HostLoad {
         this.counts.ok++;
         if (checked.version) bump(this.counts.servedVersions, checked.version);
       }));
-    });
+    };
+    const req = kind.tls ? this.tlsRequest(kind, common, onResponse) : request({ ...common, port: this.target.port, agent: kind.fresh ? false : this.agent }, onResponse);
     req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'timeout' })));
     req.on('error', (err: NodeJS.ErrnoException) => finish(() => { this.counts.socketErrors++; this.fail(kind, err.code ?? err.message); }));
     const abort = () => req.destroy(Object.assign(new Error('cut at the end of the phase'), { code: 'cut' }));
     this.pending.add(abort);
     req.end(kind.method === 'POST' ? this.body : undefined);
+    return counted;
+  }
+
+  /**
+   * A TLS request with SNI = the Host header. Fresh: `agent: false` gives the request an agent of
+   * its own, whose session cache is empty, so every one is a full handshake (counted: resumed).
+   */
+  private tlsRequest(kind: RequestKind, common: RequestOptions, onResponse: (res: IncomingMessage) => void): ClientRequest {
+    if (this.target.httpsPort === undefined) throw new Error(`${this.target.name}: a TLS request kind needs the target's httpsPort`);
+    const servername = this.target.hostHeader?.split(':')[0];
+    return tlsRequest({
+      ...common,
+      port: this.target.httpsPort,
+      ...(servername ? { servername } : {}),
+      ...(this.opts.ca ? { ca: this.opts.ca } : {}),
+      agent: kind.fresh ? false : this.tlsAgent,
+    }, onResponse);
   }
 
   /** Due requests the in-flight cap held back: nonzero means the target rate was not reached. */
@@ -198,6 +278,7 @@ class HostLoad {
     while (this.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const abort of [...this.pending]) abort();
     this.agent.destroy();
+    this.tlsAgent.destroy();
   }
 }
 
@@ -250,4 +331,27 @@ export async function underLoad<T>(targets: LoadTarget[], leadMs: number, tailMs
     throw err;
   }
   return { result, load: await load.stop() };
+}
+
+export interface ClosedLoopOptions {
+  /** Requests in flight: each worker sends its next one when its last one is counted. */
+  concurrency: number;
+  durationMs: number;
+}
+
+/**
+ * A closed loop of one request shape against one target: `concurrency` workers for `durationMs`,
+ * so the rate is what the path sustains (a capacity, not a latency at a set rate). Bounded: no
+ * request starts after the deadline, and stragglers are cut after the request timeout.
+ */
+export async function closedLoop(target: LoadTarget, kind: RequestKind, loop: ClosedLoopOptions, opts: LoadOptions = DEFAULT_LOAD): Promise<LoadCounts> {
+  const startedAt = Date.now();
+  const load = new HostLoad(target, { ...opts, kinds: [kind] }, startedAt);
+  const deadline = startedAt + loop.durationMs;
+  await Promise.all(Array.from({ length: loop.concurrency }, async () => {
+    while (Date.now() < deadline) await load.send(kind);
+  }));
+  load.counts.durationMs = Date.now() - startedAt;
+  await load.drain(opts.requestTimeoutMs);
+  return load.counts;
 }

@@ -29,6 +29,8 @@ export interface CliPhase {
   timeoutMs: number;
   /** Runs the command under the bench's load. */
   underLoad: <T>(during: () => Promise<T>) => Promise<{ result: T; load: LoadResult }>;
+  /** Added to the CLI's environment (secrets such as a certificate). */
+  env?: NodeJS.ProcessEnv;
   /** What was served once the command ended (a note for the report). */
   after: () => Promise<string>;
   say: (line: string) => void;
@@ -37,7 +39,7 @@ export interface CliPhase {
 
 export async function cliPhase(p: CliPhase): Promise<{ result: PhaseResult; run: CliRun }> {
   p.say(`${p.phase}: gangway ${p.args.join(' ')} under load`);
-  const { result: run, load } = await p.underLoad(() => gangway(p.args, p.project, p.timeoutMs));
+  const { result: run, load } = await p.underLoad(() => gangway(p.args, p.project, p.timeoutMs, p.env));
   const after = await p.after();
   const eventsFile = join(tmpdir(), `gangway-bench-zd-${p.phase.split('.')[0]}-${Date.now()}.ndjson`);
   writeFileSync(eventsFile, run.events.map((e) => JSON.stringify(e)).join('\n') + '\n');
@@ -58,7 +60,23 @@ export function machineFacts(proxyLine: string, loadAvg: string): string {
 export function sandboxBenchMain(b: Omit<BenchMain, 'events' | 'phases'> & { phases: (bench: BenchSandbox, sandboxMs: number) => Promise<void> }): Promise<void> {
   const events = new Events();
   events.on((e) => { if (e.type === 'step' && e.status === 'fail') b.say(`sandbox: ${e.step} failed on ${e.host ?? '-'}: ${e.message ?? ''}`); });
-  b.say('sandbox "bench" up (3 hosts, registry on an ephemeral loopback port)');
+  b.say(`sandbox "${b.shape?.id ?? 'bench'}" up (${b.shape?.hosts ?? 3} hosts, registry on an ephemeral loopback port)`);
   const t0 = performance.now();
   return benchMain({ ...b, events, phases: (bench) => b.phases(bench, performance.now() - t0) });
+}
+
+/**
+ * The phases of a sandboxBenchMain that keep, for the report, the sandbox's start-up time and the
+ * message of the error that stopped them (rethrown: benchMain prints, then fails).
+ */
+export function recordingPhases(out: { sandboxMs?: number; crashed?: string }, body: (bench: BenchSandbox) => Promise<void>): (bench: BenchSandbox, sandboxMs: number) => Promise<void> {
+  return async (bench, sandboxMs) => {
+    out.sandboxMs = sandboxMs;
+    try {
+      await body(bench);
+    } catch (err) {
+      out.crashed = err instanceof Error ? err.message : String(err);
+      throw err;
+    }
+  };
 }

@@ -1,6 +1,6 @@
 // Pure rendering of the bench's results as Markdown tables (printed, and kept in BENCHMARKS.md).
 import type { StepSpan } from './cli.js';
-import { failedOf, percentile, type LoadCounts, type LoadResult } from './load.js';
+import { emptyKindCounts, failedOf, percentile, type LoadCounts, type LoadResult } from './load.js';
 
 export interface PhaseResult {
   phase: string;
@@ -23,7 +23,7 @@ export function mergeCounts(result: LoadResult): LoadCounts {
   const all = [...result.byHost.values()];
   const merged: LoadCounts = {
     requests: 0, ok: 0, non2xx: 0, socketErrors: 0, badBody: 0,
-    failureKinds: new Map(), servedVersions: new Map(), latenciesMs: [], durationMs: Math.max(0, ...all.map((c) => c.durationMs)),
+    failureKinds: new Map(), servedVersions: new Map(), latenciesMs: [], sentAtMs: [], byKind: new Map(), durationMs: Math.max(0, ...all.map((c) => c.durationMs)),
   };
   for (const c of all) {
     merged.requests += c.requests;
@@ -34,6 +34,11 @@ export function mergeCounts(result: LoadResult): LoadCounts {
     for (const [k, v] of c.failureKinds) merged.failureKinds.set(k, (merged.failureKinds.get(k) ?? 0) + v);
     for (const [k, v] of c.servedVersions) merged.servedVersions.set(k, (merged.servedVersions.get(k) ?? 0) + v);
     merged.latenciesMs.push(...c.latenciesMs);
+    merged.sentAtMs.push(...c.sentAtMs);
+    for (const [k, v] of c.byKind) {
+      const m = merged.byKind.get(k) ?? emptyKindCounts();
+      merged.byKind.set(k, { requests: m.requests + v.requests, failed: m.failed + v.failed, latenciesMs: [...m.latenciesMs, ...v.latenciesMs], resumed: m.resumed + v.resumed });
+    }
   }
   return merged;
 }

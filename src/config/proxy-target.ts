@@ -4,7 +4,7 @@ import type { Events } from '../events/events.js';
 import type { Host } from '../hosts/host.js';
 import type { ProxyTarget } from '../proxy/target.js';
 import type { LoadedConfig } from './load.js';
-import { sslOn } from './schema.js';
+import { httpsPortOf, sslOn } from './schema.js';
 
 /** Takes the loaded config, not the bare Config: the destination (`-d`) is the load's, not the file's. */
 export function proxyTargetFromConfig(host: Host, loaded: Pick<LoadedConfig, 'config' | 'destination'>, events?: Events): ProxyTarget {
@@ -25,7 +25,8 @@ export function proxyTargetFromConfig(host: Host, loaded: Pick<LoadedConfig, 'co
     responseTimeoutMs: config.proxy.response_timeout,
     ...(config.proxy.max_body_size !== undefined ? { maxBodyBytes: config.proxy.max_body_size } : {}),
     forwardHeaders: config.proxy.forward_headers,
-    ...(sslOn(config.proxy) && config.proxy.ssl_redirect ? { sslRedirect: true } : {}),
+    // With ssl on, the proxy publishes httpsPortOf on its :443 (fleet/prepare.ts): the redirect names it.
+    ...(sslOn(config.proxy) && config.proxy.ssl_redirect ? { sslRedirect: true, redirectPort: httpsPortOf(config.proxy)! } : {}),
     events,
   };
 }

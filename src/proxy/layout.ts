@@ -31,6 +31,8 @@ export interface SlotSettings {
   forwardHeaders: boolean;
   /** Plain HTTP to this slot gets a 308 to https (proxy.ssl with ssl_redirect); absent = no. */
   sslRedirect?: boolean;
+  /** The host port the redirect names (proxy.https_port); absent: the standard 443, no port in the Location. */
+  redirectPort?: number;
 }
 
 export interface ProxySlot {
@@ -68,6 +70,8 @@ export const ownerOf = (service: string, destination?: string): string => (desti
 const FIELDS = ['owner', 'port', 'path', 'host', 'resp', 'body', 'fwd', 'status', 'inter', 'tcheck', 'rise', 'fall', 'redir'] as const;
 /** Values written before `redir` existed have one field fewer: no redirect. */
 const FIELDS_BEFORE_TLS = FIELDS.length - 1;
+/** A redirect to it names no port (browsers' default for https). */
+export const STANDARD_HTTPS_PORT = 443;
 export const fieldIndex = (name: (typeof FIELDS)[number]): number => FIELDS.indexOf(name) + 1;
 const VALUE_SAFE = /^[^\s|;"'\\#]+$/;
 
@@ -75,10 +79,27 @@ export function encodeSettings(s: SlotSettings): string {
   const hc = s.healthcheck;
   const values = [
     s.owner, s.appPort, hc.path, hc.host ?? DEFAULT_CHECK_HOST, s.responseTimeoutMs, s.maxBodyBytes, s.forwardHeaders ? 'on' : 'off',
-    hc.status ?? DEFAULT_CHECK_STATUS, hc.intervalMs, hc.timeoutMs, hc.rise ?? DEFAULT_RISE, hc.fall ?? DEFAULT_FALL, s.sslRedirect ? 'on' : 'off',
+    hc.status ?? DEFAULT_CHECK_STATUS, hc.intervalMs, hc.timeoutMs, hc.rise ?? DEFAULT_RISE, hc.fall ?? DEFAULT_FALL, redirValue(s),
   ].map(String);
   for (const v of values) if (!VALUE_SAFE.test(v)) throw new Error(`proxy setting "${v}" cannot go in a map (no spaces, quotes, "|", ";", "#" or "\\")`);
   return values.join('|');
+}
+
+/**
+ * The `redir` field: `off`, `on` (to the standard port: no port in the Location, as written
+ * before the port was kept) or `on:<port>`; render.ts picks the redirect line by its form.
+ */
+function redirValue(s: Pick<SlotSettings, 'sslRedirect' | 'redirectPort'>): string {
+  if (!s.sslRedirect) return 'off';
+  return s.redirectPort !== undefined && s.redirectPort !== STANDARD_HTTPS_PORT ? `on:${s.redirectPort}` : 'on';
+}
+
+function parseRedir(value: string): Pick<SlotSettings, 'sslRedirect' | 'redirectPort'> | undefined {
+  if (value === 'off') return {};
+  if (value === 'on') return { sslRedirect: true };
+  const m = /^on:(\d{1,5})$/.exec(value);
+  const port = Number(m?.[1]);
+  return m && port > 0 && port < 65536 ? { sslRedirect: true, redirectPort: port } : undefined;
 }
 
 /** The inverse of encodeSettings; undefined for a value gangway did not write. */
@@ -90,6 +111,8 @@ export function decodeSettings(value: string): SlotSettings | undefined {
   const num = (name: (typeof FIELDS)[number]) => Number(at(name));
   const nums = (['port', 'resp', 'body', 'status', 'inter', 'tcheck', 'rise', 'fall'] as const).map(num);
   if (nums.some((n) => !Number.isInteger(n) || n < 0)) return undefined;
+  const redirect = parseRedir(at('redir'));
+  if (!redirect) return undefined;
   return {
     owner: at('owner'),
     appPort: num('port'),
@@ -97,7 +120,7 @@ export function decodeSettings(value: string): SlotSettings | undefined {
     responseTimeoutMs: num('resp'),
     maxBodyBytes: num('body'),
     forwardHeaders: at('fwd') === 'on',
-    ...(at('redir') === 'on' ? { sslRedirect: true } : {}),
+    ...redirect,
   };
 }
 

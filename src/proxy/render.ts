@@ -126,8 +126,10 @@ function slotLines(slot: ProxySlot): string[] {
       'balance roundrobin',
       // Before anything else the slot does: a redirected request never reaches the app. To the
       // Host without its port (`redirect scheme` keeps it, measured: https://a.test:8080/ for a
-      // proxy on http_port 8080), i.e. to the standard HTTPS port.
+      // proxy on http_port 8080), then the slot's HTTPS port when it is not 443 (`on:<port>`,
+      // layout.ts): two lines rather than one Location with a maybe-empty part.
       `http-request redirect location https://%[req.hdr(host),field(1,:)]%[capture.req.uri] code 308 if !{ ssl_fc } { ${slotField(b, 'redir')} -m str on }`,
+      `http-request redirect location https://%[req.hdr(host),field(1,:)]:%[${slotField(b, 'redir')},field(2,:)]%[capture.req.uri] code 308 if !{ ssl_fc } { ${slotField(b, 'redir')} -m beg on: }`,
       'option httpchk',
       `http-check send meth GET uri-lf %[${slotField(b, 'path')}] ver HTTP/1.1 hdr Host %[${slotField(b, 'host')}]`,
       `http-check expect status ${status}`,

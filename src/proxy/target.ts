@@ -34,6 +34,8 @@ export interface ProxyTarget {
   forwardHeaders?: boolean;
   /** Plain HTTP to this service's names gets a 308 to https (proxy.ssl with ssl_redirect). */
   sslRedirect?: boolean;
+  /** The host port of the proxy's HTTPS listener, which the redirect names when it is not 443. */
+  redirectPort?: number;
   healthcheck: ProxyHealthcheck;
   /** The app network the proxy shares with app containers (default `gangway`). */
   network?: string;
@@ -58,7 +60,7 @@ export function settingsOf(t: ProxyTarget): SlotSettings {
     responseTimeoutMs: t.responseTimeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS,
     maxBodyBytes: t.maxBodyBytes ?? 0,
     forwardHeaders: t.forwardHeaders ?? true,
-    ...(t.sslRedirect ? { sslRedirect: true } : {}),
+    ...(t.sslRedirect ? { sslRedirect: true, ...(t.redirectPort !== undefined ? { redirectPort: t.redirectPort } : {}) } : {}),
   };
 }
 

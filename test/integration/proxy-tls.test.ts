@@ -1,16 +1,14 @@
 // Issue 15, part 1: HTTPS on the shared proxy with the service's own certificate. A test CA and
-// leaf certificates made here with the openssl CLI; a service with two names on vm1+vm2; every
+// leaf certificates made with the openssl CLI (test/fixtures/test-certs.ts); a service with two names on vm1+vm2; every
 // look is from outside gangway: a Node TLS client that trusts only the test CA, plain HTTP with a
 // Host header, and docker exec into the host containers.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Agent, request as httpsRequest } from 'node:https';
 import { request as httpRequest } from 'node:http';
 import { connect as tlsConnect } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { TestCa } from '../fixtures/test-certs.js';
 import { gangway, onHost, pushHello, resetHosts, writeProject } from './helpers/deploy.js';
 import { testProxyImage } from './helpers/proxy-line.js';
 
@@ -18,8 +16,9 @@ const info = inject('sandbox');
 const WEB = ['vm1', 'vm2'];
 const NAMES = ['tls-a.test', 'tls-b.test'];
 const CERTS = '/var/lib/gangway/proxy/certs';
-let dir: string;
+let testCa: TestCa;
 let project: string;
+/** The test CA's certificate: the only root the clients here trust. */
 let ca: string;
 const leaves: Array<{ cert: string; key: string }> = [];
 
@@ -28,18 +27,6 @@ const port = (host: string, kind: 'httpPort' | 'httpsPort') => {
   if (!p) throw new Error(`${host} publishes no ${kind} (a sandbox from before 443 was published)`);
   return p;
 };
-
-/** A leaf for NAMES signed by the test CA, with a fresh key each time. */
-function makeLeaf(i: number): { cert: string; key: string } {
-  const key = join(dir, `leaf${i}.key`);
-  const csr = join(dir, `leaf${i}.csr`);
-  const cert = join(dir, `leaf${i}.pem`);
-  const ext = join(dir, 'ext');
-  writeFileSync(ext, `subjectAltName=${NAMES.map((n) => `DNS:${n}`).join(',')}\n`);
-  execFileSync('openssl', ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', csr, '-subj', `/CN=${NAMES[0]}`], { stdio: 'ignore' });
-  execFileSync('openssl', ['x509', '-req', '-in', csr, '-CA', join(dir, 'ca.pem'), '-CAkey', join(dir, 'ca.key'), '-CAcreateserial', '-out', cert, '-days', '2', '-extfile', ext], { stdio: 'ignore' });
-  return { cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8') };
-}
 
 const secretsEnv = (leaf: { cert: string; key: string }) => ({ TLS_CERT: leaf.cert, TLS_KEY: leaf.key });
 const keyBody = (key: string) => key.split('\n').filter((l) => l && !l.startsWith('-----')).join('');
@@ -114,10 +101,10 @@ async function underHttpsLoad<T>(maxMs: number, during: () => Promise<T>): Promi
 
 describe('HTTPS with own certificates (proxy.ssl: { certificate_pem, private_key_pem })', () => {
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'gangway-tls-it-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'ca.key'), '-out', join(dir, 'ca.pem'), '-days', '2', '-subj', '/CN=gangway test CA'], { stdio: 'ignore' });
-    ca = readFileSync(join(dir, 'ca.pem'), 'utf8');
-    leaves.push(makeLeaf(1), makeLeaf(2));
+    testCa = new TestCa();
+    ca = readFileSync(testCa.certFile, 'utf8');
+    // Two leaves for NAMES, each with its own key: the second replaces the first by a redeploy.
+    leaves.push(testCa.issue('leaf1', NAMES, 2), testCa.issue('leaf2', NAMES, 2));
     await resetHosts(info);
     await pushHello(info, 'tls-it/web', '1.0.0');
     await pushHello(info, 'tls-it/web', '2.0.0');
@@ -134,7 +121,7 @@ describe('HTTPS with own certificates (proxy.ssl: { certificate_pem, private_key
 
   afterAll(async () => {
     await resetHosts(info);
-    rmSync(dir, { recursive: true, force: true });
+    testCa.remove();
   });
 
   it('serves each name with its certificate on both hosts (SNI, only the test CA trusted), h2 by ALPN', async () => {

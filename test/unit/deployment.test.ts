@@ -142,6 +142,12 @@ describe('proxy target', () => {
     expect(proxyTargetFromConfig(host, { config, destination: 'staging' })).toMatchObject({ service: 'hello', destination: 'staging' });
     expect(proxyTargetFromConfig(host, { config })).not.toHaveProperty('destination');
   });
+  it('gives the redirect the HTTPS port the proxy publishes (proxy.https_port, else 443), and no redirect without ssl_redirect', () => {
+    const tls = (more: Record<string, unknown>) => ({ ...config, proxy: { ...config.proxy, hosts: ['a.test'], ssl: { certificate_pem: 'C', private_key_pem: 'K' }, ssl_redirect: true, ...more } }) as Config;
+    expect(proxyTargetFromConfig(host, { config: tls({ https_port: 8443 }) })).toMatchObject({ sslRedirect: true, redirectPort: 8443 });
+    expect(proxyTargetFromConfig(host, { config: tls({}) })).toMatchObject({ sslRedirect: true, redirectPort: 443 });
+    expect(proxyTargetFromConfig(host, { config: tls({ https_port: 8443, ssl_redirect: false }) })).not.toHaveProperty('redirectPort');
+  });
 });
 
 describe('removeLeftoverAppContainer: a name is not an identity', () => {

@@ -67,7 +67,9 @@ describe('renderHaproxyConfig', () => {
     ['a frontend on :80 and :443 routing by Host and path through the maps', '  bind :80\n  bind :443 ssl crt-list /usr/local/etc/haproxy/certs/crt-list.txt alpn h2,http/1.1\n  http-request set-var(txn.gw_path) path'],
     ['ACME challenges on plain HTTP first, then the longest route prefix, then the catch-all, then 404', '  acl gw_acme path_beg /.well-known/acme-challenge/\n  use_backend acme if gw_acme !{ ssl_fc }\n  use_backend %[var(txn.gw_be)] if { var(txn.gw_be) -m found }\n  default_backend be_unrouted'],
     ['the ACME container as the acme backend, resolved by name', 'backend acme\n  server-template acme 1 gangway-acme:8402 resolvers engine'],
-    ['a 308 to https on plain HTTP when the slot map says so, first in the slot', '  balance roundrobin\n  http-request redirect location https://%[req.hdr(host),field(1,:)]%[capture.req.uri] code 308 if !{ ssl_fc } { str(be_slot_01),map(/usr/local/etc/haproxy/slots.map),field(13,|) -m str on }'],
+    ['a 308 to https on plain HTTP when the slot map says so, first in the slot; with the slot\'s port when it is not 443', '  balance roundrobin\n' +
+      '  http-request redirect location https://%[req.hdr(host),field(1,:)]%[capture.req.uri] code 308 if !{ ssl_fc } { str(be_slot_01),map(/usr/local/etc/haproxy/slots.map),field(13,|) -m str on }\n' +
+      '  http-request redirect location https://%[req.hdr(host),field(1,:)]:%[str(be_slot_01),map(/usr/local/etc/haproxy/slots.map),field(13,|),field(2,:)]%[capture.req.uri] code 308 if !{ ssl_fc } { str(be_slot_01),map(/usr/local/etc/haproxy/slots.map),field(13,|) -m beg on: }'],
     ['X-Forwarded-Proto from the connection', '  http-request set-header X-Forwarded-Proto https if gw_forward { ssl_fc }\n  http-request set-header X-Forwarded-Proto http if gw_forward !{ ssl_fc }'],
     ['sixteen slots', 'backend be_slot_16'],
     ['a balance algorithm that allows runtime servers', '  balance roundrobin'],

@@ -41,6 +41,16 @@ describe('slot settings on one map line', () => {
     expect(decodeSettings(encodeSettings(redirecting))?.sslRedirect).toBe(true);
     expect(decodeSettings('a|x|/up|h|1|0|on|200|1|1|2|3')).toBeUndefined();
   });
+  it('keeps the redirect\'s HTTPS port when it is not 443, and only then', () => {
+    const on8443 = settings('a', { sslRedirect: true, redirectPort: 8443 });
+    expect(encodeSettings(on8443).endsWith('|on:8443')).toBe(true);
+    expect(decodeSettings(encodeSettings(on8443))).toMatchObject({ sslRedirect: true, redirectPort: 8443 });
+    // 443 is the Location without a port: written as before the port was kept.
+    expect(encodeSettings(settings('a', { sslRedirect: true, redirectPort: 443 })).endsWith('|on')).toBe(true);
+    // No redirect, no port.
+    expect(encodeSettings(settings('a', { redirectPort: 8443 })).endsWith('|off')).toBe(true);
+    for (const bad of ['on:', 'on:0', 'on:70000', 'on:x', 'yes']) expect(decodeSettings(`a|80|/up|h|1|0|on|200|1|1|2|3|${bad}`), bad).toBeUndefined();
+  });
 });
 
 describe('route keys and names', () => {
