@@ -62,3 +62,13 @@ export function sandboxBenchMain(b: Omit<BenchMain, 'events' | 'phases'> & { pha
   const t0 = performance.now();
   return benchMain({ ...b, events, phases: (bench) => b.phases(bench, performance.now() - t0) });
 }
+
+/** Runs a bench's phases, keeping the message of a crash in `out` (for its report) before rethrowing it. */
+export async function keepingCrash(out: { crashed?: string }, body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (err) {
+    out.crashed = err instanceof Error ? err.message : String(err);
+    throw err;
+  }
+}

@@ -22,7 +22,7 @@ import { onHost, resetHosts } from '../../test/integration/helpers/deploy.js';
 import { waitServed } from './baselines.js';
 import { gangway, type CliRun } from './cli.js';
 import { DEFAULT_LOAD, describeMix, underLoad, type LoadOptions, type LoadResult, type LoadTarget } from './load.js';
-import { cliPhase, failureSummary, machineFacts, sandboxBenchMain } from './phase.js';
+import { cliPhase, failureSummary, keepingCrash, machineFacts, sandboxBenchMain } from './phase.js';
 import { failureNotes, phaseTable, type PhaseResult } from './report.js';
 import { benchProxyConfig, benchProxyLine, pushHelloVersion, writeBenchProject, type BenchSandbox } from './sandbox.js';
 
@@ -258,13 +258,10 @@ async function main(): Promise<void> {
     say,
     phases: async (bench, sandboxMs) => {
       out.sandboxMs = sandboxMs;
-      try {
+      await keepingCrash(out, async () => {
         await twoServices(bench, out);
         await migration(bench, out);
-      } catch (err) {
-        out.crashed = err instanceof Error ? err.message : String(err);
-        throw err;
-      }
+      });
     },
     render: () => render(out, startedAt),
   });

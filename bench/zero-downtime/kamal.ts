@@ -1,0 +1,294 @@
+// Benchmark (not a test): gangway and Kamal 2.12 (with kamal-proxy 0.9.2) side by side, in one
+// run, on the same sandbox hosts (web on vm1 and vm2), the same app images and the same load:
+// deploy 1.0.0 → 2.0.0, a deploy of 3.0.0 (dies at start), a release of 4.0.0 that starts healthy
+// but fails gangway's uptests (its GET /version answers "unknown": gangway refuses it, Kamal has
+// no uptests and ships it), and a rollback. gangway runs its phases first; then the hosts are
+// cleaned of everything gangway left (each tool has its own proxy on :80) and Kamal runs its own.
+// Kamal runs from one long-lived container on the sandbox network, built by bench/kamal/build.sh
+// from Debian packages and the two upstream sources (bare git directories; see bench/kamal/README.md).
+// --rate N: requests per second per web host (default 50, the rate the issue measured Kamal at);
+// --busy: a burner in every host during every command (test/integration/helpers/busy.ts).
+// Run: npm run build && npx tsx bench/zero-downtime/kamal.ts --kamal-git DIR --kamal-proxy-git DIR [--rate N] [--busy] [--record]
+// (or GANGWAY_BENCH_KAMAL_GIT / GANGWAY_BENCH_KAMAL_PROXY_GIT). Exits 2 on bad arguments before
+// anything is touched; non-zero otherwise only when the bench itself crashes, never on a missed goal.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SandboxInfo } from '../../src/sandbox/index.js';
+import { startBurners, stopBurners } from '../../test/integration/helpers/busy.js';
+import { onHost, resetHosts } from '../../test/integration/helpers/deploy.js';
+import { waitServed } from './baselines.js';
+import { gangway } from './cli.js';
+import { verdict, verdictTable, type ToolPhase, type Verdict } from './kamal-config.js';
+import { buildKamalImages, pushKamalProxy, pushLabelledHello, startKamal, tailOf, type KamalRunner } from './kamal-runner.js';
+import { DEFAULT_LOAD, describeMix, failedOf, percentile, underLoad, type LoadOptions, type LoadTarget } from './load.js';
+import { failureSummary, keepingCrash, machineFacts, outcomeOf, sandboxBenchMain } from './phase.js';
+import { failureNotes, mergeCounts, phaseTable, type PhaseResult } from './report.js';
+import { APP_REPO, writeBenchProject, type BenchSandbox } from './sandbox.js';
+import { startVersionProbe, type ProbeCounts } from './version-probe.js';
+
+const LEAD_MS = 1000;
+const TAIL_MS = 2000;
+const AT_REST_MS = 5000;
+const CMD_TIMEOUT_MS = 300_000;
+const WEB_HOSTS = ['vm1', 'vm2'];
+const SERVICE = 'hello';
+/** Kamal's default deploy_timeout; gangway's is set to the same. */
+const DEPLOY_TIMEOUT_S = 30;
+const PROBE_RATE = 5;
+const DEFAULT_RATE = 50;
+const BURN_MAX_S = 300;
+
+const say = (line: string) => process.stderr.write(`[bench kamal] ${line}\n`);
+const loadAvg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+
+interface Args {
+  rate: number;
+  busy: boolean;
+  kamalGit: string;
+  proxyGit: string;
+}
+
+function usage(message: string): never {
+  process.stderr.write(`bench/zero-downtime/kamal.ts: ${message}\nusage: npx tsx bench/zero-downtime/kamal.ts --kamal-git DIR --kamal-proxy-git DIR [--rate N] [--busy] [--record]\n`);
+  process.exit(2);
+}
+
+function parseArgs(argv: string[]): Args {
+  const value = (flag: string) => {
+    const at = argv.indexOf(flag);
+    if (at < 0) return undefined;
+    const v = argv[at + 1];
+    if (v === undefined || v.startsWith('--')) usage(`${flag} needs a value`);
+    return v;
+  };
+  const rateText = value('--rate');
+  const rate = rateText === undefined ? DEFAULT_RATE : Number(rateText);
+  if (!Number.isFinite(rate) || rate <= 0) usage(`--rate: expected a positive number of requests per second per web host, got ${JSON.stringify(rateText)}`);
+  const gitDir = (flag: string, env: string) => {
+    const dir = value(flag) ?? process.env[env];
+    if (!dir) usage(`${flag} (or ${env}) is required: a bare git directory (git clone --bare)`);
+    if (!existsSync(join(dir, 'HEAD')) || !existsSync(join(dir, 'objects'))) usage(`${flag}: ${dir} is not a bare git directory (no HEAD and objects/)`);
+    return dir;
+  };
+  return { rate, busy: argv.includes('--busy'), kamalGit: gitDir('--kamal-git', 'GANGWAY_BENCH_KAMAL_GIT'), proxyGit: gitDir('--kamal-proxy-git', 'GANGWAY_BENCH_KAMAL_PROXY_GIT') };
+}
+
+const ARGS = parseArgs(process.argv);
+const LOAD: LoadOptions = { ...DEFAULT_LOAD, ratePerHost: ARGS.rate };
+const SUFFIX = `${ARGS.rate === DEFAULT_RATE ? '' : `/rate-${ARGS.rate}`}${ARGS.busy ? '/busy' : ''}`;
+const KEY = `bench/zero-downtime/kamal${SUFFIX}`;
+const COMMAND = `npm run build && npx tsx bench/zero-downtime/kamal.ts --kamal-git DIR --kamal-proxy-git DIR${ARGS.rate === DEFAULT_RATE ? '' : ` --rate ${ARGS.rate}`}${ARGS.busy ? ' --busy' : ''}`;
+
+type Tool = 'gangway' | 'Kamal';
+
+/** A tool's command as the bench runs it: how it ended and took, and a line when not as expected. */
+interface Ran {
+  code: number;
+  wallMs: number;
+  outcome: string;
+  problem?: string;
+}
+
+interface Step {
+  phase: string;
+  command: string;
+  run: () => Promise<Ran>;
+  /** The version both web hosts must serve afterwards. */
+  serves: string;
+}
+
+interface Measured {
+  tool: Tool;
+  step: string;
+  result: PhaseResult;
+  probe: ProbeCounts;
+}
+
+interface Output {
+  measured: Measured[];
+  setup: Partial<Record<Tool, number>>;
+  kamalImages?: string;
+  sandboxMs?: number;
+  crashed?: string;
+}
+
+const PHASES = {
+  deploy: '1. deploy 1.0.0 → 2.0.0',
+  broken: '2. deploy 3.0.0 (dies at start)',
+  uptests: '3. release 4.0.0 (healthy, fails the uptests)',
+  rollback: '4. rollback',
+} as const;
+
+async function serving(targets: LoadTarget[], version: string): Promise<string> {
+  const checks = await Promise.allSettled(targets.map((t) => waitServed(t.port, version, 3000)));
+  const missed = checks.flatMap((c) => (c.status === 'rejected' ? [(c.reason as Error).message] : []));
+  return missed.length === 0 ? `both web hosts serve ${version} afterwards` : `NOT serving ${version} afterwards: ${missed.join('; ')}`;
+}
+
+async function measure(bench: BenchSandbox, targets: LoadTarget[], tool: Tool, step: Step): Promise<Measured> {
+  say(`${tool}: ${step.phase}: ${step.command}${ARGS.busy ? ' (busy hosts)' : ''}`);
+  const probe = startVersionProbe(targets, PROBE_RATE);
+  const { result: ran, load } = await underLoad(targets, LEAD_MS, TAIL_MS, async () => {
+    if (ARGS.busy) await startBurners(bench.info, WEB_HOSTS, `${bench.info.registry.name}/${APP_REPO}:1.0.0`, BURN_MAX_S);
+    try {
+      return await step.run();
+    } finally {
+      if (ARGS.busy) await stopBurners(bench.info, WEB_HOSTS);
+    }
+  }, LOAD);
+  const probed = await probe.stop();
+  const after = await serving(targets, step.serves);
+  say(`${tool}: ${step.phase}: ${ran.outcome} in ${(ran.wallMs / 1000).toFixed(1)} s, ${failedOf(mergeCounts(load))} failed, ${probed.wrong} wrong /version; ${after}`);
+  const note = [after, ran.problem].filter(Boolean).join('; ');
+  return { tool, step: step.phase, probe: probed, result: { phase: `${tool}: ${step.phase}`, outcome: ran.outcome, gangway: tool === 'gangway', opMs: ran.wallMs, load, note, loadAvg: loadAvg() } };
+}
+
+async function atRest(targets: LoadTarget[], tool: Tool): Promise<Measured> {
+  const probe = startVersionProbe(targets, PROBE_RATE);
+  const { load } = await underLoad(targets, LEAD_MS, TAIL_MS, () => new Promise((r) => setTimeout(r, AT_REST_MS)), LOAD);
+  return { tool, step: '0. at rest', probe: await probe.stop(), result: { phase: `${tool}: 0. at rest (no command)`, outcome: '-', gangway: false, opMs: AT_REST_MS, load, loadAvg: loadAvg() } };
+}
+
+function gangwaySteps(project: string): Step[] {
+  const cli = (args: string[], expected: number) => async (): Promise<Ran> => {
+    const run = await gangway(args, project, CMD_TIMEOUT_MS);
+    return { code: run.code, wallMs: run.wallMs, outcome: `gangway ${args.join(' ')}: ${outcomeOf(run, expected)}`, ...(run.code === expected ? {} : { problem: failureSummary(run) ?? '' }) };
+  };
+  return [
+    { phase: PHASES.deploy, command: 'gangway deploy --version 2.0.0', run: cli(['deploy', '--version', '2.0.0'], 0), serves: '2.0.0' },
+    { phase: PHASES.broken, command: 'gangway deploy --version 3.0.0', run: cli(['deploy', '--version', '3.0.0'], 1), serves: '2.0.0' },
+    { phase: PHASES.uptests, command: 'gangway deploy --version 4.0.0', run: cli(['deploy', '--version', '4.0.0'], 1), serves: '2.0.0' },
+    { phase: PHASES.rollback, command: 'gangway rollback', run: cli(['rollback'], 0), serves: '1.0.0' },
+  ];
+}
+
+function kamalSteps(kamal: KamalRunner): Step[] {
+  const cmd = (args: string[], succeeds: boolean) => async (): Promise<Ran> => {
+    const run = await kamal.kamal(args, CMD_TIMEOUT_MS);
+    const asExpected = (run.code === 0) === succeeds;
+    return { code: run.code, wallMs: run.wallMs, outcome: `kamal ${args.join(' ')}: exit ${run.code}${asExpected ? '' : ` (expected ${succeeds ? '0' : 'non-zero'})`}`, ...(asExpected ? {} : { problem: tailOf(run) }) };
+  };
+  return [
+    { phase: PHASES.deploy, command: 'kamal deploy -P --version 2.0.0', run: cmd(['deploy', '-P', '--version', '2.0.0'], true), serves: '2.0.0' },
+    { phase: PHASES.broken, command: 'kamal deploy -P --version 3.0.0', run: cmd(['deploy', '-P', '--version', '3.0.0'], false), serves: '2.0.0' },
+    // Kamal has no uptests: the release is healthy to its check, so it ships (exit 0 expected).
+    { phase: PHASES.uptests, command: 'kamal deploy -P --version 4.0.0', run: cmd(['deploy', '-P', '--version', '4.0.0'], true), serves: '4.0.0' },
+    // gangway's rollback goes back to the release before the live one (1.0.0); Kamal's to the
+    // last good one it shipped, 2.0.0 (it names the version, and 4.0.0 is live).
+    { phase: PHASES.rollback, command: 'kamal rollback 2.0.0', run: cmd(['rollback', '2.0.0'], true), serves: '2.0.0' },
+  ];
+}
+
+/** Every web host's :80 free (no proxy of either tool published), or an error naming what holds it. */
+async function assertPort80Free(info: SandboxInfo): Promise<void> {
+  for (const h of WEB_HOSTS) {
+    const held = (await onHost(info, h, 'docker ps --filter publish=80 --format "{{.Names}}"')).trim();
+    if (held) throw new Error(`${h}: port 80 is still published by ${held} after the clean-up`);
+  }
+}
+
+async function runPhases(bench: BenchSandbox, out: Output): Promise<void> {
+  const { info } = bench;
+  say('building (or finding cached) the Kamal images');
+  const images = await buildKamalImages(ARGS.kamalGit, ARGS.proxyGit, say);
+  out.kamalImages = `${images.tools}, ${images.proxy}`;
+  say('pushing hello 1.0.0, 2.0.0, 3.0.0 (dies at start), 4.0.0 (fails its uptests), labelled service=hello, and kamal-proxy');
+  for (const [v, variant] of [['1.0.0', 'ok'], ['2.0.0', 'ok'], ['3.0.0', 'broken'], ['4.0.0', 'uptest-fails']] as const) await pushLabelledHello(info, APP_REPO, SERVICE, v, variant);
+  await pushKamalProxy(info, images.proxy);
+  const targets: LoadTarget[] = WEB_HOSTS.map((name) => ({ name, port: info.hosts.find((h) => h.name === name)!.httpPort }));
+
+  // gangway: web only on vm1 and vm2 (as Kamal's config), Kamal's deploy timeout.
+  const project = writeBenchProject(bench, { MODE: 'bench' }, { servers: { web: { hosts: WEB_HOSTS } }, deploy_timeout: `${DEPLOY_TIMEOUT_S}s` });
+  say('gangway setup --version 1.0.0 (no load: nothing to serve yet)');
+  const setup = await gangway(['setup', '--version', '1.0.0'], project, CMD_TIMEOUT_MS);
+  if (setup.code !== 0) throw new Error(`gangway setup failed (exit ${setup.code}): ${failureSummary(setup)}`);
+  out.setup.gangway = setup.wallMs;
+  await Promise.all(targets.map((t) => waitServed(t.port, '1.0.0', 15_000)));
+  out.measured.push(await atRest(targets, 'gangway'));
+  for (const step of gangwaySteps(project)) out.measured.push(await measure(bench, targets, 'gangway', step));
+
+  say('hosts cleaned of gangway (its proxy and app containers by its label, its state directory)');
+  await resetHosts(info);
+  await assertPort80Free(info);
+
+  const kamal = await startKamal(info, images, { service: SERVICE, repository: APP_REPO, webHosts: WEB_HOSTS, deployTimeoutS: DEPLOY_TIMEOUT_S });
+  try {
+    say('kamal setup -P --version 1.0.0 (no load)');
+    const ks = await kamal.kamal(['setup', '-P', '--version', '1.0.0'], CMD_TIMEOUT_MS);
+    if (ks.code !== 0) throw new Error(`kamal setup failed (exit ${ks.code}): ${tailOf(ks, 8)}`);
+    out.setup.Kamal = ks.wallMs;
+    await Promise.all(targets.map((t) => waitServed(t.port, '1.0.0', 15_000)));
+    out.measured.push(await atRest(targets, 'Kamal'));
+    for (const step of kamalSteps(kamal)) out.measured.push(await measure(bench, targets, 'Kamal', step));
+  } finally {
+    say('hosts cleaned of Kamal (kamal-proxy, containers labelled service=hello, network kamal, ~/.kamal)');
+    await kamal.close().catch((err: unknown) => say(`Kamal clean-up failed: ${(err as Error).message}`));
+  }
+}
+
+function toolPhase(m: Measured): ToolPhase {
+  const c = mergeCounts(m.result.load);
+  return { wallMs: m.result.opMs, failed: failedOf(c), wrong: m.probe.wrong, p99Ms: percentile(c.latenciesMs, 99) };
+}
+
+function verdicts(measured: Measured[]): Verdict[] {
+  return Object.values(PHASES).flatMap((phase) => {
+    const g = measured.find((m) => m.tool === 'gangway' && m.step === phase);
+    const k = measured.find((m) => m.tool === 'Kamal' && m.step === phase);
+    return g && k ? [verdict(phase, toolPhase(g), toolPhase(k))] : [];
+  });
+}
+
+function probeTable(measured: Measured[]): string {
+  return [
+    '| phase | GET /version asked | right | wrong (2xx, not a version) | no 2xx | first wrong answer, s into the phase |',
+    '|---|---|---|---|---|---|',
+    ...measured.map((m) => `| ${m.result.phase} | ${m.probe.requests} | ${m.probe.right} | ${m.probe.wrong} | ${m.probe.failed} | ${m.probe.firstWrongS === undefined ? '-' : (m.probe.firstWrongS - LEAD_MS / 1000).toFixed(1)} |`),
+  ].join('\n');
+}
+
+function render(out: Output, startedAt: Date): string {
+  const rows = verdicts(out.measured);
+  const met = rows.length === Object.keys(PHASES).length && rows.every((r) => r.ahead);
+  const phases = out.measured.map((m) => m.result);
+  const parts = [
+    `Measured ${startedAt.toISOString()}; ${machineFacts('2.6', loadAvg())} Kamal 2.12.0 (Debian 13's ruby 3.3 and ruby-* gems, run from source in one long-lived container on the sandbox network) with kamal-proxy v0.9.2 (built with Debian 13's Go 1.24): bench/kamal/build.sh${out.kamalImages ? ` (${out.kamalImages})` : ''}.${ARGS.busy ? ' Busy: a burner (test/integration/helpers/busy.ts: CPU bursts and process starts) in each web host from the start of every command to its end.' : ''}`,
+    `Load: ${LOAD.ratePerHost} req/s per web host (vm1, vm2) sent to its :80 on 127.0.0.1 (the tool's proxy: HAProxy for gangway, kamal-proxy for Kamal), open loop; GET / and POST /cgi-bin/echo (${LOAD.postBodyBytes}-byte body, answer checked): ${describeMix(LOAD.kinds)}, ${LOAD.keepAliveSocketsPerHost} keep-alive connections per host; a request fails on a non-2xx, a socket error, a wrong body or no answer within ${LOAD.requestTimeoutMs / 1000} s. Beside it, GET /version ${PROBE_RATE} times a second per web host on a fresh connection: the answer users get wrong from a release that fails its uptests. Each phase: load for ${LEAD_MS / 1000} s, the command, ${TAIL_MS / 1000} s more. Same images for both tools (examples/hello, labelled service=hello because Kamal requires it), web role only on vm1 and vm2, deploy timeout ${DEPLOY_TIMEOUT_S} s for both (Kamal's default); other settings each tool's default (gangway: the bench's config, drain 5 s). gangway ran first; then the hosts were cleaned of it (port 80 checked free) and Kamal ran on the same hosts. Wall time: the whole command, process start to exit (gangway's node CLI; Kamal's \`docker exec … kamal\`, ruby start included).`,
+    '',
+    `Goal: gangway ahead of Kamal on every phase (less wall time, and no more failed requests plus wrong /version answers). **${met ? 'Met' : 'Not met'}** in this run: ${rows.filter((r) => r.ahead).length} of ${Object.keys(PHASES).length} phases.`,
+    '',
+    verdictTable(rows),
+    '',
+    phaseTable(phases),
+    '',
+    ...failureNotes(phases, LEAD_MS),
+    '',
+    probeTable(out.measured),
+  ];
+  const setup = (Object.entries(out.setup) as Array<[Tool, number]>).map(([t, ms]) => `${t} ${(ms / 1000).toFixed(1)} s`).join(', ');
+  if (out.sandboxMs !== undefined) parts.push('', `Sandbox up ${(out.sandboxMs / 1000).toFixed(1)} s; setup of 1.0.0, not under load: ${setup || '-'}.`);
+  if (out.crashed) parts.push('', `The bench stopped early: ${out.crashed}`);
+  return parts.join('\n');
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date();
+  const out: Output = { measured: [], setup: {} };
+  await sandboxBenchMain({
+    key: KEY,
+    heading: `gangway and Kamal 2 side by side: deploy, failed deploy, a release that fails its uptests, rollback (${LOAD.ratePerHost} req/s per web host${ARGS.busy ? ', busy hosts' : ''})`,
+    command: COMMAND,
+    proxyLine: '2.6',
+    say,
+    phases: async (bench, sandboxMs) => {
+      out.sandboxMs = sandboxMs;
+      await keepingCrash(out, () => runPhases(bench, out));
+    },
+    render: () => render(out, startedAt),
+  });
+}
+
+main().catch((err: unknown) => {
+  say(`crashed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  process.exitCode = 1;
+});
