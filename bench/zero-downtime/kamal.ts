@@ -17,12 +17,13 @@ import type { SandboxInfo } from '../../src/sandbox/index.js';
 import { startBurners, stopBurners } from '../../test/integration/helpers/busy.js';
 import { onHost, resetHosts } from '../../test/integration/helpers/deploy.js';
 import { waitServed } from './baselines.js';
-import { gangway } from './cli.js';
+import type { GangwayEvent } from '../../src/events/events.js';
+import { gangway, stepSpans } from './cli.js';
 import { verdict, verdictTable, type ToolPhase, type Verdict } from './kamal-config.js';
 import { buildKamalImages, pushKamalProxy, pushLabelledHello, startKamal, tailOf, type KamalRunner } from './kamal-runner.js';
 import { DEFAULT_LOAD, describeMix, failedOf, percentile, underLoad, type LoadOptions, type LoadTarget } from './load.js';
 import { failureSummary, keepingCrash, machineFacts, outcomeOf, sandboxBenchMain } from './phase.js';
-import { failureNotes, mergeCounts, phaseTable, type PhaseResult } from './report.js';
+import { failureNotes, mergeCounts, phaseTable, stepTable, type PhaseResult } from './report.js';
 import { APP_REPO, writeBenchProject, type BenchSandbox } from './sandbox.js';
 import { startVersionProbe, type ProbeCounts } from './version-probe.js';
 
@@ -39,6 +40,7 @@ const DEFAULT_RATE = 50;
 const BURN_MAX_S = 300;
 
 const say = (line: string) => process.stderr.write(`[bench kamal] ${line}\n`);
+const s1 = (ms: number) => (ms / 1000).toFixed(1);
 const loadAvg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 interface Args {
@@ -87,6 +89,10 @@ interface Ran {
   wallMs: number;
   outcome: string;
   problem?: string;
+  /** The tool's own account of its time (gangway's timing event, Kamal's "Finished all in"). */
+  own?: string;
+  /** gangway's --json events, for where a deploy spent its time. */
+  events?: GangwayEvent[];
 }
 
 interface Step {
@@ -102,6 +108,7 @@ interface Measured {
   step: string;
   result: PhaseResult;
   probe: ProbeCounts;
+  events?: GangwayEvent[];
 }
 
 interface Output {
@@ -139,8 +146,8 @@ async function measure(bench: BenchSandbox, targets: LoadTarget[], tool: Tool, s
   const probed = await probe.stop();
   const after = await serving(targets, step.serves);
   say(`${tool}: ${step.phase}: ${ran.outcome} in ${(ran.wallMs / 1000).toFixed(1)} s, ${failedOf(mergeCounts(load))} failed, ${probed.wrong} wrong /version; ${after}`);
-  const note = [after, ran.problem].filter(Boolean).join('; ');
-  return { tool, step: step.phase, probe: probed, result: { phase: `${tool}: ${step.phase}`, outcome: ran.outcome, gangway: tool === 'gangway', opMs: ran.wallMs, load, note, loadAvg: loadAvg() } };
+  const note = [ran.own, after, ran.problem].filter(Boolean).join('; ');
+  return { tool, step: step.phase, probe: probed, ...(ran.events ? { events: ran.events } : {}), result: { phase: `${tool}: ${step.phase}`, outcome: ran.outcome, gangway: tool === 'gangway', opMs: ran.wallMs, load, note, loadAvg: loadAvg() } };
 }
 
 async function atRest(targets: LoadTarget[], tool: Tool): Promise<Measured> {
@@ -152,7 +159,9 @@ async function atRest(targets: LoadTarget[], tool: Tool): Promise<Measured> {
 function gangwaySteps(project: string): Step[] {
   const cli = (args: string[], expected: number) => async (): Promise<Ran> => {
     const run = await gangway(args, project, CMD_TIMEOUT_MS);
-    return { code: run.code, wallMs: run.wallMs, outcome: `gangway ${args.join(' ')}: ${outcomeOf(run, expected)}`, ...(run.code === expected ? {} : { problem: failureSummary(run) ?? '' }) };
+    const timing = run.events.find((e) => e.type === 'result' && e.kind === 'timing');
+    const own = timing?.type === 'result' ? `gangway's timing event: live after ${s1(Number(timing.data.timeToLiveMs))} s, done after ${s1(Number(timing.data.totalMs))} s` : undefined;
+    return { code: run.code, wallMs: run.wallMs, outcome: `gangway ${args.join(' ')}: ${outcomeOf(run, expected)}`, events: run.events, ...(own ? { own } : {}), ...(run.code === expected ? {} : { problem: failureSummary(run) ?? '' }) };
   };
   return [
     { phase: PHASES.deploy, command: 'gangway deploy --version 2.0.0', run: cli(['deploy', '--version', '2.0.0'], 0), serves: '2.0.0' },
@@ -166,7 +175,8 @@ function kamalSteps(kamal: KamalRunner): Step[] {
   const cmd = (args: string[], succeeds: boolean) => async (): Promise<Ran> => {
     const run = await kamal.kamal(args, CMD_TIMEOUT_MS);
     const asExpected = (run.code === 0) === succeeds;
-    return { code: run.code, wallMs: run.wallMs, outcome: `kamal ${args.join(' ')}: exit ${run.code}${asExpected ? '' : ` (expected ${succeeds ? '0' : 'non-zero'})`}`, ...(asExpected ? {} : { problem: tailOf(run) }) };
+    const finished = /Finished all in ([\d.]+) seconds/.exec(run.output);
+    return { code: run.code, wallMs: run.wallMs, ...(finished ? { own: `Kamal's own "Finished all in ${finished[1]} seconds"` } : {}), outcome: `kamal ${args.join(' ')}: exit ${run.code}${asExpected ? '' : ` (expected ${succeeds ? '0' : 'non-zero'})`}`, ...(asExpected ? {} : { problem: tailOf(run) }) };
   };
   return [
     { phase: PHASES.deploy, command: 'kamal deploy -P --version 2.0.0', run: cmd(['deploy', '-P', '--version', '2.0.0'], true), serves: '2.0.0' },
@@ -265,6 +275,8 @@ function render(out: Output, startedAt: Date): string {
     '',
     probeTable(out.measured),
   ];
+  const deploy = out.measured.find((m) => m.tool === 'gangway' && m.step === PHASES.deploy);
+  if (deploy?.events?.length) parts.push('', `Where gangway's ${PHASES.deploy} spent its time (its \`--json\` step events; seconds from its first event):`, '', stepTable(stepSpans(deploy.events)));
   const setup = (Object.entries(out.setup) as Array<[Tool, number]>).map(([t, ms]) => `${t} ${(ms / 1000).toFixed(1)} s`).join(', ');
   if (out.sandboxMs !== undefined) parts.push('', `Sandbox up ${(out.sandboxMs / 1000).toFixed(1)} s; setup of 1.0.0, not under load: ${setup || '-'}.`);
   if (out.crashed) parts.push('', `The bench stopped early: ${out.crashed}`);
