@@ -22,7 +22,7 @@ import { gangway, stepSpans } from './cli.js';
 import { verdict, verdictTable, type ToolPhase, type Verdict } from './kamal-config.js';
 import { buildKamalImages, pushKamalProxy, pushLabelledHello, startKamal, tailOf, type KamalRunner } from './kamal-runner.js';
 import { DEFAULT_LOAD, describeMix, failedOf, percentile, underLoad, type LoadOptions, type LoadTarget } from './load.js';
-import { failureSummary, keepingCrash, machineFacts, outcomeOf, sandboxBenchMain } from './phase.js';
+import { failureSummary, machineFacts, outcomeOf, recordingPhases, sandboxBenchMain } from './phase.js';
 import { failureNotes, mergeCounts, phaseTable, stepTable, type PhaseResult } from './report.js';
 import { APP_REPO, writeBenchProject, type BenchSandbox } from './sandbox.js';
 import { startVersionProbe, type ProbeCounts } from './version-probe.js';
@@ -38,6 +38,8 @@ const DEPLOY_TIMEOUT_S = 30;
 const PROBE_RATE = 5;
 const DEFAULT_RATE = 50;
 const BURN_MAX_S = 300;
+/** Its own sandbox, so that it never tears down (or is torn down by) another bench's "bench". */
+const SANDBOX_ID = 'bench-kamal';
 
 const say = (line: string) => process.stderr.write(`[bench kamal] ${line}\n`);
 const s1 = (ms: number) => (ms / 1000).toFixed(1);
@@ -292,10 +294,8 @@ async function main(): Promise<void> {
     command: COMMAND,
     proxyLine: '2.6',
     say,
-    phases: async (bench, sandboxMs) => {
-      out.sandboxMs = sandboxMs;
-      await keepingCrash(out, () => runPhases(bench, out));
-    },
+    shape: { id: SANDBOX_ID, hosts: 3 },
+    phases: recordingPhases(out, (bench) => runPhases(bench, out)),
     render: () => render(out, startedAt),
   });
 }

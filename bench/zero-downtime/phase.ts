@@ -58,17 +58,23 @@ export function machineFacts(proxyLine: string, loadAvg: string): string {
 export function sandboxBenchMain(b: Omit<BenchMain, 'events' | 'phases'> & { phases: (bench: BenchSandbox, sandboxMs: number) => Promise<void> }): Promise<void> {
   const events = new Events();
   events.on((e) => { if (e.type === 'step' && e.status === 'fail') b.say(`sandbox: ${e.step} failed on ${e.host ?? '-'}: ${e.message ?? ''}`); });
-  b.say('sandbox "bench" up (3 hosts, registry on an ephemeral loopback port)');
+  b.say(`sandbox "${b.shape?.id ?? 'bench'}" up (${b.shape?.hosts ?? 3} hosts, registry on an ephemeral loopback port)`);
   const t0 = performance.now();
   return benchMain({ ...b, events, phases: (bench) => b.phases(bench, performance.now() - t0) });
 }
 
-/** Runs a bench's phases, keeping the message of a crash in `out` (for its report) before rethrowing it. */
-export async function keepingCrash(out: { crashed?: string }, body: () => Promise<void>): Promise<void> {
-  try {
-    await body();
-  } catch (err) {
-    out.crashed = err instanceof Error ? err.message : String(err);
-    throw err;
-  }
+/**
+ * The phases of a sandboxBenchMain that keep, for the report, the sandbox's start-up time and the
+ * message of the error that stopped them (rethrown: benchMain prints, then fails).
+ */
+export function recordingPhases(out: { sandboxMs?: number; crashed?: string }, body: (bench: BenchSandbox) => Promise<void>): (bench: BenchSandbox, sandboxMs: number) => Promise<void> {
+  return async (bench, sandboxMs) => {
+    out.sandboxMs = sandboxMs;
+    try {
+      await body(bench);
+    } catch (err) {
+      out.crashed = err instanceof Error ? err.message : String(err);
+      throw err;
+    }
+  };
 }

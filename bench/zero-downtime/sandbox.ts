@@ -54,15 +54,15 @@ export async function benchSandboxDown(events: Events, id: string = BENCH_SANDBO
  * Runs a bench's phases on its own sandbox, always taken down afterwards. Returns the error that
  * stopped the phases, if any, so the bench can still print what it measured before it.
  */
-export async function onBenchSandbox(events: Events, say: (line: string) => void, body: (bench: BenchSandbox) => Promise<void>, line: ProxyLine = '2.6'): Promise<unknown> {
+export async function onBenchSandbox(events: Events, say: (line: string) => void, body: (bench: BenchSandbox) => Promise<void>, line: ProxyLine = '2.6', shape: BenchSandboxShape = ZERO_DOWNTIME_SHAPE): Promise<unknown> {
   try {
-    await body(await benchSandboxUp(events, line));
+    await body(await benchSandboxUp(events, line, shape));
     return undefined;
   } catch (err) {
     return err;
   } finally {
-    say('sandbox "bench" down');
-    await benchSandboxDown(events).catch((err: unknown) => say(`sandbox down failed: ${(err as Error).message}`));
+    say(`sandbox "${shape.id}" down`);
+    await benchSandboxDown(events, shape.id).catch((err: unknown) => say(`sandbox down failed: ${(err as Error).message}`));
   }
 }
 
@@ -73,6 +73,8 @@ export interface BenchMain {
   command: string;
   /** The HAProxy the hosts run (default 2.6). */
   proxyLine?: ProxyLine;
+  /** Its own sandbox id, to run beside another bench (default: "bench", 3 hosts). */
+  shape?: BenchSandboxShape;
   say: (line: string) => void;
   events: Events;
   phases: (bench: BenchSandbox) => Promise<void>;
@@ -87,7 +89,7 @@ export interface BenchMain {
  */
 export async function benchMain(b: BenchMain): Promise<void> {
   if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
-  const crashed = await onBenchSandbox(b.events, b.say, b.phases, b.proxyLine);
+  const crashed = await onBenchSandbox(b.events, b.say, b.phases, b.proxyLine, b.shape);
   const markdown = b.render();
   process.stdout.write(`${markdown}\n`);
   if (crashed) throw crashed;

@@ -22,7 +22,7 @@ import { onHost, resetHosts } from '../../test/integration/helpers/deploy.js';
 import { waitServed } from './baselines.js';
 import { gangway, type CliRun } from './cli.js';
 import { DEFAULT_LOAD, describeMix, underLoad, type LoadOptions, type LoadResult, type LoadTarget } from './load.js';
-import { cliPhase, failureSummary, keepingCrash, machineFacts, sandboxBenchMain } from './phase.js';
+import { cliPhase, failureSummary, machineFacts, recordingPhases, sandboxBenchMain } from './phase.js';
 import { failureNotes, phaseTable, type PhaseResult } from './report.js';
 import { benchProxyConfig, benchProxyLine, pushHelloVersion, writeBenchProject, type BenchSandbox } from './sandbox.js';
 
@@ -256,13 +256,10 @@ async function main(): Promise<void> {
     command: COMMAND,
     proxyLine: PROXY_LINE,
     say,
-    phases: async (bench, sandboxMs) => {
-      out.sandboxMs = sandboxMs;
-      await keepingCrash(out, async () => {
-        await twoServices(bench, out);
-        await migration(bench, out);
-      });
-    },
+    phases: recordingPhases(out, async (bench) => {
+      await twoServices(bench, out);
+      await migration(bench, out);
+    }),
     render: () => render(out, startedAt),
   });
 }
