@@ -31,7 +31,7 @@ const LEAD_MS = 1000;
 const TAIL_MS = 2000;
 const AT_REST_MS = 5000;
 const CMD_TIMEOUT_MS = 300_000;
-const WEB_HOSTS = ['vm1', 'vm2'];
+const GANGWAY_HOSTS = ['vm1', 'vm2'];
 const SERVICE = 'hello';
 /** Kamal's default deploy_timeout; gangway's is set to the same. */
 const DEPLOY_TIMEOUT_S = 30;
@@ -48,12 +48,13 @@ const loadAvg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 
 interface Args {
   rate: number;
   busy: boolean;
+  interleave: boolean;
   kamalGit: string;
   proxyGit: string;
 }
 
 function usage(message: string): never {
-  process.stderr.write(`bench/zero-downtime/kamal.ts: ${message}\nusage: npx tsx bench/zero-downtime/kamal.ts --kamal-git DIR --kamal-proxy-git DIR [--rate N] [--busy] [--record]\n`);
+  process.stderr.write(`bench/zero-downtime/kamal.ts: ${message}\nusage: npx tsx bench/zero-downtime/kamal.ts --kamal-git DIR --kamal-proxy-git DIR [--rate N] [--busy] [--interleave] [--record]\n`);
   process.exit(2);
 }
 
@@ -74,14 +75,16 @@ function parseArgs(argv: string[]): Args {
     if (!existsSync(join(dir, 'HEAD')) || !existsSync(join(dir, 'objects'))) usage(`${flag}: ${dir} is not a bare git directory (no HEAD and objects/)`);
     return dir;
   };
-  return { rate, busy: argv.includes('--busy'), kamalGit: gitDir('--kamal-git', 'GANGWAY_BENCH_KAMAL_GIT'), proxyGit: gitDir('--kamal-proxy-git', 'GANGWAY_BENCH_KAMAL_PROXY_GIT') };
+  return { rate, busy: argv.includes('--busy'), interleave: argv.includes('--interleave'), kamalGit: gitDir('--kamal-git', 'GANGWAY_BENCH_KAMAL_GIT'), proxyGit: gitDir('--kamal-proxy-git', 'GANGWAY_BENCH_KAMAL_PROXY_GIT') };
 }
 
 const ARGS = parseArgs(process.argv);
+/** Same hosts one tool after the other; with --interleave each tool has its own two (same image), phases alternating. */
+const KAMAL_HOSTS = ARGS.interleave ? ['vm3', 'vm4'] : GANGWAY_HOSTS;
 const LOAD: LoadOptions = { ...DEFAULT_LOAD, ratePerHost: ARGS.rate };
-const SUFFIX = `${ARGS.rate === DEFAULT_RATE ? '' : `/rate-${ARGS.rate}`}${ARGS.busy ? '/busy' : ''}`;
+const SUFFIX = `${ARGS.rate === DEFAULT_RATE ? '' : `/rate-${ARGS.rate}`}${ARGS.busy ? '/busy' : ''}${ARGS.interleave ? '/interleaved' : ''}`;
 const KEY = `bench/zero-downtime/kamal${SUFFIX}`;
-const COMMAND = `npm run build && npx tsx bench/zero-downtime/kamal.ts --kamal-git DIR --kamal-proxy-git DIR${ARGS.rate === DEFAULT_RATE ? '' : ` --rate ${ARGS.rate}`}${ARGS.busy ? ' --busy' : ''}`;
+const COMMAND = `npm run build && npx tsx bench/zero-downtime/kamal.ts --kamal-git DIR --kamal-proxy-git DIR${ARGS.rate === DEFAULT_RATE ? '' : ` --rate ${ARGS.rate}`}${ARGS.busy ? ' --busy' : ''}${ARGS.interleave ? ' --interleave' : ''}`;
 
 type Tool = 'gangway' | 'Kamal';
 
@@ -134,15 +137,16 @@ async function serving(targets: LoadTarget[], version: string): Promise<string> 
   return missed.length === 0 ? `both web hosts serve ${version} afterwards` : `NOT serving ${version} afterwards: ${missed.join('; ')}`;
 }
 
-async function measure(bench: BenchSandbox, targets: LoadTarget[], tool: Tool, step: Step): Promise<Measured> {
+async function measure(bench: BenchSandbox, c: Contender, step: Step): Promise<Measured> {
+  const { tool, targets, hosts } = c;
   say(`${tool}: ${step.phase}: ${step.command}${ARGS.busy ? ' (busy hosts)' : ''}`);
   const probe = startVersionProbe(targets, PROBE_RATE);
   const { result: ran, load } = await underLoad(targets, LEAD_MS, TAIL_MS, async () => {
-    if (ARGS.busy) await startBurners(bench.info, WEB_HOSTS, `${bench.info.registry.name}/${APP_REPO}:1.0.0`, BURN_MAX_S);
+    if (ARGS.busy) await startBurners(bench.info, hosts, `${bench.info.registry.name}/${APP_REPO}:1.0.0`, BURN_MAX_S);
     try {
       return await step.run();
     } finally {
-      if (ARGS.busy) await stopBurners(bench.info, WEB_HOSTS);
+      if (ARGS.busy) await stopBurners(bench.info, hosts);
     }
   }, LOAD);
   const probed = await probe.stop();
@@ -152,7 +156,7 @@ async function measure(bench: BenchSandbox, targets: LoadTarget[], tool: Tool, s
   return { tool, step: step.phase, probe: probed, ...(ran.events ? { events: ran.events } : {}), result: { phase: `${tool}: ${step.phase}`, outcome: ran.outcome, gangway: tool === 'gangway', opMs: ran.wallMs, load, note, loadAvg: loadAvg() } };
 }
 
-async function atRest(targets: LoadTarget[], tool: Tool): Promise<Measured> {
+async function atRest({ tool, targets }: Contender): Promise<Measured> {
   const probe = startVersionProbe(targets, PROBE_RATE);
   const { load } = await underLoad(targets, LEAD_MS, TAIL_MS, () => new Promise((r) => setTimeout(r, AT_REST_MS)), LOAD);
   return { tool, step: '0. at rest', probe: await probe.stop(), result: { phase: `${tool}: 0. at rest (no command)`, outcome: '-', gangway: false, opMs: AT_REST_MS, load, loadAvg: loadAvg() } };
@@ -193,10 +197,47 @@ function kamalSteps(kamal: KamalRunner): Step[] {
 
 /** Every web host's :80 free (no proxy of either tool published), or an error naming what holds it. */
 async function assertPort80Free(info: SandboxInfo): Promise<void> {
-  for (const h of WEB_HOSTS) {
+  for (const h of GANGWAY_HOSTS) {
     const held = (await onHost(info, h, 'docker ps --filter publish=80 --format "{{.Names}}"')).trim();
     if (held) throw new Error(`${h}: port 80 is still published by ${held} after the clean-up`);
   }
+}
+
+/** A tool ready to be measured: its web hosts, its load targets, its four steps. */
+interface Contender {
+  tool: Tool;
+  hosts: readonly string[];
+  targets: LoadTarget[];
+  steps: Step[];
+}
+
+const targetsOf = (info: SandboxInfo, hosts: readonly string[]): LoadTarget[] => hosts.map((name) => ({ name, port: info.hosts.find((h) => h.name === name)!.httpPort }));
+
+/** gangway set up on its web hosts (no load: nothing to serve yet), web role only as Kamal's config, Kamal's deploy timeout. */
+async function setUpGangway(bench: BenchSandbox, hosts: readonly string[], out: Output): Promise<Contender> {
+  const project = writeBenchProject(bench, { MODE: 'bench' }, { servers: { web: { hosts: [...hosts] } }, deploy_timeout: `${DEPLOY_TIMEOUT_S}s` });
+  say(`gangway setup --version 1.0.0 on ${hosts.join(', ')} (no load)`);
+  const setup = await gangway(['setup', '--version', '1.0.0'], project, CMD_TIMEOUT_MS);
+  if (setup.code !== 0) throw new Error(`gangway setup failed (exit ${setup.code}): ${failureSummary(setup)}`);
+  out.setup.gangway = setup.wallMs;
+  const targets = targetsOf(bench.info, hosts);
+  await Promise.all(targets.map((t) => waitServed(t.port, '1.0.0', 15_000)));
+  return { tool: 'gangway', hosts, targets, steps: gangwaySteps(project) };
+}
+
+async function setUpKamal(bench: BenchSandbox, kamal: KamalRunner, hosts: readonly string[], out: Output): Promise<Contender> {
+  say(`kamal setup -P --version 1.0.0 on ${hosts.join(', ')} (no load)`);
+  const ks = await kamal.kamal(['setup', '-P', '--version', '1.0.0'], CMD_TIMEOUT_MS);
+  if (ks.code !== 0) throw new Error(`kamal setup failed (exit ${ks.code}): ${tailOf(ks, 8)}`);
+  out.setup.Kamal = ks.wallMs;
+  const targets = targetsOf(bench.info, hosts);
+  await Promise.all(targets.map((t) => waitServed(t.port, '1.0.0', 15_000)));
+  return { tool: 'Kamal', hosts, targets, steps: kamalSteps(kamal) };
+}
+
+async function runAll(bench: BenchSandbox, c: Contender, out: Output): Promise<void> {
+  out.measured.push(await atRest(c));
+  for (const step of c.steps) out.measured.push(await measure(bench, c, step));
 }
 
 async function runPhases(bench: BenchSandbox, out: Output): Promise<void> {
@@ -207,34 +248,31 @@ async function runPhases(bench: BenchSandbox, out: Output): Promise<void> {
   say('pushing hello 1.0.0, 2.0.0, 3.0.0 (dies at start), 4.0.0 (fails its uptests), labelled service=hello, and kamal-proxy');
   for (const [v, variant] of [['1.0.0', 'ok'], ['2.0.0', 'ok'], ['3.0.0', 'broken'], ['4.0.0', 'uptest-fails']] as const) await pushLabelledHello(info, APP_REPO, SERVICE, v, variant);
   await pushKamalProxy(info, images.proxy);
-  const targets: LoadTarget[] = WEB_HOSTS.map((name) => ({ name, port: info.hosts.find((h) => h.name === name)!.httpPort }));
 
-  // gangway: web only on vm1 and vm2 (as Kamal's config), Kamal's deploy timeout.
-  const project = writeBenchProject(bench, { MODE: 'bench' }, { servers: { web: { hosts: WEB_HOSTS } }, deploy_timeout: `${DEPLOY_TIMEOUT_S}s` });
-  say('gangway setup --version 1.0.0 (no load: nothing to serve yet)');
-  const setup = await gangway(['setup', '--version', '1.0.0'], project, CMD_TIMEOUT_MS);
-  if (setup.code !== 0) throw new Error(`gangway setup failed (exit ${setup.code}): ${failureSummary(setup)}`);
-  out.setup.gangway = setup.wallMs;
-  await Promise.all(targets.map((t) => waitServed(t.port, '1.0.0', 15_000)));
-  out.measured.push(await atRest(targets, 'gangway'));
-  for (const step of gangwaySteps(project)) out.measured.push(await measure(bench, targets, 'gangway', step));
-
-  say('hosts cleaned of gangway (its proxy and app containers by its label, its state directory)');
-  await resetHosts(info);
-  await assertPort80Free(info);
-
-  const kamal = await startKamal(info, images, { service: SERVICE, repository: APP_REPO, webHosts: WEB_HOSTS, deployTimeoutS: DEPLOY_TIMEOUT_S });
+  let kamal: KamalRunner | undefined;
   try {
-    say('kamal setup -P --version 1.0.0 (no load)');
-    const ks = await kamal.kamal(['setup', '-P', '--version', '1.0.0'], CMD_TIMEOUT_MS);
-    if (ks.code !== 0) throw new Error(`kamal setup failed (exit ${ks.code}): ${tailOf(ks, 8)}`);
-    out.setup.Kamal = ks.wallMs;
-    await Promise.all(targets.map((t) => waitServed(t.port, '1.0.0', 15_000)));
-    out.measured.push(await atRest(targets, 'Kamal'));
-    for (const step of kamalSteps(kamal)) out.measured.push(await measure(bench, targets, 'Kamal', step));
+    if (ARGS.interleave) {
+      const g = await setUpGangway(bench, GANGWAY_HOSTS, out);
+      kamal = await startKamal(info, images, { service: SERVICE, repository: APP_REPO, webHosts: KAMAL_HOSTS, deployTimeoutS: DEPLOY_TIMEOUT_S });
+      const k = await setUpKamal(bench, kamal, KAMAL_HOSTS, out);
+      out.measured.push(await atRest(g), await atRest(k));
+      for (const [i, step] of g.steps.entries()) {
+        out.measured.push(await measure(bench, g, step));
+        out.measured.push(await measure(bench, k, k.steps[i]!));
+      }
+      return;
+    }
+    await runAll(bench, await setUpGangway(bench, GANGWAY_HOSTS, out), out);
+    say('hosts cleaned of gangway (its proxy and app containers by its label, its state directory)');
+    await resetHosts(info);
+    await assertPort80Free(info);
+    kamal = await startKamal(info, images, { service: SERVICE, repository: APP_REPO, webHosts: KAMAL_HOSTS, deployTimeoutS: DEPLOY_TIMEOUT_S });
+    await runAll(bench, await setUpKamal(bench, kamal, KAMAL_HOSTS, out), out);
   } finally {
-    say('hosts cleaned of Kamal (kamal-proxy, containers labelled service=hello, network kamal, ~/.kamal)');
-    await kamal.close().catch((err: unknown) => say(`Kamal clean-up failed: ${(err as Error).message}`));
+    if (kamal) {
+      say('hosts cleaned of Kamal (kamal-proxy, containers labelled service=hello, network kamal, ~/.kamal)');
+      await kamal.close().catch((err: unknown) => say(`Kamal clean-up failed: ${(err as Error).message}`));
+    }
   }
 }
 
@@ -259,13 +297,17 @@ function probeTable(measured: Measured[]): string {
   ].join('\n');
 }
 
+const ORDER = ARGS.interleave
+  ? `Each tool on its own two hosts of the same sandbox (same host image): gangway on ${GANGWAY_HOSTS.join(' and ')}, Kamal on ${KAMAL_HOSTS.join(' and ')}; both set up first, then the phases alternate (gangway's, then Kamal's same phase), so both meet the same moment of this shared machine; the load goes only to the hosts of the tool whose command runs.`
+  : `Both on ${GANGWAY_HOSTS.join(' and ')}: gangway ran first; then the hosts were cleaned of it (port 80 checked free) and Kamal ran on the same hosts.`;
+
 function render(out: Output, startedAt: Date): string {
   const rows = verdicts(out.measured);
   const met = rows.length === Object.keys(PHASES).length && rows.every((r) => r.ahead);
   const phases = out.measured.map((m) => m.result);
   const parts = [
     `Measured ${startedAt.toISOString()}; ${machineFacts('2.6', loadAvg())} Kamal 2.12.0 (Debian 13's ruby 3.3 and ruby-* gems, run from source in one long-lived container on the sandbox network) with kamal-proxy v0.9.2 (built with Debian 13's Go 1.24): bench/kamal/build.sh${out.kamalImages ? ` (${out.kamalImages})` : ''}.${ARGS.busy ? ' Busy: a burner (test/integration/helpers/busy.ts: CPU bursts and process starts) in each web host from the start of every command to its end.' : ''}`,
-    `Load: ${LOAD.ratePerHost} req/s per web host (vm1, vm2) sent to its :80 on 127.0.0.1 (the tool's proxy: HAProxy for gangway, kamal-proxy for Kamal), open loop; GET / and POST /cgi-bin/echo (${LOAD.postBodyBytes}-byte body, answer checked): ${describeMix(LOAD.kinds)}, ${LOAD.keepAliveSocketsPerHost} keep-alive connections per host; a request fails on a non-2xx, a socket error, a wrong body or no answer within ${LOAD.requestTimeoutMs / 1000} s. Beside it, GET /version ${PROBE_RATE} times a second per web host on a fresh connection: the answer users get wrong from a release that fails its uptests. Each phase: load for ${LEAD_MS / 1000} s, the command, ${TAIL_MS / 1000} s more. Same images for both tools (examples/hello, labelled service=hello because Kamal requires it), web role only on vm1 and vm2, deploy timeout ${DEPLOY_TIMEOUT_S} s for both (Kamal's default); other settings each tool's default (gangway: the bench's config, drain 5 s). gangway ran first; then the hosts were cleaned of it (port 80 checked free) and Kamal ran on the same hosts. Wall time: the whole command, process start to exit (gangway's node CLI; Kamal's \`docker exec … kamal\`, ruby start included).`,
+    `Load: ${LOAD.ratePerHost} req/s per web host sent to its :80 on 127.0.0.1 (the tool's proxy: HAProxy for gangway, kamal-proxy for Kamal), open loop; GET / and POST /cgi-bin/echo (${LOAD.postBodyBytes}-byte body, answer checked): ${describeMix(LOAD.kinds)}, ${LOAD.keepAliveSocketsPerHost} keep-alive connections per host; a request fails on a non-2xx, a socket error, a wrong body or no answer within ${LOAD.requestTimeoutMs / 1000} s. Beside it, GET /version ${PROBE_RATE} times a second per web host on a fresh connection: the answer users get wrong from a release that fails its uptests. Each phase: load for ${LEAD_MS / 1000} s, the command, ${TAIL_MS / 1000} s more. Same images for both tools (examples/hello, labelled service=hello because Kamal requires it), web role only on two hosts, deploy timeout ${DEPLOY_TIMEOUT_S} s for both (Kamal's default); other settings each tool's default (gangway: the bench's config, drain 5 s). ${ORDER} Wall time: the whole command, process start to exit (gangway's node CLI; Kamal's \`docker exec … kamal\`, ruby start included).`,
     '',
     `Goal: gangway ahead of Kamal on every phase (less wall time, and no more failed requests plus wrong /version answers). **${met ? 'Met' : 'Not met'}** in this run: ${rows.filter((r) => r.ahead).length} of ${Object.keys(PHASES).length} phases.`,
     '',
@@ -290,11 +332,11 @@ async function main(): Promise<void> {
   const out: Output = { measured: [], setup: {} };
   await sandboxBenchMain({
     key: KEY,
-    heading: `gangway and Kamal 2 side by side: deploy, failed deploy, a release that fails its uptests, rollback (${LOAD.ratePerHost} req/s per web host${ARGS.busy ? ', busy hosts' : ''})`,
+    heading: `gangway and Kamal 2 side by side: deploy, failed deploy, a release that fails its uptests, rollback (${LOAD.ratePerHost} req/s per web host${ARGS.busy ? ', busy hosts' : ''}${ARGS.interleave ? ', each tool on its own hosts, phases interleaved' : ''})`,
     command: COMMAND,
     proxyLine: '2.6',
     say,
-    shape: { id: SANDBOX_ID, hosts: 3 },
+    shape: { id: SANDBOX_ID, hosts: ARGS.interleave ? 4 : 3 },
     phases: recordingPhases(out, (bench) => runPhases(bench, out)),
     render: () => render(out, startedAt),
   });
