@@ -22,17 +22,18 @@ proxy_git=${2:?usage: build.sh KAMAL_GIT_DIR KAMAL_PROXY_GIT_DIR}
 kamal_ref=${KAMAL_REF:-v2.12.0}
 proxy_ref=${KAMAL_PROXY_REF:-v0.9.2}
 
-kamal_commit=$(git --git-dir="$kamal_git" rev-parse --verify "$kamal_ref^{commit}")
-proxy_commit=$(git --git-dir="$proxy_git" rev-parse --verify "$proxy_ref^{commit}")
+commit_of() {
+  git --git-dir="$1" rev-parse --verify -q "$2^{commit}" 2>/dev/null ||
+    { echo "build.sh: $1 has no commit $2 (expected a bare clone of github.com/basecamp/$3)" >&2; exit 2; }
+}
+kamal_commit=$(commit_of "$kamal_git" "$kamal_ref" kamal)
+proxy_commit=$(commit_of "$proxy_git" "$proxy_ref" kamal-proxy)
 
 # The mirror the machine already uses: gangway names none of its own.
-mirror_of_machine() {
-  local f
-  for f in /etc/apt/sources.list.d/*.sources; do
-    [ -f "$f" ] && awk '/^URIs:/ { print $2; exit }' "$f"
-  done | head -n1
-}
-mirror=${GANGWAY_DEBIAN_MIRROR:-$(mirror_of_machine)}
+mirror=${GANGWAY_DEBIAN_MIRROR:-}
+if [ -z "$mirror" ]; then
+  mirror=$(awk '/^URIs:/ { print $2; exit }' /etc/apt/sources.list.d/*.sources 2>/dev/null || true)
+fi
 if [ -z "$mirror" ]; then
   mirror=$(awk '$1 == "deb" { print ($2 ~ /^\[/ ? $3 : $2); exit }' /etc/apt/sources.list 2>/dev/null || true)
 fi
