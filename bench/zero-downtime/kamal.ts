@@ -81,6 +81,8 @@ function parseArgs(argv: string[]): Args {
 const ARGS = parseArgs(process.argv);
 /** Same hosts one tool after the other; with --interleave each tool has its own two (same image), phases alternating. */
 const KAMAL_HOSTS = ARGS.interleave ? ['vm3', 'vm4'] : GANGWAY_HOSTS;
+/** vm3 (a worker host in the other benches) stays idle here; with --interleave vm4 is Kamal's second. */
+const SANDBOX_HOSTS = ARGS.interleave ? 4 : 3;
 const LOAD: LoadOptions = { ...DEFAULT_LOAD, ratePerHost: ARGS.rate };
 const SUFFIX = `${ARGS.rate === DEFAULT_RATE ? '' : `/rate-${ARGS.rate}`}${ARGS.busy ? '/busy' : ''}${ARGS.interleave ? '/interleaved' : ''}`;
 const KEY = `bench/zero-downtime/kamal${SUFFIX}`;
@@ -306,7 +308,7 @@ function render(out: Output, startedAt: Date): string {
   const met = rows.length === Object.keys(PHASES).length && rows.every((r) => r.ahead);
   const phases = out.measured.map((m) => m.result);
   const parts = [
-    `Measured ${startedAt.toISOString()}; ${machineFacts('2.6', loadAvg())} Kamal 2.12.0 (Debian 13's ruby 3.3 and ruby-* gems, run from source in one long-lived container on the sandbox network) with kamal-proxy v0.9.2 (built with Debian 13's Go 1.24): bench/kamal/build.sh${out.kamalImages ? ` (${out.kamalImages})` : ''}.${ARGS.busy ? ' Busy: a burner (test/integration/helpers/busy.ts: CPU bursts and process starts) in each web host from the start of every command to its end.' : ''}`,
+    `Measured ${startedAt.toISOString()}; ${machineFacts('2.6', loadAvg()).replace('3 Docker-in-Docker', `${SANDBOX_HOSTS} Docker-in-Docker`)} Kamal 2.12.0 (Debian 13's ruby 3.3 and ruby-* gems, run from source in one long-lived container on the sandbox network) with kamal-proxy v0.9.2 (built with Debian 13's Go 1.24): bench/kamal/build.sh${out.kamalImages ? ` (${out.kamalImages})` : ''}.${ARGS.busy ? ' Busy: a burner (test/integration/helpers/busy.ts: CPU bursts and process starts) in each web host from the start of every command to its end.' : ''}`,
     `Load: ${LOAD.ratePerHost} req/s per web host sent to its :80 on 127.0.0.1 (the tool's proxy: HAProxy for gangway, kamal-proxy for Kamal), open loop; GET / and POST /cgi-bin/echo (${LOAD.postBodyBytes}-byte body, answer checked): ${describeMix(LOAD.kinds)}, ${LOAD.keepAliveSocketsPerHost} keep-alive connections per host; a request fails on a non-2xx, a socket error, a wrong body or no answer within ${LOAD.requestTimeoutMs / 1000} s. Beside it, GET /version ${PROBE_RATE} times a second per web host on a fresh connection: the answer users get wrong from a release that fails its uptests. Each phase: load for ${LEAD_MS / 1000} s, the command, ${TAIL_MS / 1000} s more. Same images for both tools (examples/hello, labelled service=hello because Kamal requires it), web role only on two hosts, deploy timeout ${DEPLOY_TIMEOUT_S} s for both (Kamal's default); other settings each tool's default (gangway: the bench's config, drain 5 s). ${ORDER} Wall time: the whole command, process start to exit (gangway's node CLI; Kamal's \`docker exec … kamal\`, ruby start included).`,
     '',
     `Goal: gangway ahead of Kamal on every phase (less wall time, and no more failed requests plus wrong /version answers). **${met ? 'Met' : 'Not met'}** in this run: gangway ahead on ${rows.filter((r) => r.ahead).length} of ${Object.keys(PHASES).length} phases.`,
@@ -336,7 +338,7 @@ async function main(): Promise<void> {
     command: COMMAND,
     proxyLine: '2.6',
     say,
-    shape: { id: SANDBOX_ID, hosts: ARGS.interleave ? 4 : 3 },
+    shape: { id: SANDBOX_ID, hosts: SANDBOX_HOSTS },
     phases: recordingPhases(out, (bench) => runPhases(bench, out)),
     render: () => render(out, startedAt),
   });
