@@ -41,6 +41,36 @@ function makeLeaf(i: number): { cert: string; key: string } {
   return { cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8') };
 }
 
+/**
+ * Two issues of one intermediate CA (same name, same key, new serial: a re-issued intermediate)
+ * and a leaf for NAMES under it: the chains leaf+first and leaf+second differ in the chain only.
+ */
+function makeReissuedChain(): { leaf: { cert: string; key: string }; intermediates: [string, string] } {
+  const f = (name: string) => join(dir, name);
+  writeFileSync(f('int.ext'), 'basicConstraints=critical,CA:true\nkeyUsage=critical,keyCertSign,cRLSign\n');
+  execFileSync('openssl', ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', f('int.key'), '-out', f('int.csr'), '-subj', '/CN=gangway test intermediate'], { stdio: 'ignore' });
+  const issue = (out: string) => execFileSync('openssl', ['x509', '-req', '-in', f('int.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f(out), '-days', '2', '-extfile', f('int.ext')], { stdio: 'ignore' });
+  issue('int1.pem');
+  issue('int2.pem');
+  writeFileSync(f('ext'), `subjectAltName=${NAMES.map((n) => `DNS:${n}`).join(',')}\n`);
+  execFileSync('openssl', ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', f('leaf-int.key'), '-out', f('leaf-int.csr'), '-subj', `/CN=${NAMES[0]}`], { stdio: 'ignore' });
+  execFileSync('openssl', ['x509', '-req', '-in', f('leaf-int.csr'), '-CA', f('int1.pem'), '-CAkey', f('int.key'), '-CAcreateserial', '-out', f('leaf-int.pem'), '-days', '2', '-extfile', f('ext')], { stdio: 'ignore' });
+  return { leaf: { cert: readFileSync(f('leaf-int.pem'), 'utf8'), key: readFileSync(f('leaf-int.key'), 'utf8') }, intermediates: [readFileSync(f('int1.pem'), 'utf8'), readFileSync(f('int2.pem'), 'utf8')] };
+}
+
+/** The fingerprints of the leaf and of the certificate after it in the chain the proxy sends for `name`. */
+function servedChain(host: string, name: string): Promise<{ leaf: string; intermediate?: string }> {
+  return new Promise((resolve, reject) => {
+    const s = tlsConnect({ host: '127.0.0.1', port: port(host, 'httpsPort'), servername: name, ca, timeout: 5000 }, () => {
+      const peer = s.getPeerCertificate(true);
+      s.end();
+      const next = peer.issuerCertificate && peer.issuerCertificate.fingerprint !== peer.fingerprint ? peer.issuerCertificate.fingerprint : undefined;
+      resolve({ leaf: peer.fingerprint, ...(next ? { intermediate: next } : {}) });
+    });
+    s.on('error', reject);
+  });
+}
+
 const secretsEnv = (leaf: { cert: string; key: string }) => ({ TLS_CERT: leaf.cert, TLS_KEY: leaf.key });
 const keyBody = (key: string) => key.split('\n').filter((l) => l && !l.startsWith('-----')).join('');
 
@@ -220,6 +250,25 @@ describe('HTTPS with own certificates (proxy.ssl: { certificate_pem, private_key
     for (const host of WEB) {
       expect(await httpsGet(host, 'tls-a.test')).toMatchObject({ status: 200, fingerprint: fingerprintOf(leaves[1]!.cert) });
       expect(await httpGet(host, 'plain.test', '/')).toEqual({ status: 200 });
+    }
+  });
+
+  it('a chain-only change (same leaf and key, a re-issued intermediate) reaches the running proxy and the file', async () => {
+    const { leaf, intermediates } = makeReissuedChain();
+    expect(fingerprintOf(intermediates[0])).not.toBe(fingerprintOf(intermediates[1]));
+    const deployWith = async (version: string, intermediate: string) => {
+      const r = await gangway(['deploy', '--version', version], { cwd: project, env: { TLS_CERT: `${leaf.cert}${intermediate}`, TLS_KEY: leaf.key }, timeoutMs: 120_000 });
+      expect(r.code, r.output).toBe(0);
+    };
+    await deployWith('1.0.0', intermediates[0]);
+    for (const host of WEB) for (const name of NAMES) expect(await servedChain(host, name)).toEqual({ leaf: fingerprintOf(leaf.cert), intermediate: fingerprintOf(intermediates[0]) });
+    await deployWith('2.0.0', intermediates[1]);
+    // A whole base64 line of its signature (the part a new serial changes).
+    const secondBody = intermediates[1].split('\n').filter((l) => l && !l.startsWith('-----')).at(-2)!;
+    for (const host of WEB) {
+      for (const name of NAMES) expect(await servedChain(host, name), `${host} ${name}`).toEqual({ leaf: fingerprintOf(leaf.cert), intermediate: fingerprintOf(intermediates[1]) });
+      // The file too, so a restart keeps the new chain.
+      expect(await onHost(info, host, `grep -c -F -- '${secondBody}' ${CERTS}/tls-a.test.pem ${CERTS}/tls-b.test.pem`)).toMatch(/:1\n.*:1/s);
     }
   });
 
