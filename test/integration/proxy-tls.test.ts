@@ -280,4 +280,21 @@ describe('HTTPS with own certificates (proxy.ssl: { certificate_pem, private_key
       expect((await httpsGet(host, 'tls-a.test')).status).toBe(0);
     }
   });
+
+  it('ssl: true with an ACME image the host cannot pull fails at the prepare step, saying how to make one', async () => {
+    const [vm1] = info.hosts;
+    const acmeless = writeProject(info, {
+      service: 'acmeless',
+      repo: 'tls-it/web',
+      extra: {
+        servers: { web: { hosts: [vm1!.name] } },
+        proxy: { app_port: 80, image: testProxyImage(info), healthcheck: { path: '/up', interval: '500ms', timeout: '2s' }, hosts: ['acmeless.test'], ssl: true, acme: { image: `${info.registry.name}/tls-it/no-such-acme:1` } },
+      },
+    });
+    const r = await gangway(['deploy', '--version', '1.0.0'], { cwd: acmeless, timeoutMs: 120_000 });
+    expect(r.code, r.output).toBe(1);
+    expect(r.output).toContain('the ACME image registry:5000/tls-it/no-such-acme:1 is not on vm1 and cannot be pulled');
+    expect(r.output).toMatch(/examples\/acme-image[\s\S]*proxy\.acme\.image/);
+    expect(await onHost(info, 'vm1', 'docker ps -aq --filter name=acmeless')).toBe('');
+  });
 });
