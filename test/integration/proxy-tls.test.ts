@@ -4,7 +4,6 @@
 // Host header, and docker exec into the host containers.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, request as httpsRequest } from 'node:https';
 import { request as httpRequest } from 'node:http';
 import { connect as tlsConnect } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
@@ -13,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { gangway, onHost, pushHello, resetHosts, writeProject } from './helpers/deploy.js';
 import { testProxyImage } from './helpers/proxy-line.js';
+import { httpsGet as httpsGetVia, makeLeaf, makeTestCa, underHttpsLoad, type Leaf } from './helpers/tls.js';
 
 const info = inject('sandbox');
 const WEB = ['vm1', 'vm2'];
@@ -21,25 +21,13 @@ const CERTS = '/var/lib/gangway/proxy/certs';
 let dir: string;
 let project: string;
 let ca: string;
-const leaves: Array<{ cert: string; key: string }> = [];
+const leaves: Leaf[] = [];
 
 const port = (host: string, kind: 'httpPort' | 'httpsPort') => {
   const p = info.hosts.find((h) => h.name === host)![kind];
   if (!p) throw new Error(`${host} publishes no ${kind} (a sandbox from before 443 was published)`);
   return p;
 };
-
-/** A leaf for NAMES signed by the test CA, with a fresh key each time. */
-function makeLeaf(i: number): { cert: string; key: string } {
-  const key = join(dir, `leaf${i}.key`);
-  const csr = join(dir, `leaf${i}.csr`);
-  const cert = join(dir, `leaf${i}.pem`);
-  const ext = join(dir, 'ext');
-  writeFileSync(ext, `subjectAltName=${NAMES.map((n) => `DNS:${n}`).join(',')}\n`);
-  execFileSync('openssl', ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', csr, '-subj', `/CN=${NAMES[0]}`], { stdio: 'ignore' });
-  execFileSync('openssl', ['x509', '-req', '-in', csr, '-CA', join(dir, 'ca.pem'), '-CAkey', join(dir, 'ca.key'), '-CAcreateserial', '-out', cert, '-days', '2', '-extfile', ext], { stdio: 'ignore' });
-  return { cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8') };
-}
 
 /**
  * Two issues of one intermediate CA (same name, same key, new serial: a re-issued intermediate)
@@ -74,20 +62,8 @@ function servedChain(host: string, name: string): Promise<{ leaf: string; interm
 const secretsEnv = (leaf: { cert: string; key: string }) => ({ TLS_CERT: leaf.cert, TLS_KEY: leaf.key });
 const keyBody = (key: string) => key.split('\n').filter((l) => l && !l.startsWith('-----')).join('');
 
-/** One HTTPS GET with SNI `name`, trusting only the test CA; the served leaf's fingerprint too. */
-function httpsGet(host: string, name: string, path = '/', agent?: Agent): Promise<{ status: number; body: string; fingerprint?: string; location?: string; error?: string }> {
-  return new Promise((resolve) => {
-    const req = httpsRequest({ host: '127.0.0.1', port: port(host, 'httpsPort'), servername: name, path, headers: { Host: name }, ca, timeout: 5000, agent: agent ?? false }, (res) => {
-      const peer = (res.socket as import('node:tls').TLSSocket).getPeerCertificate?.();
-      let body = '';
-      res.setEncoding('utf8').on('data', (c: string) => { body += c; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: body.trim(), ...(peer?.fingerprint ? { fingerprint: peer.fingerprint } : {}) }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', (err) => resolve({ status: 0, body: '', error: `${(err as NodeJS.ErrnoException).code ?? ''} ${err.message}` }));
-    req.end();
-  });
-}
+/** One HTTPS GET with SNI and Host `name`, trusting only the test CA. */
+const httpsGet = (host: string, name: string, path = '/') => httpsGetVia(info, host, name, { ca, path });
 
 function httpGet(host: string, name: string, path: string): Promise<{ status: number; location?: string }> {
   return new Promise((resolve) => {
@@ -114,40 +90,11 @@ function alpn(host: string, name: string): Promise<string | false> {
 
 const fingerprintOf = (pem: string) => new X509Certificate(pem).fingerprint;
 
-/**
- * HTTPS load on every web host until `during` settles: per host one loop on a keep-alive agent
- * and one with a fresh connection (a new handshake) per request, both names in turn.
- */
-async function underHttpsLoad<T>(maxMs: number, during: () => Promise<T>): Promise<{ result: T; requests: number; failures: string[] }> {
-  let stop = false;
-  let requests = 0;
-  const failures: string[] = [];
-  const deadline = Date.now() + maxMs;
-  const loops = WEB.flatMap((host) => [true, false].map(async (keepAlive) => {
-    const agent = keepAlive ? new Agent({ keepAlive: true, maxSockets: 1 }) : undefined;
-    let i = 0;
-    while (!stop && Date.now() < deadline) {
-      const name = NAMES[i++ % NAMES.length]!;
-      const r = await httpsGet(host, name, '/', agent);
-      requests++;
-      if (r.status !== 200 || !r.body.startsWith('hello from')) failures.push(`${host} ${name} ${keepAlive ? 'keep-alive' : 'fresh'}: ${r.status} ${r.error ?? r.body.slice(0, 60)}`);
-    }
-    agent?.destroy();
-  }));
-  try {
-    return { result: await during(), requests, failures };
-  } finally {
-    stop = true;
-    await Promise.all(loops);
-  }
-}
-
 describe('HTTPS with own certificates (proxy.ssl: { certificate_pem, private_key_pem })', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gangway-tls-it-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'ca.key'), '-out', join(dir, 'ca.pem'), '-days', '2', '-subj', '/CN=gangway test CA'], { stdio: 'ignore' });
-    ca = readFileSync(join(dir, 'ca.pem'), 'utf8');
-    leaves.push(makeLeaf(1), makeLeaf(2));
+    ca = makeTestCa(dir);
+    leaves.push(makeLeaf(dir, NAMES, 1), makeLeaf(dir, NAMES, 2));
     await resetHosts(info);
     await pushHello(info, 'tls-it/web', '1.0.0');
     await pushHello(info, 'tls-it/web', '2.0.0');
@@ -209,7 +156,8 @@ describe('HTTPS with own certificates (proxy.ssl: { certificate_pem, private_key
   });
 
   it('a new certificate installed by a redeploy under HTTPS load: 0 failed requests, the new one served after', async () => {
-    const { result, requests, failures } = await underHttpsLoad(120_000, () => gangway(['deploy', '--version', '2.0.0'], { cwd: project, env: secretsEnv(leaves[1]!), timeoutMs: 120_000 }));
+    const load = { info, hosts: WEB, names: NAMES, ca, accept: (r: { body: string }) => r.body.startsWith('hello from') };
+    const { result, requests, failures } = await underHttpsLoad(load, 120_000, () => gangway(['deploy', '--version', '2.0.0'], { cwd: project, env: secretsEnv(leaves[1]!), timeoutMs: 120_000 }));
     expect(result.code, result.output).toBe(0);
     expect(result.output).not.toContain(keyBody(leaves[1]!.key).slice(0, 40));
     console.info(`https load during the redeploy: ${requests} requests, ${failures.length} failed`);
