@@ -31,7 +31,7 @@ const BURN_MAX_S = 150;
 let dir: string;
 let project: string;
 let ca: string;
-let burnerImage: string;
+let appImage: string;
 const leaves: Leaf[] = [];
 
 /** The CGI: what the app was told about the scheme (busybox httpd passes headers as HTTP_*). */
@@ -77,7 +77,7 @@ describe('HTTPS for a stranger\'s app on busy hosts (issue 15)', () => {
     for (const version of ['1.0.0', '2.0.0']) {
       const built = await ensureImage(docker, strangerImage(base, version), events);
       const pushed = await pushBuilt(info, built.tag, REPO, version);
-      if (version === '1.0.0') burnerImage = pushed;
+      if (version === '1.0.0') appImage = pushed;
     }
     project = writeProject(info, {
       service: 'stranger',
@@ -90,6 +90,8 @@ describe('HTTPS for a stranger\'s app on busy hosts (issue 15)', () => {
         drain_timeout: '30s',
       },
     });
+    // The burners' image, on every host before they start (docker run would print a pull).
+    await Promise.all(ALL_HOSTS.map((h) => onHost(info, h, `docker pull -q ${info.images.busybox}`)));
     const r = await gangway(['setup', '--version', '1.0.0'], { cwd: project, env: env(leaves[0]!), timeoutMs: 240_000 });
     if (r.code !== 0) throw new Error(`setup failed (exit ${r.code}):\n${r.output}`);
   }, 600_000);
@@ -107,14 +109,14 @@ describe('HTTPS for a stranger\'s app on busy hosts (issue 15)', () => {
     }
     const pid1 = await onHost(info, 'vm1', "docker exec stranger-web-1.0.0 cat /proc/1/cmdline | tr '\\0' ' '");
     expect(pid1.trim()).toBe('httpd -f -p 8080 -h /srv');
-    expect((await onHost(info, 'vm1', `docker image inspect -f '{{json .Config.Healthcheck}}' ${burnerImage}`)).trim()).toBe('null');
+    expect((await onHost(info, 'vm1', `docker image inspect -f '{{json .Config.Healthcheck}}' ${appImage}`)).trim()).toBe('null');
   });
 
   it('a redeploy (new app version and new certificate) on busy hosts under HTTPS load: 0 failed requests', async () => {
     const load = { info, hosts: WEB, names: [NAME], ca, paths: ['/', '/asset.txt', '/cgi-bin/proto'], accept, timeoutMs: 30_000 };
     const started = Date.now();
     const { result, requests, failures } = await underHttpsLoad(load, 280_000, () =>
-      whileBusy(info, ALL_HOSTS, burnerImage, BURN_MAX_S, () => gangway(['deploy', '--version', '2.0.0'], { cwd: project, env: env(leaves[1]!), timeoutMs: 240_000 })),
+      whileBusy(info, ALL_HOSTS, info.images.busybox, BURN_MAX_S, () => gangway(['deploy', '--version', '2.0.0'], { cwd: project, env: env(leaves[1]!), timeoutMs: 240_000 })),
     );
     console.info(`tls-busy: redeploy on busy hosts took ${Date.now() - started} ms; https load ${requests} requests, ${failures.length} failed${failures.length ? `: ${failures.slice(0, 5).join('; ')}` : ''}`);
     expect(result.code, result.output).toBe(0);
