@@ -1,7 +1,8 @@
 // Own certificates on one host's proxy: the file (certs/<name>.pem, the proxy uid's, 0600) so a
 // restart keeps it, a line in crt-list.txt, and the running HAProxy through its runtime API (new
-// name: new/set/commit + crt-list; changed: set/commit; equal, chain and key included: nothing). No reload: no connection
-// is dropped. Under the host's route lock, as every other read-decide-apply of the proxy.
+// name: new/set/commit + crt-list; changed: set/commit; equal, chain and key included: nothing).
+// No reload: no connection is dropped. Under the host's route lock, as every other
+// read-decide-apply of the proxy.
 import { extract, pack } from 'tar-stream';
 import { isNotFound } from '../docker/errors.js';
 import {
