@@ -124,7 +124,7 @@ const healthcheckSchema = z.strictObject({
 
 export const LETS_ENCRYPT_DIRECTORY = 'https://acme-v02.api.letsencrypt.org/directory';
 export const DEFAULT_HTTPS_PORT = 443;
-/** No image is published: the tests build one (src/sandbox/images/acme.ts); see docs/tls.md, "The image". */
+/** No image is published: `sandbox up` pushes one, examples/acme-image builds one; see docs/tls.md, "The image". */
 export const DEFAULT_ACME_IMAGE = 'gangway/acme';
 export const DEFAULT_RENEW_DAYS = 30;
 export const DEFAULT_ISSUE_TIMEOUT_MS = 180_000;
@@ -154,7 +154,7 @@ const proxySchema = z.strictObject({
     .strictObject({
       directory: z.url({ message: 'expected the URL of an ACME directory' }).default(LETS_ENCRYPT_DIRECTORY).describe('ACME directory URL (default: Let\'s Encrypt production).'),
       email: z.email({ message: 'expected an email address' }).optional().describe('Contact address registered with the CA.'),
-      image: z.string().min(1).default(DEFAULT_ACME_IMAGE).describe('The image of the renewal container gangway-acme (lego, socat, openssl, a POSIX sh); no image is published: build it and make it pullable by the hosts, as for the proxy image.'),
+      image: z.string().min(1).default(DEFAULT_ACME_IMAGE).describe('The image of the renewal container gangway-acme (lego, socat, openssl, a POSIX sh); no image is published: build it from examples/acme-image and make it pullable by the hosts, as for the proxy image (gangway sandbox up pushes one).'),
       ca_file: fileName.optional().describe('A PEM file on this machine (relative to the config) with the roots of a private CA: trusted by the ACME container for the directory (copied to each host) and by gangway verify for the served certificates.'),
       renew_days: z.int().min(1).default(DEFAULT_RENEW_DAYS).describe('Renew a certificate when fewer than this many days are left.'),
       issue_timeout: duration.default(DEFAULT_ISSUE_TIMEOUT_MS).describe('How long a deploy waits for the first certificate of a new name (default 3m) before it fails, the old version still serving.'),

@@ -10,6 +10,9 @@ import { KEEP_RUNNING } from '../state/restart-policy.js';
 import { PROXY_CONTAINER_DIR, PROXY_HOST_DIR, PROXY_LABEL, containerSocketPath } from './paths.js';
 
 export const ACME_CONTAINER_NAME = 'gangway-acme';
+/** No image of the container is published: what a user does when the host has none (docs/tls.md, "The image"). */
+export const ACME_IMAGE_HINT =
+  'build it from examples/acme-image in gangway\'s source (docker build -t <registry>/<name>:<tag> examples/acme-image), push it to a registry the hosts pull from, and name it in proxy.acme.image; `gangway sandbox up` pushes one and names it in the gangway.yml it writes';
 /** lego's own HTTP-01 server; HAProxy's `acme` backend points at gangway-acme:8402 on the app network. */
 export const ACME_HTTP_PORT = 8402;
 /** Where lego keeps the account key, the certificates and their keys: a volume no app mounts. */

@@ -6,7 +6,7 @@ import type Docker from 'dockerode';
 import { createContainer } from '../docker/containers.js';
 import { isNotFound } from '../docker/errors.js';
 import { inspectOrUndefined } from './addresses.js';
-import { ACME_CONTAINER_NAME, acmeContainerSpec, type AcmeStatus } from './acme-container.js';
+import { ACME_CONTAINER_NAME, ACME_IMAGE_HINT, acmeContainerSpec, type AcmeStatus } from './acme-container.js';
 import {
   ACME_CA_FILE, issuanceOf, needsIssuance, parseAcmeLists, parseStatuses, readAcmeListsCommand, readStatusesCommand, removeOwnerNamesCommand, writeAcmeCaCommand,
   writeAcmeNamesCommand, writeOwnerNamesCommand,
@@ -63,7 +63,7 @@ async function ensureContainer(t: ProxyTarget, docker: Docker, a: AcmeSettings):
     hostDir: dirOf(t),
     ...(a.extraHosts?.length ? { extraHosts: a.extraHosts } : {}),
   });
-  spec.Labels![PROXY_LABEL.spec] = specHash({ ...spec, Image: await ensureImagePresent(t, docker, a.image, { what: 'ACME', key: 'proxy.acme.image' }) });
+  spec.Labels![PROXY_LABEL.spec] = specHash({ ...spec, Image: await ensureImagePresent(t, docker, a.image, { what: 'ACME', key: 'proxy.acme.image', hint: ACME_IMAGE_HINT }) });
   const existing = await inspectOrUndefined(docker.getContainer(ACME_CONTAINER_NAME));
   if (existing && existing.Config.Labels?.[PROXY_LABEL.spec] === spec.Labels![PROXY_LABEL.spec]) {
     if (existing.State.Running) return 'unchanged';

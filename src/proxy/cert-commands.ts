@@ -67,6 +67,21 @@ export function parseCrtListEntries(reply: string): string[] {
   return reply.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#')).map((l) => l.split(/\s+/)[0]!);
 }
 
+/** What one name needs on the running proxy: new (not loaded), renew (set + commit), or nothing. */
+export type CertificateStep = 'add' | 'renew' | 'none';
+
+/**
+ * The running proxy's copy is compared whole: HAProxy's runtime API shows the leaf's fingerprint
+ * but of the chain only subjects and issuers (a re-issued intermediate with the same names looks
+ * the same), so the file on disk stands for the rest. It is written only after the running proxy
+ * took the same bytes (installCertificate), so a file equal to ours means the proxy holds ours,
+ * chain included; a file that differs (a chain-only change, or an install cut short) sends it.
+ */
+export function certificateStep(s: { loaded: boolean; fileMatches: boolean; servedFingerprint?: string; fingerprint: string }): CertificateStep {
+  if (!s.loaded) return 'add';
+  return s.fileMatches && s.servedFingerprint === s.fingerprint ? 'none' : 'renew';
+}
+
 /** The temporary name a certificate is written under before the rename makes it current. */
 export const pendingCertFile = (name: string): string => `.${name}.pem.tmp`;
 

@@ -1,11 +1,12 @@
 // Own certificates on one host's proxy: the file (certs/<name>.pem, the proxy uid's, 0600) so a
 // restart keeps it, a line in crt-list.txt, and the running HAProxy through its runtime API (new
-// name: new/set/commit + crt-list; changed: set/commit; equal: nothing). No reload: no connection
-// is dropped. Under the host's route lock, as every other read-decide-apply of the proxy.
+// name: new/set/commit + crt-list; changed: set/commit; equal, chain and key included: nothing).
+// No reload: no connection is dropped. Under the host's route lock, as every other
+// read-decide-apply of the proxy.
 import { extract, pack } from 'tar-stream';
 import { isNotFound } from '../docker/errors.js';
 import {
-  addCrtListEntry, combinedPem, commitCert, commitCertFileCommand, delCert, delCrtListEntry, leafFingerprint, newCert, parseCertFingerprint,
+  addCrtListEntry, certificateStep, combinedPem, commitCert, commitCertFileCommand, delCert, delCrtListEntry, leafFingerprint, newCert, parseCertFingerprint,
   parseCertList, parseContainerUser, parseCrtListEntries, pendingCertFile, removeCertFileCommand, setCert, showCert, showCerts, showCrtList,
   type PayloadCommand,
 } from './cert-commands.js';
@@ -100,34 +101,38 @@ export async function installCertificate(t: ProxyTarget, cert: OwnCertificate): 
     throw proxyError(t, (err as Error).message, { hint: 'the secret named by proxy.ssl.certificate_pem must hold the PEM chain, leaf first' });
   }
   return withRouteLock(t, async () => {
-    for (const name of cert.names) {
-      if ((await readCertFile(t, name)) !== pem) await writeCertFile(t, name, pem);
-    }
-    const listed = parseCrtList(await run(t, readCrtListCommand(dirOf(t)), 'read the crt-list'));
-    if (cert.names.some((n) => !listed.includes(n))) await run(t, writeCrtListCommand(renderCrtList([...listed, ...cert.names]), dirOf(t)), 'write the crt-list');
-
+    const stale = new Set<string>();
+    for (const name of cert.names) if ((await readCertFile(t, name)) !== pem) stale.add(name);
     const loaded = parseCertList(await ask(t, showCerts()));
     const inList = parseCrtListEntries(await ask(t, showCrtList()));
     const byName: CertificateOutcome['byName'] = {};
+    // The running proxy first, the files after: a file equal to ours then means the proxy took it
+    // (certificateStep), so an install cut short between the two is sent again next time.
     for (const name of cert.names) {
       const path = containerCertPath(name);
-      if (!loaded.includes(path)) {
-        await ask(t, newCert(name));
+      const isLoaded = loaded.includes(path);
+      const step = certificateStep({
+        loaded: isLoaded,
+        fileMatches: !stale.has(name),
+        fingerprint,
+        ...(isLoaded ? { servedFingerprint: parseCertFingerprint(await ask(t, showCert(name))) } : {}),
+      });
+      if (step === 'add') await ask(t, newCert(name));
+      if (step !== 'none') {
         await ask(t, setCert(name, pem));
         await ask(t, commitCert(name));
-        byName[name] = 'added';
-      } else if (parseCertFingerprint(await ask(t, showCert(name))) !== fingerprint) {
-        await ask(t, setCert(name, pem));
-        await ask(t, commitCert(name));
-        byName[name] = 'renewed';
-      } else {
-        byName[name] = 'unchanged';
       }
+      byName[name] = step === 'add' ? 'added' : step === 'renew' ? 'renewed' : 'unchanged';
       if (!inList.includes(path)) {
         await ask(t, addCrtListEntry(name));
         if (byName[name] === 'unchanged') byName[name] = 'added';
       }
     }
+    // On disk, so a restart keeps them: each file before the crt-list line naming it (HAProxy
+    // refuses to start on a line whose file is missing).
+    for (const name of stale) await writeCertFile(t, name, pem);
+    const listed = parseCrtList(await run(t, readCrtListCommand(dirOf(t)), 'read the crt-list'));
+    if (cert.names.some((n) => !listed.includes(n))) await run(t, writeCrtListCommand(renderCrtList([...listed, ...cert.names]), dirOf(t)), 'write the crt-list');
     return { byName };
   });
 }

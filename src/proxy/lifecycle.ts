@@ -179,8 +179,8 @@ export async function ensureNetwork(docker: Docker, network: string, labels: Rec
   });
 }
 
-/** The image's id on the host, pulled when missing; `of` names whose image and the config key naming it. */
-export async function ensureImagePresent(t: ProxyTarget, docker: Docker, image: string, of = { what: 'proxy', key: 'proxy.image' }): Promise<string> {
+/** The image's id on the host, pulled when missing; `of` names whose image, the config key naming it, and what to do when it is missing. */
+export async function ensureImagePresent(t: ProxyTarget, docker: Docker, image: string, of: { what: string; key: string; hint?: string } = { what: 'proxy', key: 'proxy.image' }): Promise<string> {
   const found = await imageId(docker, image);
   if (found) return found;
   try {
@@ -188,7 +188,7 @@ export async function ensureImagePresent(t: ProxyTarget, docker: Docker, image: 
     return await pulledImageId(docker, image);
   } catch (err) {
     throw proxyError(t, `the ${of.what} image ${image} is not on ${t.host.name} and cannot be pulled: ${messageOf(err)}`, {
-      hint: `set ${of.key} to an image the host can pull, or build one locally (see \`gangway sandbox\`)`,
+      hint: of.hint ?? `set ${of.key} to an image the host can pull, or build one locally (see \`gangway sandbox\`)`,
       cause: err,
     });
   }

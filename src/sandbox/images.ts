@@ -85,6 +85,8 @@ export interface SandboxImages {
   haproxy30: BuiltImage;
   busybox: BuiltImage;
   hello: BuiltImage;
+  /** gangway/acme, the renewal container's image, so `proxy.ssl: true` works on the sandbox. */
+  acme: BuiltImage;
 }
 
 /** The version the sandbox pushes for hello, so hosts can pull an app without a build. */
@@ -104,8 +106,9 @@ export async function ensureSandboxImages(docker: Docker, events: Events, opts: 
   const haproxy = await ensureHaproxyImage(docker, events);
   const busybox = await ensureBusyboxImage(docker, events);
   const hello = await buildHello({ version: SANDBOX_HELLO_VERSION, base: busybox.tag, docker, events });
+  const acme = await ensureAcmeImage(docker, events);
   const haproxy30 = await haproxy30Work;
-  return { host, hostsByFlavour, registry, haproxy, haproxy30, busybox, hello };
+  return { host, hostsByFlavour, registry, haproxy, haproxy30, busybox, hello, acme };
 }
 
 /** gangway/pebble: the test ACME CA and its mock DNS (images/pebble.ts). */

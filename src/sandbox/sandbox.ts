@@ -35,7 +35,7 @@ export interface SandboxUpOptions {
    * name registry:5000 work on the runner; 0 picks a free port (then nothing is pushed).
    */
   registryPort?: number;
-  /** Push the haproxy (2.6 and 3.0), busybox and hello images to the sandbox registry (default: true). */
+  /** Push the haproxy (2.6 and 3.0), busybox, hello and acme images to the sandbox registry (default: true). */
   pushImages?: boolean;
   docker?: Docker;
   /** Where the debootstrapped rootfs tarball is kept (default ~/.cache/gangway). */
@@ -187,7 +187,7 @@ async function startRegistry(docker: Docker, id: string, image: string, port: nu
 const registryName = (image: BuiltImage) => `${SANDBOX_REGISTRY_NAME}/gangway/${image.name}:${image.hash}`;
 
 function localImageNames(images: SandboxImages): SandboxInfo['images'] {
-  return { proxy: images.haproxy.tag, proxies: { '2.6': images.haproxy.tag, '3.0': images.haproxy30.tag }, busybox: images.busybox.tag, hello: images.hello.tag };
+  return { proxy: images.haproxy.tag, proxies: { '2.6': images.haproxy.tag, '3.0': images.haproxy30.tag }, busybox: images.busybox.tag, hello: images.hello.tag, acme: images.acme.tag };
 }
 
 /**
@@ -202,7 +202,8 @@ async function pushSandboxImages(docker: Docker, images: SandboxImages, localPor
   const hello = await push(images.hello);
   const proxy = await push(images.haproxy);
   const proxy30 = await push(images.haproxy30);
-  return { proxy, proxies: { '2.6': proxy, '3.0': proxy30 }, busybox, hello };
+  const acme = await push(images.acme);
+  return { proxy, proxies: { '2.6': proxy, '3.0': proxy30 }, busybox, hello, acme };
 }
 
 /** Pushes one built image to a sandbox's registry; returns the name the hosts pull it by (registry:5000/gangway/<name>:<hash>). */

@@ -52,6 +52,8 @@ export interface SandboxInfo {
     proxies?: Record<ProxyLine, string>;
     busybox: string;
     hello: string;
+    /** gangway/acme (the renewal container of `proxy.ssl: true`); absent in sandbox.json of older runs. */
+    acme?: string;
   };
   /** ISO time the sandbox came up. */
   createdAt?: string;

@@ -2,8 +2,9 @@
 // leaf certificates made with the openssl CLI (test/fixtures/test-certs.ts); a service with two names on vm1+vm2; every
 // look is from outside gangway: a Node TLS client that trusts only the test CA, plain HTTP with a
 // Host header, and docker exec into the host containers.
-import { readFileSync } from 'node:fs';
-import { Agent, request as httpsRequest } from 'node:https';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { request as httpRequest } from 'node:http';
 import { connect as tlsConnect } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
@@ -11,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TestCa } from '../fixtures/test-certs.js';
 import { gangway, onHost, pushHello, resetHosts, writeProject } from './helpers/deploy.js';
 import { testProxyImage } from './helpers/proxy-line.js';
+import { httpsGet as httpsGetVia, underHttpsLoad, type Leaf } from './helpers/tls.js';
 
 const info = inject('sandbox');
 const WEB = ['vm1', 'vm2'];
@@ -20,7 +22,7 @@ let testCa: TestCa;
 let project: string;
 /** The test CA's certificate: the only root the clients here trust. */
 let ca: string;
-const leaves: Array<{ cert: string; key: string }> = [];
+const leaves: Leaf[] = [];
 
 const port = (host: string, kind: 'httpPort' | 'httpsPort') => {
   const p = info.hosts.find((h) => h.name === host)![kind];
@@ -28,23 +30,41 @@ const port = (host: string, kind: 'httpPort' | 'httpsPort') => {
   return p;
 };
 
+/**
+ * Two issues of one intermediate CA (same name, same key, new serial: a re-issued intermediate)
+ * and a leaf for NAMES under it: the chains leaf+first and leaf+second differ in the chain only.
+ */
+function makeReissuedChain(): { leaf: { cert: string; key: string }; intermediates: [string, string] } {
+  const f = (name: string) => join(testCa.dir, name);
+  writeFileSync(f('int.ext'), 'basicConstraints=critical,CA:true\nkeyUsage=critical,keyCertSign,cRLSign\n');
+  execFileSync('openssl', ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', f('int.key'), '-out', f('int.csr'), '-subj', '/CN=gangway test intermediate'], { stdio: 'ignore' });
+  const issue = (out: string) => execFileSync('openssl', ['x509', '-req', '-in', f('int.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f(out), '-days', '2', '-extfile', f('int.ext')], { stdio: 'ignore' });
+  issue('int1.pem');
+  issue('int2.pem');
+  writeFileSync(f('ext'), `subjectAltName=${NAMES.map((n) => `DNS:${n}`).join(',')}\n`);
+  execFileSync('openssl', ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', f('leaf-int.key'), '-out', f('leaf-int.csr'), '-subj', `/CN=${NAMES[0]}`], { stdio: 'ignore' });
+  execFileSync('openssl', ['x509', '-req', '-in', f('leaf-int.csr'), '-CA', f('int1.pem'), '-CAkey', f('int.key'), '-CAcreateserial', '-out', f('leaf-int.pem'), '-days', '2', '-extfile', f('ext')], { stdio: 'ignore' });
+  return { leaf: { cert: readFileSync(f('leaf-int.pem'), 'utf8'), key: readFileSync(f('leaf-int.key'), 'utf8') }, intermediates: [readFileSync(f('int1.pem'), 'utf8'), readFileSync(f('int2.pem'), 'utf8')] };
+}
+
+/** The fingerprints of the leaf and of the certificate after it in the chain the proxy sends for `name`. */
+function servedChain(host: string, name: string): Promise<{ leaf: string; intermediate?: string }> {
+  return new Promise((resolve, reject) => {
+    const s = tlsConnect({ host: '127.0.0.1', port: port(host, 'httpsPort'), servername: name, ca, timeout: 5000 }, () => {
+      const peer = s.getPeerCertificate(true);
+      s.end();
+      const next = peer.issuerCertificate && peer.issuerCertificate.fingerprint !== peer.fingerprint ? peer.issuerCertificate.fingerprint : undefined;
+      resolve({ leaf: peer.fingerprint, ...(next ? { intermediate: next } : {}) });
+    });
+    s.on('error', reject);
+  });
+}
+
 const secretsEnv = (leaf: { cert: string; key: string }) => ({ TLS_CERT: leaf.cert, TLS_KEY: leaf.key });
 const keyBody = (key: string) => key.split('\n').filter((l) => l && !l.startsWith('-----')).join('');
 
-/** One HTTPS GET with SNI `name`, trusting only the test CA; the served leaf's fingerprint too. */
-function httpsGet(host: string, name: string, path = '/', agent?: Agent): Promise<{ status: number; body: string; fingerprint?: string; location?: string; error?: string }> {
-  return new Promise((resolve) => {
-    const req = httpsRequest({ host: '127.0.0.1', port: port(host, 'httpsPort'), servername: name, path, headers: { Host: name }, ca, timeout: 5000, agent: agent ?? false }, (res) => {
-      const peer = (res.socket as import('node:tls').TLSSocket).getPeerCertificate?.();
-      let body = '';
-      res.setEncoding('utf8').on('data', (c: string) => { body += c; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: body.trim(), ...(peer?.fingerprint ? { fingerprint: peer.fingerprint } : {}) }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', (err) => resolve({ status: 0, body: '', error: `${(err as NodeJS.ErrnoException).code ?? ''} ${err.message}` }));
-    req.end();
-  });
-}
+/** One HTTPS GET with SNI and Host `name`, trusting only the test CA. */
+const httpsGet = (host: string, name: string, path = '/') => httpsGetVia(info, host, name, { ca, path });
 
 function httpGet(host: string, name: string, path: string): Promise<{ status: number; location?: string }> {
   return new Promise((resolve) => {
@@ -70,34 +90,6 @@ function alpn(host: string, name: string): Promise<string | false> {
 }
 
 const fingerprintOf = (pem: string) => new X509Certificate(pem).fingerprint;
-
-/**
- * HTTPS load on every web host until `during` settles: per host one loop on a keep-alive agent
- * and one with a fresh connection (a new handshake) per request, both names in turn.
- */
-async function underHttpsLoad<T>(maxMs: number, during: () => Promise<T>): Promise<{ result: T; requests: number; failures: string[] }> {
-  let stop = false;
-  let requests = 0;
-  const failures: string[] = [];
-  const deadline = Date.now() + maxMs;
-  const loops = WEB.flatMap((host) => [true, false].map(async (keepAlive) => {
-    const agent = keepAlive ? new Agent({ keepAlive: true, maxSockets: 1 }) : undefined;
-    let i = 0;
-    while (!stop && Date.now() < deadline) {
-      const name = NAMES[i++ % NAMES.length]!;
-      const r = await httpsGet(host, name, '/', agent);
-      requests++;
-      if (r.status !== 200 || !r.body.startsWith('hello from')) failures.push(`${host} ${name} ${keepAlive ? 'keep-alive' : 'fresh'}: ${r.status} ${r.error ?? r.body.slice(0, 60)}`);
-    }
-    agent?.destroy();
-  }));
-  try {
-    return { result: await during(), requests, failures };
-  } finally {
-    stop = true;
-    await Promise.all(loops);
-  }
-}
 
 describe('HTTPS with own certificates (proxy.ssl: { certificate_pem, private_key_pem })', () => {
   beforeAll(async () => {
@@ -166,7 +158,8 @@ describe('HTTPS with own certificates (proxy.ssl: { certificate_pem, private_key
   });
 
   it('a new certificate installed by a redeploy under HTTPS load: 0 failed requests, the new one served after', async () => {
-    const { result, requests, failures } = await underHttpsLoad(120_000, () => gangway(['deploy', '--version', '2.0.0'], { cwd: project, env: secretsEnv(leaves[1]!), timeoutMs: 120_000 }));
+    const load = { info, hosts: WEB, names: NAMES, ca, accept: (r: { body: string }) => r.body.startsWith('hello from') };
+    const { result, requests, failures } = await underHttpsLoad(load, 120_000, () => gangway(['deploy', '--version', '2.0.0'], { cwd: project, env: secretsEnv(leaves[1]!), timeoutMs: 120_000 }));
     expect(result.code, result.output).toBe(0);
     expect(result.output).not.toContain(keyBody(leaves[1]!.key).slice(0, 40));
     console.info(`https load during the redeploy: ${requests} requests, ${failures.length} failed`);
@@ -210,6 +203,25 @@ describe('HTTPS with own certificates (proxy.ssl: { certificate_pem, private_key
     }
   });
 
+  it('a chain-only change (same leaf and key, a re-issued intermediate) reaches the running proxy and the file', async () => {
+    const { leaf, intermediates } = makeReissuedChain();
+    expect(fingerprintOf(intermediates[0])).not.toBe(fingerprintOf(intermediates[1]));
+    const deployWith = async (version: string, intermediate: string) => {
+      const r = await gangway(['deploy', '--version', version], { cwd: project, env: { TLS_CERT: `${leaf.cert}${intermediate}`, TLS_KEY: leaf.key }, timeoutMs: 120_000 });
+      expect(r.code, r.output).toBe(0);
+    };
+    await deployWith('1.0.0', intermediates[0]);
+    for (const host of WEB) for (const name of NAMES) expect(await servedChain(host, name)).toEqual({ leaf: fingerprintOf(leaf.cert), intermediate: fingerprintOf(intermediates[0]) });
+    await deployWith('2.0.0', intermediates[1]);
+    // A whole base64 line of its signature (the part a new serial changes).
+    const secondBody = intermediates[1].split('\n').filter((l) => l && !l.startsWith('-----')).at(-2)!;
+    for (const host of WEB) {
+      for (const name of NAMES) expect(await servedChain(host, name), `${host} ${name}`).toEqual({ leaf: fingerprintOf(leaf.cert), intermediate: fingerprintOf(intermediates[1]) });
+      // The file too, so a restart keeps the new chain.
+      expect(await onHost(info, host, `grep -c -F -- '${secondBody}' ${CERTS}/tls-a.test.pem ${CERTS}/tls-b.test.pem`)).toMatch(/:1\n.*:1/s);
+    }
+  });
+
   it('gangway remove takes the certificates off', async () => {
     const r = await gangway(['remove', '--yes'], { cwd: project, env: secretsEnv(leaves[1]!), timeoutMs: 120_000 });
     expect(r.code, r.output).toBe(0);
@@ -217,5 +229,22 @@ describe('HTTPS with own certificates (proxy.ssl: { certificate_pem, private_key
       expect((await onHost(info, host, `ls ${CERTS}`)).trim().split('\n').sort()).toEqual(['crt-list.txt', 'default.pem']);
       expect((await httpsGet(host, 'tls-a.test')).status).toBe(0);
     }
+  });
+
+  it('ssl: true with an ACME image the host cannot pull fails at the prepare step, saying how to make one', async () => {
+    const [vm1] = info.hosts;
+    const acmeless = writeProject(info, {
+      service: 'acmeless',
+      repo: 'tls-it/web',
+      extra: {
+        servers: { web: { hosts: [vm1!.name] } },
+        proxy: { app_port: 80, image: testProxyImage(info), healthcheck: { path: '/up', interval: '500ms', timeout: '2s' }, hosts: ['acmeless.test'], ssl: true, acme: { image: `${info.registry.name}/tls-it/no-such-acme:1` } },
+      },
+    });
+    const r = await gangway(['deploy', '--version', '1.0.0'], { cwd: acmeless, timeoutMs: 120_000 });
+    expect(r.code, r.output).toBe(1);
+    expect(r.output).toContain('the ACME image registry:5000/tls-it/no-such-acme:1 is not on vm1 and cannot be pulled');
+    expect(r.output).toMatch(/examples\/acme-image[\s\S]*proxy\.acme\.image/);
+    expect(await onHost(info, 'vm1', 'docker ps -aq --filter name=acmeless')).toBe('');
   });
 });

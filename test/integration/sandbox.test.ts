@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import ssh2 from 'ssh2';
+import YAML from 'yaml';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { Events, type GangwayEvent } from '../../src/events/events.js';
 import { execIn } from '../../src/sandbox/engine.js';
@@ -86,6 +87,16 @@ describe('the shared sandbox', () => {
       expect(run.exitCode, `${h.name}: ${run.output}`).toBe(0);
       expect(run.output, h.name).toContain(`hello from ${h.name}`);
     }
+  });
+
+  it('pushes the ACME image and names it in its gangway.yml: a host pulls it and its programs run', async () => {
+    expect(sandbox.images.acme).toMatch(/^registry:5000\/gangway\/acme:[0-9a-f]{12}$/);
+    const config = YAML.parse(readFileSync(sandbox.configPath!, 'utf8')) as { proxy: { acme?: { image?: string } } };
+    expect(config.proxy.acme?.image).toBe(sandbox.images.acme);
+    const host = docker.getContainer(sandbox.hosts[0]!.containerId);
+    const run = await execIn(host, ['docker', 'run', '--rm', '--pull', 'always', '--entrypoint', '/bin/sh', sandbox.images.acme!, '-c', 'lego --version && socat -V | head -1 && openssl version && date -u -D %Y -d 2030 +%Y'], 60_000);
+    expect(run.exitCode, run.output).toBe(0);
+    expect(run.output).toMatch(/lego version[\s\S]*socat[\s\S]*OpenSSL[\s\S]*2030/);
   });
 
   it('takes the generated key over SSH and presents the host key written to known_hosts', async () => {

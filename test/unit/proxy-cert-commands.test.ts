@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import {
-  addCrtListEntry, combinedPem, commitCertFileCommand, leafFingerprint, parseCertFingerprint, parseCertList, parseContainerUser,
+  addCrtListEntry, certificateStep, combinedPem, commitCertFileCommand, leafFingerprint, parseCertFingerprint, parseCertList, parseContainerUser,
   parseCrtListEntries, removeCertFileCommand, setCert,
 } from '../../src/proxy/cert-commands.js';
 import { defaultCertificatePem } from '../../src/proxy/default-cert.js';
@@ -45,5 +45,26 @@ describe('replies (HAProxy 2.6.12)', () => {
     expect(parseCertFingerprint('Filename: /x/a.pem\nStatus: Used\nSerial: 72\nSHA1 FingerPrint: a7516225DAEE\nSubject: /CN=a\n')).toBe('A7516225DAEE');
     expect(parseCertFingerprint('Filename: /x/a.pem\n')).toBeUndefined();
     expect(parseCrtListEntries('# /x/crt-list.txt\n/x/default.pem\n/x/a.test.pem a.test\n\n')).toEqual(['/x/default.pem', '/x/a.test.pem']);
+  });
+});
+
+describe('what a name needs on the running proxy', () => {
+  const fp = 'AB12';
+  it('a name the proxy has not loaded is added, whatever the file says', () => {
+    expect(certificateStep({ loaded: false, fileMatches: true, fingerprint: fp })).toBe('add');
+    expect(certificateStep({ loaded: false, fileMatches: false, fingerprint: fp })).toBe('add');
+  });
+
+  it('the same leaf with a different file (a chain-only change) is sent again', () => {
+    expect(certificateStep({ loaded: true, fileMatches: false, servedFingerprint: fp, fingerprint: fp })).toBe('renew');
+  });
+
+  it('another leaf is sent even when the file matches (something else set it)', () => {
+    expect(certificateStep({ loaded: true, fileMatches: true, servedFingerprint: 'CD34', fingerprint: fp })).toBe('renew');
+    expect(certificateStep({ loaded: true, fileMatches: true, fingerprint: fp })).toBe('renew');
+  });
+
+  it('nothing is sent only when leaf and whole file are ours', () => {
+    expect(certificateStep({ loaded: true, fileMatches: true, servedFingerprint: fp, fingerprint: fp })).toBe('none');
   });
 });

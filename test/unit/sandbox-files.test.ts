@@ -9,7 +9,7 @@ const hosts = [
   { name: 'vm3', containerId: 'c3', address: '127.0.0.1', sshPort: 32774, httpPort: 32773 },
 ];
 const paths = { keyPath: '/s/id_ed25519', knownHostsPath: '/s/known_hosts' };
-const images = { proxy: 'registry:5000/gangway/haproxy:aaa', busybox: 'registry:5000/gangway/busybox:bbb', hello: 'registry:5000/gangway/hello:ccc' };
+const images = { proxy: 'registry:5000/gangway/haproxy:aaa', busybox: 'registry:5000/gangway/busybox:bbb', hello: 'registry:5000/gangway/hello:ccc', acme: 'registry:5000/gangway/acme:ddd' };
 
 describe('known_hosts', () => {
   it('writes [address]:port for a non-default port and drops the key comment', () => {
@@ -51,6 +51,12 @@ describe('sandbox gangway.yml', () => {
     expect(config.servers.workers).toMatchObject({ hosts: ['vm3'], cmd: ['/app/worker'] });
     expect(config.proxy.image).toBe(images.proxy);
     expect(config.ssh.known_hosts).toBe('/s/known_hosts');
+  });
+
+  it('names the sandbox\'s ACME image, so proxy.ssl: true needs no image of its own; a sandbox.json without one names none', () => {
+    expect(configSchema.parse(YAML.parse(sandboxConfigYaml({ hosts, ...paths, images }))).proxy.acme?.image).toBe(images.acme);
+    const { acme: _acme, ...older } = images;
+    expect(configSchema.parse(YAML.parse(sandboxConfigYaml({ hosts, ...paths, images: older }))).proxy.acme).toBeUndefined();
   });
 
   it('puts both roles on the only host of a one-host sandbox', () => {

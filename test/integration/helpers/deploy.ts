@@ -31,8 +31,13 @@ const docker = new Docker();
  */
 export async function pushHello(info: SandboxInfo, repo: string, version: string, variant: HelloVariant = 'ok'): Promise<string> {
   const built = await buildHello({ version, variant, docker });
+  return pushBuilt(info, built.tag, repo, version);
+}
+
+/** Pushes a locally built image (its tag) as <repo>:<version> through the registry's loopback port; returns the hosts' name for it. */
+export async function pushBuilt(info: SandboxInfo, localTag: string, repo: string, version: string): Promise<string> {
   const via = `127.0.0.1:${info.registry.localPort}/${repo}`;
-  await docker.getImage(built.tag).tag({ repo: via, tag: version });
+  await docker.getImage(localTag).tag({ repo: via, tag: version });
   const stream = await docker.getImage(`${via}:${version}`).push({ authconfig: {} } as Docker.ImagePushOptions);
   await new Promise<void>((resolve, reject) =>
     docker.modem.followProgress(stream, (err: Error | null, out: Array<{ error?: string }>) => {
@@ -42,7 +47,7 @@ export async function pushHello(info: SandboxInfo, repo: string, version: string
     }),
   );
   // The runner keeps the hosts' name for it too, as after a `gangway build` (rehearse copies it).
-  await docker.getImage(built.tag).tag({ repo: `${info.registry.name}/${repo}`, tag: version });
+  await docker.getImage(localTag).tag({ repo: `${info.registry.name}/${repo}`, tag: version });
   return `${info.registry.name}/${repo}:${version}`;
 }
 

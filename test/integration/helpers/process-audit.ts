@@ -109,11 +109,13 @@ function logMessage(line: string): string | undefined {
 }
 
 /**
- * Every create and exec-create request a host's engine gets from now until stop(), as
- * "<request line> <body without Env>". Debug logging is switched on and off again with a
- * reload (SIGHUP), which keeps the engine and its containers running.
+ * Every message of a host's engine from now until stop(), as dockerd logged it: with debug on,
+ * "Calling <method> <path>" for each request and "form data: <body>" for each JSON body (Env
+ * included; a tar upload's body is not logged). engineStarts() picks the starts. Debug logging is
+ * switched on and off again with a reload (SIGHUP), which keeps the engine and its containers
+ * running.
  */
-export async function recordEngineRequests(info: SandboxInfo, host: string): Promise<Recording> {
+export async function recordEngineLog(info: SandboxInfo, host: string): Promise<Recording> {
   const since = Math.floor(Date.now() / 1000) - 1;
   await setEngineDebug(info, host, true);
   const deadline = Date.now() + 15_000;
@@ -127,17 +129,18 @@ export async function recordEngineRequests(info: SandboxInfo, host: string): Pro
     await setEngineDebug(info, host, false);
     const lines = await engineLog(info, host, since);
     await onHost(info, host, 'rm -f /etc/docker/daemon.json');
-    return engineStarts(lines);
+    return lines.map(logMessage).filter((m): m is string => m !== undefined);
   });
 }
 
-/** Pairs each "Calling POST .../create" line with the "form data" line that follows it. */
-function engineStarts(lines: string[]): string[] {
+/**
+ * The create and exec-create requests among an engine's messages (recordEngineLog), as
+ * "<request line> <body without Env>": each "Calling POST .../create" with the "form data" after it.
+ */
+export function engineStarts(messages: string[]): string[] {
   const starts: string[] = [];
   let call: string | undefined;
-  for (const line of lines) {
-    const msg = logMessage(line);
-    if (!msg) continue;
+  for (const msg of messages) {
     if (msg.startsWith('Calling ')) {
       call = /^Calling POST \S*\/(containers\/create|containers\/[^/]+\/exec)\b/.test(msg) ? msg : undefined;
     } else if (call && msg.startsWith('form data: ')) {
