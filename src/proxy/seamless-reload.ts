@@ -11,9 +11,11 @@ import { runtimeApi, type ProxyTarget } from './target.js';
 import { pause, waitRuntimeReady, workerPid } from './waits.js';
 
 /**
- * How long connections are closed after their response before the reload. Measured on this
- * machine with HAProxy 2.6 under 300 req/s (see RELIABILITY.md): without it, about one reset in
- * five reloads; with 1 s, none in 30.
+ * How long connections are closed after their response before the reload. Measured with the
+ * local HAProxy 2.6 at 300 req/s, 30 reloads each (bench/proxy-restart/reload-local.ts, numbers
+ * in src/proxy/README.md): a plain reload reset 51 keep-alive requests; with the key set, none,
+ * whether the reload followed at once or 1 s later. 1 s is margin: any keep-alive connection
+ * that carries a request within it is closed before the old worker stops.
  */
 export const CLOSE_BEFORE_RELOAD_MS = 1000;
 
