@@ -29,7 +29,11 @@ const LABELS = { 'gangway.dev': 'proxy', 'gangway.dev.run': RUN };
 const SERVICE = `pxt${RUN}`;
 const NETWORK = `gangway-proxytest-${RUN}`;
 const LOAD_MAX_MS = 20_000;
-/** The issue's rate, with the bench's mix; this app answers its version to GET and POST alike. */
+/**
+ * The issue's rate, with the bench's mix; this app answers its version to GET and POST alike.
+ * Reached here (one proxy on the local engine); with the sandbox's hosts running beside it, this
+ * 2-core machine sends less (RELIABILITY.md, "A settings change reloads the proxy").
+ */
 const RELOAD_LOAD: LoadOptions = {
   ...DEFAULT_LOAD,
   ratePerHost: 300,
