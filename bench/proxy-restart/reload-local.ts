@@ -42,18 +42,13 @@ async function backend(): Promise<Server> {
   return server;
 }
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
 async function variant(name: string): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'gangway-reload-local-'));
   const app = await backend();
-  const front = await freePort();
+  // A port the kernel just handed out and that is free again: HAProxy's listener.
+  const probe = await backend();
+  const front = (probe.address() as AddressInfo).port;
+  await new Promise((r) => probe.close(r));
   const closingMap = join(dir, 'closing.map');
   writeFileSync(closingMap, '');
   writeFileSync(join(dir, 'haproxy.cfg'), [
