@@ -16,6 +16,8 @@ import {
   type EnsureProxyOptions, type ProxyTarget,
 } from '../../src/proxy/index.js';
 import { specHash } from '../../src/proxy/container.js';
+import { closingOff, closingOn } from '../../src/proxy/runtime-maps.js';
+import { runtimeApi } from '../../src/proxy/target.js';
 import { parseRenderedServers } from '../../src/proxy/render.js';
 import { ensureImage } from '../../src/sandbox/image-builder.js';
 import { fileEntry, type ImageSpec } from '../../src/sandbox/image-spec.js';
@@ -153,6 +155,24 @@ function startLoad() {
       await loops;
     },
   };
+}
+
+/** The Connection header of the answer to a keep-alive GET (HTTP/1.1 keeps it alive when absent). */
+async function connectionHeader(): Promise<string | undefined> {
+  const agent = new Agent({ keepAlive: true });
+  try {
+    return await new Promise((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: httpPort, path: '/', agent, timeout: 5000 }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.headers.connection));
+      });
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', reject);
+      req.end();
+    });
+  } finally {
+    agent.destroy();
+  }
 }
 
 async function bodies(n: number): Promise<string[]> {
@@ -404,6 +424,14 @@ describe('proxy on the local engine', () => {
     expect((await readConfigFile(target))).toContain('check inter 500ms');
     expect((await readServers(target)).map((s) => [s.name, s.state])).toEqual([[`${SERVICE}-web-v4`, 'ready']]);
     expect(await bodies(2)).toEqual(['v4', 'v4']);
+    // The last new worker loaded closing.map empty: connections are kept alive again.
+    expect(await connectionHeader()).not.toBe('close');
+    // The flag itself: while its key is set, every response closes its connection.
+    const api = runtimeApi(target);
+    await api.run(closingOn());
+    expect(await connectionHeader()).toBe('close');
+    await api.run(closingOff());
+    expect(await connectionHeader()).not.toBe('close');
   });
 
   it('a server added at runtime does not follow a container that moves; ensureProxy (every setup and deploy) points it at the container again', async () => {
