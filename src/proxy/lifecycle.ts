@@ -133,9 +133,11 @@ async function bringUp(t: ProxyTarget, docker: Docker, spec: ReturnType<typeof p
       action = 'started';
     } else if (plan.legacyRuntime || file === undefined || needsReload(file, wanted.config)) {
       // The move from the single-service layout (its proxy has no maps to change), or a setting
-      // only the file holds: a new worker reads the files, which hold every runtime server.
-      await writeLayoutFiles(t, wanted);
-      await seamlessReload(t, docker, existing.Id, { ...(opts.readyTimeoutMs !== undefined ? { readyTimeoutMs: opts.readyTimeoutMs } : {}) });
+      // only the file holds: a new worker reads the files, which hold every runtime server. They
+      // are rendered from a fresh reading just before the signal: another service's deploy may
+      // add a server at runtime (without this lock) during the reload's closing wait.
+      const writeFiles = async () => writeLayoutFiles(t, renderLayoutFiles((await planClaim(t, true)).after));
+      await seamlessReload(t, docker, existing.Id, { writeFiles, ...(opts.readyTimeoutMs !== undefined ? { readyTimeoutMs: opts.readyTimeoutMs } : {}) });
       if (plan.legacyRuntime) t.events?.log('the proxy moved from the single-service layout to the shared one (one seamless reload)', { host: t.host.name, step: 'proxy' });
       action = 'reloaded';
     } else {

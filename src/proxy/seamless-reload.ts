@@ -21,6 +21,11 @@ export const CLOSE_BEFORE_RELOAD_MS = 1000;
 
 export interface ReloadOptions {
   readyTimeoutMs?: number;
+  /**
+   * Writes the files the new worker loads, called at the last moment before the signal: a server
+   * another deploy adds at runtime during the closing wait must be in them, or the reload drops it.
+   */
+  writeFiles?: () => Promise<void>;
   /** Default CLOSE_BEFORE_RELOAD_MS; 0 reloads at once (what a plain SIGUSR2 does). */
   closeBeforeMs?: number;
 }
@@ -39,6 +44,7 @@ export async function seamlessReload(t: ProxyTarget, docker: Docker, containerId
     if (closing) await pause(wait);
   }
   try {
+    await opts.writeFiles?.();
     await docker.getContainer(containerId).kill({ signal: 'SIGUSR2' });
     await waitRuntimeReady(t, docker, containerId, opts.readyTimeoutMs, before);
   } catch (err) {
