@@ -1,7 +1,7 @@
 // The proxy-restart bench's table and closing sentences, each sentence derived from the rows.
 import { failedOf, type LoadCounts } from '../zero-downtime/load.js';
 
-export type Kind = 'baseline' | 'restart' | 'crash' | 'drain' | 'reload';
+export type Kind = 'baseline' | 'restart' | 'crash' | 'drain' | 'reload' | 'sigusr2';
 
 export interface Row {
   phase: string;
@@ -63,10 +63,10 @@ export function summary(rows: Row[]): string[] {
   }
   const drains = restarts.filter((r) => r.kind === 'drain');
   if (drains.length) lines.push(`The deploys whose drain met the restart exited 0 in ${drains.filter((r) => r.deployExit === 0).length} of ${drains.length}.`);
-  const reloadFailed = sum(reloads, (r) => failedOf(r.faulted));
-  if (reloads.length) {
-    lines.push(`A seamless reload (SIGUSR2), as gangway applies settings changes: ${reloadFailed} of ${sum(reloads, (r) => r.faulted.requests)} requests on vm1 failed over ${reloads.length} reload${reloads.length === 1 ? '' : 's'}${reloads.every((r) => r.routesKept) ? ', routes kept' : ', routes NOT kept on every one'}.`);
-  }
+  const reloadLine = (what: string, list: Row[]) => `${what}: ${sum(list, (r) => failedOf(r.faulted))} of ${sum(list, (r) => r.faulted.requests)} requests on vm1 failed over ${list.length} reload${list.length === 1 ? '' : 's'}${list.every((r) => r.routesKept) ? ', routes kept' : ', routes NOT kept on every one'}.`;
+  if (reloads.length) lines.push(reloadLine('A seamless reload as gangway applies settings changes (connections closed after their response first, then SIGUSR2)', reloads));
+  const plain = rows.filter((r) => r.kind === 'sigusr2');
+  if (plain.length) lines.push(reloadLine('A plain SIGUSR2 reload, for comparison', plain));
   const controlFailed = sum(rows, (r) => failedOf(r.control));
   lines.push(`The control host (vm2) lost ${controlFailed} of ${sum(rows, (r) => r.control.requests)} requests over all phases; the no-fault baseline lost ${sum(baseline, (r) => failedOf(r.faulted))} on vm1.`);
   const crashFailed = sum(restarts.filter((r) => r.kind === 'crash'), (r) => failedOf(r.faulted));

@@ -1,6 +1,6 @@
 // Benchmark (not a test): what a restart of the per-host HAProxy container costs the requests in
 // flight, at rest and during a deploy's drain, and what a seamless reload (SIGUSR2, as gangway
-// applies settings changes) costs, under a constant open-loop load through both web hosts (vm2's
+// applies settings changes, and a plain SIGUSR2 beside it) costs, under a constant open-loop load through both web hosts (vm2's
 // proxy is never touched: it is the control). Every sentence after the table is derived from the
 // rows.
 // Run: npm run build && npx tsx bench/proxy-restart/run.ts [--record] [--reuse <sandbox out dir>]   (BENCH_REPEATS=3)
@@ -15,6 +15,9 @@ import { gangway, onHost, pushHello, writeProject } from '../../test/integration
 import { isStep, startGangway } from '../../test/integration/helpers/faults.js';
 import { recordSection } from '../record.js';
 import { startLoad, type LoadOptions, type LoadResult } from '../zero-downtime/load.js';
+import { openHosts, proxyTargetOf } from '../zero-downtime/baselines.js';
+import { PROXY_CONTAINER_NAME } from '../../src/proxy/paths.js';
+import { CLOSE_BEFORE_RELOAD_MS, seamlessReload } from '../../src/proxy/seamless-reload.js';
 import { summary, table, type Kind, type Row } from './report.js';
 
 const SANDBOX_ID = 'bench-proxy-restart';
@@ -119,12 +122,25 @@ async function main(): Promise<void> {
       }, live));
     }
     for (let i = 1; i <= REPEATS; i++) {
-      // What gangway does for a settings change: a seamless reload, the container keeps running.
-      rows.push(await phase(info, 'reload', `seamless reload (SIGUSR2 to the HAProxy master) at rest #${i}`, async () => {
+      // A bare SIGUSR2: what gangway did for a settings change before it closed connections first.
+      rows.push(await phase(info, 'sigusr2', `plain reload (SIGUSR2 to the HAProxy master only) at rest #${i}`, async () => {
         const t0 = Date.now();
         await onHost(info, 'vm1', 'docker kill -s USR2 gangway-proxy >/dev/null');
         return proxyBack(info, 'vm1', t0);
       }, live));
+    }
+    const [vm1] = await openHosts(info, ['vm1']);
+    try {
+      for (let i = 1; i <= REPEATS; i++) {
+        // What gangway does for a settings change (seamless-reload.ts), the container kept running.
+        rows.push(await phase(info, 'reload', `seamless reload as gangway does it (connections closed after their response for ${CLOSE_BEFORE_RELOAD_MS} ms, then SIGUSR2) at rest #${i}`, async () => {
+          const t0 = Date.now();
+          await seamlessReload(proxyTargetOf(vm1!), await vm1!.docker(), PROXY_CONTAINER_NAME);
+          return proxyBack(info, 'vm1', t0);
+        }, live));
+      }
+    } finally {
+      await vm1!.close();
     }
     for (let i = 1; i <= REPEATS; i++) {
       const to = live === '1.0.0' ? '2.0.0' : '1.0.0';

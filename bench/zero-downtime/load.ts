@@ -30,6 +30,8 @@ export interface LoadOptions {
   kinds?: readonly RequestKind[];
   /** The only CA TLS kinds trust (PEM); the proxy's certificate must chain to it. */
   ca?: string;
+  /** Judges a 2xx body (default checkBody, the hello app's answers): for an app that answers otherwise. */
+  checkBody?: (kind: RequestKind, body: string) => { ok: boolean; version?: string };
 }
 
 export const DEFAULT_LOAD: LoadOptions = {
@@ -228,7 +230,8 @@ class HostLoad {
           this.fail(kind, String(status));
           return;
         }
-        const checked = checkBody(kind, Buffer.concat(chunks).toString('utf8'), this.body.length);
+        const text = Buffer.concat(chunks).toString('utf8');
+        const checked = this.opts.checkBody ? this.opts.checkBody(kind, text) : checkBody(kind, text, this.body.length);
         if (!checked.ok) {
           this.counts.badBody++;
           this.fail(kind, 'bad body');

@@ -21,6 +21,14 @@ export function failureSummary(run: CliRun): string | undefined {
   return run.stderr.trim().split('\n').slice(-3).join(' ') || undefined;
 }
 
+/** The command's `timing` event: time to live (null: never live, a failed command) and total, from its start. */
+export function timingOf(run: CliRun): { liveMs: number | null; totalMs: number } | undefined {
+  const timing = run.events.find((e) => e.type === 'result' && e.kind === 'timing');
+  if (timing?.type !== 'result') return undefined;
+  const live = timing.data.timeToLiveMs;
+  return { liveMs: live === null ? null : Number(live), totalMs: Number(timing.data.totalMs) };
+}
+
 export interface CliPhase {
   phase: string;
   project: string;
@@ -44,8 +52,8 @@ export async function cliPhase(p: CliPhase): Promise<{ result: PhaseResult; run:
   const eventsFile = join(tmpdir(), `gangway-bench-zd-${p.phase.split('.')[0]}-${Date.now()}.ndjson`);
   writeFileSync(eventsFile, run.events.map((e) => JSON.stringify(e)).join('\n') + '\n');
   p.say(`${p.phase}: exit ${run.code} in ${(run.wallMs / 1000).toFixed(1)} s; its events: ${eventsFile}`);
-  const timing = run.events.find((e) => e.type === 'result' && e.kind === 'timing');
-  const live = timing?.type === 'result' ? `live after ${(Number(timing.data.timeToLiveMs) / 1000).toFixed(1)} s, done after ${(Number(timing.data.totalMs) / 1000).toFixed(1)} s (gangway's timing event)` : undefined;
+  const timing = timingOf(run);
+  const live = timing ? `${timing.liveMs === null ? 'never live' : `live after ${(timing.liveMs / 1000).toFixed(1)} s`}, done after ${(timing.totalMs / 1000).toFixed(1)} s (gangway's timing event)` : undefined;
   const note = [live, after, run.code !== p.expectedCode ? failureSummary(run) : undefined].filter(Boolean).join('; ');
   return { result: { phase: p.phase, outcome: `gangway ${p.args.join(' ')}: ${outcomeOf(run, p.expectedCode)}`, gangway: true, opMs: run.wallMs, load, note, loadAvg: p.loadAvg() }, run };
 }

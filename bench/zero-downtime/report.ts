@@ -90,22 +90,26 @@ export function failureNotes(phases: PhaseResult[], leadMs: number): string[] {
   return out;
 }
 
-export interface WallTimes {
-  deployCliMs: number;
-  deployEventsMs: number;
-  bare: Array<{ host: string; startMs: number; healthyMs: number; switchMs: number; totalMs: number }>;
+/** A command's two figures, from its start: every host switched (null: never), and the end. */
+export interface TimeRow {
+  what: string;
+  liveMs: number | null;
+  totalMs: number;
+  /** The machine's load average when it ended. */
+  loadAvg?: string;
 }
 
-export function wallTable(w: WallTimes): string {
-  const slowest = w.bare.reduce((a, b) => (b.totalMs > a.totalMs ? b : a));
-  const lines = [
-    '| what | wall s | vs bare minimum |',
-    '|---|---|---|',
-    `| gangway deploy v1 → v2, whole CLI process (node start to exit) | ${s2(w.deployCliMs)} | ${(w.deployCliMs / slowest.totalMs).toFixed(2)}x |`,
-    `| gangway deploy v1 → v2, first to last event (gangway's own work) | ${s2(w.deployEventsMs)} | ${(w.deployEventsMs / slowest.totalMs).toFixed(2)}x |`,
-    ...w.bare.map((b) => `| bare minimum on ${b.host}: start ${s2(b.startMs)} + healthy ${s2(b.healthyMs)} + switch ${s2(b.switchMs)} | ${s2(b.totalMs)} |${b === slowest ? ' 1.00x (slowest host)' : ''} |`),
-  ];
-  return lines.join('\n');
+/** gangway's commands beside the bare baseline (the last row): both figures and their ratios to it. */
+export function timesTable(rows: TimeRow[], bare: TimeRow): string {
+  const ratio = (ms: number | null, base: number | null) => (ms === null || base === null || base <= 0 ? '-' : `${(ms / base).toFixed(2)}x`);
+  const line = (r: TimeRow, isBare: boolean) =>
+    `| ${r.what} | ${r.liveMs === null ? 'never (failed)' : s2(r.liveMs)} | ${s2(r.totalMs)} | ${isBare ? '1.00x' : ratio(r.liveMs, bare.liveMs)} | ${isBare ? '1.00x' : ratio(r.totalMs, bare.totalMs)} | ${r.loadAvg ?? '-'} |`;
+  return [
+    '| what | time to live s | total s | live vs bare | total vs bare | load avg at end |',
+    '|---|---|---|---|---|---|',
+    ...rows.map((r) => line(r, false)),
+    line(bare, true),
+  ].join('\n');
 }
 
 /**

@@ -1,18 +1,19 @@
 // Benchmark (not a test): a constant load through each web host's proxy while gangway deploys,
 // refuses a broken version and rolls back, next to the same load at rest, during a naive replace
 // on the same HAProxy, and during what people run without a deploy tool (docker stop + run, a
-// compose-style recreate, no proxy); and the deploy's wall time next to the bare minimum of a
-// switch. --rate N sets the requests per second per web host (default: DEFAULT_LOAD's); --proxy 3.0
+// compose-style recreate, no proxy); and each command's time to live and total next to a bare
+// baseline that does the same necessary work (bench/scale/baseline.ts), with the ratio. --rate N sets the requests per second per web host (default: DEFAULT_LOAD's); --proxy 3.0
 // runs the hosts' proxies on HAProxy 3.0 (Debian 13's) instead of 2.6 (a section of its own).
 // Run: npm run build && npx tsx bench/zero-downtime/run.ts [--rate N] [--proxy 3.0] [--record]
 // Exits non-zero only when the bench itself crashes, never on a missed target.
 import { readFileSync } from 'node:fs';
 import type { Host } from '../../src/hosts/host.js';
-import { bareMinimumSwitch, composeRecreate, naiveReplace, openHosts, removeBenchLeftovers, startDirect, stopRunDirect, waitServed, type BareTimings, type DirectTimings, type NaiveTimings } from './baselines.js';
-import { eventSpanMs, gangway, stepSpans, type CliRun } from './cli.js';
-import { cliPhase as runCliPhase, failureSummary, machineFacts, sandboxBenchMain } from './phase.js';
+import { BARE_UPTESTS, bareDeploy } from '../scale/baseline.js';
+import { composeRecreate, naiveReplace, openHosts, removeBenchLeftovers, startDirect, stopRunDirect, waitServed, type DirectTimings, type NaiveTimings } from './baselines.js';
+import { gangway, stepSpans, type CliRun } from './cli.js';
+import { cliPhase as runCliPhase, failureSummary, machineFacts, sandboxBenchMain, timingOf } from './phase.js';
 import { DEFAULT_LOAD, describeMix, underLoad, type LoadOptions, type LoadResult, type LoadTarget } from './load.js';
-import { directTable, failureNotes, naiveTable, phaseTable, stepTable, wallTable, type PhaseResult } from './report.js';
+import { directTable, failureNotes, naiveTable, phaseTable, stepTable, timesTable, type PhaseResult, type TimeRow } from './report.js';
 import { benchProxyLine, pushHelloVersion, writeBenchProject, type BenchSandbox } from './sandbox.js';
 
 const LEAD_MS = 1000;
@@ -27,6 +28,7 @@ const COMMAND = `npm run build && npx tsx bench/zero-downtime/run.ts${DEFAULT_RA
 /** 2.6 keeps the section the bench always recorded; another line records one of its own. */
 const KEY = `bench/zero-downtime${DEFAULT_RATE ? '' : `/rate-${LOAD.ratePerHost}`}${PROXY_LINE === '2.6' ? '' : `/haproxy-${PROXY_LINE}`}`;
 const AT_REST_MS = 8000;
+const BARE_STEPS = `pull, start beside the old one, wait for the proxy's check, uptests (${BARE_UPTESTS.join(', ')}), switch; then drain, remove from the proxy, stop the old one`;
 
 const say = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 const loadAvg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
@@ -52,7 +54,9 @@ function cliPhase(phase: string, targets: LoadTarget[], project: string, args: s
 interface RunOutput {
   phases: PhaseResult[];
   deploy?: CliRun;
-  bare?: BareTimings[];
+  /** gangway's deploy, failed deploy and rollback: both figures from each one's timing event. */
+  times: TimeRow[];
+  bare?: TimeRow;
   naive?: NaiveTimings[];
   direct?: Array<DirectTimings & { how: string }>;
   setupMs?: number;
@@ -60,11 +64,12 @@ interface RunOutput {
 }
 
 async function runPhases(bench: BenchSandbox, out: RunOutput): Promise<void> {
-  say('pushing hello 1.0.0, 2.0.0 and 3.0.0 (broken) to the bench registry');
+  say('pushing hello 1.0.0, 2.0.0, 3.0.0 (broken) and 4.0.0 (for the bare baseline) to the bench registry');
   const image = (v: string) => `${bench.info.registry.name}/bench/hello:${v}`;
   await pushHelloVersion(bench.info, '1.0.0', 'ok');
   await pushHelloVersion(bench.info, '2.0.0', 'ok');
   await pushHelloVersion(bench.info, '3.0.0', 'broken');
+  await pushHelloVersion(bench.info, '4.0.0', 'ok');
   const project = writeBenchProject(bench);
 
   say('gangway setup --version 1.0.0 (no load: there is nothing to serve yet)');
@@ -79,24 +84,26 @@ async function runPhases(bench: BenchSandbox, out: RunOutput): Promise<void> {
   const rest = await phaseLoad(targets, () => new Promise((r) => setTimeout(r, AT_REST_MS)));
   out.phases.push({ phase: '0. at rest (no operation)', outcome: '-', gangway: false, opMs: AT_REST_MS, load: rest.load, loadAvg: loadAvg() });
 
-  const p1 = await cliPhase('1. deploy v1 → v2', targets, project, ['deploy', '--version', '2.0.0'], 0, '2.0.0');
-  out.phases.push(p1.result);
-  out.deploy = p1.run;
-  out.phases.push((await cliPhase('2. failed deploy v3 (dies at start)', targets, project, ['deploy', '--version', '3.0.0'], 1, '2.0.0')).result);
-  out.phases.push((await cliPhase('3. rollback', targets, project, ['rollback'], 0, '1.0.0')).result);
+  const commands = [
+    ['1. deploy v1 → v2', ['deploy', '--version', '2.0.0'], 0, '2.0.0'],
+    ['2. failed deploy v3 (dies at start)', ['deploy', '--version', '3.0.0'], 1, '2.0.0'],
+    ['3. rollback', ['rollback'], 0, '1.0.0'],
+  ] as const;
+  for (const [phase, args, code, version] of commands) {
+    const p = await cliPhase(phase, targets, project, [...args], code, version);
+    out.phases.push(p.result);
+    out.deploy ??= p.run;
+    const timing = timingOf(p.run);
+    if (timing) out.times.push({ what: `gangway ${args.join(' ')} (${phase.replace(/^\d+\. /, '')}): exit ${p.run.code}`, liveMs: timing.liveMs, totalMs: timing.totalMs, ...(p.result.loadAvg ? { loadAvg: p.result.loadAvg } : {}) });
+  }
 
   const hosts: Host[] = await openHosts(bench.info, WEB_HOSTS);
   try {
-    say('4. bare minimum: start 2.0.0 beside 1.0.0, wait for the proxy check, switch (and back, untimed) under load');
-    const bare = await phaseLoad(targets, async () => {
-      const t0 = performance.now();
-      const switches = await Promise.all(hosts.map((h) => bareMinimumSwitch(h, image('2.0.0'))));
-      const opMs = performance.now() - t0;
-      await Promise.all(switches.map((s) => s.restore()));
-      return { timings: switches.map((s) => s.timings), opMs };
-    });
-    out.bare = bare.result.timings;
-    out.phases.push({ phase: '4. bare minimum switch (no gangway)', outcome: 'start + healthy + switch, then back', gangway: false, opMs: bare.result.opMs, load: bare.load, note: await served(targets, '1.0.0'), loadAvg: loadAvg() });
+    say('4. bare baseline deploy 1.0.0 → 4.0.0 on both web hosts at once (no gangway), under load');
+    const bare = await phaseLoad(targets, () => bareDeploy(bench.info, WEB_HOSTS, image('4.0.0'), 'hello-web-bench-bare'));
+    const bareLoad = loadAvg();
+    out.bare = { what: `bare baseline 1.0.0 → 4.0.0 (${BARE_STEPS})`, liveMs: bare.result.timeToLiveMs, totalMs: bare.result.totalMs, loadAvg: bareLoad };
+    out.phases.push({ phase: '4. bare baseline deploy (no gangway)', outcome: BARE_STEPS, gangway: false, opMs: bare.result.totalMs, load: bare.load, note: await served(targets, '4.0.0'), loadAvg: bareLoad });
 
     say('5. naive replace: stop 1.0.0, start 2.0.0, re-point the proxy server, under load');
     const naive = await phaseLoad(targets, async () => {
@@ -140,10 +147,11 @@ function render(out: RunOutput, startedAt: Date): string {
     '',
     ...failureNotes(out.phases, LEAD_MS),
   ];
-  if (out.deploy && out.bare?.length) {
-    parts.push('', 'Deploy wall time vs the bare minimum (same run, same load):', '', wallTable({ deployCliMs: out.deploy.wallMs, deployEventsMs: eventSpanMs(out.deploy.events), bare: out.bare }));
-    parts.push('', 'Where the deploy v1 → v2 spent its time (from `--json` step events; seconds from its first event):', '', stepTable(stepSpans(out.deploy.events)));
+  if (out.bare && out.times.length) {
+    parts.push('', 'Time to live (command start to every web host switched) and total (to the old versions stopped and the command\'s end), same run, same load:', '', timesTable(out.times, out.bare));
+    parts.push('', `gangway's figures come from its \`timing\` event (\`--json\`), counted from its process start (Node start-up included); the bare baseline's from its first connection, in this bench's running process. The bare baseline is bench/scale/baseline.ts: on every web host at once, ${BARE_STEPS}; none of gangway's lock, audit, labels, hooks, observe, undo or prune.`);
   }
+  if (out.deploy) parts.push('', 'Where the deploy v1 → v2 spent its time (from `--json` step events; seconds from its first event):', '', stepTable(stepSpans(out.deploy.events)));
   if (out.naive?.length) parts.push('', 'Naive replace timings:', '', naiveTable(out.naive));
   if (out.direct?.length) parts.push('', 'Without a deploy tool (no proxy) timings:', '', directTable(out.direct));
   if (out.sandboxMs !== undefined) parts.push('', `Sandbox up ${(out.sandboxMs / 1000).toFixed(1)} s; gangway setup v1 ${((out.setupMs ?? 0) / 1000).toFixed(1)} s (not under load).`);
@@ -152,7 +160,7 @@ function render(out: RunOutput, startedAt: Date): string {
 
 async function main(): Promise<void> {
   const startedAt = new Date();
-  const out: RunOutput = { phases: [] };
+  const out: RunOutput = { phases: [], times: [] };
   await sandboxBenchMain({
     key: KEY,
     heading: `Zero downtime: deploy, failed deploy, rollback under load (${LOAD.ratePerHost} req/s per web host, HAProxy ${PROXY_LINE})`,

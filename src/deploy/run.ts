@@ -55,7 +55,23 @@ export interface DeployOutcome {
   canarySteps?: StepReport[];
 }
 
+/**
+ * A deploy, rollback or setup; its `timing` result event says when it was live and when it ended.
+ * A failed one was never live (every host is back on its old version): timeToLiveMs is null.
+ */
 export async function runDeploy(s: Session, opts: DeployOptions): Promise<DeployOutcome> {
+  const origin = opts.startedAt ?? Date.now();
+  try {
+    return await deployAndTime(s, { ...opts, startedAt: origin });
+  } catch (err) {
+    const totalMs = Math.round(Date.now() - origin);
+    s.events.result('timing', { timeToLiveMs: null, totalMs });
+    s.events.log(`not live: the ${opts.action} did not complete; ${seconds(totalMs)} in all`, { level: 'error' });
+    throw err;
+  }
+}
+
+async function deployAndTime(s: Session, opts: DeployOptions): Promise<DeployOutcome> {
   const started = Date.now();
   const { events, deployment } = s;
   const ref = imageRef(s, opts.version);

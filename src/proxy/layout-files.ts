@@ -3,7 +3,7 @@
 // content travels base64-encoded inside the command (a few kB), so one exec writes every file.
 import { shellQuote, type ShellCommand } from '../state/shell.js';
 import { MAP_FILES, type MapKind, type ProxyLayout } from './layout.js';
-import { CONFIG_FILE, PROXY_HOST_DIR, PROXY_SOCKET_GROUP } from './paths.js';
+import { CLOSING_MAP_FILE, CONFIG_FILE, PROXY_HOST_DIR, PROXY_SOCKET_GROUP } from './paths.js';
 import { renderHaproxyConfig, renderMapFiles } from './render.js';
 
 export interface LayoutFiles {
@@ -32,6 +32,8 @@ export function writeLayoutCommand(files: LayoutFiles, hostDir: string = PROXY_H
     command: [
       `mkdir -p ${dir} && { chgrp ${PROXY_SOCKET_GROUP} ${dir} 2>/dev/null; chmod 2770 ${dir} 2>/dev/null; true; }`,
       ...KINDS.map((k) => one(MAP_FILES[k], files.maps[k])),
+      // Always empty: its key is set at runtime only, and a (re)started proxy must not close.
+      one(CLOSING_MAP_FILE, ''),
       one(CONFIG_FILE, files.config),
     ].join(' && '),
   };

@@ -17,7 +17,8 @@ import { PROXY_CONTAINER_NAME, PROXY_LABEL, PROXY_UID } from './paths.js';
 import { needsReload } from './render.js';
 import { withRouteLock } from './route-lock.js';
 import { claimOf, networkOf, proxyError, runtimeApi, type ProxyTarget } from './target.js';
-import { waitRuntimeReady, workerPid } from './waits.js';
+import { seamlessReload } from './seamless-reload.js';
+import { waitRuntimeReady } from './waits.js';
 import { createContainer } from '../docker/containers.js';
 
 export interface EnsureProxyOptions extends Omit<ProxyContainerOptions, 'network' | 'containerName' | 'hostDir' | 'uid' | 'gid'> {
@@ -89,7 +90,8 @@ export async function applyMapChanges(t: ProxyTarget, before: ProxyLayout, after
  * come from the live runtime when it answers, else from the files gangway wrote. Route and slot
  * changes go through the runtime API (no reload); a setting only the file holds (a slot's
  * expected status or check timeout, or the move from the single-service layout) is applied with a
- * seamless reload (SIGUSR2 to the master), never a restart.
+ * seamless reload (seamless-reload.ts: connections closed after their response for a moment,
+ * then SIGUSR2 to the master), never a restart.
  */
 export async function ensureProxy(t: ProxyTarget, opts: EnsureProxyOptions): Promise<EnsureProxyResult> {
   const started = Date.now();
@@ -131,11 +133,11 @@ async function bringUp(t: ProxyTarget, docker: Docker, spec: ReturnType<typeof p
       action = 'started';
     } else if (plan.legacyRuntime || file === undefined || needsReload(file, wanted.config)) {
       // The move from the single-service layout (its proxy has no maps to change), or a setting
-      // only the file holds: a new worker reads the files, which hold every runtime server.
-      const before = await workerPid(t);
-      await writeLayoutFiles(t, wanted);
-      await docker.getContainer(existing.Id).kill({ signal: 'SIGUSR2' });
-      await waitRuntimeReady(t, docker, existing.Id, opts.readyTimeoutMs, before);
+      // only the file holds: a new worker reads the files, which hold every runtime server. They
+      // are rendered from a fresh reading just before the signal: another service's deploy may
+      // add a server at runtime (without this lock) during the reload's closing wait.
+      const writeFiles = async () => writeLayoutFiles(t, renderLayoutFiles((await planClaim(t, true)).after));
+      await seamlessReload(t, docker, existing.Id, { writeFiles, ...(opts.readyTimeoutMs !== undefined ? { readyTimeoutMs: opts.readyTimeoutMs } : {}) });
       if (plan.legacyRuntime) t.events?.log('the proxy moved from the single-service layout to the shared one (one seamless reload)', { host: t.host.name, step: 'proxy' });
       action = 'reloaded';
     } else {

@@ -5,6 +5,14 @@ export const PROXY_CONTAINER_NAME = 'gangway-proxy';
 export const PROXY_HOST_DIR = '/var/lib/gangway/proxy';
 export const PROXY_CONTAINER_DIR = '/usr/local/etc/haproxy';
 export const CONFIG_FILE = 'haproxy.cfg';
+/**
+ * A flag map, empty in the file: while the runtime holds its key, every response closes its
+ * connection (render.ts, seamless-reload.ts). A reload loads it empty again.
+ */
+export const CLOSING_MAP_FILE = 'closing.map';
+export const containerClosingMapPath = `${PROXY_CONTAINER_DIR}/${CLOSING_MAP_FILE}`;
+/** The one key of closing.map; present at runtime only, for the moments before a reload. */
+export const CLOSING_KEY = 'closing';
 const SOCKET_FILE = 'admin.sock';
 /** The host group whose members may use the admin socket (see config-file.ts); the proxy runs with its gid. */
 export const PROXY_SOCKET_GROUP = 'docker';

@@ -6,7 +6,7 @@ import {
   type MapKind, type ProxyLayout, type ProxySlot,
 } from './layout.js';
 import {
-  ACME_BACKEND, ACME_CHALLENGE_PREFIX, ACME_CONTAINER_NAME, ACME_PORT, containerCrtListPath, containerSocketPath, PROXY_CONTAINER_DIR,
+  ACME_BACKEND, ACME_CHALLENGE_PREFIX, ACME_CONTAINER_NAME, ACME_PORT, CLOSING_KEY, containerClosingMapPath, containerCrtListPath, containerSocketPath, PROXY_CONTAINER_DIR,
   PROXY_LISTEN_PORT, PROXY_TLS_PORT,
 } from './paths.js';
 import {
@@ -101,6 +101,9 @@ function frontendLines(): string[] {
     `use_backend ${ACME_BACKEND} if gw_acme !{ ssl_fc }`,
     'use_backend %[var(txn.gw_be)] if { var(txn.gw_be) -m found }',
     `default_backend ${UNROUTED_BACKEND}`,
+    // Before a reload (seamless-reload.ts): every client connection ends after its next response,
+    // so the old worker holds no idle keep-alive connection to close under a client's request.
+    `http-after-response set-header Connection close if { str(${CLOSING_KEY}),map(${containerClosingMapPath}) -m found }`,
   ];
 }
 

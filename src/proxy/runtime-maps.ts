@@ -2,7 +2,7 @@
 // `show map` reply. Pure, like runtime-commands.ts.
 import type { MapChange } from './claims.js';
 import { MAP_FILES, type MapKind } from './layout.js';
-import { PROXY_CONTAINER_DIR } from './paths.js';
+import { CLOSING_KEY, containerClosingMapPath, PROXY_CONTAINER_DIR } from './paths.js';
 import type { RuntimeCommand } from './runtime-commands.js';
 
 /** The map as HAProxy names it: the path the file loaded it from. */
@@ -47,3 +47,11 @@ export function parseMapFile(text: string): Map<string, string> {
   }
   return out;
 }
+
+/**
+ * closing.map's key on or off: while it is on, every response closes its client connection
+ * (render.ts, frontendLines). `add map` answers nothing; a proxy whose file predates the map
+ * answers UNKNOWN_MAP_REPLY.
+ */
+export const closingOn = (): RuntimeCommand => ({ line: `add map ${containerClosingMapPath} ${CLOSING_KEY} on`, expect: { kind: 'empty' } });
+export const closingOff = (): RuntimeCommand => ({ line: `clear map ${containerClosingMapPath}`, expect: { kind: 'empty' } });

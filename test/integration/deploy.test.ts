@@ -23,6 +23,9 @@ async function served(host: string): Promise<string> {
   return (await getThroughProxy(info, host)).body;
 }
 
+type JsonEvent = { type: string; kind?: string; message?: string; data?: Record<string, unknown> };
+const jsonEvents = (stdout: string): JsonEvent[] => stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as JsonEvent);
+
 describe('deploy on a 3-host sandbox', () => {
   beforeAll(async () => {
     await resetHosts(info);
@@ -86,6 +89,10 @@ describe('deploy on a 3-host sandbox', () => {
     expect(r.output).toContain('First web container is unhealthy on vm1, not booting any other roles');
     expect(r.output).toContain('First web container is unhealthy, not booting workers on vm3');
     expect(r.output).toContain('[emerg] unknown directive "bogus" in /etc/hello.conf:3');
+    // Never live; the total runs to the end of the command, undo included.
+    const total = /not live: the deploy did not complete; ([\d.]+)s in all/.exec(r.output);
+    expect(total, r.output.slice(-2000)).not.toBeNull();
+    expect(Number(total![1])).toBeGreaterThan(0);
     expect(failures).toEqual([]);
     expect(await served('vm1')).toBe('hello from 2.0.0');
     expect(await served('vm2')).toBe('hello from 2.0.0');
@@ -98,8 +105,10 @@ describe('deploy on a 3-host sandbox', () => {
   });
 
   it('refuses a healthy version that fails an uptest: not switched anywhere, the uptest output shown', async () => {
-    const r = await run(['deploy', '--version', '4.0.0']);
+    const r = await run(['--json', 'deploy', '--version', '4.0.0']);
     expect(r.code).toBe(1);
+    // --json: the timing result says it was never live (null), and how long the command took.
+    expect(jsonEvents(r.stdout).filter((e) => e.type === 'result' && e.kind === 'timing').map((e) => [e.data?.timeToLiveMs, typeof e.data?.totalMs])).toEqual([[null, 'number']]);
     expect(r.output).toContain('02-version');
     expect(r.output).toContain("GET /version answered 'unknown', expected '4.0.0'");
     expect(r.output).toMatch(/every host is on 2\.0\.0/);
@@ -113,14 +122,20 @@ describe('deploy on a 3-host sandbox', () => {
   });
 
   it('rolls back to v1 (the previous version) gated like a deploy', async () => {
-    const r = await run(['rollback']);
+    const r = await run(['--json', 'rollback']);
     expect(r.code, r.output).toBe(0);
     expect(r.output).toContain('rolled back to 1.0.0');
+    // Live (every host switched) before the total (old versions stopped, command done), both from the command's start.
+    const [timing] = jsonEvents(r.stdout).filter((e) => e.type === 'result' && e.kind === 'timing');
+    const [live, total] = [Number(timing?.data?.timeToLiveMs), Number(timing?.data?.totalMs)];
+    expect(live).toBeGreaterThan(0);
+    expect(live).toBeLessThan(total);
+    expect(jsonEvents(r.stdout).at(-1)?.message).toMatch(new RegExp(`rolled back to 1\\.0\\.0 on vm1, vm2, vm3 in ${(total / 1000).toFixed(1)}s \\(live after ${(live / 1000).toFixed(1)}s\\)`));
     expect(await served('vm1')).toBe('hello from 1.0.0');
     expect(await served('vm2')).toBe('hello from 1.0.0');
     expect(isUp((await appContainers(info, 'vm3')).get('hello-workers-1.0.0'))).toBe(true);
     const status = await run(['status', '--json']);
-    const rows = status.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; kind?: string; data?: Record<string, unknown> });
+    const rows = jsonEvents(status.stdout);
     const web = rows.filter((e) => e.kind === 'status' && e.data?.role === 'web');
     expect(web.map((e) => e.data?.liveVersion)).toEqual(['1.0.0', '1.0.0']);
   });

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GangwayError } from '../../src/errors.js';
 import { emptyLayout, MAP_FILES, type ProxyLayout } from '../../src/proxy/layout.js';
+import { CLOSING_MAP_FILE } from '../../src/proxy/paths.js';
 import { renderHaproxyConfig, renderMapFiles } from '../../src/proxy/render.js';
 import { renderCrtList } from '../../src/proxy/cert-files.js';
 import { defaultCertificatePem } from '../../src/proxy/default-cert.js';
@@ -70,6 +71,7 @@ describe.skipIf(!existsSync(HAPROXY))('runtime API against a real HAProxy', () =
     layout.slots[0] = { backend: be, settings: { owner: 'rt', appPort: 80, healthcheck: hc, responseTimeoutMs: 60_000, maxBodyBytes: 0, forwardHeaders: true }, servers: [] };
     const maps = renderMapFiles(layout);
     for (const kind of ['slots', 'routes', 'catchAll'] as const) writeFileSync(join(dir, MAP_FILES[kind]), maps[kind]);
+    writeFileSync(join(dir, CLOSING_MAP_FILE), '');
     // The HTTPS bind loads the crt-list: the default certificate, as ensureCertFiles writes it.
     mkdirSync(join(dir, 'certs'));
     writeFileSync(join(dir, 'certs', 'default.pem'), await defaultCertificatePem());

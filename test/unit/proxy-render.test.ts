@@ -77,6 +77,7 @@ describe('renderHaproxyConfig', () => {
     ['the response timeout from the slot map', '  http-request set-timeout server str(be_slot_01),map(/usr/local/etc/haproxy/slots.map),field(5,|)'],
     ['the check timeout', '  timeout check 5000ms'],
     ['a resolvers section on the engine\'s DNS', 'resolvers engine\n  nameserver docker 127.0.0.11:53'],
+    ['responses that close their connection while closing.map holds its key (before a reload), after routing', '  default_backend be_unrouted\n  http-after-response set-header Connection close if { str(closing),map(/usr/local/etc/haproxy/closing.map) -m found }'],
     ['explicit client/server/keep-alive timeouts', '  timeout client 60s\n  timeout server 60s\n  timeout http-request 10s\n  timeout http-keep-alive 60s'],
   ])('has %s', (_label, snippet) => {
     if (snippet === undefined) expect(text).not.toMatch(/stats socket (ipv4@|\d|:)/);

@@ -8,7 +8,7 @@ import { layoutFrom, layoutFromLegacy } from '../../src/proxy/layout-state.js';
 import { decodeSettings, describeRouteKey, emptyLayout, encodeSettings, hostNameProblem, pathPrefixProblem, routeKey, type ProxyLayout, type SlotSettings } from '../../src/proxy/layout.js';
 import { parseLegacyConfig } from '../../src/proxy/legacy.js';
 import { parseRenderedBackends } from '../../src/proxy/render.js';
-import { mapCommand, parseMapFile, parseShowMap } from '../../src/proxy/runtime-maps.js';
+import { closingOff, closingOn, mapCommand, parseMapFile, parseShowMap } from '../../src/proxy/runtime-maps.js';
 
 const settings = (owner: string, over: Partial<SlotSettings> = {}): SlotSettings => ({
   owner, appPort: 80, healthcheck: { path: '/up', intervalMs: 1000, timeoutMs: 5000 }, responseTimeoutMs: 60_000, maxBodyBytes: 0, forwardHeaders: true, ...over,
@@ -142,6 +142,11 @@ describe('runtime map lines', () => {
     expect(mapCommand({ kind: 'slots', op: 'del', key: 'be_slot_03' }).line).toBe('del map /usr/local/etc/haproxy/slots.map be_slot_03');
     expect(() => mapCommand({ kind: 'routes', op: 'add', key: 'a b', value: 'x' })).toThrow(/space/);
   });
+  it('sets and clears the closing flag the frontend reads', () => {
+    expect(closingOn()).toEqual({ line: 'add map /usr/local/etc/haproxy/closing.map closing on', expect: { kind: 'empty' } });
+    expect(closingOff()).toEqual({ line: 'clear map /usr/local/etc/haproxy/closing.map', expect: { kind: 'empty' } });
+    expect(renderLayoutFiles(hostWithAandB()).config).toContain(`str(closing),map(/usr/local/etc/haproxy/closing.map) -m found`);
+  });
   it('parses show map (as measured on 2.6.12) and map files', () => {
     expect(parseShowMap('0x55fa13b30e90 a.test/ be_slot_1\n0x7f815c046d90 b.test/ be_slot_2\n\n')).toEqual(new Map([['a.test/', 'be_slot_1'], ['b.test/', 'be_slot_2']]));
     expect(parseShowMap('')).toEqual(new Map());
@@ -202,6 +207,9 @@ describe('the files of a shared proxy', () => {
   it('one command writes every file, maps before the config; the reader tells missing from empty', () => {
     const cmd = writeLayoutCommand(renderLayoutFiles(hostWithAandB()), '/srv/p').command;
     expect(cmd.indexOf('/srv/p/routes.map')).toBeLessThan(cmd.indexOf('/srv/p/haproxy.cfg'));
+    // closing.map, which the config loads, always empty: a (re)started proxy closes nothing.
+    expect(cmd).toContain("printf %s '' | base64 -d > /srv/p/.closing.map.tmp");
+    expect(cmd.indexOf('/srv/p/closing.map')).toBeLessThan(cmd.indexOf('/srv/p/haproxy.cfg'));
     expect(readLayoutCommand('/srv/p').command).toContain('base64 -w0 < /srv/p/haproxy.cfg');
     const cfg = Buffer.from('global\n').toString('base64');
     expect(parseLayoutFiles(`gangway-proxy-file haproxy.cfg ${cfg}\ngangway-proxy-file routes.map \ngangway-proxy-file slots.map -\n`)).toEqual({ config: 'global\n', maps: { routes: '' } });
