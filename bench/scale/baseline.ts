@@ -2,12 +2,16 @@
 // host at once straight through the Engine API (over the same one-SSH-connection transport) and
 // the proxy's runtime API, with none of gangway's bookkeeping (no lock, audit, labels, plan,
 // observe, events, hooks, undo, prune). Per host: pull, start the new container, add it to the
-// proxy and wait for the proxy's check, run the app's uptests, switch; once every host switched:
+// proxy and wait for the proxy's check, run the app's uptests (both in one container, as gangway
+// runs them: the same work, not more), switch; once every host switched:
 // wait for the old server to drain, remove it from the proxy, stop the old container.
 import type Docker from 'dockerode';
 import { stopContainer } from '../../src/app/container.js';
 import { pullImage } from '../../src/docker/images.js';
-import { uptestContainerSpec, uptestsDir } from '../../src/gates/uptests.js';
+import { randomBytes } from 'node:crypto';
+import { combinedLogText } from '../../src/docker/logs.js';
+import { RunnerLog, runnerContainerSpec } from '../../src/gates/uptest-runner.js';
+import { uptestsDir } from '../../src/gates/uptests.js';
 import type { Host, HostStats } from '../../src/hosts/host.js';
 import { addCandidate, removeServer, switchTo } from '../../src/proxy/runtime-operations.js';
 import { waitDrained, waitHealthy } from '../../src/proxy/waits.js';
@@ -29,14 +33,19 @@ export interface BareDeploy {
   stats: Map<string, HostStats>;
 }
 
-async function runUptest(docker: Docker, image: string, target: string, uptest: string): Promise<void> {
-  const name = `${target}-uptest-${uptest}`;
-  const spec = uptestContainerSpec({ name, image, path: `${UPTEST_DIR}/${uptest}`, targetName: target, appPort: 80, network: 'gangway', env: { MODE: 'bench' }, labels: BENCH_LABELS });
-  const c = await docker.createContainer({ ...spec, name });
+async function runUptests(docker: Docker, image: string, target: string): Promise<void> {
+  const name = `${target}-uptests`;
+  const marker = `bare-${randomBytes(6).toString('hex')}`;
+  const spec = runnerContainerSpec({ name, image, dir: UPTEST_DIR, names: BARE_UPTESTS, marker, timeoutMs: 60_000, parallel: true, targetName: target, appPort: 80, network: 'gangway', env: { MODE: 'bench' }, labels: BENCH_LABELS });
+  const c = await docker.createContainer(spec);
   try {
     await c.start();
-    const { StatusCode } = (await c.wait()) as { StatusCode: number };
-    if (StatusCode !== 0) throw new Error(`uptest ${uptest} of ${target} exited ${StatusCode}`);
+    await c.wait();
+    const log = new RunnerLog(marker, BARE_UPTESTS);
+    const text = combinedLogText((await c.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer);
+    for (const line of text.split('\n')) log.accept(line, 0);
+    const failed = BARE_UPTESTS.filter((_, i) => !log.result(i, { timeoutMs: 60_000, stop: 'finished', now: 0, maxOutputBytes: 4096 }).passed);
+    if (failed.length > 0) throw new Error(`uptests ${failed.join(', ')} of ${target} failed`);
   } finally {
     await c.remove({ force: true }).catch(() => {});
   }
@@ -51,7 +60,7 @@ async function bootAndSwitch(host: Host, image: string, name: string): Promise<s
   await startContainer(host, image, name);
   await addCandidate(t, { name });
   await waitHealthy(t, name, HEALTHY_WITHIN_MS);
-  await Promise.all(BARE_UPTESTS.map((u) => runUptest(docker, image, name, u)));
+  await runUptests(docker, image, name);
   await switchTo(t, name, [previous]);
   return previous;
 }

@@ -320,7 +320,7 @@ export const configSchema = z
       .strictObject({
         path: z.string().min(1).default('uptests').describe('Folder inside the image; uptests/<role>/* run with args <host> <port>.'),
         timeout: duration.default(60_000),
-        parallel: z.boolean().default(true).describe('Run a role\'s uptests at once (each in its own container); false runs them one after another in name order.'),
+        parallel: z.boolean().default(true).describe('Run a role\'s uptests at once; false runs them one after another in name order.'),
       })
       .prefault({}),
     env: z

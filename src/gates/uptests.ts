@@ -1,7 +1,9 @@
 // Uptests (Velociraptor's idea): every executable in `<uptests.path>/<role>/` inside the app's own
-// image, run in order of name, each in a sibling container of the same image on the app network
-// with the app's env and args `<container name> <app port>`. All run even when one fails. Shared
-// by deploy (as a gate) and by `gangway test`, so nothing here knows about deploys.
+// image, run in order of name (or at once), in a sibling container of the same image on the app
+// network with the app's env and args `<container name> <app port>`. All run even when one fails.
+// An image with a shell runs them all in one container (uptest-runner.ts: one start per role and
+// host, not one per uptest); one without gets a container per uptest. Shared by deploy (as a
+// gate) and by `gangway test`, so nothing here knows about deploys.
 import { posix } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
@@ -14,19 +16,11 @@ import { combinedLogText } from '../docker/logs.js';
 import { removeContainer } from '../app/container.js';
 import type { Gate, GateOptions, GateResult, GateTarget } from './gate.js';
 import { createContainer } from '../docker/containers.js';
+import { followLogLines } from '../docker/log-lines.js';
+import { capTail, RUNNER_SHELL, RunnerLog, runnerContainerSpec, UPTEST_MANAGED, uptestContainerSpec, type RunnerStop, type UptestResult } from './uptest-runner.js';
 
-export interface UptestResult {
-  name: string;
-  passed: boolean;
-  /** The uptest's exit code; null when it was killed for its timeout (or never started). */
-  exitCode: number | null;
-  timedOut: boolean;
-  /** Stopped before its end because the deploy was aborted (another host failed, Ctrl-C). */
-  aborted?: boolean;
-  durationMs: number;
-  /** stdout and stderr interleaved, capped to the last maxOutputBytes. */
-  output: string;
-}
+export { UPTEST_MANAGED, uptestContainerSpec, type UptestContainerInput, type UptestResult } from './uptest-runner.js';
+
 
 export interface UptestRunInput {
   host: Host;
@@ -55,13 +49,14 @@ export interface UptestRunInput {
   prepared?: Promise<PreparedUptests>;
 }
 
-export const UPTEST_MANAGED = 'uptest';
 
-/** A role's uptests listed from the image, each with a created (never started) container. */
+/** A role's uptests listed from the image, with the created (never started) container(s) to run them. */
 export interface PreparedUptests {
   dir: string;
   names: string[];
-  /** uptest name -> its created container; one whose create failed is created again at run time. */
+  /** The one container that runs them all (an image with a shell), and its run's marker. */
+  runner?: { name: string; marker: string };
+  /** Without a runner: uptest name -> its created container; one whose create failed is created again at run time. */
   containers: Map<string, string>;
 }
 
@@ -96,40 +91,19 @@ export function uptestContainerName(targetName: string, uptestName: string, suff
   return `${targetName}-uptest-${uptestName}-${suffix}`.replace(/[^a-zA-Z0-9_.-]/g, '_');
 }
 
-export interface UptestContainerInput {
-  name: string;
-  image: string;
-  /** Absolute path of the uptest inside the image. */
-  path: string;
-  targetName: string;
-  appPort: number;
-  network: string;
-  env: Record<string, string>;
-  labels?: Record<string, string>;
-}
 
-/** Pure: create options for one uptest's container. */
-export function uptestContainerSpec(input: UptestContainerInput): Docker.ContainerCreateOptions {
-  return {
-    name: input.name,
-    Image: input.image,
-    Entrypoint: [input.path],
-    Cmd: [input.targetName, String(input.appPort)],
-    Env: Object.keys(input.env).sort().map((k) => `${k}=${input.env[k]}`),
-    Labels: { ...input.labels, 'gangway.managed': UPTEST_MANAGED, 'gangway.uptest_of': input.targetName },
-    HostConfig: {
-      NetworkMode: input.network,
-      // json-file explicitly: the output is read back with GET /logs after the uptest ends.
-      LogConfig: { Type: 'json-file', Config: { 'max-size': '1m' } },
-    },
-  };
-}
 
 /**
  * Reads the role's uptest directory straight from the image's filesystem (a created, never
  * started container + GET /archive), so it works for images without a shell, ls or find.
  */
 export async function listUptests(host: Host, image: string, uptestsPath: string, role: string, labels: Record<string, string> = {}): Promise<{ dir: string; names: string[] }> {
+  const { dir, names } = await probeUptests(host, image, uptestsPath, role, labels);
+  return { dir, names };
+}
+
+/** The listing, and whether the image has the shell that runs them all in one container. */
+async function probeUptests(host: Host, image: string, uptestsPath: string, role: string, labels: Record<string, string>): Promise<{ dir: string; names: string[]; shell: boolean }> {
   const docker = await host.docker();
   const imageInfo = await docker.getImage(image).inspect();
   const dir = uptestsDir(imageInfo.Config?.WorkingDir, uptestsPath, role);
@@ -146,9 +120,11 @@ export async function listUptests(host: Host, image: string, uptestsPath: string
     try {
       archive = await probe.getArchive({ path: dir });
     } catch (err) {
-      if (isNotFound(err)) return { dir, names: [] };
+      if (isNotFound(err)) return { dir, names: [], shell: false };
       throw err;
     }
+    // HEAD of the path: no body, one request; a missing shell is a 404.
+    const shell = probe.infoArchive({ path: RUNNER_SHELL }).then(() => true, () => false);
     const entries: TarEntryLike[] = [];
     const reader = extract();
     const done = (async () => {
@@ -159,7 +135,7 @@ export async function listUptests(host: Host, image: string, uptestsPath: string
     })();
     (archive as NodeJS.ReadableStream).pipe(reader);
     await done;
-    return { dir, names: uptestNamesFromArchive(entries) };
+    return { dir, names: uptestNamesFromArchive(entries), shell: await shell };
   } finally {
     await probe.remove({ force: true }).catch(() => {});
   }
@@ -194,6 +170,30 @@ export async function prepareUptests(input: Omit<UptestRunInput, 'prepared'>): P
   const listing = await listOrExplain(input);
   const docker = await input.host.docker();
   const containers = new Map<string, string>();
+  if (listing.shell && listing.names.length > 0) {
+    const marker = `gangway-uptests-${randomBytes(6).toString('hex')}`;
+    const spec = runnerContainerSpec({
+      name: uptestContainerName(input.targetName, 'all', randomBytes(3).toString('hex')),
+      image: input.image,
+      dir: listing.dir,
+      names: listing.names,
+      marker,
+      timeoutMs: input.timeoutMs,
+      parallel: input.parallel ?? false,
+      targetName: input.targetName,
+      appPort: input.appPort,
+      network: input.network,
+      env: input.env,
+      labels: input.labels,
+    });
+    try {
+      await createContainer(docker, spec);
+      return { dir: listing.dir, names: listing.names, runner: { name: spec.name, marker }, containers };
+    } catch {
+      // One container per uptest instead, which then reports why it could not run, if it cannot.
+      await removeContainer(input.host, spec.name).catch(() => {});
+    }
+  }
   await Promise.all(
     listing.names.map(async (name) => {
       const spec = specFor(input, listing.dir, name);
@@ -206,14 +206,15 @@ export async function prepareUptests(input: Omit<UptestRunInput, 'prepared'>): P
       }
     }),
   );
-  return { ...listing, containers };
+  return { dir: listing.dir, names: listing.names, containers };
 }
 
 /** Removes prepared uptest containers that were never started (the health gate failed, an abort). */
 export async function discardUptests(host: Host, prepared: Promise<PreparedUptests> | undefined): Promise<void> {
   const ready = await prepared?.catch(() => undefined);
   if (!ready) return;
-  await Promise.all([...ready.containers.values()].map((name) => removeContainer(host, name).catch(() => {})));
+  const names = [...ready.containers.values(), ...(ready.runner ? [ready.runner.name] : [])];
+  await Promise.all(names.map((name) => removeContainer(host, name).catch(() => {})));
 }
 
 /**
@@ -262,27 +263,18 @@ export async function runOneUptest(input: UptestRunInput, dir: string, name: str
   return { name, passed: !timedOut && !aborted && exitCode === 0, exitCode, timedOut, ...(aborted ? { aborted } : {}), durationMs: Date.now() - started, output };
 }
 
-function capTail(text: string, maxBytes: number): string {
-  const buf = Buffer.from(text, 'utf8');
-  if (buf.length <= maxBytes) return text;
-  return `[... ${buf.length - maxBytes} bytes cut]\n${buf.subarray(buf.length - maxBytes).toString('utf8')}`;
-}
-
 /**
  * Lists and runs every uptest of the role; all of them, even when one fails. With `parallel` they
  * run at once (each in its own container, so they cannot disturb each other's process state);
  * either way the results come back in name order.
  */
 export async function runUptests(input: UptestRunInput): Promise<UptestResult[]> {
-  const listing: { dir: string; names: string[]; containers?: Map<string, string> } = input.prepared
-    ? await input.prepared
-    : await listOrExplain(input);
-  const ev = { host: input.host.name, role: input.role };
+  const listing = await (input.prepared ?? prepareUptests(input));
+  if (listing.runner) return runInOneContainer(input, listing, listing.runner);
   const runOne = async (name: string): Promise<UptestResult> => {
-    input.events?.step(`uptest ${name}`, 'start', ev);
-    const result = await runOneUptest(input, listing.dir, name, listing.containers?.get(name));
-    const message = result.passed ? 'passed' : result.timedOut ? `timed out after ${input.timeoutMs} ms` : result.aborted ? 'stopped (deploy aborted)' : `failed with exit code ${result.exitCode}`;
-    input.events?.step(`uptest ${name}`, result.passed ? 'done' : 'fail', { ...ev, message, durationMs: result.durationMs });
+    stepStart(input, name);
+    const result = await runOneUptest(input, listing.dir, name, listing.containers.get(name));
+    stepEnd(input, result);
     return result;
   };
   if (input.parallel) return Promise.all(listing.names.map(runOne));
@@ -291,9 +283,76 @@ export async function runUptests(input: UptestRunInput): Promise<UptestResult[]>
   return results;
 }
 
-async function listOrExplain(input: UptestRunInput): Promise<{ dir: string; names: string[] }> {
+function stepStart(input: UptestRunInput, name: string): void {
+  input.events?.step(`uptest ${name}`, 'start', { host: input.host.name, role: input.role });
+}
+
+function stepEnd(input: UptestRunInput, result: UptestResult): void {
+  const message = result.passed ? 'passed' : result.timedOut ? `timed out after ${input.timeoutMs} ms` : result.aborted ? 'stopped (deploy aborted)' : `failed with exit code ${result.exitCode}`;
+  input.events?.step(`uptest ${result.name}`, result.passed ? 'done' : 'fail', { host: input.host.name, role: input.role, message, durationMs: result.durationMs });
+}
+
+/** Beyond the uptests' own timeouts, before gangway stops the container itself (a stuck shell). */
+const RUNNER_GRACE_MS = 10_000;
+/** After the last uptest ended: the rest of its output, then the container's own exit. */
+const RUNNER_SETTLE_MS = 2_000;
+
+/**
+ * Starts the one container, reads its marker lines as they come (each uptest's start and end are
+ * events at once) and ends when the container does; gangway's deadline, an abort, or a container
+ * still up once every uptest ended stop it. Never throws for an uptest's failure; always removes
+ * the container.
+ */
+async function runInOneContainer(input: UptestRunInput, listing: PreparedUptests, runner: { name: string; marker: string }): Promise<UptestResult[]> {
+  const docker = await input.host.docker();
+  const log = new RunnerLog(runner.marker, listing.names);
+  const maxOutputBytes = input.maxOutputBytes ?? 64 * 1024;
+  const reported = new Set<number>();
+  const done = new AbortController();
+  let stop: RunnerStop = 'finished';
+  const stopWith = (why: RunnerStop) => () => {
+    if (stop === 'finished') stop = why;
+    done.abort();
+  };
+  const onAbort = stopWith('aborted');
+  const deadline = setTimeout(stopWith('timeout'), (input.parallel ? 1 : listing.names.length) * input.timeoutMs + RUNNER_GRACE_MS);
+  let settle: NodeJS.Timeout | undefined;
+  input.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    return await listUptests(input.host, input.image, input.uptestsPath, input.role, input.labels);
+    if (input.signal?.aborted) onAbort();
+    else {
+      await docker.getContainer(runner.name).start();
+      await followLogLines(docker, runner.name, {}, (line) => {
+        const seen = log.accept(line.text, Date.now());
+        if (seen?.kind === 'start') stepStart(input, listing.names[seen.index]!);
+        if (seen?.kind === 'end') {
+          reported.add(seen.index);
+          stepEnd(input, log.result(seen.index, { timeoutMs: input.timeoutMs, stop, now: Date.now(), maxOutputBytes }));
+          if (log.allEnded()) settle ??= setTimeout(() => done.abort(), RUNNER_SETTLE_MS);
+        }
+      }, done.signal);
+    }
+  } catch (err) {
+    log.accept(`could not start the uptests' container: ${messageOf(err)}`, Date.now());
+  } finally {
+    clearTimeout(deadline);
+    if (settle) clearTimeout(settle);
+    input.signal?.removeEventListener('abort', onAbort);
+    await removeContainer(input.host, runner.name).catch(() => {});
+  }
+  const now = Date.now();
+  const results = listing.names.map((_, i) => log.result(i, { timeoutMs: input.timeoutMs, stop, now, maxOutputBytes }));
+  for (const [i, r] of results.entries()) {
+    if (reported.has(i)) continue;
+    if (!log.started(i)) stepStart(input, r.name);
+    stepEnd(input, r);
+  }
+  return results;
+}
+
+async function listOrExplain(input: UptestRunInput): Promise<{ dir: string; names: string[]; shell: boolean }> {
+  try {
+    return await probeUptests(input.host, input.image, input.uptestsPath, input.role, input.labels ?? {});
   } catch (err) {
     throw operationError(`could not list the uptests of ${input.role} in ${input.image}: ${messageOf(err)}`, { host: input.host.name, role: input.role, step: 'uptests', cause: err });
   }

@@ -17,26 +17,36 @@ export type LiveLayout = { kind: 'shared'; layout: ProxyLayout; servers: Map<str
 
 const KINDS: MapKind[] = ['slots', 'routes', 'catchAll'];
 
-/** Every backend's servers, as the runtime reports them. */
+const SERVER_READS = [cmd.showServersState(), cmd.showStat()];
+
+/** Every backend's servers, as the runtime reports them (one round trip). */
 export async function readAllServers(t: ProxyTarget): Promise<Map<string, LiveServer[]>> {
-  const api = runtimeApi(t);
-  const state = parseServersState(await api.run(cmd.showServersState()));
-  const stats = parseStat(await api.run(cmd.showStat()));
+  const [state, stat] = await runtimeApi(t).runBatch(SERVER_READS);
+  return serversOfReplies(state!, stat!);
+}
+
+function serversOfReplies(stateReply: string, statReply: string): Map<string, LiveServer[]> {
+  const state = parseServersState(stateReply);
+  const stats = parseStat(statReply);
   const backends = [...new Set(state.map((r) => r.backend))];
   return new Map(backends.map((b) => [b, liveServers(b, state, stats)]));
 }
 
+/**
+ * The maps and every server in one round trip (a batch): what each wait polls, so a poll costs
+ * one forwarded connection, not five.
+ */
 export async function readLiveLayout(t: ProxyTarget): Promise<LiveLayout> {
   const api = runtimeApi(t);
-  const replies: string[] = [];
-  for (const kind of KINDS) {
-    const reply = await api.send(showMap(kind).line);
-    if (reply.startsWith(UNKNOWN_MAP_REPLY)) return { kind: 'legacy', servers: await readAllServers(t) };
-    if (reply.trim() !== '' && !reply.startsWith('0x')) throw proxyError(t, `HAProxy refused "show map ${mapRef(kind)}": ${reply.trim().split('\n')[0]}`);
-    replies.push(reply);
-  }
-  const servers = await readAllServers(t);
-  const [slots, routes, catchAll] = replies.map(parseShowMap) as [Map<string, string>, Map<string, string>, Map<string, string>];
+  const replies = await api.sendBatch([...KINDS.map((kind) => showMap(kind).line), ...SERVER_READS.map((c) => c.line)]);
+  const mapReplies = replies.slice(0, KINDS.length);
+  const [stateReply, statReply] = SERVER_READS.map((c, i) => api.judge(c, replies[KINDS.length + i]!));
+  const servers = serversOfReplies(stateReply!, statReply!);
+  if (mapReplies.some((r) => r.startsWith(UNKNOWN_MAP_REPLY))) return { kind: 'legacy', servers };
+  mapReplies.forEach((reply, i) => {
+    if (reply.trim() !== '' && !reply.startsWith('0x')) throw proxyError(t, `HAProxy refused "show map ${mapRef(KINDS[i]!)}": ${reply.trim().split('\n')[0]}`);
+  });
+  const [slots, routes, catchAll] = mapReplies.map(parseShowMap) as [Map<string, string>, Map<string, string>, Map<string, string>];
   const slotServers = new Map([...servers].filter(([b]) => isSlotName(b)));
   return { kind: 'shared', layout: layoutFrom({ maps: { slots, routes, catchAll }, servers: slotServers }), servers };
 }

@@ -10,7 +10,7 @@ import type { LiveServer } from './types.js';
 
 /** The backend's servers as the running proxy sees them; none while the service has no slot here. */
 export async function readServers(t: ProxyTarget): Promise<LiveServer[]> {
-  return serversOfLive(t, await readLiveLayout(t));
+  return (await readSlot(t)).servers;
 }
 
 /** This target's servers in a layout already read (none while it has no slot there). */
@@ -25,9 +25,21 @@ export async function findServer(t: ProxyTarget, name: string): Promise<LiveServ
 
 /** The backend a runtime change of this target goes to; one that has none was never prepared here. */
 export async function requireBackend(t: ProxyTarget): Promise<string> {
-  const backend = await backendOfLive(t);
+  return (await readBackend(t)).backend;
+}
+
+/** The backend a change goes to and its servers, from one reading (one round trip). */
+export async function readBackend(t: ProxyTarget): Promise<{ backend: string; servers: LiveServer[] }> {
+  const { backend, servers } = await readSlot(t);
   if (backend === undefined) throw proxyError(t, `${t.service} has no backend on the proxy on ${t.host.name}`, { hint: 'a deploy or setup (ensureProxy) gives it one' });
-  return backend;
+  return { backend, servers };
+}
+
+/** This target's backend (undefined while it has none here) and its servers, from one reading. */
+export async function readSlot(t: ProxyTarget): Promise<{ backend: string | undefined; servers: LiveServer[] }> {
+  const live = await readLiveLayout(t);
+  const backend = await backendOfLive(t, live);
+  return { backend, servers: backend === undefined ? [] : (live.servers.get(backend) ?? []) };
 }
 
 /** Which HAProxy the target's proxy runs (its `show info`). */

@@ -3,7 +3,7 @@
 // prompt parsing, and a failed command cannot leave a session half-way through a sequence.
 import type { Duplex } from 'node:stream';
 import { GangwayError, messageOf } from '../errors.js';
-import { replyMatches, type RuntimeCommand } from './runtime-commands.js';
+import { batchLine, replyMatches, splitBatchReply, type RuntimeCommand } from './runtime-commands.js';
 
 /**
  * The socket could not be opened: the proxy is down or restarting (its socket is gone), as opposed
@@ -34,7 +34,28 @@ export class RuntimeApi {
 
   /** Sends the line and returns HAProxy's reply; a reply that is not the expected one throws. */
   async run(command: RuntimeCommand): Promise<string> {
-    const reply = await this.send(command.line);
+    return this.judge(command, await this.send(command.line));
+  }
+
+  /** Read-only commands in one round trip (see batchLine); each reply judged as `run` does. */
+  async runBatch(commands: RuntimeCommand[]): Promise<string[]> {
+    const replies = await this.sendBatch(commands.map((c) => c.line));
+    return replies.map((reply, i) => this.judge(commands[i]!, reply));
+  }
+
+  /** Read-only lines in one round trip, the replies unjudged, one per line. */
+  async sendBatch(lines: string[]): Promise<string[]> {
+    const line = batchLine(lines);
+    const reply = await this.send(line);
+    try {
+      return splitBatchReply(reply, lines.length);
+    } catch (err) {
+      throw new GangwayError('operation', `HAProxy's reply to "${line}" is cut short: ${messageOf(err)}`, { host: this.hostName, step: 'proxy' });
+    }
+  }
+
+  /** The reply when it is the one `command` expects; HAProxy's refusal as an error otherwise. */
+  judge(command: RuntimeCommand, reply: string): string {
     if (!replyMatches(command.expect, reply)) {
       const said = reply.trim().split('\n')[0] || '(no reply)';
       throw new GangwayError('operation', `HAProxy refused "${command.line}": ${said}`, {

@@ -91,3 +91,39 @@ export function replyMatches(expect: ReplyExpectation, reply: string): boolean {
   if (expect.kind === 'prefixes') return expect.texts.some((t) => reply.startsWith(t));
   return reply.startsWith(expect.text);
 }
+
+/**
+ * Several read-only lines as one: HAProxy runs `a; b; c` in order on one connection and ends each
+ * reply with an empty line (measured on 2.6.12 and 3.0.11), so one round trip reads what took
+ * one per line. Only for reads: HAProxy goes on after a refused line, and a change that follows
+ * a refused one must not run (a switch would drain the old server after the new one failed).
+ */
+export function batchLine(lines: string[]): string {
+  if (lines.length === 0) throw new Error('a runtime API batch needs at least one line');
+  for (const l of lines) if (l.includes(';') || l.includes('\n')) throw new Error(`a batched runtime API line may not hold ";" or a line break: ${l}`);
+  return lines.join('; ');
+}
+
+/**
+ * The reply of a batch, one reply per line, each as a lone command's reply reads (content and
+ * the empty line that ends it). Replies of the read commands batched hold no empty line; fewer
+ * replies than lines means the proxy stopped half-way, which is an error, never a short read.
+ */
+export function splitBatchReply(reply: string, count: number): string[] {
+  const replies: string[] = [];
+  let current: string[] = [];
+  // What follows the last line break is not a line: '' for a whole reply, a cut line otherwise.
+  const lines = reply.split('\n');
+  const rest = lines.pop();
+  for (const line of lines) {
+    if (line !== '') {
+      current.push(line);
+      continue;
+    }
+    if (replies.length === count) continue;
+    replies.push(current.length > 0 ? `${current.join('\n')}\n\n` : '\n');
+    current = [];
+  }
+  if (replies.length < count || current.length > 0 || rest !== '') throw new Error(`the runtime API answered ${replies.length} of ${count} batched commands`);
+  return replies;
+}

@@ -4,7 +4,7 @@
 import { containerAddress } from './addresses.js';
 import { syncConfig } from './file-sync.js';
 import { readAllServers } from './live-layout.js';
-import { findServer, readServers, requireBackend } from './live-servers.js';
+import { readBackend, readSlot } from './live-servers.js';
 import * as cmd from './runtime-commands.js';
 import { describeCheck, isHealthy } from './runtime-parse.js';
 import { proxyError, runtimeApi, type ProxyTarget } from './target.js';
@@ -27,11 +27,10 @@ export interface CandidateServer {
  * will not delete (loaded from the file, so resolved by name) is reused, pointed at the container.
  */
 export async function addCandidate(t: ProxyTarget, server: CandidateServer): Promise<void> {
-  const be = await requireBackend(t);
+  const [{ backend: be, servers }, address] = await Promise.all([readBackend(t), server.address ?? containerAddress(t, server.name)]);
   const api = runtimeApi(t);
-  const address = server.address ?? (await containerAddress(t, server.name));
   const port = server.port ?? t.appPort;
-  const existing = await findServer(t, server.name);
+  const existing = servers.find((s) => s.name === server.name);
   if (existing?.state === 'ready') throw proxyError(t, `server ${server.name} is already live in the proxy on ${t.host.name}`);
   const kept = existing ? (await removeServer(t, server.name)) === 'kept' : false;
   t.events?.step('proxy add', 'start', { host: t.host.name, message: `${server.name} ${address}:${port}${kept ? ' (reusing its server)' : ''}` });
@@ -52,9 +51,8 @@ export async function addCandidate(t: ProxyTarget, server: CandidateServer): Pro
  * `oldServers` defaults to every other ready server of the backend.
  */
 export async function switchTo(t: ProxyTarget, newServer: string, oldServers?: string[]): Promise<void> {
-  const be = await requireBackend(t);
+  const { backend: be, servers: live } = await readBackend(t);
   const api = runtimeApi(t);
-  const live = await readServers(t);
   const target = live.find((s) => s.name === newServer);
   if (!target) throw proxyError(t, `server ${newServer} is not in the proxy on ${t.host.name}`);
   // Held: the server that served until a moment ago (an undo switching back), never stopped;
@@ -112,11 +110,11 @@ export async function holdChecks(t: ProxyTarget): Promise<string[]> {
  */
 export async function removeServer(t: ProxyTarget, name: string, timeoutMs = 10_000): Promise<'removed' | 'kept'> {
   const api = runtimeApi(t);
-  if (!(await findServer(t, name))) {
+  const { backend: be, servers } = await readSlot(t);
+  if (be === undefined || !servers.some((s) => s.name === name)) {
     await syncConfig(t);
     return 'removed';
   }
-  const be = await requireBackend(t);
   await api.run(cmd.setServerState(be, name, 'maint'));
   const deadline = Date.now() + timeoutMs;
   let outcome: 'removed' | 'kept' = 'removed';

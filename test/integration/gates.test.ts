@@ -5,7 +5,7 @@ import { LocalHost } from '../../src/hosts/local-host.js';
 import { Events, type GangwayEvent } from '../../src/events/events.js';
 import { assertGates, discardUptests, dockerHealthGate, prepareUptests, runningGate, runUptests, uptestsGate, listUptests } from '../../src/gates/gates.js';
 import { GangwayError } from '../../src/errors.js';
-import { APP_IMAGE, APP_PORT, BLOCKS_LABEL, HEALTH_IMAGE, buildBlocksImages, cleanupBlocks, createBlocksNetwork, docker, runPlain, uniqueName } from './helpers/blocks.js';
+import { APP_IMAGE, APP_PORT, BLOCKS_LABEL, HEALTH_IMAGE, NOSHELL_IMAGE, buildBlocksImages, cleanupBlocks, createBlocksNetwork, docker, runPlain, uniqueName } from './helpers/blocks.js';
 
 const host = new LocalHost();
 let network = '';
@@ -125,8 +125,8 @@ describe('uptests', () => {
     const ofTarget = () => docker.listContainers({ all: true, filters: { label: ['gangway.managed=uptest', `gangway.uptest_of=${target}`] } });
     const prepared = await prepareUptests(input);
     expect(prepared.names).toEqual(['01_pass', '02_fail', '03_hang']);
-    // Created and never started: nothing of the uptests ran before the gate.
-    expect((await ofTarget()).map((c) => c.State).sort()).toEqual(['created', 'created', 'created']);
+    // One container for the three, created and never started: nothing ran before the gate.
+    expect((await ofTarget()).map((c) => c.State)).toEqual(['created']);
     const results = await runUptests({ ...input, prepared: Promise.resolve(prepared) });
     expect(results.map((r) => [r.name, r.passed, r.exitCode, r.timedOut])).toEqual([
       ['01_pass', true, 0, false],
@@ -138,6 +138,24 @@ describe('uptests', () => {
     // A health gate that failed: the prepared containers are removed unstarted.
     await discardUptests(host, prepareUptests(input));
     expect(await ofTarget()).toEqual([]);
+  });
+
+  it('runs all of a role\'s uptests in one container (counted by the engine\'s create events), and names a failing second one; an image without a shell gets one container per uptest', async () => {
+    for (const [image, creates] of [[APP_IMAGE, 1], [NOSHELL_IMAGE, 2]] as const) {
+      const target = await runPlain({ image: APP_IMAGE, network, name: uniqueName('blocks-pair-') });
+      const since = Math.floor(Date.now() / 1000);
+      const gate = uptestsGate({ image, uptestsPath: 'uptests', appPort: APP_PORT, network, env: {}, timeoutMs: 10_000, labels: BLOCKS_LABEL });
+      const result = (await gate.check({ host, container: target, role: 'pair' })) as Awaited<ReturnType<ReturnType<typeof uptestsGate>['check']>> & { uptests: Array<{ name: string; passed: boolean; exitCode: number | null; output: string }> };
+      const until = Math.ceil(Date.now() / 1000) + 1;
+      expect(result.passed).toBe(false);
+      expect(result.message).toBe('1 of 2 uptests failed: 02_bad');
+      expect(result.details).toContain('  02_bad| pair two: wrong answer');
+      expect(result.uptests.map((u) => [u.name, u.passed, u.exitCode, u.output])).toEqual([['01_ok', true, 0, 'pair one ok\n'], ['02_bad', false, 4, 'pair two: wrong answer\n']]);
+      const stream = (await docker.getEvents({ since, until, filters: { type: ['container'], event: ['create'], label: [`gangway.uptest_of=${target}`] } })) as unknown as NodeJS.ReadableStream;
+      let text = '';
+      for await (const chunk of stream) text += chunk.toString();
+      expect({ image, creates: text.split('\n').filter((l) => l.trim() !== '').length }).toEqual({ image, creates });
+    }
   });
 
   it('gives each uptest the app env and <container> <port> as args', async () => {

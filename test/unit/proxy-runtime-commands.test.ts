@@ -76,3 +76,26 @@ describe('replyMatches', () => {
     expect(cmd.replyMatches(expect_, reply)).toBe(ok);
   });
 });
+
+describe('runtime API batches', () => {
+  it('joins read lines with "; " and refuses a line that would split or end the batch', () => {
+    expect(cmd.batchLine(['show map /m/slots.map', 'show stat'])).toBe('show map /m/slots.map; show stat');
+    expect(() => cmd.batchLine(['show stat; del server be/x'])).toThrow(/may not hold/);
+    expect(() => cmd.batchLine(['show stat\nshow info'])).toThrow(/may not hold/);
+    expect(() => cmd.batchLine([])).toThrow(/at least one/);
+  });
+
+  // Shapes as HAProxy 2.6.12 answered `show map A; show map EMPTY; show map B; show servers state`.
+  const replies = ['0x55f0 a.example be1\n\n', '\n', 'Unknown map identifier. Please use #<id> or <file>.\n\n', '1\n# be_id be_name\n3 be1\n\n'];
+
+  it('splits a batch reply into each line\'s own reply, empty replies included', () => {
+    expect(cmd.splitBatchReply(replies.join(''), 4)).toEqual(replies);
+    expect(cmd.splitBatchReply('\n\n', 2)).toEqual(['\n', '\n']);
+  });
+
+  it('a reply with fewer answers than lines, or more text after the last, is an error', () => {
+    expect(() => cmd.splitBatchReply(replies.slice(0, 3).join(''), 4)).toThrow(/answered 3 of 4/);
+    expect(() => cmd.splitBatchReply(`${replies.join('')}extra`, 4)).toThrow(/answered 4 of 4/);
+    expect(() => cmd.splitBatchReply('0x55f0 a.example be1\n', 1)).toThrow(/answered 0 of 1/);
+  });
+});

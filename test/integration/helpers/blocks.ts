@@ -11,6 +11,8 @@ export const BLOCKS_LABEL = { 'gangway.dev': 'blocks' } as const;
 const LABEL_FILTER = 'gangway.dev=blocks';
 export const APP_IMAGE = 'gangway-blocks/app:1';
 export const HEALTH_IMAGE = 'gangway-blocks/app-health:1';
+/** The app image without /bin/sh: its uptests (ash scripts) run one container each. */
+export const NOSHELL_IMAGE = 'gangway-blocks/app-noshell:1';
 export const APP_PORT = 8080;
 
 export const docker = new Docker({ socketPath: '/var/run/docker.sock' });
@@ -21,6 +23,8 @@ const files: Record<string, { body: string; mode?: number }> = {
   'uptests/web/02_fail': { body: '#!/bin/sh\necho "on stdout before failing"\necho "expected hi, got hello" >&2\nexit 3\n' },
   'uptests/web/03_hang': { body: '#!/bin/sh\necho "waiting for something that never comes"\nsleep 600\n' },
   'uptests/web/README': { body: 'not an uptest\n', mode: 0o644 },
+  'uptests/pair/01_ok': { body: '#!/bin/ash\necho "pair one ok"\n' },
+  'uptests/pair/02_bad': { body: '#!/bin/ash\necho "pair two: wrong answer"\nexit 4\n' },
   'uptests/workers/01_env': { body: '#!/bin/sh\necho "MODE=$MODE args=$*"\ntest "$MODE" = production && test "${#SECRET_TOKEN}" -eq 20\n' },
 };
 
@@ -42,7 +46,7 @@ function build(tag: string, dockerfile: string, withFiles: boolean): void {
   }
 }
 
-/** Builds the two test images (about a second each with the legacy builder's cache). */
+/** Builds the three test images (about a second each with the legacy builder's cache). */
 export function buildBlocksImages(): void {
   build(
     APP_IMAGE,
@@ -64,6 +68,7 @@ export function buildBlocksImages(): void {
     [`FROM ${APP_IMAGE}`, `HEALTHCHECK --interval=1s --timeout=2s --retries=2 CMD wget -q -O /dev/null http://127.0.0.1:${APP_PORT}/ || exit 1`, ''].join('\n'),
     false,
   );
+  build(NOSHELL_IMAGE, [`FROM ${APP_IMAGE}`, 'RUN ["/bin/busybox", "rm", "/bin/sh"]', ''].join('\n'), false);
 }
 
 export function uniqueName(prefix: string): string {

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { capTail, parseRunnerLine, RUNNER_SCRIPT, RunnerLog, runnerContainerSpec, runnerTimeoutSeconds } from '../../src/gates/uptest-runner.js';
+
+const M = 'gangway-uptests-abc123';
+
+describe('uptest runner lines', () => {
+  it('reads the marker lines and nothing else', () => {
+    expect(parseRunnerLine(M, `${M} start 0`)).toEqual({ kind: 'start', index: 0 });
+    expect(parseRunnerLine(M, `${M} out 1 GET /up answered ok`)).toEqual({ kind: 'out', index: 1, text: 'GET /up answered ok' });
+    expect(parseRunnerLine(M, `${M} out 1 `)).toEqual({ kind: 'out', index: 1, text: '' });
+    expect(parseRunnerLine(M, `${M} killed 2`)).toEqual({ kind: 'killed', index: 2 });
+    expect(parseRunnerLine(M, `${M} end 2 137`)).toEqual({ kind: 'end', index: 2, status: 137 });
+    // Another run's marker, the shell's own lines, a malformed end: not ours.
+    expect(parseRunnerLine(M, 'gangway-uptests-ffffff end 0 0')).toBeUndefined();
+    expect(parseRunnerLine(M, 'Killed')).toBeUndefined();
+    expect(parseRunnerLine(M, `${M} end 0 x`)).toBeUndefined();
+  });
+});
+
+describe('RunnerLog', () => {
+  const opts = { timeoutMs: 2000, stop: 'finished' as const, now: 0, maxOutputBytes: 64 * 1024 };
+
+  it('turns each uptest\'s lines into its result, in name order, output kept per uptest', () => {
+    const log = new RunnerLog(M, ['01_ok', '02_bad']);
+    const lines = [`${M} start 0`, `${M} start 1`, `${M} out 1 on stdout before failing`, `${M} out 0 fine`, 'Killed', `${M} end 1 3`, `${M} out 1 expected hi`, `${M} end 0 0`];
+    const seen = lines.map((l, i) => log.accept(l, 1000 + i * 100));
+    expect(seen.filter(Boolean)).toEqual([{ kind: 'start', index: 0 }, { kind: 'start', index: 1 }, { kind: 'end', index: 1 }, { kind: 'end', index: 0 }]);
+    expect(log.allEnded()).toBe(true);
+    expect(log.result(0, opts)).toEqual({ name: '01_ok', passed: true, exitCode: 0, timedOut: false, durationMs: 700, output: 'fine\n' });
+    expect(log.result(1, opts)).toEqual({ name: '02_bad', passed: false, exitCode: 3, timedOut: false, durationMs: 400, output: 'on stdout before failing\nexpected hi\n' });
+  });
+
+  it('an uptest its timeout killed is timed out with no exit code; one that ended at its deadline on its own passed', () => {
+    const log = new RunnerLog(M, ['hang', 'close']);
+    for (const l of [`${M} start 0`, `${M} out 0 waiting`, `${M} killed 0`, `${M} end 0 137`, `${M} start 1`, `${M} killed 1`, `${M} end 1 0`]) log.accept(l, 5);
+    expect(log.result(0, opts)).toMatchObject({ passed: false, exitCode: null, timedOut: true, output: 'waiting\nuptest hang did not finish within 2000 ms and was killed\n' });
+    expect(log.result(1, opts)).toMatchObject({ passed: true, exitCode: 0, timedOut: false });
+  });
+
+  it('when gangway stopped the container: the running one timed out or aborted, the one never started says so', () => {
+    const log = new RunnerLog(M, ['a', 'b']);
+    log.accept(`${M} start 0`, 100);
+    expect(log.allEnded()).toBe(false);
+    expect(log.result(0, { ...opts, stop: 'timeout', now: 900 })).toMatchObject({ passed: false, exitCode: null, timedOut: true, durationMs: 800 });
+    expect(log.result(1, { ...opts, stop: 'aborted' })).toMatchObject({ passed: false, timedOut: false, aborted: true, durationMs: 0, output: "uptest b did not start: the uptests' container was stopped\nuptest b was stopped: the deploy was aborted\n" });
+  });
+
+  it('a container that ended before an uptest did shows what the shell said', () => {
+    const log = new RunnerLog(M, ['a']);
+    log.accept('sh: 1: /app/uptests/web/a: Permission denied', 1);
+    expect(log.result(0, opts)).toMatchObject({ passed: false, exitCode: null, timedOut: false, output: expect.stringContaining('Permission denied') });
+  });
+
+  it('caps each uptest\'s output to its tail', () => {
+    expect(capTail('abcdef', 3)).toBe('[... 3 bytes cut]\ndef');
+    expect(capTail('abc', 3)).toBe('abc');
+  });
+});
+
+describe('runnerContainerSpec', () => {
+  it('one container of the same image, env, network and args, the names after the settings', () => {
+    const spec = runnerContainerSpec({ name: 'web-v2-uptest-all-1a2b3c', image: 'reg/app:2', dir: '/app/uptests/web', names: ['01-up', '02-version'], marker: M, timeoutMs: 1500, parallel: true, targetName: 'web-v2', appPort: 80, network: 'gangway', env: { B: '2', A: '1' }, labels: { team: 'a' } });
+    expect(spec.Labels).toEqual({ team: 'a', 'gangway.managed': 'uptest', 'gangway.uptest_of': 'web-v2' });
+    expect(spec.Entrypoint).toEqual(['/bin/sh', '-c', RUNNER_SCRIPT, 'gangway-uptests']);
+    expect(spec.Cmd).toEqual([M, '2', '/app/uptests/web', '1', 'web-v2', '80', '01-up', '02-version']);
+    expect(spec.Env).toEqual(['A=1', 'B=2']);
+    expect(spec.HostConfig?.NetworkMode).toBe('gangway');
+    expect(spec.Image).toBe('reg/app:2');
+  });
+
+  it('timeouts in whole seconds, rounded up, at least one', () => {
+    expect([runnerTimeoutSeconds(60_000), runnerTimeoutSeconds(1500), runnerTimeoutSeconds(1)]).toEqual([60, 2, 1]);
+  });
+});
