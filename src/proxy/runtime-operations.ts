@@ -146,9 +146,8 @@ export interface TrafficSplit {
  * canary that dies is taken out by the proxy, its traffic back on the old version.
  */
 export async function splitTraffic(t: ProxyTarget, split: TrafficSplit): Promise<void> {
-  const be = await requireBackend(t);
+  const { backend: be, servers: live } = await readBackend(t);
   const api = runtimeApi(t);
-  const live = await readServers(t);
   const canary = live.find((s) => s.name === split.canary.name);
   if (!canary) throw proxyError(t, `server ${split.canary.name} is not in the proxy on ${t.host.name}`);
   if (canary.state !== 'ready' && !isHealthy(canary)) throw proxyError(t, `refusing to send traffic to ${canary.name} on ${t.host.name}: ${describeCheck(canary)}`);
@@ -168,9 +167,8 @@ export async function splitTraffic(t: ProxyTarget, split: TrafficSplit): Promise
  * (the requests it has finish; it gets no new ones). Safe to repeat.
  */
 export async function returnTraffic(t: ProxyTarget, canaryName: string, baseline: string[]): Promise<void> {
-  const be = await requireBackend(t);
+  const { backend: be, servers: live } = await readBackend(t);
   const api = runtimeApi(t);
-  const live = await readServers(t);
   for (const old of baseline) {
     if (!live.some((s) => s.name === old)) continue;
     await api.run(cmd.setServerWeight(be, old, READY_WEIGHT));
