@@ -278,6 +278,9 @@ export const canarySchema = z
     max_response_time: duration
       .optional()
       .describe('Bound on the new version\'s average response time as HAProxy measures it (its last 1024 responses); HAProxy gives no percentiles.'),
+    max_p99: duration
+      .optional()
+      .describe('Bound on the new version\'s 99th percentile response time: more than 1 % of its responses in a step slower than this aborts the canary (counted by HAProxy per response).'),
     min_requests: z.int().min(1).default(20).describe('Requests the new version must have answered in a step before it is judged.'),
     judge_timeout: duration
       .optional()

@@ -13,6 +13,8 @@ export interface VersionFigures {
   errorRate: number;
   /** HAProxy's average response time (its last 1024 answers), weighted by each host's requests (ms). */
   responseTimeMs: number;
+  /** Responses slower than the p99 bound (0 unless it is set and counted). */
+  slow: number;
 }
 
 export type Verdict = 'promote' | 'abort' | 'wait';
@@ -24,7 +26,7 @@ export interface Judgement {
   baseline: VersionFigures;
 }
 
-export type Limits = Pick<CanaryConfig, 'interval' | 'max_error_rate' | 'max_response_time' | 'min_requests' | 'judge_timeout'>;
+export type Limits = Pick<CanaryConfig, 'interval' | 'max_error_rate' | 'max_response_time' | 'max_p99' | 'min_requests' | 'judge_timeout'>;
 
 /** One server on one host: its reading at the step's start (absent for a server added since) and now. */
 export interface CounterPair {
@@ -40,8 +42,9 @@ export function figuresOf(pairs: CounterPair[]): VersionFigures {
   let requests = 0;
   let errors = 0;
   let weightedTime = 0;
+  let slow = 0;
   for (const { start, now } of pairs) {
-    const delta = (k: 'responses' | 'serverErrors' | 'connectionErrors' | 'responseErrors') => {
+    const delta = (k: 'responses' | 'serverErrors' | 'connectionErrors' | 'responseErrors' | 'slowResponses') => {
       const d = now[k] - (start?.[k] ?? 0);
       return d < 0 ? now[k] : d;
     };
@@ -50,9 +53,15 @@ export function figuresOf(pairs: CounterPair[]): VersionFigures {
     requests += n;
     errors += delta('serverErrors') + failed;
     weightedTime += n * now.responseTimeMs;
+    // The table outlives a server deleted and added again under its name, `show stat` does not:
+    // never more slow answers than answers.
+    slow += Math.min(delta('slowResponses'), delta('responses'));
   }
-  return { requests, errors, errorRate: requests === 0 ? 0 : errors / requests, responseTimeMs: requests === 0 ? 0 : Math.round(weightedTime / requests) };
+  return { requests, errors, errorRate: requests === 0 ? 0 : errors / requests, responseTimeMs: requests === 0 ? 0 : Math.round(weightedTime / requests), slow };
 }
+
+/** p99 over the bound <=> more than 1 % of the responses slower than it. */
+export const P99_SLOW_SHARE = 0.01;
 
 const pct = (x: number): string => `${(x * 100).toFixed(x < 0.1 ? 2 : 1)}%`;
 
@@ -74,10 +83,14 @@ export function judge(input: { canary: VersionFigures; baseline: VersionFigures;
   if (canary.errorRate - baseline.errorRate > limits.max_error_rate) {
     reasons.push(`error rate ${pct(canary.errorRate)} (${canary.errors} of ${canary.requests}) against ${pct(baseline.errorRate)} for the old version: more than ${pct(limits.max_error_rate)} worse`);
   }
+  if (limits.max_p99 !== undefined && canary.slow > P99_SLOW_SHARE * canary.requests) {
+    reasons.push(`p99 over ${limits.max_p99} ms: ${canary.slow} of ${canary.requests} responses slower than ${limits.max_p99} ms`);
+  }
   if (limits.max_response_time !== undefined && canary.responseTimeMs > limits.max_response_time) {
     reasons.push(`average response time ${canary.responseTimeMs} ms (old version ${baseline.responseTimeMs} ms): over the ${limits.max_response_time} ms bound`);
   }
   if (reasons.length > 0) return out('abort', reasons);
   if (elapsedMs < limits.interval) return out('wait', [`not worse so far: ${pct(canary.errorRate)} errors, ${canary.responseTimeMs} ms`]);
-  return out('promote', [`not worse: error rate ${pct(canary.errorRate)} against ${pct(baseline.errorRate)}, average response time ${canary.responseTimeMs} ms against ${baseline.responseTimeMs} ms, over ${canary.requests} requests`]);
+  const p99 = limits.max_p99 === undefined ? '' : `, ${canary.slow} responses slower than ${limits.max_p99} ms`;
+  return out('promote', [`not worse: error rate ${pct(canary.errorRate)} against ${pct(baseline.errorRate)}, average response time ${canary.responseTimeMs} ms against ${baseline.responseTimeMs} ms${p99}, over ${canary.requests} requests`]);
 }

@@ -38,6 +38,8 @@ export interface SideStatus {
   baseline: string[];
   /** The share of new requests the proxy gives the canary now (0..1). */
   share: number;
+  /** The config's `canary.max_p99` (ms), when set: `slow` in the figures counts responses over it. */
+  p99Ms?: number;
   /** Since the canary's server was added; the old version's since the proxy started. */
   canaryFigures: VersionFigures;
   baselineFigures: VersionFigures;
@@ -47,8 +49,9 @@ export interface SideStatus {
 export async function canaryStatus(s: Session): Promise<SideStatus[]> {
   const hosts = await connectAll(s);
   const out: SideStatus[] = [];
+  const p99Ms = s.loaded.config.canary?.max_p99;
   for (const side of await sidesOf(s, hosts)) {
-    const [servers, counters] = await Promise.all([readServers(side.pt), readCounters(side.pt)]);
+    const [servers, counters] = await Promise.all([readServers(side.pt), readCounters(side.pt, { slow: p99Ms !== undefined })]);
     const weightOf = (name: string) => {
       const srv = servers.find((x) => x.name === name);
       return srv && srv.state === 'ready' ? srv.weight : 0;
@@ -59,6 +62,7 @@ export async function canaryStatus(s: Session): Promise<SideStatus[]> {
       version: side.record.version,
       canary: side.record.canary,
       baseline: side.record.baseline,
+      ...(p99Ms !== undefined ? { p99Ms } : {}),
       share: canaryShare({ canaryWeight: weightOf(side.record.canary), baselineWeights: side.record.baseline.map(weightOf) }),
       canaryFigures: figuresOf(pairs([side.record.canary])),
       baselineFigures: figuresOf(pairs(side.record.baseline)),

@@ -6,7 +6,7 @@ import type { CanaryConfig } from '../config/schema.js';
 import { GangwayError, messageOf } from '../errors.js';
 import type { Host } from '../hosts/host.js';
 import type { ServerCounters } from '../proxy/counters.js';
-import { readCounters, readServers } from '../proxy/live-servers.js';
+import { readCounters, readServers, setSlowBound } from '../proxy/live-servers.js';
 import { returnTraffic, splitTraffic } from '../proxy/runtime-operations.js';
 import type { ProxyTarget } from '../proxy/target.js';
 import { waitDrained } from '../proxy/waits.js';
@@ -73,9 +73,16 @@ export async function writeCanaryDecision(host: Host, d: Deployment, decision: C
 
 // --- reading the traffic -----------------------------------------------------------------------
 
-/** Every side's counters, by host name. */
-export async function readAllCounters(sides: CanarySide[]): Promise<Map<string, ServerCounters[]>> {
-  return new Map(await Promise.all(sides.map(async (side) => [side.host.name, await readCounters(side.pt)] as const)));
+/**
+ * Every side's counters, by host name. With a p99 bound, the bound is set first on every read: a
+ * process variable, lost when the proxy reloads or restarts, so it is never more than a poll
+ * away from being counted again.
+ */
+export async function readAllCounters(sides: CanarySide[], p99Ms?: number): Promise<Map<string, ServerCounters[]>> {
+  return new Map(await Promise.all(sides.map(async (side) => {
+    if (p99Ms !== undefined) await setSlowBound(side.pt, p99Ms);
+    return [side.host.name, await readCounters(side.pt, { slow: p99Ms !== undefined })] as const;
+  })));
 }
 
 /** Pairs each version's servers' readings (start, now) over every host. */
@@ -172,13 +179,13 @@ interface StepResult {
 
 /** Polls the counters until the judge promotes or aborts (or the signal ends it). */
 async function judgeStep(sides: CanarySide[], cfg: CanaryConfig, percent: number, signal: AbortSignal, d: Deployment, onNews: (j: Judgement) => void): Promise<StepResult> {
-  const start = await readAllCounters(sides);
+  const start = await readAllCounters(sides, cfg.max_p99);
   const t0 = Date.now();
   let lastSaid = '';
   for (;;) {
     await sleep(pollMsOf(cfg), signal);
     const elapsedMs = Date.now() - t0;
-    const [now, decision] = await Promise.all([readAllCounters(sides), readCanaryDecision(sides[0]!.host, d)]);
+    const [now, decision] = await Promise.all([readAllCounters(sides, cfg.max_p99), readCanaryDecision(sides[0]!.host, d)]);
     const figures = versionFigures(sides, start, now);
     const j = judge({ ...figures, elapsedMs, limits: cfg });
     const step = { percent, verdict: j.verdict, elapsedMs, canary: j.canary, baseline: j.baseline };

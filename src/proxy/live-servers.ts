@@ -2,7 +2,7 @@
 // state (ready, drain, maint), health and sessions, and about itself (its version), read through
 // the runtime API.
 import { backendOfLive, readLiveLayout, type LiveLayout } from './live-layout.js';
-import { parseServerCounters, type ServerCounters } from './counters.js';
+import { parseServerCounters, parseSlowCounts, withSlowCounts, type ServerCounters } from './counters.js';
 import * as cmd from './runtime-commands.js';
 import { parseShowInfo, type ProxyVersion } from './runtime-parse.js';
 import { proxyError, runtimeApi, type ProxyTarget } from './target.js';
@@ -47,9 +47,22 @@ export async function readProxyVersion(t: ProxyTarget): Promise<ProxyVersion> {
   return parseShowInfo(await runtimeApi(t).run(cmd.showInfo()));
 }
 
-/** This target's servers' traffic counters (none while it has no backend here). */
-export async function readCounters(t: ProxyTarget): Promise<ServerCounters[]> {
+/**
+ * This target's servers' traffic counters (none while it has no backend here); with `slow`, their
+ * slow responses too (a proxy whose file predates the count has no table, and fails clearly).
+ */
+export async function readCounters(t: ProxyTarget, opts: { slow?: boolean } = {}): Promise<ServerCounters[]> {
   const backend = await backendOfLive(t);
   if (backend === undefined) return [];
-  return parseServerCounters(await runtimeApi(t).run(cmd.showStat()), backend);
+  const api = runtimeApi(t);
+  const counters = parseServerCounters(await api.run(cmd.showStat()), backend);
+  return opts.slow ? withSlowCounts(counters, parseSlowCounts(await api.run(cmd.showTable(backend)))) : counters;
+}
+
+/**
+ * Sets the bound over which this target's responses count as slow. A process variable: a reload
+ * or restart forgets it, so the canary sets it again at every poll.
+ */
+export async function setSlowBound(t: ProxyTarget, ms: number): Promise<void> {
+  await runtimeApi(t).run(cmd.setSlowBound(await requireBackend(t), ms));
 }

@@ -145,8 +145,29 @@ function slotLines(slot: ProxySlot): string[] {
       'http-request set-header X-Forwarded-Proto https if gw_forward { ssl_fc }',
       'http-request set-header X-Forwarded-Proto http if gw_forward !{ ssl_fc }',
       'http-request set-header X-Forwarded-Host %[req.hdr(host)] if gw_forward',
+      ...slowCountLines(b),
       ...(slot.settings ? slot.servers.map((s) => renderServerLine(s, slot.settings!.healthcheck)) : []),
     ].map((l) => `  ${l}`),
+  ];
+}
+
+/** The process variable that holds a slot's latency bound (ms); see slowCountLines. */
+export const slowBoundVar = (backend: string): string => `proc.gw_slow_${backend}`;
+
+/**
+ * The canary's p99 gate, counted by HAProxy: per server (a stick-table keyed by its name), the
+ * responses whose headers came more than the slot's bound after the request reached the backend.
+ * The bound is a process variable the canary sets at runtime; unset (no canary, or after a
+ * reload) the comparison fails and nothing is counted. 2.6 has no res.timer.* fetches, hence
+ * the two dates.
+ */
+function slowCountLines(b: string): string[] {
+  return [
+    'stick-table type string len 64 size 1k expire 1h store gpc0',
+    'http-request set-var(txn.gw_t0) date(0,ms)',
+    'http-response set-var(txn.gw_dt) date(0,ms),sub(txn.gw_t0)',
+    'http-response track-sc0 srv_name',
+    `http-response sc-inc-gpc0(0) if { var(txn.gw_dt),sub(${slowBoundVar(b)}) gt 0 }`,
   ];
 }
 

@@ -1,6 +1,6 @@
 // Runtime API lines as data: each builder returns the line to send and how HAProxy answers when
 // it worked. RuntimeApi sends them; nothing here touches a socket.
-import { serverCheckOptions } from './render.js';
+import { serverCheckOptions, slowBoundVar } from './render.js';
 import { assertIpv4, assertPort, assertSafeName, type ProxyHealthcheck, type ServerAdmin } from './types.js';
 
 /** What a successful reply looks like. HAProxy answers errors with plain text, not a status. */
@@ -82,6 +82,19 @@ export const showServersState = (backend?: string): RuntimeCommand => ({
 });
 
 export const showStat = (): RuntimeCommand => ({ line: 'show stat', expect: prefix('# pxname,') });
+
+/** A slot's per-server count of slow responses (render.ts, slowCountLines). */
+export const showTable = (backend: string): RuntimeCommand => ({ line: `show table ${assertSafeName('backend', backend)}`, expect: prefix('# table: ') });
+
+/**
+ * The slot's latency bound. `set var` is an experimental CLI command on 2.6 and 3.0 alike
+ * (refused without `experimental-mode on` on the same connection; HAProxy then marks itself
+ * tainted in `show info`), and the only runtime way to set a value a rule reads without a file.
+ */
+export const setSlowBound = (backend: string, ms: number): RuntimeCommand => {
+  if (!Number.isInteger(ms) || ms < 0) throw new Error(`latency bound must be a whole number of ms, got ${ms}`);
+  return { line: `experimental-mode on; set var ${slowBoundVar(assertSafeName('backend', backend))} int(${ms})`, expect: empty };
+};
 
 /** Cheap liveness probe; its Pid line also tells a reloaded worker from the old one. */
 export const showInfo = (): RuntimeCommand => ({ line: 'show info', expect: prefix('Name: ') });

@@ -36,7 +36,7 @@ describe('canary deploys on a 3-host sandbox', () => {
   beforeAll(async () => {
     project = await faultProject(info, {
       repo: REPO,
-      versions: ['1.0.0', ['2.0.0', 'errors'], ['3.0.0', 'slow'], '4.0.0', '5.0.0', '6.0.0', '7.0.0', '8.0.0'],
+      versions: ['1.0.0', ['2.0.0', 'errors'], ['3.0.0', 'slow'], '4.0.0', '5.0.0', '6.0.0', '7.0.0', '8.0.0', ['9.0.0', 'slow-tail']],
     });
   }, 400_000);
 
@@ -64,18 +64,41 @@ describe('canary deploys on a 3-host sandbox', () => {
     for (const host of ['vm1', 'vm2']) expect((await recordOn(host)).trim()).toBe('none');
   }, 200_000);
 
-  it('aborts a slow v2 (average response time over the bound)', async () => {
-    setCanary({ steps: ['10%'], interval: '15s', max_response_time: '200ms', min_requests: 20 });
+  it('aborts a slow v2 (p99 over the bound, counted by HAProxy)', async () => {
+    setCanary({ steps: ['10%'], interval: '15s', max_p99: '200ms', min_requests: 20 });
     const { result, load: l } = await load(() => run(['deploy', '--canary', '--version', '3.0.0']));
     report('slow v2 at 10%', l);
     expect(result.code, result.output).not.toBe(0);
-    expect(result.output).toMatch(/canary of 3\.0\.0 aborted: at 10% after [\d.]+ s; average response time \d+ ms .*over the 200 ms bound/);
+    const m = /canary of 3\.0\.0 aborted: at 10% after [\d.]+ s; p99 over 200 ms: (\d+) of (\d+) responses slower than 200 ms/.exec(result.output);
+    expect(m, result.output.slice(-3000)).not.toBeNull();
+    console.log(`[canary] slow v2: ${m![0]}`);
+    // Every answer of v2 takes 400 ms more: (nearly) all of them are counted slow.
+    expect(Number(m![1])).toBeGreaterThan(0.5 * Number(m![2]));
+    expect(l.failed).toBe(0);
+    expect(convergedOn(await settledTruth(info), '1.0.0')).toEqual([]);
+  }, 200_000);
+
+  it('aborts a v2 whose slowness is confined to ~3% of its answers: the p99 gate fires, the average gate on the same data does not', async () => {
+    // 50 %: enough answers in a step (~15/s) that ~3 % slow is far from 1 % (min_requests 100).
+    setCanary({ steps: ['50%'], interval: '20s', max_p99: '200ms', max_response_time: '150ms', min_requests: 100 });
+    const { result, load: l } = await load(() => run(['deploy', '--canary', '--version', '9.0.0']));
+    report('slow-tail v2 at 50%', l);
+    expect(result.code, result.output).not.toBe(0);
+    const m = /canary of 9\.0\.0 aborted: at 50% after [\d.]+ s; p99 over 200 ms: (\d+) of (\d+) responses slower than 200 ms([^\n]*)/.exec(result.output);
+    expect(m, result.output.slice(-3000)).not.toBeNull();
+    console.log(`[canary] slow-tail v2: ${m![0]}`);
+    const [slow, answered] = [Number(m![1]), Number(m![2])];
+    expect(slow).toBeGreaterThan(0.01 * answered);
+    // A tail, not the whole: far fewer than half are slow (the slow v2 above is nearly all).
+    expect(slow).toBeLessThan(0.2 * answered);
+    // The average of the same answers stays under its 150 ms bound: it is no reason of the abort.
+    expect(m![3]).not.toMatch(/average response time/);
     expect(l.failed).toBe(0);
     expect(convergedOn(await settledTruth(info), '1.0.0')).toEqual([]);
   }, 200_000);
 
   it('promotes a good v2 through 10% and 50% to 100%, zero failed requests, the old version drained and stopped', async () => {
-    setCanary({ steps: ['10%', '50%'], interval: '6s', max_error_rate: '1%', max_response_time: '200ms', min_requests: 20 });
+    setCanary({ steps: ['10%', '50%'], interval: '6s', max_error_rate: '1%', max_response_time: '200ms', max_p99: '1s', min_requests: 20 });
     const { result, load: l } = await load(() => run(['deploy', '--canary', '--version', '4.0.0']));
     report('good v2', l);
     expect(result.code, result.output).toBe(0);
@@ -92,7 +115,8 @@ describe('canary deploys on a 3-host sandbox', () => {
 
   /** Starts a canary of `version` and SIGKILLs the CLI a few seconds into its first step. */
   async function killMidStep(version: string): Promise<void> {
-    setCanary({ steps: ['10%', '50%'], interval: '60s', min_requests: 20 });
+    // A p99 bound no answer reaches here: `canary status` shows the count, the killed canary is not aborted by it.
+    setCanary({ steps: ['10%', '50%'], interval: '60s', max_p99: '5s', min_requests: 20 });
     const cli = startGangway(['deploy', '--canary', '--version', version], { cwd: project, timeoutMs: 150_000 });
     await cli.waitFor(isStep('canary', 'start'), 'the first canary step');
     await new Promise((r) => setTimeout(r, 3000));
@@ -110,7 +134,7 @@ describe('canary deploys on a 3-host sandbox', () => {
     });
     report('SIGKILL then canary abort', l);
     expect(status.code, status.output).toBe(0);
-    expect(status.output).toMatch(/5\.0\.0 takes 10\.0% of new requests: hello-web-5\.0\.0 \d+ requests/);
+    expect(status.output).toMatch(/5\.0\.0 takes 10\.0% of new requests: hello-web-5\.0\.0 \d+ requests, [\d.]+% errors, \d+ ms average, \d+ slower than 5000 ms/);
     expect(l.failed).toBe(0);
     expect(convergedOn(await settledTruth(info), '4.0.0')).toEqual([]);
     for (const host of ['vm1', 'vm2']) expect((await recordOn(host)).trim()).toBe('none');

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { figuresOf, judge, type Limits, type VersionFigures } from '../../src/deploy/canary-analysis.js';
 import { canaryShare, stepSplit } from '../../src/deploy/canary-plan.js';
-import { parseServerCounters, type ServerCounters } from '../../src/proxy/counters.js';
+import { parseServerCounters, parseSlowCounts, withSlowCounts, type ServerCounters } from '../../src/proxy/counters.js';
 import { canarySchema } from '../../src/config/schema.js';
 import { canaryDecisionPath, canaryRecordPath, parseCanaryDecision, parseCanaryRecord, removeCanaryRecordCommand, writeCanaryDecisionCommand, writeCanaryRecordCommand } from '../../src/state/canary.js';
 
@@ -44,7 +44,7 @@ describe('parseServerCounters', () => {
   it('reads the backend\'s server rows only, responses summed over every status class', () => {
     const c = parseServerCounters(text, 'gw_slot_1');
     expect(c.map((x) => x.name)).toEqual(['hello-web-1', 'hello-web-2']);
-    expect(c[0]).toEqual({ name: 'hello-web-1', responses: 95, serverErrors: 2, connectionErrors: 1, responseErrors: 0, responseTimeMs: 4, responseTimeMaxMs: 30 });
+    expect(c[0]).toEqual({ name: 'hello-web-1', responses: 95, serverErrors: 2, connectionErrors: 1, responseErrors: 0, responseTimeMs: 4, responseTimeMaxMs: 30, slowResponses: 0 });
     expect(c[1]).toMatchObject({ responses: 10, serverErrors: 2, responseErrors: 1, responseTimeMs: 300 });
   });
 });
@@ -59,7 +59,23 @@ describe('parseServerCounters on real replies', () => {
   });
 });
 
-const counters = (name: string, responses: number, serverErrors: number, responseTimeMs = 5, extra: Partial<ServerCounters> = {}): ServerCounters => ({ name, responses, serverErrors, connectionErrors: 0, responseErrors: 0, responseTimeMs, responseTimeMaxMs: 0, ...extra });
+const counters = (name: string, responses: number, serverErrors: number, responseTimeMs = 5, extra: Partial<ServerCounters> = {}): ServerCounters => ({ name, responses, serverErrors, connectionErrors: 0, responseErrors: 0, responseTimeMs, responseTimeMaxMs: 0, slowResponses: 0, ...extra });
+
+describe('parseSlowCounts', () => {
+  const fixture = (name: string) => readFileSync(new URL(`./fixtures/haproxy/${name}`, import.meta.url), 'utf8');
+
+  it.each(['2.6.12', '3.0.11'])('reads each server\'s gpc0 from a real `show table` of HAProxy %s', (version) => {
+    // Captured after three 200 ms and three 0 ms answers, alternating between the two servers, bound 100 ms.
+    const slow = parseSlowCounts(fixture(`show-table-${version}.txt`));
+    expect([...slow].sort()).toEqual([['hello-web-v1', 3], ['hello-web-v2', 0]]);
+    const merged = withSlowCounts([counters('hello-web-v1', 3, 0), counters('hello-web-v3', 1, 0)], slow);
+    expect(merged.map((c) => c.slowResponses)).toEqual([3, 0]);
+  });
+
+  it('an empty table is no slow response', () => {
+    expect(parseSlowCounts('# table: be_slot_01, type: string, size:1024, used:0\n\n').size).toBe(0);
+  });
+});
 
 describe('figuresOf', () => {
   it('counts what happened between the two readings, summed over hosts, errors of every kind', () => {
@@ -74,6 +90,15 @@ describe('figuresOf', () => {
     expect(f.responseTimeMs).toBe(Math.round((52 * 10 + 50 * 20) / 102));
   });
 
+  it('counts the step\'s slow responses; a table that went down counts from zero; never more slow than answered', () => {
+    expect(figuresOf([
+      { start: counters('a', 100, 0, 5, { slowResponses: 4 }), now: counters('a', 200, 0, 5, { slowResponses: 7 }) },
+      { start: counters('a', 50, 0, 5, { slowResponses: 9 }), now: counters('a', 80, 0, 5, { slowResponses: 2 }) },
+    ]).slow).toBe(3 + 2);
+    // A server deleted and added again: `show stat` starts over, the table (by name) does not.
+    expect(figuresOf([{ now: counters('n', 10, 0, 5, { slowResponses: 40 }) }]).slow).toBe(10);
+  });
+
   it('a server added since the start counts from zero, and so does one whose proxy restarted', () => {
     expect(figuresOf([{ now: counters('n', 30, 3) }]).requests).toBe(30);
     expect(figuresOf([{ start: counters('n', 500, 50), now: counters('n', 30, 3) }])).toMatchObject({ requests: 30, errors: 3 });
@@ -81,7 +106,7 @@ describe('figuresOf', () => {
 });
 
 const LIMITS: Limits = { interval: 10_000, max_error_rate: 0.01, max_response_time: 200, min_requests: 20 };
-const fig = (requests: number, errors: number, responseTimeMs = 5): VersionFigures => ({ requests, errors, errorRate: requests ? errors / requests : 0, responseTimeMs });
+const fig = (requests: number, errors: number, responseTimeMs = 5, slow = 0): VersionFigures => ({ requests, errors, errorRate: requests ? errors / requests : 0, responseTimeMs, slow });
 
 describe('judge', () => {
   it('aborts as soon as enough requests show an error rate worse than the margin, before the interval ends', () => {
@@ -99,6 +124,18 @@ describe('judge', () => {
     expect(judge({ canary: fig(30, 0, 410), baseline: fig(270, 0, 3), elapsedMs: 4000, limits: LIMITS }).reasons.join()).toMatch(/410 ms .*200 ms bound/);
     const { max_response_time: _unused, ...noBound } = LIMITS;
     expect(judge({ canary: fig(30, 0, 410), baseline: fig(270, 0, 3), elapsedMs: 10_000, limits: noBound }).verdict).toBe('promote');
+  });
+
+  it('aborts when more than 1% of the canary\'s responses were slower than max_p99, even with a fast average', () => {
+    const p99 = { ...LIMITS, max_response_time: undefined, max_p99: 200 };
+    const slow = judge({ canary: fig(300, 0, 40, 9), baseline: fig(2700, 0, 3, 0), elapsedMs: 4000, limits: p99 });
+    expect(slow.verdict).toBe('abort');
+    expect(slow.reasons.join()).toMatch(/^p99 over 200 ms: 9 of 300 responses slower than 200 ms$/);
+    // Exactly 1 % is a p99 at the bound, not over it.
+    expect(judge({ canary: fig(300, 0, 40, 3), baseline: fig(2700, 0), elapsedMs: 10_000, limits: p99 }).verdict).toBe('promote');
+    expect(judge({ canary: fig(300, 0, 40, 4), baseline: fig(2700, 0), elapsedMs: 10_000, limits: p99 }).verdict).toBe('abort');
+    // Without min_requests answered, slow answers are not judged either.
+    expect(judge({ canary: fig(10, 0, 40, 10), baseline: fig(90, 0), elapsedMs: 4000, limits: p99 }).verdict).toBe('wait');
   });
 
   it('waits while the step runs, promotes at its end', () => {

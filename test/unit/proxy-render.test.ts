@@ -76,6 +76,7 @@ describe('renderHaproxyConfig', () => {
     ['an HTTP/1.1 health check whose path and Host come from the slot map', '  http-check send meth GET uri-lf %[str(be_slot_01),map(/usr/local/etc/haproxy/slots.map),field(3,|)] ver HTTP/1.1 hdr Host %[str(be_slot_01),map(/usr/local/etc/haproxy/slots.map),field(4,|)]\n  http-check expect status 200'],
     ['the response timeout from the slot map', '  http-request set-timeout server str(be_slot_01),map(/usr/local/etc/haproxy/slots.map),field(5,|)'],
     ['the check timeout', '  timeout check 5000ms'],
+    ['per server, a count of the answers slower than the slot\'s runtime bound (the canary\'s p99 gate)', '  stick-table type string len 64 size 1k expire 1h store gpc0\n  http-request set-var(txn.gw_t0) date(0,ms)\n  http-response set-var(txn.gw_dt) date(0,ms),sub(txn.gw_t0)\n  http-response track-sc0 srv_name\n  http-response sc-inc-gpc0(0) if { var(txn.gw_dt),sub(proc.gw_slow_be_slot_01) gt 0 }'],
     ['a resolvers section on the engine\'s DNS', 'resolvers engine\n  nameserver docker 127.0.0.11:53'],
     ['responses that close their connection while closing.map holds its key (before a reload), after routing', '  default_backend be_unrouted\n  http-after-response set-header Connection close if { str(closing),map(/usr/local/etc/haproxy/closing.map) -m found }'],
     ['explicit client/server/keep-alive timeouts', '  timeout client 60s\n  timeout server 60s\n  timeout http-request 10s\n  timeout http-keep-alive 60s'],

@@ -4,9 +4,9 @@ import type { VersionFigures } from '../../deploy/canary-analysis.js';
 import { runCommand, type GlobalOptions } from '../context.js';
 import { sessionForCommand } from '../load.js';
 
-const figures = (f: VersionFigures): string => `${f.requests} requests, ${(f.errorRate * 100).toFixed(2)}% errors, ${f.responseTimeMs} ms average`;
-
 function describeSide(x: SideStatus): string {
+  const slow = (f: VersionFigures) => (x.p99Ms === undefined ? '' : `, ${f.slow} slower than ${x.p99Ms} ms`);
+  const figures = (f: VersionFigures): string => `${f.requests} requests, ${(f.errorRate * 100).toFixed(2)}% errors, ${f.responseTimeMs} ms average${slow(f)}`;
   return `${x.version} takes ${(x.share * 100).toFixed(1)}% of new requests: ${x.canary} ${figures(x.canaryFigures)}; ${x.baseline.join(', ')} ${figures(x.baselineFigures)}`;
 }
 
