@@ -123,8 +123,12 @@ async function probeUptests(host: Host, image: string, uptestsPath: string, role
       if (isNotFound(err)) return { dir, names: [], shell: false };
       throw err;
     }
-    // HEAD of the path: no body, one request; a missing shell is a 404.
-    const shell = probe.infoArchive({ path: RUNNER_SHELL }).then(() => true, () => false);
+    // HEAD of the path: no body, one request; a missing shell is a 404. dockerode hands the HEAD's
+    // response back as a stream: left open, its socket keeps a local engine's CLI from exiting.
+    const shell = probe.infoArchive({ path: RUNNER_SHELL }).then((res: unknown) => {
+      (res as { destroy?: () => void } | undefined)?.destroy?.();
+      return true;
+    }, () => false);
     const entries: TarEntryLike[] = [];
     const reader = extract();
     const done = (async () => {
