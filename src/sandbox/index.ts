@@ -1,6 +1,7 @@
 // The sandbox façade: what the CLI, the integration tests and `gangway rehearse` use.
 export { sandboxUp, sandboxDown, sandboxStatus, readSandboxInfo, flavourOf, pushToSandboxRegistry } from './sandbox.js';
-export { buildHello, ensureAcmeImage, ensurePebbleImage } from './images.js';
+// ensureBusyboxImage and ensureHaproxyImage: scripts/demo-images.mjs (the main job) imports them from dist.
+export { buildHello, ensureAcmeImage, ensureBusyboxImage, ensureHaproxyImage, ensurePebbleImage } from './images.js';
 export type { BuiltImage } from './images.js';
 export type { HelloVariant } from './images/hello.js';
 export { DEFAULT_SANDBOX_ID } from './containers.js';
