@@ -26,7 +26,7 @@ async function waitProxyUp(host: string): Promise<void> {
 
 describe('hosts and proxies that fail', () => {
   beforeAll(async () => {
-    project = await faultProject(info, { repo: REPO, versions: ['1.0.0', '2.0.0', '3.0.0', '4.0.0'], extra: { ssh: quickSsh(info) } });
+    project = await faultProject(info, { repo: REPO, versions: ['1.0.0', '2.0.0', '3.0.0', ['4.0.0', 'uptest-slow']], extra: { ssh: quickSsh(info) } });
   }, 600_000);
 
   afterAll(async () => {
@@ -139,8 +139,13 @@ describe('hosts and proxies that fail', () => {
       const done = parseEvents(result.stdout).find((e) => e.type === 'done') as { message: string } | undefined;
       summary = done?.message ?? result.stderr.trim().split('\n')[0] ?? '';
       expect(summary, result.output.slice(-4000)).toMatch(/vm2/);
-      expect(summary).toMatch(/vm1 web: 3\.0\.0/);
-      expect(summary).toMatch(/vm3 workers: 3\.0\.0/);
+      // The others stayed on 3.0.0: listed per host when vm2 could not be read afterwards, or as
+      // one version when it could (whether gangway reached vm2 again before the summary depends
+      // on when in the uptests the kill lands).
+      if (!/every host is on 3\.0\.0/.test(summary)) {
+        expect(summary).toMatch(/vm1 web: 3\.0\.0/);
+        expect(summary).toMatch(/vm3 workers: 3\.0\.0/);
+      }
       expect(load.failures).toEqual([]);
       measured.push(`| sshd on vm2 killed at its uptests | ${load.requests} | ${load.failed} | exit ${result.code} after ${(tookMs / 1000).toFixed(1)} s: ${summary.slice(0, 300)} |`);
     } finally {

@@ -5,7 +5,7 @@ import { join, relative } from 'node:path';
 import { fileEntry, type ContextEntry, type ImageSpec } from '../image-spec.js';
 import { packageRoot } from '../package-root.js';
 
-export type HelloVariant = 'ok' | 'broken' | 'uptest-fails' | 'hangs' | 'uptest-hangs' | 'seeds-data' | 'needs-seed' | 'format-2' | 'errors' | 'slow' | 'slow-tail';
+export type HelloVariant = 'ok' | 'broken' | 'uptest-fails' | 'hangs' | 'uptest-hangs' | 'uptest-slow' | 'seeds-data' | 'needs-seed' | 'format-2' | 'errors' | 'slow' | 'slow-tail';
 
 /** Only these go into the build context, so editing the example's gangway.yml rebuilds nothing. */
 const CONTEXT_DIRS = ['app', 'www', 'uptests'];
