@@ -6,7 +6,7 @@ import type { CanaryConfig } from '../config/schema.js';
 import { GangwayError, messageOf } from '../errors.js';
 import type { Host } from '../hosts/host.js';
 import type { ServerCounters } from '../proxy/counters.js';
-import { readCounters, readServers, setSlowBound } from '../proxy/live-servers.js';
+import { readCounters, readServers } from '../proxy/live-servers.js';
 import { returnTraffic, splitTraffic } from '../proxy/runtime-operations.js';
 import type { ProxyTarget } from '../proxy/target.js';
 import { waitDrained } from '../proxy/waits.js';
@@ -79,10 +79,7 @@ export async function writeCanaryDecision(host: Host, d: Deployment, decision: C
  * away from being counted again.
  */
 export async function readAllCounters(sides: CanarySide[], p99Ms?: number): Promise<Map<string, ServerCounters[]>> {
-  return new Map(await Promise.all(sides.map(async (side) => {
-    if (p99Ms !== undefined) await setSlowBound(side.pt, p99Ms);
-    return [side.host.name, await readCounters(side.pt, { slow: p99Ms !== undefined })] as const;
-  })));
+  return new Map(await Promise.all(sides.map(async (side) => [side.host.name, await readCounters(side.pt, p99Ms === undefined ? {} : { slowBoundMs: p99Ms })] as const)));
 }
 
 /** Pairs each version's servers' readings (start, now) over every host. */

@@ -1,7 +1,7 @@
 // Where app containers are on the app network, and the proxy's routes kept pointing there.
 import type Docker from 'dockerode';
 import { isNotFound } from '../docker/errors.js';
-import { readServers, requireBackend } from './live-servers.js';
+import { readSlot } from './live-servers.js';
 import * as cmd from './runtime-commands.js';
 import { networkOf, proxyError, runtimeApi, type ProxyTarget } from './target.js';
 
@@ -37,9 +37,8 @@ export async function containerAddress(t: ProxyTarget, containerName: string): P
 export async function reconcileAddresses(t: ProxyTarget): Promise<string[]> {
   const docker = await t.host.docker();
   const moved: string[] = [];
-  const servers = await readServers(t);
-  if (servers.length === 0) return moved;
-  const backend = await requireBackend(t);
+  const { backend, servers } = await readSlot(t);
+  if (backend === undefined || servers.length === 0) return moved;
   for (const server of servers) {
     if (server.state === 'maint') continue;
     const info = await inspectOrUndefined(docker.getContainer(server.name));

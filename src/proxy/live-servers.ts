@@ -49,20 +49,19 @@ export async function readProxyVersion(t: ProxyTarget): Promise<ProxyVersion> {
 
 /**
  * This target's servers' traffic counters (none while it has no backend here); with `slow`, their
- * slow responses too (a proxy whose file predates the count has no table, and fails clearly).
+ * slow responses too (a proxy whose file predates the count has no table, and fails clearly). With
+ * `slowBoundMs`, the bound over which responses count as slow is set first: a process variable
+ * that a reload or restart forgets, so the canary sets it again at every poll. One reading of the
+ * layout, the bound, then `show stat` and `show table` in one round trip.
  */
-export async function readCounters(t: ProxyTarget, opts: { slow?: boolean } = {}): Promise<ServerCounters[]> {
-  const backend = await backendOfLive(t);
+export async function readCounters(t: ProxyTarget, opts: { slow?: boolean; slowBoundMs?: number } = {}): Promise<ServerCounters[]> {
+  const setsBound = opts.slowBoundMs !== undefined;
+  // Setting the bound needs the backend, as every runtime change does (readBackend says why not).
+  const backend = setsBound ? (await readBackend(t)).backend : await backendOfLive(t);
   if (backend === undefined) return [];
   const api = runtimeApi(t);
-  const counters = parseServerCounters(await api.run(cmd.showStat()), backend);
-  return opts.slow ? withSlowCounts(counters, parseSlowCounts(await api.run(cmd.showTable(backend)))) : counters;
-}
-
-/**
- * Sets the bound over which this target's responses count as slow. A process variable: a reload
- * or restart forgets it, so the canary sets it again at every poll.
- */
-export async function setSlowBound(t: ProxyTarget, ms: number): Promise<void> {
-  await runtimeApi(t).run(cmd.setSlowBound(await requireBackend(t), ms));
+  if (setsBound) await api.run(cmd.setSlowBound(backend, opts.slowBoundMs!));
+  if (!opts.slow && !setsBound) return parseServerCounters(await api.run(cmd.showStat()), backend);
+  const [stat, table] = await api.runBatch([cmd.showStat(), cmd.showTable(backend)]);
+  return withSlowCounts(parseServerCounters(stat!, backend), parseSlowCounts(table!));
 }
