@@ -20,7 +20,8 @@ import { waitServed } from '../zero-downtime/baselines.js';
 import { eventSpanMs, gangway, ROOT, type CliRun } from '../zero-downtime/cli.js';
 import { failureSummary } from '../zero-downtime/phase.js';
 import { APP_REPO, benchProxyConfig, benchSandboxDown, benchSandboxUp, pushHelloVersion, type BenchSandbox } from '../zero-downtime/sandbox.js';
-import { bareDeploy, BARE_UPTESTS } from './baseline.js';
+import { BARE_UPTESTS } from './baseline.js';
+import { bareDeployProcess } from './baseline-process.js';
 import { breakdown, goals, medianRow, svgPlot, table, type SizeResult } from './report.js';
 
 const SANDBOX_ID = 'bench-scale';
@@ -100,7 +101,7 @@ async function measureSize(bench: BenchSandbox, n: number): Promise<SizeResult> 
   say(`${n} hosts: gangway exit 0 in ${(run.wallMs / 1000).toFixed(1)} s; bare baseline deploy of ${VERSIONS.baseline}`);
 
   const image = `${info.registry.name}/${APP_REPO}:${VERSIONS.baseline}`;
-  const bare = await bareDeploy(info, names, image, `hello-web-bare-${VERSIONS.baseline}`);
+  const bare = await bareDeployProcess(info, names, image, `hello-web-bare-${VERSIONS.baseline}`);
   const afterBaseline = loadAvg();
   await allServe(info, names, VERSIONS.baseline);
   say(`${n} hosts: baseline live ${(bare.timeToLiveMs / 1000).toFixed(1)} s, total ${(bare.totalMs / 1000).toFixed(1)} s`);
@@ -116,7 +117,7 @@ async function measureSize(bench: BenchSandbox, n: number): Promise<SizeResult> 
       maxRssKb: stats.maxRssKb,
       stats: stats.hosts,
     },
-    baseline: { timeToLiveMs: bare.timeToLiveMs, totalMs: bare.totalMs, stats: Object.fromEntries(bare.stats) as Record<string, HostStats> },
+    baseline: { timeToLiveMs: bare.timeToLiveMs, totalMs: bare.totalMs, inProcessTotalMs: bare.inProcess.totalMs, stats: Object.fromEntries(bare.stats) as Record<string, HostStats> },
     load: [before, afterGangway, afterBaseline],
   };
 }
@@ -149,8 +150,8 @@ function render(out: Run, startedAt: Date): string {
   const parts = [
     `Measured ${startedAt.toISOString()}; Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB; load average at the end ${loadAvg()}.`,
     `Sizes asked: ${out.sizes.join(', ')}, ${out.runs} run${out.runs === 1 ? '' : 's'} each (in rounds: every size once, smallest first, then again); measured: ${measured.join(', ') || 'none'}; every number below is the median of a size's runs (the total ratio of each run beside it). One sandbox (\`${SANDBOX_ID}\`) of ${out.sandboxHosts ?? '?'} Docker-in-Docker hosts (sshd + inner dockerd), up in ${out.sandboxMs ? (out.sandboxMs / 1000).toFixed(0) : '?'} s; HAProxy 2.6 per host; busybox httpd app (examples/hello).`,
-    `Per size N, hosts vm1..vmN reset (containers, gangway's state, the app's images), \`gangway setup --version ${VERSIONS.setup}\` (not measured), then, measured one after the other: **gangway**, \`gangway deploy --version ${VERSIONS.gangway}\` as a child process (\`--json\`), web on all N hosts (boot limit 100 %), the example app's uptests (${BARE_UPTESTS.join(', ')}, in parallel); **baseline**, the bare deploy of ${VERSIONS.baseline} (bench/scale/baseline.ts): on every host at once over one SSH connection each, pull, start, add to the proxy and wait for its check, the same two uptests (in one container, as gangway runs them), switch; once all switched, drain, remove the old server, stop the old container. Each deploy pulls an image its hosts do not have.`,
-    'Time to live: start to every host switched; total: to every old version stopped and the command done. gangway\'s come from its `timing` event, counted from its process start (Node start-up included); the baseline\'s from its first connection, in a process already running. CLI CPU time and peak RSS: the CLI\'s own `process.resourceUsage()` (getrusage: user + system time, ru_maxrss) written at exit to the file `GANGWAY_STATS_FILE` names; the deploy runs no local child process. Round trips per host: SSH handshakes + exec channels + docker dial-stdio streams opened + Engine API requests (each dockerode call) + forwarded channels (the proxy\'s runtime API), as each host\'s connection counts them (`HostStats`; the baseline uses the same Host class and counters). The lock holder (vm1) does fixed extra work (lock, audit), so the table gives it apart.',
+    `Per size N, hosts vm1..vmN reset (containers, gangway's state, the app's images), \`gangway setup --version ${VERSIONS.setup}\` (not measured), then, measured one after the other: **gangway**, \`gangway deploy --version ${VERSIONS.gangway}\` as a child process (\`--json\`), web on all N hosts (boot limit 100 %), the example app's uptests (${BARE_UPTESTS.join(', ')}, in parallel); **baseline**, the bare deploy of ${VERSIONS.baseline} (bench/scale/baseline.ts, run as its own \`node\` process: bundled once by esbuild, packages from node_modules): on every host at once over one SSH connection each, pull, start, add to the proxy and wait for its check, the same two uptests (in one container, as gangway runs them), switch; once all switched, drain, remove the old server, stop the old container. Each deploy pulls an image its hosts do not have.`,
+    'Time to live: start to every host switched; total: to every old version stopped and the command done. gangway\'s come from its `timing` event, the baseline\'s from the line it prints at its end, both counted from their own process start (Node start-up and module loading included); the column without start-up counts gangway from its first event and the baseline from its first connection. CLI CPU time and peak RSS: the CLI\'s own `process.resourceUsage()` (getrusage: user + system time, ru_maxrss) written at exit to the file `GANGWAY_STATS_FILE` names; the deploy runs no local child process. Round trips per host: SSH handshakes + exec channels + docker dial-stdio streams opened + Engine API requests (each dockerode call) + forwarded channels (the proxy\'s runtime API), as each host\'s connection counts them (`HostStats`; the baseline uses the same Host class and counters). The lock holder (vm1) does fixed extra work (lock, audit), so the table gives it apart.',
     '',
     table(rows, PRIMARY),
     '',

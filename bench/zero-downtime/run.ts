@@ -8,7 +8,8 @@
 // Exits non-zero only when the bench itself crashes, never on a missed target.
 import { readFileSync } from 'node:fs';
 import type { Host } from '../../src/hosts/host.js';
-import { BARE_UPTESTS, bareDeploy } from '../scale/baseline.js';
+import { BARE_UPTESTS } from '../scale/baseline.js';
+import { bareDeployProcess } from '../scale/baseline-process.js';
 import { composeRecreate, naiveReplace, openHosts, removeBenchLeftovers, startDirect, stopRunDirect, waitServed, type DirectTimings, type NaiveTimings } from './baselines.js';
 import { gangway, stepSpans, type CliRun } from './cli.js';
 import { cliPhase as runCliPhase, failureSummary, machineFacts, sandboxBenchMain, timingOf } from './phase.js';
@@ -100,7 +101,7 @@ async function runPhases(bench: BenchSandbox, out: RunOutput): Promise<void> {
   const hosts: Host[] = await openHosts(bench.info, WEB_HOSTS);
   try {
     say('4. bare baseline deploy 1.0.0 → 4.0.0 on both web hosts at once (no gangway), under load');
-    const bare = await phaseLoad(targets, () => bareDeploy(bench.info, WEB_HOSTS, image('4.0.0'), 'hello-web-bench-bare'));
+    const bare = await phaseLoad(targets, () => bareDeployProcess(bench.info, WEB_HOSTS, image('4.0.0'), 'hello-web-bench-bare'));
     const bareLoad = loadAvg();
     out.bare = { what: `bare baseline 1.0.0 → 4.0.0 (${BARE_STEPS})`, liveMs: bare.result.timeToLiveMs, totalMs: bare.result.totalMs, loadAvg: bareLoad };
     out.phases.push({ phase: '4. bare baseline deploy (no gangway)', outcome: BARE_STEPS, gangway: false, opMs: bare.result.totalMs, load: bare.load, note: await served(targets, '4.0.0'), loadAvg: bareLoad });
@@ -149,7 +150,7 @@ function render(out: RunOutput, startedAt: Date): string {
   ];
   if (out.bare && out.times.length) {
     parts.push('', 'Time to live (command start to every web host switched) and total (to the old versions stopped and the command\'s end), same run, same load:', '', timesTable(out.times, out.bare));
-    parts.push('', `gangway's figures come from its \`timing\` event (\`--json\`), counted from its process start (Node start-up included); the bare baseline's from its first connection, in this bench's running process. The bare baseline is bench/scale/baseline.ts: on every web host at once, ${BARE_STEPS}; none of gangway's lock, audit, labels, hooks, observe, undo or prune.`);
+    parts.push('', `gangway's figures come from its \`timing\` event (\`--json\`), counted from its process start (Node start-up included); the bare baseline's the same way: it runs as its own \`node\` process (bench/scale/baseline-process.ts: bundled once by esbuild, packages from node_modules) and counts from that process's start. The bare baseline is bench/scale/baseline.ts: on every web host at once, ${BARE_STEPS}; none of gangway's lock, audit, labels, hooks, observe, undo or prune.`);
   }
   if (out.deploy) parts.push('', 'Where the deploy v1 → v2 spent its time (from `--json` step events; seconds from its first event):', '', stepTable(stepSpans(out.deploy.events)));
   if (out.naive?.length) parts.push('', 'Naive replace timings:', '', naiveTable(out.naive));

@@ -2,7 +2,7 @@
 // uptests. Nothing here touches live traffic.
 import { removeContainer, removeLeftoverAppContainer, startAppContainer } from '../app/container.js';
 import { GangwayError } from '../errors.js';
-import { discardUptests, gates, prepareUptests, runGates, type GateResult } from '../gates/gates.js';
+import { discardUptests, gates, prepareUptests, runGates, type GateResult, type PreparedUptests } from '../gates/gates.js';
 import { proxiedHealthGate } from '../gates/proxied-health.js';
 import type { Host } from '../hosts/host.js';
 import { hostOf, proxyOf, type DeployRun, type Fail } from './context.js';
@@ -84,13 +84,22 @@ async function gateNew(run: DeployRun, t: DeployTarget, hooks: BootHooks): Promi
   const { events } = s;
   const role = s.loaded.roles.find((r) => r.name === t.role)!;
   const ev = { host: t.host, role: t.role };
-  // Listed and created while the health gate waits; started only once it passed.
-  const uptestInput = { host, image: ref, role: t.role, uptestsPath: cfg.uptests.path, targetName: t.newContainer, appPort: cfg.proxy.app_port, network: APP_NETWORK, env: { ...role.env, ...s.envSecret }, timeoutMs: cfg.uptests.timeout, parallel: cfg.uptests.parallel };
-  const prepared = prepareUptests(uptestInput);
-  prepared.catch(() => {}); // reported by the gate that awaits it
+  // The uptests' container is removed after the switch (run.cleanups), not before it: what
+  // users wait for is the switch, and the removal takes a round trip to a busy engine.
+  const uptestInput = { host, image: ref, role: t.role, uptestsPath: cfg.uptests.path, targetName: t.newContainer, appPort: cfg.proxy.app_port, network: APP_NETWORK, env: { ...role.env, ...s.envSecret }, timeoutMs: cfg.uptests.timeout, parallel: cfg.uptests.parallel, defer: (cleanup: Promise<void>) => run.cleanups.push(cleanup) };
+  // Listed and created while the health gate waits (once the proxy checks the container, so the
+  // listing's round trips do not delay its first check); started only once the gate passed.
+  let prepared: Promise<PreparedUptests> | undefined;
+  const prepare = (): Promise<PreparedUptests> => {
+    if (!prepared) {
+      prepared = prepareUptests(uptestInput);
+      prepared.catch(() => {}); // reported by the gate that awaits it
+    }
+    return prepared;
+  };
   let uptest: GateResult | undefined;
   try {
-    const health = await proxiedHealthGate({ host, hostName: t.host, role: t.role, container: t.newContainer, proxy: t.proxied ? proxyOf(run, t.host) : undefined, timeoutMs: cfg.deploy_timeout, events, signal });
+    const health = await proxiedHealthGate({ host, hostName: t.host, role: t.role, container: t.newContainer, proxy: t.proxied ? proxyOf(run, t.host) : undefined, timeoutMs: cfg.deploy_timeout, events, signal, onChecking: prepare });
     if (!health.passed) {
       onUnhealthy(t);
       throw new GangwayError('operation', `${t.newContainer} is not healthy: ${health.message}`, { ...ev, step: 'health', details: health.details });
@@ -98,7 +107,7 @@ async function gateNew(run: DeployRun, t: DeployTarget, hooks: BootHooks): Promi
     transition(t, 'healthy');
     onHealthy(t);
     if (signal.aborted) return;
-    [uptest] = await runGates([gates.uptests({ ...uptestInput, prepared })], { host, container: t.newContainer, role: t.role }, { events, signal });
+    [uptest] = await runGates([gates.uptests({ ...uptestInput, prepared: prepare() })], { host, container: t.newContainer, role: t.role }, { events, signal });
   } finally {
     // Containers the gate did not start (health failed, an abort); the gate removes its own.
     if (uptest === undefined) await discardUptests(host, prepared);

@@ -15,6 +15,8 @@ export interface DeployRun {
   proxies: Map<string, ProxyTarget>;
   /** The image reference of the version being deployed. */
   ref: string;
+  /** Removals the boots left for after the switch (the uptests' containers); never rejected. */
+  cleanups: Promise<void>[];
 }
 
 /** Records a failure (of a target, when given) and aborts the boots still running. */
@@ -24,7 +26,7 @@ export function newDeployRun(s: Session, hosts: Map<string, Host>, ref: string):
   const proxied = new Set(s.loaded.roles.filter((r) => r.proxied).flatMap((r) => r.hosts));
   const proxies = new Map<string, ProxyTarget>();
   for (const [name, host] of hosts) if (proxied.has(name)) proxies.set(name, proxyTarget(s, host));
-  return { s, hosts, proxied, proxies, ref };
+  return { s, hosts, proxied, proxies, ref, cleanups: [] };
 }
 
 export const hostOf = (run: DeployRun, name: string): Host => run.hosts.get(name)!;

@@ -182,6 +182,8 @@ async function deployHeld(run: DeployRun, opts: DeployOptions, started: number):
     await finalize(run, plan, opts.version);
   } finally {
     opts.signal?.removeEventListener('abort', onSignal);
+    // Started during the boots, finished beside the undo or the drain and stop.
+    await Promise.all(run.cleanups);
   }
   const end = await endState(run);
   reportEnd(s, end);

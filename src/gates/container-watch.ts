@@ -24,7 +24,7 @@ export interface ContainerStateLike {
       Log?: { ExitCode?: number; Output?: string; Start?: string; End?: string }[];
     };
   };
-  Config?: { Healthcheck?: { Test?: string[] } };
+  Config?: { Healthcheck?: { Test?: string[]; Timeout?: number }; Shell?: string[] };
 }
 
 /** What the events told us since the watch began. */
@@ -44,6 +44,8 @@ export interface WatchOptions {
   /** Extra moments (since the start) at which to re-inspect, e.g. the end of a settle period. */
   wakeAtMs?: number[];
   signal?: AbortSignal;
+  /** Given a function that inspects again now: for callers that learn something the events do not carry. */
+  onWake?: (wake: () => void) => void;
 }
 
 export interface WatchOutcome {
@@ -114,6 +116,7 @@ export async function watchContainer(
     poll = setInterval(() => void check(), opts.pollIntervalMs ?? 1000);
     timers.push(setTimeout(() => { finalAfterInspect = true; void check(); }, opts.timeoutMs));
     for (const at of opts.wakeAtMs ?? []) timers.push(setTimeout(() => void check(), at));
+    opts.onWake?.(() => void check());
 
     // Subscribe first, then inspect: a change between the two is seen either way.
     subscribe(docker, container)

@@ -10,7 +10,7 @@ import { uptestsGate, type UptestsGateOptions } from './uptests.js';
 export type { Gate, GateOptions, GateResult, GateTarget } from './gate.js';
 export { dockerHealthGate } from './docker-health.js';
 export { runningGate } from './running.js';
-export { uptestsGate, runUptests, listUptests, prepareUptests, discardUptests } from './uptests.js';
+export { uptestsGate, runUptests, listUptests, prepareUptests, discardUptests, type PreparedUptests } from './uptests.js';
 
 export const gates = {
   dockerHealth: (o: DockerHealthOptions): Gate => dockerHealthGate(o),
@@ -22,9 +22,9 @@ export const gates = {
  * The container-level gate for a started container: its image's HEALTHCHECK when it has one,
  * otherwise "stays running for settleMs". (HTTP health from the proxy's side is the proxy's gate.)
  */
-export function containerGateFor(info: ContainerStateLike, o: { timeoutMs: number; settleMs: number; pollIntervalMs?: number }): Gate {
+export function containerGateFor(info: ContainerStateLike, o: { timeoutMs: number; settleMs: number; pollIntervalMs?: number; ownCheck?: { first: Promise<unknown>; retry: Promise<unknown> } }): Gate {
   return hasDockerHealthcheck(info)
-    ? dockerHealthGate({ timeoutMs: o.timeoutMs, pollIntervalMs: o.pollIntervalMs })
+    ? dockerHealthGate({ timeoutMs: o.timeoutMs, pollIntervalMs: o.pollIntervalMs, ...(o.ownCheck ? { ownCheck: o.ownCheck } : {}) })
     : runningGate({ settleMs: o.settleMs, pollIntervalMs: o.pollIntervalMs });
 }
 

@@ -16,8 +16,12 @@ import { containerGateFor } from './gates.js';
 const SETTLE_UNPROXIED_MS = 3000;
 /** For proxied roles the proxy's HTTP check is the real gate; this only catches an early exit. */
 const SETTLE_PROXIED_MS = 1000;
-/** Fallback poll of the container gates; Docker's events usually answer first. */
-const HEALTH_POLL_MS = 200;
+/**
+ * Fallback poll of the container gates: Docker's events (health_status, die) and gangway's own
+ * run of the image's HEALTHCHECK wake the gate at once; this only covers an event stream that
+ * dropped. Each poll is an Engine API request per host.
+ */
+const HEALTH_POLL_MS = 1000;
 const LOG_LINES_ON_FAILURE = 30;
 
 /** One new container to gate, and where. */
@@ -33,6 +37,11 @@ export interface ProxiedHealthInput {
   timeoutMs: number;
   events: Events;
   signal: AbortSignal;
+  /**
+   * Called once the container is in the proxy (at once for an unproxied role): work that may
+   * overlap the health wait starts here, not before, so it does not delay the proxy's first check.
+   */
+  onChecking?: () => void;
 }
 
 /**
@@ -47,7 +56,14 @@ export async function proxiedHealthGate(g: ProxiedHealthInput): Promise<GateResu
   events.step('health', 'start', { ...ev, message: g.container });
   const docker = await host.docker();
   const info = await docker.getContainer(g.container).inspect();
-  const containerGate = containerGateFor(info, { timeoutMs: g.timeoutMs, pollIntervalMs: HEALTH_POLL_MS, settleMs: Math.min(g.proxy ? SETTLE_PROXIED_MS : SETTLE_UNPROXIED_MS, g.timeoutMs) });
+  // A proxied container's image HEALTHCHECK is also run by gangway: once as soon as the proxy
+  // checks it, again once the proxy's check passed (see dockerHealthGate's ownCheck).
+  let proxyChecks: () => void = () => {};
+  let proxyPassed: () => void = () => {};
+  const ownCheck = g.proxy
+    ? { first: new Promise<void>((resolve) => { proxyChecks = resolve; }), retry: new Promise<void>((resolve) => { proxyPassed = resolve; }) }
+    : undefined;
+  const containerGate = containerGateFor(info, { timeoutMs: g.timeoutMs, pollIntervalMs: HEALTH_POLL_MS, settleMs: Math.min(g.proxy ? SETTLE_PROXIED_MS : SETTLE_UNPROXIED_MS, g.timeoutMs), ...(ownCheck ? { ownCheck } : {}) });
   const local = new AbortController();
   const relay = () => local.abort();
   signal.addEventListener('abort', relay, { once: true });
@@ -55,6 +71,7 @@ export async function proxiedHealthGate(g: ProxiedHealthInput): Promise<GateResu
     const containerCheck = containerGate.check({ host, container: g.container, role: g.role }, { events, signal: local.signal });
     let result: GateResult;
     if (!g.proxy) {
+      g.onChecking?.();
       result = await containerCheck;
     } else {
       const pt = g.proxy;
@@ -65,8 +82,13 @@ export async function proxiedHealthGate(g: ProxiedHealthInput): Promise<GateResu
         const own = await containerCheck;
         return await withLogs(g, own.passed ? { gate: 'health', passed: false, message: messageOf(err), details: [], durationMs: Date.now() - t0 } : own, t0);
       }
+      g.onChecking?.();
+      proxyChecks();
       const proxyCheck: Promise<GateResult> = waitHealthy(pt, g.container, g.timeoutMs).then(
-        (live) => ({ gate: 'health', passed: true, message: `proxy check ${live.checkStatus || 'UP'}`, details: [], durationMs: Date.now() - t0 }),
+        (live) => {
+          proxyPassed();
+          return { gate: 'health', passed: true, message: `proxy check ${live.checkStatus || 'UP'}`, details: [], durationMs: Date.now() - t0 };
+        },
         (err: unknown) => ({ gate: 'health', passed: false, message: messageOf(err), details: [], durationMs: Date.now() - t0 }),
       );
       // Whichever fails first decides; both must pass.

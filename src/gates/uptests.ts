@@ -47,6 +47,11 @@ export interface UptestRunInput {
    * only starts them. Rejects with the listing's error.
    */
   prepared?: Promise<PreparedUptests>;
+  /**
+   * Takes the removal of the uptests' containers, which the caller awaits later (a deploy: after
+   * its switch); without it, the run awaits the removal before it returns.
+   */
+  defer?: (cleanup: Promise<void>) => void;
 }
 
 
@@ -213,6 +218,13 @@ export async function prepareUptests(input: Omit<UptestRunInput, 'prepared'>): P
   return { dir: listing.dir, names: listing.names, containers };
 }
 
+/** Removes an uptest container that ran: now, or handed to the caller's `defer`. Never throws. */
+async function removeLater(input: UptestRunInput, name: string): Promise<void> {
+  const removal = removeContainer(input.host, name).then(() => {}, () => {});
+  if (input.defer) input.defer(removal);
+  else await removal;
+}
+
 /** Removes prepared uptest containers that were never started (the health gate failed, an abort). */
 export async function discardUptests(host: Host, prepared: Promise<PreparedUptests> | undefined): Promise<void> {
   const ready = await prepared?.catch(() => undefined);
@@ -259,7 +271,7 @@ export async function runOneUptest(input: UptestRunInput, dir: string, name: str
   } finally {
     if (timer) clearTimeout(timer);
     if (onAbort) input.signal?.removeEventListener('abort', onAbort);
-    await removeContainer(input.host, containerName).catch(() => {});
+    await removeLater(input, containerName);
   }
   const sep = output && !output.endsWith('\n') ? '\n' : '';
   if (timedOut) output += `${sep}uptest ${name} did not finish within ${input.timeoutMs} ms and was killed\n`;
@@ -342,7 +354,7 @@ async function runInOneContainer(input: UptestRunInput, listing: PreparedUptests
     clearTimeout(deadline);
     if (settle) clearTimeout(settle);
     input.signal?.removeEventListener('abort', onAbort);
-    await removeContainer(input.host, runner.name).catch(() => {});
+    await removeLater(input, runner.name);
   }
   const now = Date.now();
   const results = listing.names.map((_, i) => log.result(i, { timeoutMs: input.timeoutMs, stop, now, maxOutputBytes }));

@@ -4,10 +4,10 @@
 import { readConfigCommand, removeSocketCommand } from './config-file.js';
 import { ensureCertsCommand } from './cert-files.js';
 import { defaultCertificatePem } from './default-cert.js';
-import { renderLayoutFiles, writeLayoutCommand, type LayoutFiles } from './layout-files.js';
+import { renderLayoutFiles, storedFilesMatch, writeLayoutCommand, type LayoutFiles } from './layout-files.js';
 import { readLiveLayout, readStoredFiles } from './live-layout.js';
 import type { ProxyLayout } from './layout.js';
-import { withRouteLock } from './route-lock.js';
+import { withRouteLock, type RouteLockHeld } from './route-lock.js';
 import { dirOf, proxyError, type ProxyTarget } from './target.js';
 
 export async function readConfigFile(t: ProxyTarget): Promise<string | undefined> {
@@ -35,11 +35,12 @@ export async function ensureCertFiles(t: ProxyTarget): Promise<void> {
  * The files, and before them what the file's HTTPS bind loads (ensureCertFiles): whatever command
  * writes a file here, a proxy that (re)starts on it finds its crt-list.
  */
-export async function writeLayoutFiles(t: ProxyTarget, files: LayoutFiles): Promise<void> {
+export async function writeLayoutFiles(t: ProxyTarget, files: LayoutFiles, lock?: RouteLockHeld): Promise<void> {
   // One exec for both (a round trip fewer per sync): the certificates' command reads its stdin,
-  // the files' takes none.
+  // the files' takes none. The route lock, when given, is released by the same exec.
   const certs = ensureCertsCommand(await defaultCertificatePem(), dirOf(t));
-  const r = await t.host.exec(`{ ${certs.command}; } && { ${writeLayoutCommand(files, dirOf(t)).command}; }`, { stdin: certs.stdin });
+  const write = `{ ${certs.command}; } && { ${writeLayoutCommand(files, dirOf(t)).command}; }`;
+  const r = await t.host.exec(lock ? lock.releasingAfter(write) : write, { stdin: certs.stdin });
   if (r.code !== 0) throw proxyError(t, `cannot write the proxy config: ${r.stderr.trim()}`);
 }
 
@@ -55,9 +56,9 @@ async function liveLayout(t: ProxyTarget): Promise<ProxyLayout> {
  * Under the route lock: another service's sync must not write a reading older than this one's.
  */
 export async function syncConfig(t: ProxyTarget): Promise<string> {
-  return withRouteLock(t, async () => {
+  return withRouteLock(t, async (held) => {
     const files = renderLayoutFiles(await liveLayout(t));
-    await writeLayoutFiles(t, files);
+    await writeLayoutFiles(t, files, held);
     return files.config;
   });
 }
@@ -65,6 +66,5 @@ export async function syncConfig(t: ProxyTarget): Promise<string> {
 /** True when the files on the host are what the live state renders to (for verify/status). */
 export async function configInSync(t: ProxyTarget): Promise<boolean> {
   const [stored, layout] = await Promise.all([readStoredFiles(t), liveLayout(t)]);
-  const wanted = renderLayoutFiles(layout);
-  return stored.config === wanted.config && (['slots', 'routes', 'catchAll'] as const).every((k) => (stored.maps[k] ?? '') === wanted.maps[k]);
+  return storedFilesMatch(stored, renderLayoutFiles(layout));
 }

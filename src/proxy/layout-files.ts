@@ -59,6 +59,11 @@ export interface StoredFiles {
   maps: Partial<Record<MapKind, string>>;
 }
 
+/** Pure: the host's files are exactly what `wanted` renders (config and every map). */
+export function storedFilesMatch(stored: StoredFiles, wanted: LayoutFiles): boolean {
+  return stored.config === wanted.config && (Object.keys(wanted.maps) as MapKind[]).every((k) => (stored.maps[k] ?? '') === wanted.maps[k]);
+}
+
 export function parseLayoutFiles(stdout: string): StoredFiles {
   const got = new Map<string, string>();
   for (const line of stdout.split('\n')) {

@@ -7,15 +7,15 @@ import { GangwayError, messageOf } from '../errors.js';
 import { inspectOrUndefined, reconcileAddresses } from './addresses.js';
 import { proxyContainerSpec, publishedHttpsPort, type ProxyContainerOptions } from './container.js';
 import { mapChanges, mapContents, decideClaim } from './claims.js';
-import { readConfigFile, removeDeadSocket, writeLayoutFiles } from './file-sync.js';
-import { renderLayoutFiles } from './layout-files.js';
+import { removeDeadSocket, writeLayoutFiles } from './file-sync.js';
+import { renderLayoutFiles, storedFilesMatch } from './layout-files.js';
 import { emptyLayout, type ProxyLayout } from './layout.js';
-import { currentLayout } from './live-layout.js';
+import { currentLayout, readStoredFiles } from './live-layout.js';
 import { mapCommand } from './runtime-maps.js';
 import { parseProxyIdentity, proxyIdentityCommand, type ProxyIdentity } from './identity.js';
 import { PROXY_CONTAINER_NAME, PROXY_LABEL, PROXY_UID } from './paths.js';
 import { needsReload } from './render.js';
-import { withRouteLock } from './route-lock.js';
+import { withRouteLock, type RouteLockHeld } from './route-lock.js';
 import { claimOf, networkOf, proxyError, runtimeApi, type ProxyTarget } from './target.js';
 import { seamlessReload } from './seamless-reload.js';
 import { waitRuntimeReady } from './waits.js';
@@ -105,13 +105,13 @@ export async function ensureProxy(t: ProxyTarget, opts: EnsureProxyOptions): Pro
   const name = spec.name ?? PROXY_CONTAINER_NAME;
   // Read, decide and apply under the host's route lock: another service deploying to this host
   // at the same instant would otherwise read the same free slot.
-  const { containerId, action, migrated } = await withRouteLock(t, () => bringUp(t, docker, spec, imageId, opts));
+  const { containerId, action, migrated } = await withRouteLock(t, (held) => bringUp(t, docker, spec, imageId, opts, held));
   await reconcileAddresses(t);
   t.events?.step('proxy', 'done', { host: t.host.name, message: `${name} ${action}`, durationMs: Date.now() - started });
   return { containerId, action, ...(migrated ? { migrated: true } : {}) };
 }
 
-async function bringUp(t: ProxyTarget, docker: Docker, spec: ReturnType<typeof proxyContainerSpec>, imageId: string, opts: EnsureProxyOptions): Promise<EnsureProxyResult> {
+async function bringUp(t: ProxyTarget, docker: Docker, spec: ReturnType<typeof proxyContainerSpec>, imageId: string, opts: EnsureProxyOptions, held: RouteLockHeld): Promise<EnsureProxyResult> {
   const name = spec.name ?? PROXY_CONTAINER_NAME;
   const existing = await inspectOrUndefined(docker.getContainer(name));
   const running = existing?.State.Running === true;
@@ -124,7 +124,8 @@ async function bringUp(t: ProxyTarget, docker: Docker, spec: ReturnType<typeof p
   let containerId: string;
   if (existing && current) {
     containerId = existing.Id;
-    const file = await readConfigFile(t);
+    const stored = await readStoredFiles(t);
+    const file = stored.config;
     if (!running) {
       await removeDeadSocket(t);
       await writeLayoutFiles(t, wanted);
@@ -145,7 +146,9 @@ async function bringUp(t: ProxyTarget, docker: Docker, spec: ReturnType<typeof p
       // files follow. A file that differed from the runtime is repaired on the way, no reload.
       const changed = await applyMapChanges(t, plan.before, plan.after);
       const repaired = file !== renderLayoutFiles(plan.before).config;
-      await writeLayoutFiles(t, wanted);
+      // Files already as wanted (most deploys: same proxy, same routes) are not written again; the
+      // write is the last command under the lock, so it releases the lock too.
+      if (changed > 0 || !storedFilesMatch(stored, wanted)) await writeLayoutFiles(t, wanted, held);
       if (repaired) t.events?.log('haproxy.cfg differed from the running proxy; rewritten from the runtime state (no reload)', { level: 'warn', host: t.host.name, step: 'proxy' });
       action = changed > 0 ? 'routed' : repaired ? 'file-repaired' : 'unchanged';
     }

@@ -17,11 +17,22 @@ import {
 export const CONFIG_HEADER = '# Rendered by gangway from the live runtime state of this proxy; edits are overwritten.';
 
 /**
+ * While a server is down or on its way up (HAProxy's downinter and fastinter), it is checked at
+ * most this far apart, whatever the configured interval: a deploy's candidate then counts its
+ * `rise` passing checks within a few hundred milliseconds of its first good answer instead of
+ * `rise` intervals (measured: 0.93 s from add to healthy at interval 500 ms, rise 2). The number of
+ * passing checks is the same; only live servers are checked at the configured interval (and a
+ * live server is held: see holdChecks).
+ */
+export const RISING_CHECK_MS = 100;
+
+/**
  * Check options go on every server line (never through default-server) because servers added at
  * runtime ignore default-server: the file and `add server` must spell out the same settings.
  */
 export function serverCheckOptions(hc: ProxyHealthcheck): string {
-  return `check inter ${hc.intervalMs}ms rise ${hc.rise ?? DEFAULT_RISE} fall ${hc.fall ?? DEFAULT_FALL}`;
+  const rising = Math.min(hc.intervalMs, RISING_CHECK_MS);
+  return `check inter ${hc.intervalMs}ms rise ${hc.rise ?? DEFAULT_RISE} fall ${hc.fall ?? DEFAULT_FALL} fastinter ${rising}ms downinter ${rising}ms`;
 }
 
 /** The engine's embedded DNS, which every container on a user-defined network can ask. */

@@ -38,8 +38,24 @@ export function releaseRouteLockCommand(proxyDir: string, token: string): ShellC
   return { command: `if grep -qxF ${shellQuote(token)} ${shellQuote(`${routeLockPath(proxyDir)}/owner`)} 2>/dev/null; then rm -rf ${dir}; fi` };
 }
 
+/**
+ * What `fn` holds: the lock's release can ride on its last remote command (one exec fewer per
+ * file sync, which a deploy does three times per host). The release is tied to this holder's
+ * token, so running it twice is harmless.
+ */
+export interface RouteLockHeld {
+  /** `command`, then the release whatever it exited with; exits with `command`'s status. */
+  releasingAfter(command: string): string;
+}
+
+/** Pure: `command` followed by the release of `token`'s lock, keeping `command`'s exit status. */
+export function releasingAfterCommand(command: string, proxyDir: string, token: string): string {
+  // A subshell, not braces: an `exit` inside the command must not skip the release.
+  return `( ${command} ); rc=$?; ${releaseRouteLockCommand(proxyDir, token).command}; exit $rc`;
+}
+
 /** Runs `fn` holding the host's route lock; waits up to a minute for another holder. */
-export async function withRouteLock<T>(t: ProxyTarget, fn: () => Promise<T>): Promise<T> {
+export async function withRouteLock<T>(t: ProxyTarget, fn: (held: RouteLockHeld) => Promise<T>): Promise<T> {
   const dir = dirOf(t);
   const token = randomBytes(8).toString('hex');
   const acquire = acquireRouteLockCommand(dir, token);
@@ -53,9 +69,20 @@ export async function withRouteLock<T>(t: ProxyTarget, fn: () => Promise<T>): Pr
     }
     await pause(POLL_MS);
   }
+  let releasedInline = false;
+  const held: RouteLockHeld = {
+    releasingAfter: (command) => {
+      releasedInline = true;
+      return releasingAfterCommand(command, dir, token);
+    },
+  };
+  let ok = false;
   try {
-    return await fn();
+    const value = await fn(held);
+    ok = true;
+    return value;
   } finally {
-    await t.host.exec(releaseRouteLockCommand(dir, token).command).catch(() => {});
+    // After a failure the inline release may not have run (the command never reached the host).
+    if (!ok || !releasedInline) await t.host.exec(releaseRouteLockCommand(dir, token).command).catch(() => {});
   }
 }

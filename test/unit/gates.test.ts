@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dockerHealthVerdict, hasDockerHealthcheck, healthProbeLines } from '../../src/gates/docker-health.js';
+import { dockerHealthVerdict, hasDockerHealthcheck, healthcheckCommand, healthcheckTimeoutMs, healthProbeLines } from '../../src/gates/docker-health.js';
 import { runningVerdict } from '../../src/gates/running.js';
 import { describeUptestResults, uptestContainerName, uptestContainerSpec, uptestNamesFromArchive, uptestsDir, type UptestResult } from '../../src/gates/uptests.js';
 import { dieExitCode, type ContainerStateLike } from '../../src/gates/container-watch.js';
@@ -33,6 +33,26 @@ describe('dockerHealthVerdict', () => {
   });
   it('shows the probe output', () => {
     expect(healthProbeLines(withHealth('unhealthy'))).toEqual(['health check exit 1: wget: connection refused']);
+  });
+});
+
+describe('the image HEALTHCHECK as gangway runs it', () => {
+  const withCheck = (Test: string[] | undefined, more: { Shell?: string[]; Timeout?: number } = {}): ContainerStateLike => ({ Config: { Healthcheck: { ...(Test ? { Test } : {}), ...(more.Timeout !== undefined ? { Timeout: more.Timeout } : {}) }, ...(more.Shell ? { Shell: more.Shell } : {}) } });
+  it('runs CMD as given and CMD-SHELL through the image shell (/bin/sh -c by default)', () => {
+    expect(healthcheckCommand(withCheck(['CMD', '/app/healthcheck', '--quick']))).toEqual(['/app/healthcheck', '--quick']);
+    expect(healthcheckCommand(withCheck(['CMD-SHELL', 'wget -q -O /dev/null http://127.0.0.1/up']))).toEqual(['/bin/sh', '-c', 'wget -q -O /dev/null http://127.0.0.1/up']);
+    expect(healthcheckCommand(withCheck(['CMD-SHELL', 'curl -f localhost'], { Shell: ['/bin/bash', '-o', 'pipefail', '-c'] }))).toEqual(['/bin/bash', '-o', 'pipefail', '-c', 'curl -f localhost']);
+  });
+  it('has nothing to run without a check, with NONE, or with an empty CMD', () => {
+    expect(healthcheckCommand(withCheck(undefined))).toBeUndefined();
+    expect(healthcheckCommand(withCheck(['NONE']))).toBeUndefined();
+    expect(healthcheckCommand(withCheck(['CMD']))).toBeUndefined();
+    expect(healthcheckCommand({})).toBeUndefined();
+  });
+  it("bounds a run by the check's own timeout (nanoseconds), Docker's 30 s when unset", () => {
+    expect(healthcheckTimeoutMs(withCheck(['CMD', 'x'], { Timeout: 2_000_000_000 }))).toBe(2000);
+    expect(healthcheckTimeoutMs(withCheck(['CMD', 'x']))).toBe(30_000);
+    expect(healthcheckTimeoutMs(withCheck(['CMD', 'x'], { Timeout: 0 }))).toBe(30_000);
   });
 });
 

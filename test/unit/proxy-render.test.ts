@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { explainingLines } from '../../src/proxy/log-excerpt.js';
 import { emptyLayout, type ProxyLayout } from '../../src/proxy/layout.js';
-import { CONFIG_HEADER, needsReload, parseRenderedBackends, parseRenderedServers, renderHaproxyConfig, renderMapFiles, renderServerLine } from '../../src/proxy/render.js';
+import { CONFIG_HEADER, needsReload, parseRenderedBackends, parseRenderedServers, renderHaproxyConfig, renderMapFiles, renderServerLine, serverCheckOptions } from '../../src/proxy/render.js';
 import type { ProxyHealthcheck, ProxyServer } from '../../src/proxy/types.js';
 
 const hc = { path: '/up', intervalMs: 1000, timeoutMs: 5000 };
@@ -19,15 +19,15 @@ const v0: ProxyServer = { name: 'hello-web-v0', address: '172.18.0.5', port: 80,
 
 describe('renderServerLine', () => {
   it.each([
-    ['ready', v1, 'server hello-web-v1 hello-web-v1:80 check inter 1000ms rise 2 fall 3 weight 100 resolvers engine resolve-prefer ipv4 init-addr libc,none'],
-    ['drain: weight 0, still checked', v2, 'server hello-web-v2 hello-web-v2:8080 check inter 1000ms rise 2 fall 3 weight 0 resolvers engine resolve-prefer ipv4 init-addr libc,none'],
-    ['maint: disabled', v0, 'server hello-web-v0 hello-web-v0:80 check inter 1000ms rise 2 fall 3 weight 0 resolvers engine resolve-prefer ipv4 init-addr libc,none disabled'],
+    ['ready', v1, 'server hello-web-v1 hello-web-v1:80 check inter 1000ms rise 2 fall 3 fastinter 100ms downinter 100ms weight 100 resolvers engine resolve-prefer ipv4 init-addr libc,none'],
+    ['drain: weight 0, still checked', v2, 'server hello-web-v2 hello-web-v2:8080 check inter 1000ms rise 2 fall 3 fastinter 100ms downinter 100ms weight 0 resolvers engine resolve-prefer ipv4 init-addr libc,none'],
+    ['maint: disabled', v0, 'server hello-web-v0 hello-web-v0:80 check inter 1000ms rise 2 fall 3 fastinter 100ms downinter 100ms weight 0 resolvers engine resolve-prefer ipv4 init-addr libc,none disabled'],
   ] as const)('%s', (_label, server, line) => {
     expect(renderServerLine(server, hc)).toBe(line);
   });
 
   it('uses rise and fall from the health check when given', () => {
-    expect(renderServerLine(v1, { ...hc, intervalMs: 250, rise: 1, fall: 5 })).toBe('server hello-web-v1 hello-web-v1:80 check inter 250ms rise 1 fall 5 weight 100 resolvers engine resolve-prefer ipv4 init-addr libc,none');
+    expect(renderServerLine(v1, { ...hc, intervalMs: 250, rise: 1, fall: 5 })).toBe('server hello-web-v1 hello-web-v1:80 check inter 250ms rise 1 fall 5 fastinter 100ms downinter 100ms weight 100 resolvers engine resolve-prefer ipv4 init-addr libc,none');
   });
 
   it('keeps a canary\'s split: a ready server\'s own weight is written and read back; drain stays 0', () => {
@@ -214,5 +214,13 @@ describe('explainingLines: a failed proxy start shows why, not its routine log',
     const other = Array.from({ length: 12 }, (_, i) => `[NOTICE]   (1) : haproxy version is 2.6.12 line ${i}`);
     const out = explainingLines([...routine, ...other]);
     expect(out).toEqual(other.slice(-8));
+  });
+});
+
+describe('serverCheckOptions', () => {
+  it('checks a server that is down or rising at most 100 ms apart, and never slower than its own interval', () => {
+    const hc = { path: '/up', intervalMs: 1000, timeoutMs: 2000 };
+    expect(serverCheckOptions(hc)).toBe('check inter 1000ms rise 2 fall 3 fastinter 100ms downinter 100ms');
+    expect(serverCheckOptions({ ...hc, intervalMs: 50 })).toBe('check inter 50ms rise 2 fall 3 fastinter 50ms downinter 50ms');
   });
 });

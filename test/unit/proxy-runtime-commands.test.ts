@@ -7,7 +7,7 @@ const hc = { path: '/up', intervalMs: 1000, timeoutMs: 5000 };
 describe('runtime API builders', () => {
   it.each([
     ['add server', cmd.addServer({ backend: 'be_hello', name: 'hello-web-v2', address: '172.18.0.4', port: 80, healthcheck: hc }),
-      'add server be_hello/hello-web-v2 172.18.0.4:80 check inter 1000ms rise 2 fall 3 weight 0', { kind: 'prefix', text: 'New server registered.' }],
+      'add server be_hello/hello-web-v2 172.18.0.4:80 check inter 1000ms rise 2 fall 3 fastinter 100ms downinter 100ms weight 0', { kind: 'prefix', text: 'New server registered.' }],
     ['enable health', cmd.enableHealth('be_hello', 'hello-web-v2'), 'enable health be_hello/hello-web-v2', { kind: 'empty' }],
     ['disable health', cmd.disableHealth('be_hello', 'hello-web-v2'), 'disable health be_hello/hello-web-v2', { kind: 'empty' }],
     ['state ready', cmd.setServerState('be_hello', 'hello-web-v2', 'ready'), 'set server be_hello/hello-web-v2 state ready', { kind: 'empty' }],

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decideClaim, mapChanges, mapContents, withdrawClaim } from '../../src/proxy/claims.js';
 import { emptyLayout, type ProxyLayout, type SlotSettings } from '../../src/proxy/layout.js';
-import { acquireRouteLockCommand, releaseRouteLockCommand, routeLockPath, STALE_AFTER_S } from '../../src/proxy/route-lock.js';
+import { acquireRouteLockCommand, releaseRouteLockCommand, releasingAfterCommand, routeLockPath, STALE_AFTER_S } from '../../src/proxy/route-lock.js';
 import { planRemoval } from '../../src/deploy/remove.js';
 
 const settings = (owner: string): SlotSettings => ({ owner, appPort: 80, healthcheck: { path: '/up', intervalMs: 1000, timeoutMs: 5000 }, responseTimeoutMs: 60_000, maxBodyBytes: 0, forwardHeaders: true });
@@ -91,6 +91,18 @@ describe('route lock lines (run by sh)', () => {
     expect(sh(releaseRouteLockCommand(dir, 'aaa').command)).toBe(0);
     expect(existsSync(routeLockPath(dir))).toBe(false);
     expect(sh(acquireRouteLockCommand(dir, 'bbb').command)).toBe(0);
+  });
+
+  it('a command that releases after itself keeps its own exit status and frees the lock either way', () => {
+    const dir = proxyDir();
+    expect(sh(acquireRouteLockCommand(dir, 'aaa').command)).toBe(0);
+    expect(sh(releasingAfterCommand('exit 7', dir, 'aaa'))).toBe(7);
+    expect(existsSync(routeLockPath(dir))).toBe(false);
+    expect(sh(acquireRouteLockCommand(dir, 'bbb').command)).toBe(0);
+    expect(sh(releasingAfterCommand('true', dir, 'aaa'))).toBe(0);
+    expect(existsSync(routeLockPath(dir))).toBe(true);
+    expect(sh(releasingAfterCommand('true', dir, 'bbb'))).toBe(0);
+    expect(existsSync(routeLockPath(dir))).toBe(false);
   });
 
   it(`a lock older than ${STALE_AFTER_S} s (its holder killed) is taken over`, () => {
