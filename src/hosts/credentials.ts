@@ -6,7 +6,6 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { read } from 'read';
 import ssh2, { type ParsedKey } from 'ssh2';
 
 // ssh2 is CommonJS: its classes come off the default export.
@@ -26,7 +25,12 @@ const PASSPHRASE_ATTEMPTS = 3;
 
 export const processTerminal = (): Terminal => ({
   isTty: process.stdin.isTTY === true,
-  ask: (prompt) => read({ prompt, silent: true, replace: '', input: process.stdin, output: process.stderr }),
+  // Imported on the first prompt only: a passphrase is rarely asked, and every command connecting
+  // hosts would load `read` (and its readline) for nothing.
+  ask: async (prompt) => {
+    const { read } = await import('read');
+    return read({ prompt, silent: true, replace: '', input: process.stdin, output: process.stderr });
+  },
 });
 
 type KeyRead = { path: string; encrypted: false; key: ParsedKey } | { path: string; encrypted: true; data: Buffer };

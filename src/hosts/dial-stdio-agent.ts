@@ -2,6 +2,7 @@
 // dockerode talks to a remote engine over the host's one SSH connection, with keep-alive reuse.
 import { Agent } from 'node:http';
 import { Duplex } from 'node:stream';
+import { inspect } from 'node:util';
 
 /** Placeholder origin for dockerode: requests never resolve it, the agent supplies the stream. */
 export const DIAL_STDIO_ORIGIN = { host: 'docker.invalid', port: 2375, protocol: 'http' as const };
@@ -76,10 +77,29 @@ class PendingChannelSocket extends Duplex {
   setTimeout(): this { return this; }
   ref(): this { return this; }
   unref(): this { return this; }
+
+  // The channel leads to the whole SSH client (its keys among it): see DialStdioAgent's.
+  [inspect.custom](): string {
+    return `DialStdioSocket { ${this.channel ? 'open' : 'opening'}${this.destroyed ? ', destroyed' : ''} }`;
+  }
+}
+
+const countOf = (byOrigin: NodeJS.ReadOnlyDict<unknown[]>): number => Object.values(byOrigin).reduce((n, list) => n + (list?.length ?? 0), 0);
+
+/**
+ * docker-modem inspects every request's options, agent included, with `showHidden` and no depth
+ * limit, whether or not its debug log is on: through the sockets that walked the whole SSH client
+ * on every Engine API request (CPU a deploy's profile showed under Modem.buildRequest), and with
+ * DEBUG set it would have printed that client, keys and all. Inspected, it is one line of counts.
+ */
+class DialStdioAgent extends Agent {
+  [inspect.custom](): string {
+    return `DialStdioAgent { streams in use: ${countOf(this.sockets)}, idle: ${countOf(this.freeSockets)}, waiting requests: ${countOf(this.requests)}, max: ${MAX_DOCKER_STREAMS} }`;
+  }
 }
 
 export function dialStdioAgent(openStream: () => Promise<Duplex>): Agent {
-  const agent = new Agent({ keepAlive: true, maxSockets: MAX_DOCKER_STREAMS, maxTotalSockets: MAX_DOCKER_STREAMS, scheduling: 'lifo' });
+  const agent = new DialStdioAgent({ keepAlive: true, maxSockets: MAX_DOCKER_STREAMS, maxTotalSockets: MAX_DOCKER_STREAMS, scheduling: 'lifo' });
   agent.createConnection = () => new PendingChannelSocket(openStream());
   return agent;
 }
