@@ -50,3 +50,27 @@ function collect(): { sink: PassThrough; text: () => string } {
   sink.on('data', (c: Buffer) => chunks.push(c));
   return { sink, text: () => Buffer.concat(chunks).toString('utf8') };
 }
+
+/** Between two readings of a detached exec's state. */
+const EXEC_POLL_MS = 25;
+
+/**
+ * Runs a command in a running container without attaching to it and returns its exit code, or
+ * undefined when it still runs after `timeoutMs`. A detached start is a plain request, so the
+ * connection goes back to the pool (an attached one is taken over by the stream: over SSH, each
+ * costs a new docker stream); for a check whose output nobody reads.
+ */
+export async function execExitCode(container: Docker.Container, cmd: readonly string[], timeoutMs: number): Promise<number | undefined> {
+  const exec = await container.exec({ Cmd: [...cmd], AttachStdout: false, AttachStderr: false });
+  // dockerode hands even a detached start's (empty) answer back as a stream: read to its end,
+  // it frees the connection.
+  const answer = (await exec.start({ Detach: true })) as unknown as { resume?: () => void } | undefined;
+  answer?.resume?.();
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const info = await exec.inspect();
+    if (!info.Running && info.ExitCode !== null && info.ExitCode !== undefined) return info.ExitCode;
+    if (Date.now() >= deadline) return undefined;
+    await new Promise((resolve) => setTimeout(resolve, EXEC_POLL_MS));
+  }
+}

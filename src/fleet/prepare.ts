@@ -14,10 +14,16 @@ import { proxyTarget, type Session } from './session.js';
 
 export const APP_NETWORK = DEFAULT_APP_NETWORK;
 
+/** Engines that answered during this command (a deploy asks before its lock and again in prepare). */
+const answered = new WeakMap<Host, string>();
+
 export async function ensureDocker(host: Host): Promise<string> {
+  const known = answered.get(host);
+  if (known !== undefined) return known;
   try {
     const docker = await host.docker();
     const v = await docker.version();
+    answered.set(host, v.Version);
     return v.Version;
   } catch (err) {
     throw await dockerMissingError(host, err);

@@ -2,7 +2,7 @@
 // fails at once when the container exits (exit code + last log lines) or Docker declares it
 // unhealthy (Docker has already applied the check's retries by then).
 import { containerLogsTail } from '../app/container.js';
-import { execInContainer } from '../docker/exec.js';
+import { execExitCode } from '../docker/exec.js';
 import type { Gate, GateOptions, GateResult, GateTarget } from './gate.js';
 import { watchContainer, type ContainerStateLike, type Verdict, type WatchFacts } from './container-watch.js';
 
@@ -128,9 +128,9 @@ async function runOwnChecks(target: GateTarget, when: { first: Promise<unknown>;
       if (attempt === 1) await Promise.race([when.retry, aborted(stop)]);
       else if (attempt > 1) await sleep(OWN_CHECK_RETRY_MS, stop);
       if (stop.aborted) return;
-      const result = await execInContainer(container, cmd, { timeoutMs }).catch(() => undefined);
+      const code = await execExitCode(container, cmd, timeoutMs).catch(() => undefined);
       if (stop.aborted) return;
-      if (result?.exitCode === 0) return passed();
+      if (code === 0) return passed();
     }
   } catch {
     // Docker's own checks still decide.

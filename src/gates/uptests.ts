@@ -129,9 +129,11 @@ async function probeUptests(host: Host, image: string, uptestsPath: string, role
       throw err;
     }
     // HEAD of the path: no body, one request; a missing shell is a 404. dockerode hands the HEAD's
-    // response back as a stream: left open, its socket keeps a local engine's CLI from exiting.
+    // response back as a stream: read to its (empty) end, its socket goes back to the agent's pool
+    // for the next request (destroyed, the next request over SSH needed a new docker stream; left
+    // unread, it kept a local engine's CLI from exiting).
     const shell = probe.infoArchive({ path: RUNNER_SHELL }).then((res: unknown) => {
-      (res as { destroy?: () => void } | undefined)?.destroy?.();
+      (res as { resume?: () => void } | undefined)?.resume?.();
       return true;
     }, () => false);
     const entries: TarEntryLike[] = [];

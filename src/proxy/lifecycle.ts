@@ -175,13 +175,21 @@ export async function removeProxy(t: ProxyTarget): Promise<void> {
 }
 
 /** The app network on this engine, created (labelled gangway's) when missing; shared with setup and deploy. */
+/** Networks found or made on an engine during this command (the app's and the proxy's are one). */
+const ensuredNetworks = new WeakMap<Docker, Set<string>>();
+
 export async function ensureNetwork(docker: Docker, network: string, labels: Record<string, string> = {}): Promise<void> {
+  const ensured = ensuredNetworks.get(docker) ?? new Set<string>();
+  ensuredNetworks.set(docker, ensured);
+  if (ensured.has(network)) return;
   const found = await inspectOrUndefined(docker.getNetwork(network));
-  if (found) return;
-  await docker.createNetwork({ Name: network, Driver: 'bridge', CheckDuplicate: true, Labels: { ...labels, 'gangway.managed': 'network' } }).catch((err: { statusCode?: number }) => {
-    // Another process created it between our check and our create.
-    if (err.statusCode !== 409) throw err;
-  });
+  if (!found) {
+    await docker.createNetwork({ Name: network, Driver: 'bridge', CheckDuplicate: true, Labels: { ...labels, 'gangway.managed': 'network' } }).catch((err: { statusCode?: number }) => {
+      // Another process created it between our check and our create.
+      if (err.statusCode !== 409) throw err;
+    });
+  }
+  ensured.add(network);
 }
 
 /** The image's id on the host, pulled when missing; `of` names whose image, the config key naming it, and what to do when it is missing. */
