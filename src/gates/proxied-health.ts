@@ -63,6 +63,13 @@ export async function proxiedHealthGate(g: ProxiedHealthInput): Promise<GateResu
   const ownCheck = g.proxy
     ? { first: new Promise<void>((resolve) => { proxyChecks = resolve; }), retry: new Promise<void>((resolve) => { proxyPassed = resolve; }) }
     : undefined;
+  let checked = false;
+  const checking = () => {
+    if (checked) return;
+    checked = true;
+    g.onChecking?.();
+    proxyChecks();
+  };
   const containerGate = containerGateFor(info, { timeoutMs: g.timeoutMs, pollIntervalMs: HEALTH_POLL_MS, settleMs: Math.min(g.proxy ? SETTLE_PROXIED_MS : SETTLE_UNPROXIED_MS, g.timeoutMs), ...(ownCheck ? { ownCheck } : {}) });
   const local = new AbortController();
   const relay = () => local.abort();
@@ -71,19 +78,18 @@ export async function proxiedHealthGate(g: ProxiedHealthInput): Promise<GateResu
     const containerCheck = containerGate.check({ host, container: g.container, role: g.role }, { events, signal: local.signal });
     let result: GateResult;
     if (!g.proxy) {
-      g.onChecking?.();
+      checking();
       result = await containerCheck;
     } else {
       const pt = g.proxy;
       try {
-        await addCandidate(pt, { name: g.container });
+        await addCandidate(pt, { name: g.container }, { onChecking: checking });
       } catch (err) {
         // A container that died at once has no address to add: its own exit is the real cause.
         const own = await containerCheck;
         return await withLogs(g, own.passed ? { gate: 'health', passed: false, message: messageOf(err), details: [], durationMs: Date.now() - t0 } : own, t0);
       }
-      g.onChecking?.();
-      proxyChecks();
+      checking();
       const proxyCheck: Promise<GateResult> = waitHealthy(pt, g.container, g.timeoutMs).then(
         (live) => {
           proxyPassed();

@@ -26,7 +26,7 @@ export interface CandidateServer {
  * the same name from an interrupted deploy is replaced unless it is serving traffic; one HAProxy
  * will not delete (loaded from the file, so resolved by name) is reused, pointed at the container.
  */
-export async function addCandidate(t: ProxyTarget, server: CandidateServer): Promise<void> {
+export async function addCandidate(t: ProxyTarget, server: CandidateServer, opts: { onChecking?: () => void } = {}): Promise<void> {
   const [{ backend: be, servers }, address] = await Promise.all([readBackend(t), server.address ?? containerAddress(t, server.name)]);
   const api = runtimeApi(t);
   const port = server.port ?? t.appPort;
@@ -42,6 +42,8 @@ export async function addCandidate(t: ProxyTarget, server: CandidateServer): Pro
   }
   await api.run(cmd.enableHealth(be, server.name));
   await api.run(cmd.setServerState(be, server.name, 'drain'));
+  // The proxy checks it from here on; the file follows (a round trip or three to the host).
+  opts.onChecking?.();
   await syncConfig(t);
   t.events?.step('proxy add', 'done', { host: t.host.name, message: `${server.name} (no traffic yet)` });
 }

@@ -13,6 +13,9 @@ export async function run(globals: GlobalOptions, args: unknown[], flags: Deploy
     deployCommand(ctx, 'rollback', flags, async (s) => {
       if (wanted !== undefined) return assertValidVersion(wanted, 'rollback VERSION');
       const primary = primaryHostOf(s);
+      // The deploy that follows needs every host: their connections open while the primary is
+      // asked for the previous version (a failure is kept and reported by the deploy's connect).
+      for (const name of s.pool.names()) void s.pool.get(name).catch(() => {});
       const hosts = await connectAll(s, [primary]);
       const previous = previousVersion(await observeForStatus(s, hosts.get(primary)!), primaryRoleOf(s));
       if (!previous) throw operationError(`no retained version to roll back to on ${primary}`, { host: primary, step: 'rollback', hint: 'name the version: gangway rollback VERSION' });
