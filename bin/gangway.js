@@ -1,6 +1,12 @@
 #!/usr/bin/env node
 // Entry point: the compiled CLI lives in dist/ (npm run build).
-import { main } from '../dist/cli/main.js';
+
+// docker-modem's debug log (DEBUG=modem, or a wildcard that matches it) prints every Engine API
+// request and answer, container inspections with their environment, secrets included: its
+// namespace stays off whatever DEBUG says. Set before the CLI (and the `debug` package with it) loads.
+if (process.env.DEBUG) process.env.DEBUG = `${process.env.DEBUG},-modem`;
+
+const { main } = await import('../dist/cli/main.js');
 
 // A closed pipe (`gangway --json status | head`) is the reader's choice, not an error.
 for (const stream of [process.stdout, process.stderr]) {

@@ -87,6 +87,16 @@ export async function followLogLines(docker: Docker, container: string, query: P
   if (signal?.aborted) return;
   const options = { follow: true, stdout: true, stderr: true, timestamps: true, ...(query.since ? { since: query.since } : {}) };
   const stream = (await docker.getContainer(container).logs(options as unknown as Docker.ContainerLogsOptions & { follow: true })) as NodeJS.ReadableStream & { destroy(): void };
+  await readStreamLines(stream, onLine, { ...(query.grep ? { grep: query.grep } : {}), ...(signal ? { signal } : {}) });
+}
+
+/**
+ * The lines of an engine stream (a followed log, an attach: frames, or raw for a TTY) as they
+ * come, until it ends or `signal` aborts (which destroys it). Resolves then.
+ */
+export async function readStreamLines(stream: NodeJS.ReadableStream & { destroy(): void }, onLine: (line: LogLine) => void, opts: { grep?: RegExp; signal?: AbortSignal } = {}): Promise<void> {
+  const { signal } = opts;
+  const query = { grep: opts.grep };
   const frames = new LogFrameParser();
   const lines = new LogLineSplitter();
   const emit = (found: LogLine[]) => { for (const l of found) if (!query.grep || query.grep.test(l.text)) onLine(l); };

@@ -56,15 +56,19 @@ export function uptestContainerSpec(input: UptestContainerInput): Docker.Contain
 
 /**
  * $1 marker, $2 timeout in whole seconds, $3 the uptests' directory, $4 1 = at once, $5 target,
- * $6 port, then the uptests' names. fd 3 is the container's stdout: markers go there, and the
+ * $6 port, $7 1 = armed, then the uptests' names. Armed, it first waits for the line `go` on its
+ * stdin (gangway writes it through an attach once the app passed its health gate), so the
+ * container can start while the health wait runs and nothing of an uptest runs before it; stdin
+ * closed without `go` ends it having run nothing. fd 3 is the container's stdout: markers go there, and the
  * uptest never gets it, so it cannot write a marker line. Each uptest runs in its own session
  * (setsid, when the image has it) so its timeout kills what it started as well; a child that
  * outlived it would hold the output pipe open and stall the run. A missing `sleep` only loses
  * the in-container timeout: gangway's own deadline still stops the container.
  */
 export const RUNNER_SCRIPT = [
-  'm=$1 t=$2 d=$3 par=$4 target=$5 port=$6',
-  'shift 6',
+  'm=$1 t=$2 d=$3 par=$4 target=$5 port=$6 arm=$7',
+  'shift 7',
+  'if [ "$arm" = 1 ]; then IFS= read -r go || exit 0; [ "$go" = go ] || exit 0; fi',
   'exec 3>&1',
   'if command -v setsid >/dev/null 2>&1; then sess=setsid; else sess=; fi',
   'tag() { while IFS= read -r l || [ -n "$l" ]; do printf \'%s out %s %s\\n\' "$m" "$1" "$l" >&3; done; }',
@@ -101,6 +105,8 @@ export interface RunnerSpecInput extends Omit<UptestContainerInput, 'path'> {
   marker: string;
   timeoutMs: number;
   parallel: boolean;
+  /** Started ahead, waiting for `go` on stdin (see RUNNER_SCRIPT). */
+  armed?: boolean;
 }
 
 /** Whole seconds, rounded up: `sleep` takes fractions only in some images. */
@@ -112,7 +118,9 @@ export function runnerContainerSpec(input: RunnerSpecInput): Docker.ContainerCre
     ...uptestContainerSpec({ ...input, path: input.dir }),
     name: input.name,
     Entrypoint: [RUNNER_SHELL, '-c', RUNNER_SCRIPT, 'gangway-uptests'],
-    Cmd: [input.marker, String(runnerTimeoutSeconds(input.timeoutMs)), input.dir, input.parallel ? '1' : '0', input.targetName, String(input.appPort), ...input.names],
+    Cmd: [input.marker, String(runnerTimeoutSeconds(input.timeoutMs)), input.dir, input.parallel ? '1' : '0', input.targetName, String(input.appPort), input.armed ? '1' : '0', ...input.names],
+    // Armed: stdin open (nothing written until the go), closed when the one attach ends.
+    ...(input.armed ? { OpenStdin: true, StdinOnce: true } : {}),
   };
 }
 

@@ -16,7 +16,7 @@ import { combinedLogText } from '../docker/logs.js';
 import { removeContainer } from '../app/container.js';
 import type { Gate, GateOptions, GateResult, GateTarget } from './gate.js';
 import { createContainer } from '../docker/containers.js';
-import { followLogLines } from '../docker/log-lines.js';
+import { followLogLines, readStreamLines, type LogLine } from '../docker/log-lines.js';
 import { capTail, RUNNER_SHELL, RunnerLog, runnerContainerSpec, UPTEST_MANAGED, uptestContainerSpec, type RunnerStop, type UptestResult } from './uptest-runner.js';
 
 export { UPTEST_MANAGED, uptestContainerSpec, type UptestContainerInput, type UptestResult } from './uptest-runner.js';
@@ -60,7 +60,7 @@ export interface PreparedUptests {
   dir: string;
   names: string[];
   /** The one container that runs them all (an image with a shell), and its run's marker. */
-  runner?: { name: string; marker: string };
+  runner?: { name: string; marker: string; armed?: boolean };
   /** Without a runner: uptest name -> its created container; one whose create failed is created again at run time. */
   containers: Map<string, string>;
 }
@@ -196,10 +196,13 @@ export async function prepareUptests(input: Omit<UptestRunInput, 'prepared'>): P
       network: input.network,
       env: input.env,
       labels: input.labels,
+      armed: true,
     });
     try {
-      await createContainer(docker, spec);
-      return { dir: listing.dir, names: listing.names, runner: { name: spec.name, marker }, containers };
+      // Started now, while the app's health is awaited: it only waits for its go (see
+      // RUNNER_SCRIPT), so the gate does not wait for a container start after the health passed.
+      await (await createContainer(docker, spec)).start();
+      return { dir: listing.dir, names: listing.names, runner: { name: spec.name, marker, armed: true }, containers };
     } catch {
       // One container per uptest instead, which then reports why it could not run, if it cannot.
       await removeContainer(input.host, spec.name).catch(() => {});
@@ -321,7 +324,7 @@ const RUNNER_SETTLE_MS = 2_000;
  * still up once every uptest ended stop it. Never throws for an uptest's failure; always removes
  * the container.
  */
-async function runInOneContainer(input: UptestRunInput, listing: PreparedUptests, runner: { name: string; marker: string }): Promise<UptestResult[]> {
+async function runInOneContainer(input: UptestRunInput, listing: PreparedUptests, runner: NonNullable<PreparedUptests['runner']>): Promise<UptestResult[]> {
   const docker = await input.host.docker();
   const log = new RunnerLog(runner.marker, listing.names);
   const maxOutputBytes = input.maxOutputBytes ?? 64 * 1024;
@@ -339,8 +342,7 @@ async function runInOneContainer(input: UptestRunInput, listing: PreparedUptests
   try {
     if (input.signal?.aborted) onAbort();
     else {
-      await docker.getContainer(runner.name).start();
-      await followLogLines(docker, runner.name, {}, (line) => {
+      const onLine = (line: LogLine) => {
         const seen = log.accept(line.text, Date.now());
         if (seen?.kind === 'start') stepStart(input, listing.names[seen.index]!);
         if (seen?.kind === 'end') {
@@ -348,7 +350,16 @@ async function runInOneContainer(input: UptestRunInput, listing: PreparedUptests
           stepEnd(input, log.result(seen.index, { timeoutMs: input.timeoutMs, stop, now: Date.now(), maxOutputBytes }));
           if (log.allEnded()) settle ??= setTimeout(() => done.abort(), RUNNER_SETTLE_MS);
         }
-      }, done.signal);
+      };
+      if (runner.armed) {
+        // Already running, waiting on stdin: the attach carries the go in and its output out.
+        const stream = (await docker.getContainer(runner.name).attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as unknown as NodeJS.ReadWriteStream & { destroy(): void };
+        stream.write('go\n');
+        await readStreamLines(stream, onLine, { signal: done.signal });
+      } else {
+        await docker.getContainer(runner.name).start();
+        await followLogLines(docker, runner.name, {}, onLine, done.signal);
+      }
     }
   } catch (err) {
     log.accept(`could not start the uptests' container: ${messageOf(err)}`, Date.now());

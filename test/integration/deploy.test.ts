@@ -219,4 +219,13 @@ describe('deploy on a 3-host sandbox', () => {
     const raw = await onHost(info, 'vm3', 'cat /var/lib/gangway/audit/hello.log');
     expect(raw.split('\n').filter(Boolean).length).toBeGreaterThanOrEqual(6);
   });
+
+  it("DEBUG=* turns on the libraries' debug logs but never docker-modem's, which prints container environments", async () => {
+    // status inspects every app container: with modem's log on, each answer (Env included) is printed.
+    const r = await gangway(['status'], { cwd: project, timeoutMs: 150_000, env: { DEBUG: '*' } });
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).not.toContain(TEST_SECRET);
+    expect(r.output).not.toMatch(/PRIVATE KEY/);
+    expect(r.output).not.toMatch(/\bmodem\b.*Sending/);
+  });
 });

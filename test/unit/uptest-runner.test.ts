@@ -1,3 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { capTail, parseRunnerLine, RUNNER_SCRIPT, RunnerLog, runnerContainerSpec, runnerTimeoutSeconds } from '../../src/gates/uptest-runner.js';
 
@@ -62,10 +66,26 @@ describe('runnerContainerSpec', () => {
     const spec = runnerContainerSpec({ name: 'web-v2-uptest-all-1a2b3c', image: 'reg/app:2', dir: '/app/uptests/web', names: ['01-up', '02-version'], marker: M, timeoutMs: 1500, parallel: true, targetName: 'web-v2', appPort: 80, network: 'gangway', env: { B: '2', A: '1' }, labels: { team: 'a' } });
     expect(spec.Labels).toEqual({ team: 'a', 'gangway.managed': 'uptest', 'gangway.uptest_of': 'web-v2' });
     expect(spec.Entrypoint).toEqual(['/bin/sh', '-c', RUNNER_SCRIPT, 'gangway-uptests']);
-    expect(spec.Cmd).toEqual([M, '2', '/app/uptests/web', '1', 'web-v2', '80', '01-up', '02-version']);
+    expect(spec.Cmd).toEqual([M, '2', '/app/uptests/web', '1', 'web-v2', '80', '0', '01-up', '02-version']);
+    expect(spec.OpenStdin).toBeUndefined();
     expect(spec.Env).toEqual(['A=1', 'B=2']);
     expect(spec.HostConfig?.NetworkMode).toBe('gangway');
     expect(spec.Image).toBe('reg/app:2');
+  });
+
+  it('armed: waits for `go` on an open stdin before it runs anything (run here by sh)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gw-runner-'));
+    writeFileSync(join(dir, '01-up'), '#!/bin/sh\necho "up $1 $2"\n', { mode: 0o755 });
+    const spec = runnerContainerSpec({ name: 'r', image: 'i', dir, names: ['01-up'], marker: M, timeoutMs: 1000, parallel: false, targetName: 'web-v2', appPort: 80, network: 'n', env: {}, armed: true });
+    expect([spec.OpenStdin, spec.StdinOnce]).toEqual([true, true]);
+    const args = ['-c', RUNNER_SCRIPT, 'gangway-uptests', ...(spec.Cmd as string[])];
+    const ran = spawnSync('sh', args, { input: 'go\n', encoding: 'utf8' });
+    expect(ran.stdout).toContain(`${M} out 0 up web-v2 80`);
+    expect(ran.stdout).toContain(`${M} end 0 0`);
+    for (const input of ['', 'stop\n']) {
+      const idle = spawnSync('sh', args, { input, encoding: 'utf8' });
+      expect([idle.status, idle.stdout]).toEqual([0, '']);
+    }
   });
 
   it('timeouts in whole seconds, rounded up, at least one', () => {
