@@ -87,8 +87,9 @@ async function gateNew(run: DeployRun, t: DeployTarget, hooks: BootHooks): Promi
   // The uptests' container is removed after the switch (run.cleanups), not before it: what
   // users wait for is the switch, and the removal takes a round trip to a busy engine.
   const uptestInput = { host, image: ref, role: t.role, uptestsPath: cfg.uptests.path, targetName: t.newContainer, appPort: cfg.proxy.app_port, network: APP_NETWORK, env: { ...role.env, ...s.envSecret }, timeoutMs: cfg.uptests.timeout, parallel: cfg.uptests.parallel, defer: (cleanup: Promise<void>) => run.cleanups.push(cleanup) };
-  // Listed and created while the health gate waits (once the proxy checks the container, so the
-  // listing's round trips do not delay its first check); started only once the gate passed.
+  // Listed and created (the one runner even started, waiting for its go) while the health gate
+  // waits, once the proxy checks the container so the listing's round trips do not delay its
+  // first check; no uptest runs before the gate passed.
   let prepared: Promise<PreparedUptests> | undefined;
   const prepare = (): Promise<PreparedUptests> => {
     if (!prepared) {
@@ -109,7 +110,7 @@ async function gateNew(run: DeployRun, t: DeployTarget, hooks: BootHooks): Promi
     if (signal.aborted) return;
     [uptest] = await runGates([gates.uptests({ ...uptestInput, prepared: prepare() })], { host, container: t.newContainer, role: t.role }, { events, signal });
   } finally {
-    // Containers the gate did not start (health failed, an abort); the gate removes its own.
+    // Containers whose uptests never ran (health failed, an abort); the gate removes its own.
     if (uptest === undefined) await discardUptests(host, prepared);
   }
   if (uptest && !uptest.passed) {

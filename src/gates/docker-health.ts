@@ -81,7 +81,7 @@ export function dockerHealthGate(options: DockerHealthOptions): Gate {
       const watchEnded = new AbortController();
       const outcome = await watchContainer(target.host, target.container, (info, facts) => {
         const verdict = dockerHealthVerdict(info, facts);
-        if (!verdict.done && ownPassed) return { done: true, passed: true, message: 'healthy (its HEALTHCHECK passed, run by gangway once the proxy check passed)' };
+        if (!verdict.done && ownPassed) return { done: true, passed: true, message: 'healthy (its HEALTHCHECK passed, run by gangway)' };
         return verdict;
       }, {
         timeoutMs: options.timeoutMs,

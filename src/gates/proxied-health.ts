@@ -90,7 +90,7 @@ export async function proxiedHealthGate(g: ProxiedHealthInput): Promise<GateResu
         return await withLogs(g, own.passed ? { gate: 'health', passed: false, message: messageOf(err), details: [], durationMs: Date.now() - t0 } : own, t0);
       }
       checking();
-      const proxyCheck: Promise<GateResult> = waitHealthy(pt, g.container, g.timeoutMs).then(
+      const proxyCheck: Promise<GateResult> = waitHealthy(pt, g.container, g.timeoutMs, local.signal).then(
         (live) => {
           proxyPassed();
           return { gate: 'health', passed: true, message: `proxy check ${live.checkStatus || 'UP'}`, details: [], durationMs: Date.now() - t0 };

@@ -55,7 +55,7 @@ export interface UptestRunInput {
 }
 
 
-/** A role's uptests listed from the image, with the created (never started) container(s) to run them. */
+/** A role's uptests listed from the image, with the container(s) to run them: created, or (the one runner) started and waiting for its go. */
 export interface PreparedUptests {
   dir: string;
   names: string[];
@@ -172,10 +172,11 @@ function specFor(input: UptestSpecInput, dir: string, name: string): Docker.Cont
 }
 
 /**
- * Lists the role's uptests and creates their containers without starting them, so the deploy
- * does this while it still waits for the app's health, and the gate only starts them (issue 16:
- * a created container is the same container a later create would make; nothing runs before the
- * app is healthy). The caller removes them with discardUptests when the gate never runs.
+ * Lists the role's uptests and creates their containers, so the deploy does this while it still
+ * waits for the app's health and the gate only has to run them (issue 16: a created container is
+ * the same container a later create would make). The one runner of an image with a shell is also
+ * started, armed: it waits for its go, so nothing runs before the app is healthy. The caller
+ * removes them with discardUptests when the gate never runs.
  */
 export async function prepareUptests(input: Omit<UptestRunInput, 'prepared'>): Promise<PreparedUptests> {
   const listing = await listOrExplain(input);
@@ -230,7 +231,7 @@ async function removeLater(input: UptestRunInput, name: string): Promise<void> {
   else await removal;
 }
 
-/** Removes prepared uptest containers that were never started (the health gate failed, an abort). */
+/** Removes prepared uptest containers whose uptests never ran (the health gate failed, an abort). */
 export async function discardUptests(host: Host, prepared: Promise<PreparedUptests> | undefined): Promise<void> {
   const ready = await prepared?.catch(() => undefined);
   if (!ready) return;

@@ -12,7 +12,17 @@ import { RuntimeUnreachableError } from './runtime-api.js';
 import { proxyError, runtimeApi, type ProxyTarget } from './target.js';
 import type { LiveServer } from './types.js';
 
-export const pause = (ms: number): Promise<unknown> => new Promise((r) => setTimeout(r, ms));
+/** Resolves after `ms`, or at once when `signal` aborts. */
+export const pause = (ms: number, signal?: AbortSignal): Promise<unknown> => new Promise((resolve) => {
+  if (signal?.aborted) return resolve(undefined);
+  const done = () => {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', done);
+    resolve(undefined);
+  };
+  const timer = setTimeout(done, ms);
+  signal?.addEventListener('abort', done, { once: true });
+});
 
 /** The pid of the proxy's current worker, undefined when the runtime API does not answer. */
 export async function workerPid(t: ProxyTarget): Promise<string | undefined> {
@@ -55,17 +65,20 @@ async function logTail(docker: Docker, containerId: string, lines = 200): Promis
 }
 
 /** Until a real health check passes from the proxy; fails with the last check's result. */
-export async function waitHealthy(t: ProxyTarget, name: string, timeoutMs: number): Promise<LiveServer> {
+export async function waitHealthy(t: ProxyTarget, name: string, timeoutMs: number, signal?: AbortSignal): Promise<LiveServer> {
   const deadline = Date.now() + timeoutMs;
   let last: LiveServer | undefined;
   for (;;) {
+    // A caller that stopped waiting (the gate decided on another check) stops the polls: one more
+    // after the command closed its connections would open a new one and keep the CLI from exiting.
+    if (signal?.aborted) throw proxyError(t, `stopped waiting for ${name} on ${t.host.name}`);
     last = await findServer(t, name);
     if (!last) throw proxyError(t, `server ${name} is not in the proxy on ${t.host.name}`);
     // A reading taken while the next check runs has no code yet (see parseStat); one more poll
     // gives the settled one, so callers see the 200 that passed.
     if (isHealthy(last) && (last.checkCode !== undefined || Date.now() >= deadline)) return last;
     if (Date.now() >= deadline) break;
-    await pause(Math.min(t.pollMs ?? 200, Math.max(0, deadline - Date.now())));
+    await pause(Math.min(t.pollMs ?? 200, Math.max(0, deadline - Date.now())), signal);
   }
   throw proxyError(t, `${name} is not healthy on ${t.host.name} after ${timeoutMs} ms: ${describeCheck(last)}`, {
     hint: `the proxy checks GET ${t.healthcheck.path} on port ${last.port} and expects 200`,

@@ -371,6 +371,13 @@ describe('proxy on the local engine', () => {
     const broken = await startApp('v3', false);
     await addCandidate(target, { name: broken });
     await expect(waitHealthy(target, broken, 2000)).rejects.toThrow(/not healthy .* L7STS 404/);
+    // A caller that stops waiting stops the polls at once, not at the timeout (a poll after the
+    // command closed its connections would open a new one and keep the CLI from exiting).
+    const stop = new AbortController();
+    const t0 = Date.now();
+    setTimeout(() => stop.abort(), 300);
+    await expect(waitHealthy(target, broken, 20_000, stop.signal)).rejects.toThrow(/stopped waiting/);
+    expect(Date.now() - t0).toBeLessThan(5000);
     expect(await bodies(3)).toEqual(['v2', 'v2', 'v2']);
     await expect(switchTo(target, broken)).rejects.toThrow(/refusing to switch/);
     await removeServer(target, broken);
