@@ -13,6 +13,8 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 if [ "${1:-}" = down ]; then
   ids=$(docker ps -aq --filter label=gangway.service=hello; docker ps -aq --filter label=gangway.managed=proxy)
   [ -z "$ids" ] || docker rm -f $ids >/dev/null
+  # The proxy's files too: a proxy started again from them would list the removed versions' servers.
+  rm -rf /var/lib/gangway/proxy /var/lib/gangway/proxy.lock /var/lib/gangway/locks/hello /var/lib/gangway/env/hello-*.env
   echo "demo removed"
   exit 0
 fi
