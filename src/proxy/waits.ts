@@ -68,19 +68,23 @@ async function logTail(docker: Docker, containerId: string, lines = 200): Promis
 export async function waitHealthy(t: ProxyTarget, name: string, timeoutMs: number, signal?: AbortSignal): Promise<LiveServer> {
   const deadline = Date.now() + timeoutMs;
   let last: LiveServer | undefined;
+  // The newest reading that carried an HTTP status: a candidate is checked every 100 ms while
+  // down, so the last reading is often one taken while the next check runs, without it.
+  let withCode: LiveServer | undefined;
   for (;;) {
     // A caller that stopped waiting (the gate decided on another check) stops the polls: one more
     // after the command closed its connections would open a new one and keep the CLI from exiting.
     if (signal?.aborted) throw proxyError(t, `stopped waiting for ${name} on ${t.host.name}`);
     last = await findServer(t, name);
     if (!last) throw proxyError(t, `server ${name} is not in the proxy on ${t.host.name}`);
+    if (last.checkCode !== undefined) withCode = last;
     // A reading taken while the next check runs has no code yet (see parseStat); one more poll
     // gives the settled one, so callers see the 200 that passed.
     if (isHealthy(last) && (last.checkCode !== undefined || Date.now() >= deadline)) return last;
     if (Date.now() >= deadline) break;
     await pause(Math.min(t.pollMs ?? 200, Math.max(0, deadline - Date.now())), signal);
   }
-  throw proxyError(t, `${name} is not healthy on ${t.host.name} after ${timeoutMs} ms: ${describeCheck(last)}`, {
+  throw proxyError(t, `${name} is not healthy on ${t.host.name} after ${timeoutMs} ms: ${describeCheck(last.checkCode === undefined && withCode?.checkStatus === last.checkStatus ? { ...last, checkCode: withCode.checkCode! } : last)}`, {
     hint: `the proxy checks GET ${t.healthcheck.path} on port ${last.port} and expects 200`,
   });
 }
