@@ -197,13 +197,14 @@ export async function prepareUptests(input: Omit<UptestRunInput, 'prepared'>): P
       network: input.network,
       env: input.env,
       labels: input.labels,
-      armed: true,
+      armed: ARM_RUNNER,
     });
     try {
-      // Started now, while the app's health is awaited: it only waits for its go (see
-      // RUNNER_SCRIPT), so the gate does not wait for a container start after the health passed.
-      await (await createContainer(docker, spec)).start();
-      return { dir: listing.dir, names: listing.names, runner: { name: spec.name, marker, armed: true }, containers };
+      // Armed, it is started now, while the app's health is awaited, and only waits for its go
+      // (see RUNNER_SCRIPT). Off for now: see ARM_RUNNER.
+      const created = await createContainer(docker, spec);
+      if (ARM_RUNNER) await created.start();
+      return { dir: listing.dir, names: listing.names, runner: { name: spec.name, marker, armed: ARM_RUNNER }, containers };
     } catch {
       // One container per uptest instead, which then reports why it could not run, if it cannot.
       await removeContainer(input.host, spec.name).catch(() => {});
@@ -223,6 +224,14 @@ export async function prepareUptests(input: Omit<UptestRunInput, 'prepared'>): P
   );
   return { dir: listing.dir, names: listing.names, containers };
 }
+
+/**
+ * Whether prepareUptests starts the runner early, waiting for its go on stdin (measured: saves
+ * the container start, ~0.25 s, after the health wait). Off: with it, the faults-host test that
+ * kills a host's sshd during its uptests saw the deploy succeed in 1 of 2 full runs (not yet
+ * understood), so the created-not-started runner stays the default until that is explained.
+ */
+const ARM_RUNNER = false;
 
 /** Removes an uptest container that ran: now, or handed to the caller's `defer`. Never throws. */
 async function removeLater(input: UptestRunInput, name: string): Promise<void> {
