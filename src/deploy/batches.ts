@@ -5,7 +5,7 @@ import { bootTarget } from './boot.js';
 import type { DeployRun, Fail } from './context.js';
 import type { DeployTarget } from './phases.js';
 import { bootBatches, type DeployPlan } from './plan.js';
-import { sleep } from './sleep.js';
+import { sleep } from '../sleep.js';
 import { switchTarget } from './switch.js';
 
 interface Deferred {

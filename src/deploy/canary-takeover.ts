@@ -14,7 +14,7 @@ import { holderState, lockStatus, releaseLock } from '../state/lock.js';
 import { figuresOf, type VersionFigures } from './canary-analysis.js';
 import { canaryShare } from './canary-plan.js';
 import { readCanaryRecord, removeCanaryRecord, returnToBaseline, writeCanaryDecision, type CanarySide } from './canary.js';
-import { sleep } from './sleep.js';
+import { sleep } from '../sleep.js';
 import { auditEverywhere, withDeployLock } from './locked.js';
 
 const STOP_GRACE_MS = 10_000;

@@ -19,7 +19,7 @@ import { figuresOf, judge, type CounterPair, type Judgement, type VersionFigures
 import { stepSplit } from './canary-plan.js';
 import { hostOf, proxyOf, type DeployRun, type Fail } from './context.js';
 import type { DeployPlan } from './plan.js';
-import { sleep } from './sleep.js';
+import { sleep } from '../sleep.js';
 import { switchTarget } from './switch.js';
 
 /** One proxied host of a canary: its proxy, and which server is which. */

@@ -9,7 +9,7 @@ import { waitDrained, waitHealthy } from '../proxy/waits.js';
 import { hostOf, proxyOf, type DeployRun } from './context.js';
 import { hasStarted, hasSwitched, transition, type DeployTarget } from './phases.js';
 import type { DeployPlan } from './plan.js';
-import { sleep } from './sleep.js';
+import { sleep } from '../sleep.js';
 
 /** Waits between tries of a (host, role) undo: together they outlast an engine restart (measured 3-10 s). */
 const UNDO_RETRY_DELAYS_MS = [2_000, 4_000, 8_000];

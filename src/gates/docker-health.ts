@@ -3,6 +3,7 @@
 // unhealthy (Docker has already applied the check's retries by then).
 import { containerLogsTail } from '../app/container.js';
 import { execExitCode } from '../docker/exec.js';
+import { sleep } from '../sleep.js';
 import type { Gate, GateOptions, GateResult, GateTarget } from './gate.js';
 import { watchContainer, type ContainerStateLike, type Verdict, type WatchFacts } from './container-watch.js';
 
@@ -138,13 +139,3 @@ async function runOwnChecks(target: GateTarget, when: { first: Promise<unknown>;
 }
 
 const aborted = (signal: AbortSignal): Promise<void> => new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
-
-const sleep = (ms: number, signal: AbortSignal): Promise<void> => new Promise((resolve) => {
-  const timer = setTimeout(done, ms);
-  function done() {
-    clearTimeout(timer);
-    signal.removeEventListener('abort', done);
-    resolve();
-  }
-  signal.addEventListener('abort', done, { once: true });
-});

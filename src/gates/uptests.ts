@@ -55,7 +55,7 @@ export interface UptestRunInput {
 }
 
 
-/** A role's uptests listed from the image, with the container(s) to run them: created, or (the one runner) started and waiting for its go. */
+/** A role's uptests listed from the image, with the created container(s) to run them (the one runner started, waiting for its go, only when ARM_RUNNER is on). */
 export interface PreparedUptests {
   dir: string;
   names: string[];
@@ -174,9 +174,9 @@ function specFor(input: UptestSpecInput, dir: string, name: string): Docker.Cont
 /**
  * Lists the role's uptests and creates their containers, so the deploy does this while it still
  * waits for the app's health and the gate only has to run them (issue 16: a created container is
- * the same container a later create would make). The one runner of an image with a shell is also
- * started, armed: it waits for its go, so nothing runs before the app is healthy. The caller
- * removes them with discardUptests when the gate never runs.
+ * the same container a later create would make). With ARM_RUNNER on, the one runner of an image
+ * with a shell is also started, armed: it waits for its go, so nothing runs before the app is
+ * healthy. The caller removes them with discardUptests when the gate never runs.
  */
 export async function prepareUptests(input: Omit<UptestRunInput, 'prepared'>): Promise<PreparedUptests> {
   const listing = await listOrExplain(input);

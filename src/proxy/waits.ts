@@ -1,5 +1,6 @@
 // Waiting on the proxy: until its runtime API answers, a server passes a real check, or a server
 // has no sessions left. Each polls, and says what it last saw when it gives up.
+import { sleep } from '../sleep.js';
 import type Docker from 'dockerode';
 import { combinedLogText } from '../docker/logs.js';
 import { messageOf } from '../errors.js';
@@ -12,17 +13,8 @@ import { RuntimeUnreachableError } from './runtime-api.js';
 import { proxyError, runtimeApi, type ProxyTarget } from './target.js';
 import type { LiveServer } from './types.js';
 
-/** Resolves after `ms`, or at once when `signal` aborts. */
-export const pause = (ms: number, signal?: AbortSignal): Promise<unknown> => new Promise((resolve) => {
-  if (signal?.aborted) return resolve(undefined);
-  const done = () => {
-    clearTimeout(timer);
-    signal?.removeEventListener('abort', done);
-    resolve(undefined);
-  };
-  const timer = setTimeout(done, ms);
-  signal?.addEventListener('abort', done, { once: true });
-});
+/** Resolves after `ms`, or at once when `signal` aborts (the project's one abortable sleep). */
+export const pause = sleep;
 
 /** The pid of the proxy's current worker, undefined when the runtime API does not answer. */
 export async function workerPid(t: ProxyTarget): Promise<string | undefined> {
