@@ -21,7 +21,7 @@ import { pullEverywhere } from './pull.js';
 import { undo } from './undo.js';
 import type { CanaryConfig } from '../config/schema.js';
 import { connectAll } from '../fleet/connect.js';
-import { acmeSettings, assertDockerReady, prepareHosts } from '../fleet/prepare.js';
+import { acmeSettings, assertDockerReady, prepareHosts, proxiesUpToDate } from '../fleet/prepare.js';
 import { hookContextFor, imageRef, primaryHostOf, type Session } from '../fleet/session.js';
 
 export type DeployAction = 'deploy' | 'rollback' | 'setup';
@@ -133,10 +133,17 @@ async function deployLocked(run: DeployRun, opts: DeployOptions, started: number
 
 async function deployHeld(run: DeployRun, opts: DeployOptions, started: number): Promise<LockedOutcome> {
   const { s, hosts, proxied } = run;
-  // Nothing changes on any host until every host has the image and a working proxy.
-  await pullEverywhere(run, opts);
+  // Nothing changes on any host until every host has the image and a working proxy. What the
+  // proxies' preparation only reads is read while the images are pulled.
+  const upToDate = proxiesUpToDate(s, hosts, proxied).catch(() => new Set<string>());
+  try {
+    await pullEverywhere(run, opts);
+  } finally {
+    // Never left running past a failed pull: the connections close when the command ends.
+    await upToDate;
+  }
   if (opts.signal?.aborted) throw interruptedBeforeChanges(opts);
-  await prepareHosts(s, hosts, proxied);
+  await prepareHosts(s, hosts, proxied, await upToDate);
   // A proxy that prepare started or recreated loaded its servers from the file, checked.
   await holdServing(run, { quiet: false });
   // A canary whose CLI was killed goes back to its old version before this deploy plans anything.

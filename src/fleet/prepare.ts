@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { configError, GangwayError, messageOf, operationError } from '../errors.js';
 import { ensureAcme, type AcmeSettings } from '../proxy/acme-install.js';
 import type { Host } from '../hosts/host.js';
-import { ensureNetwork, ensureProxy } from '../proxy/lifecycle.js';
+import { ensureNetwork, ensureProxy, proxyUpToDate, type EnsureProxyOptions } from '../proxy/lifecycle.js';
 import { installCertificate, type OwnCertificate } from '../proxy/certificates.js';
 import { DEFAULT_APP_NETWORK } from '../proxy/target.js';
 import { probeDocker } from './engine-install.js';
@@ -106,8 +106,32 @@ export async function ensureAppNetwork(host: Host): Promise<void> {
 }
 
 /** Docker, network and (on proxied hosts) the proxy, on every host in parallel. */
-export async function prepareHosts(s: Session, hosts: Map<string, Host>, proxied: Set<string>): Promise<void> {
+/** The proxy settings ensureProxy brings a host's proxy to, from the config. */
+function proxyOptions(s: Session): EnsureProxyOptions {
   const cfg = s.loaded.config;
+  return {
+    image: cfg.proxy.image,
+    httpPort: cfg.proxy.http_port,
+    ...(httpsPortOf(cfg.proxy) !== undefined ? { httpsPort: httpsPortOf(cfg.proxy)! } : {}),
+    publishAddress: cfg.proxy.bind,
+    uid: cfg.proxy.uid,
+  };
+}
+
+/**
+ * Read only (run beside the pull): the proxied hosts whose proxy already is as prepareHosts would
+ * make it (proxyUpToDate). Empty when the config brings certificates or ACME: those are installed
+ * by prepareHosts on every host.
+ */
+export async function proxiesUpToDate(s: Session, hosts: Map<string, Host>, proxied: Set<string>): Promise<Set<string>> {
+  if (ownCertificate(s) || (await acmeSettings(s))) return new Set();
+  const opts = proxyOptions(s);
+  const answers = await Promise.all([...hosts.values()].filter((h) => proxied.has(h.name)).map(async (h) => [h.name, await proxyUpToDate(proxyTarget(s, h), opts)] as const));
+  return new Set(answers.filter(([, ok]) => ok).map(([name]) => name));
+}
+
+/** `upToDate`: hosts whose proxy was found as wanted during the pull (proxiesUpToDate): not ensured again. */
+export async function prepareHosts(s: Session, hosts: Map<string, Host>, proxied: Set<string>, upToDate: Set<string> = new Set()): Promise<void> {
   const acme = await acmeSettings(s);
   const errors: GangwayError[] = [];
   await Promise.all(
@@ -117,15 +141,11 @@ export async function prepareHosts(s: Session, hosts: Map<string, Host>, proxied
       try {
         await ensureDocker(host);
         await ensureAppNetwork(host);
-        if (proxied.has(host.name)) {
+        if (proxied.has(host.name) && upToDate.has(host.name)) {
+          s.events.log('proxy as wanted (checked while the image was pulled)', { host: host.name, step: 'proxy' });
+        } else if (proxied.has(host.name)) {
           const target = proxyTarget(s, host);
-          await ensureProxy(target, {
-            image: cfg.proxy.image,
-            httpPort: cfg.proxy.http_port,
-            ...(httpsPortOf(cfg.proxy) !== undefined ? { httpsPort: httpsPortOf(cfg.proxy)! } : {}),
-            publishAddress: cfg.proxy.bind,
-            uid: cfg.proxy.uid,
-          });
+          await ensureProxy(target, proxyOptions(s));
           const own = ownCertificate(s);
           if (own) {
             const out = await installCertificate(target, own);

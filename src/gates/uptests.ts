@@ -55,7 +55,7 @@ export interface UptestRunInput {
 }
 
 
-/** A role's uptests listed from the image, with the created container(s) to run them (the one runner started, waiting for its go, only when ARM_RUNNER is on). */
+/** A role's uptests listed from the image, with the created container(s) to run them (the one runner started, waiting for its go, when ARM_RUNNER is on). */
 export interface PreparedUptests {
   dir: string;
   names: string[];
@@ -201,7 +201,7 @@ export async function prepareUptests(input: Omit<UptestRunInput, 'prepared'>): P
     });
     try {
       // Armed, it is started now, while the app's health is awaited, and only waits for its go
-      // (see RUNNER_SCRIPT). Off for now: see ARM_RUNNER.
+      // (see RUNNER_SCRIPT).
       const created = await createContainer(docker, spec);
       if (ARM_RUNNER) await created.start();
       return { dir: listing.dir, names: listing.names, runner: { name: spec.name, marker, armed: ARM_RUNNER }, containers };
@@ -227,11 +227,11 @@ export async function prepareUptests(input: Omit<UptestRunInput, 'prepared'>): P
 
 /**
  * Whether prepareUptests starts the runner early, waiting for its go on stdin (measured: saves
- * the container start, ~0.25 s, after the health wait). Off: with it, the faults-host test that
- * kills a host's sshd during its uptests saw the deploy succeed in 1 of 2 full runs (not yet
- * understood), so the created-not-started runner stays the default until that is explained.
+ * the container start after the health wait, ~0.25 s idle and seconds on a saturated host). A
+ * gangway killed before the go leaves the runner waiting; the next deploy of the version sweeps
+ * it with the candidate.
  */
-const ARM_RUNNER = false;
+const ARM_RUNNER = true;
 
 /** Removes an uptest container that ran: now, or handed to the caller's `defer`. Never throws. */
 async function removeLater(input: UptestRunInput, name: string): Promise<void> {

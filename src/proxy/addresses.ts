@@ -35,18 +35,26 @@ export async function containerAddress(t: ProxyTarget, containerName: string): P
  * container may then take. Run by ensureProxy, so every setup and deploy repairs such a route.
  */
 export async function reconcileAddresses(t: ProxyTarget): Promise<string[]> {
-  const docker = await t.host.docker();
   const moved: string[] = [];
+  for (const m of await movedServers(t)) {
+    await runtimeApi(t).run(cmd.setServerAddr(m.backend, m.name, m.ip, m.port));
+    moved.push(`${m.name} ${m.address || '(no address)'} -> ${m.ip}`);
+  }
+  if (moved.length > 0) t.events?.log(`proxy routes followed containers that moved: ${moved.join(', ')}`, { level: 'warn', host: t.host.name, step: 'proxy' });
+  return moved;
+}
+
+/** Read only: this target's servers whose running container has another address now. */
+export async function movedServers(t: ProxyTarget): Promise<Array<{ backend: string; name: string; address: string; ip: string; port: number }>> {
+  const docker = await t.host.docker();
   const { backend, servers } = await readSlot(t);
-  if (backend === undefined || servers.length === 0) return moved;
+  if (backend === undefined) return [];
+  const moved = [];
   for (const server of servers) {
     if (server.state === 'maint') continue;
     const info = await inspectOrUndefined(docker.getContainer(server.name));
     const ip = info?.State.Running ? addressOn(info, networkOf(t)) : undefined;
-    if (!ip || ip === server.address) continue;
-    await runtimeApi(t).run(cmd.setServerAddr(backend, server.name, ip, server.port));
-    moved.push(`${server.name} ${server.address || '(no address)'} -> ${ip}`);
+    if (ip && ip !== server.address) moved.push({ backend, name: server.name, address: server.address, ip, port: server.port });
   }
-  if (moved.length > 0) t.events?.log(`proxy routes followed containers that moved: ${moved.join(', ')}`, { level: 'warn', host: t.host.name, step: 'proxy' });
   return moved;
 }

@@ -4,11 +4,11 @@ import type Docker from 'dockerode';
 import { isNotFound } from '../docker/errors.js';
 import { imageId, pulledImageId, pullImage } from '../docker/images.js';
 import { GangwayError, messageOf } from '../errors.js';
-import { inspectOrUndefined, reconcileAddresses } from './addresses.js';
+import { inspectOrUndefined, movedServers, reconcileAddresses } from './addresses.js';
 import { proxyContainerSpec, publishedHttpsPort, type ProxyContainerOptions } from './container.js';
 import { mapChanges, mapContents, decideClaim } from './claims.js';
 import { removeDeadSocket, writeLayoutFiles } from './file-sync.js';
-import { renderLayoutFiles, storedFilesMatch } from './layout-files.js';
+import { renderLayoutFiles, storedFilesMatch, type StoredFiles } from './layout-files.js';
 import { emptyLayout, type ProxyLayout } from './layout.js';
 import { currentLayout, readStoredFiles } from './live-layout.js';
 import { mapCommand } from './runtime-maps.js';
@@ -99,9 +99,7 @@ export async function ensureProxy(t: ProxyTarget, opts: EnsureProxyOptions): Pro
   const docker = await t.host.docker();
   await ensureNetwork(docker, networkOf(t), opts.labels);
   const [imageId, identity] = await Promise.all([ensureImagePresent(t, docker, opts.image), readProxyIdentity(t, opts.uid)]);
-  // No https_port of its own (no TLS): keep the one the running proxy publishes for another service.
-  const kept = opts.httpsPort === undefined ? publishedHttpsPort(await inspectOrUndefined(docker.getContainer(t.containerName ?? PROXY_CONTAINER_NAME))) : undefined;
-  const spec = proxyContainerSpec({ ...opts, ...(kept !== undefined ? { httpsPort: kept } : {}), ...identity, network: networkOf(t), containerName: t.containerName, hostDir: t.hostDir });
+  const spec = wantedSpec(t, opts, identity, opts.httpsPort === undefined ? await inspectOrUndefined(docker.getContainer(t.containerName ?? PROXY_CONTAINER_NAME)) : undefined);
   const name = spec.name ?? PROXY_CONTAINER_NAME;
   // Read, decide and apply under the host's route lock: another service deploying to this host
   // at the same instant would otherwise read the same free slot.
@@ -111,6 +109,55 @@ export async function ensureProxy(t: ProxyTarget, opts: EnsureProxyOptions): Pro
   return { containerId, action, ...(migrated ? { migrated: true } : {}) };
 }
 
+/**
+ * Read only, never throws: whether ensureProxy would find nothing to do on this host (the proxy
+ * runs the wanted image and settings, this target's slot and routes are in place, the files match
+ * and no server's container moved). A deploy asks it while it pulls and skips ensureProxy after
+ * the pull where it is true; any doubt (an error, a conflict) is false and ensureProxy decides.
+ */
+export async function proxyUpToDate(t: ProxyTarget, opts: EnsureProxyOptions): Promise<boolean> {
+  try {
+    const docker = await t.host.docker();
+    const [network, id, identity, existing] = await Promise.all([
+      inspectOrUndefined(docker.getNetwork(networkOf(t))),
+      imageId(docker, opts.image),
+      readProxyIdentity(t, opts.uid),
+      inspectOrUndefined(docker.getContainer(t.containerName ?? PROXY_CONTAINER_NAME)),
+    ]);
+    if (!network || !id || !existing?.State.Running) return false;
+    rememberNetwork(docker, networkOf(t));
+    const spec = wantedSpec(t, opts, identity, existing);
+    const [plan, stored] = await Promise.all([planClaim(t, true), readStoredFiles(t)]);
+    if (proxyWork({ existing, spec, imageId: id, plan, stored }) !== 'none') return false;
+    return (await movedServers(t)).length === 0;
+  } catch {
+    return false;
+  }
+}
+
+/** The wanted container; without an https_port of its own (no TLS), the one the running proxy publishes for another service is kept. */
+function wantedSpec(t: ProxyTarget, opts: EnsureProxyOptions, identity: ProxyIdentity, existing: Docker.ContainerInspectInfo | undefined): ReturnType<typeof proxyContainerSpec> {
+  const kept = opts.httpsPort === undefined ? publishedHttpsPort(existing) : undefined;
+  return proxyContainerSpec({ ...opts, ...(kept !== undefined ? { httpsPort: kept } : {}), ...identity, network: networkOf(t), containerName: t.containerName, hostDir: t.hostDir });
+}
+
+/**
+ * Pure: what bringing the proxy up takes. `create`: no container, or one of another image or
+ * settings; `start`: stopped; `reload`: a setting only the file holds, or the single-service
+ * layout; `runtime`: route or slot changes, or files that differ; `none`: nothing.
+ */
+export function proxyWork(o: { existing: Docker.ContainerInspectInfo | undefined; spec: { Labels?: Record<string, string> }; imageId: string; plan: { before: ProxyLayout; after: ProxyLayout; legacyRuntime: boolean }; stored: StoredFiles | undefined }): 'create' | 'start' | 'reload' | 'runtime' | 'none' {
+  const { existing, plan, stored } = o;
+  const current = existing?.Config.Labels?.[PROXY_LABEL.spec] === o.spec.Labels?.[PROXY_LABEL.spec] && existing?.Image === o.imageId;
+  if (!existing || !current) return 'create';
+  if (!existing.State.Running) return 'start';
+  const wanted = renderLayoutFiles(plan.after);
+  if (plan.legacyRuntime || stored?.config === undefined || needsReload(stored.config, wanted.config)) return 'reload';
+  const changed = mapChanges(mapContents(plan.before), mapContents(plan.after)).length > 0;
+  const repaired = stored.config !== renderLayoutFiles(plan.before).config;
+  return changed || repaired || !storedFilesMatch(stored, wanted) ? 'runtime' : 'none';
+}
+
 async function bringUp(t: ProxyTarget, docker: Docker, spec: ReturnType<typeof proxyContainerSpec>, imageId: string, opts: EnsureProxyOptions, held: RouteLockHeld): Promise<EnsureProxyResult> {
   const name = spec.name ?? PROXY_CONTAINER_NAME;
   const existing = await inspectOrUndefined(docker.getContainer(name));
@@ -118,21 +165,20 @@ async function bringUp(t: ProxyTarget, docker: Docker, spec: ReturnType<typeof p
 
   const plan = await planClaim(t, running);
   const wanted = renderLayoutFiles(plan.after);
-  const current = existing?.Config.Labels?.[PROXY_LABEL.spec] === spec.Labels?.[PROXY_LABEL.spec] && existing?.Image === imageId;
+  const stored = existing ? await readStoredFiles(t) : undefined;
+  const work = proxyWork({ existing, spec, imageId, plan, stored });
 
   let action: EnsureProxyResult['action'];
   let containerId: string;
-  if (existing && current) {
+  if (existing && work !== 'create') {
     containerId = existing.Id;
-    const stored = await readStoredFiles(t);
-    const file = stored.config;
-    if (!running) {
+    if (work === 'start') {
       await removeDeadSocket(t);
       await writeLayoutFiles(t, wanted);
       await docker.getContainer(existing.Id).start();
       await waitRuntimeReady(t, docker, existing.Id, opts.readyTimeoutMs);
       action = 'started';
-    } else if (plan.legacyRuntime || file === undefined || needsReload(file, wanted.config)) {
+    } else if (work === 'reload') {
       // The move from the single-service layout (its proxy has no maps to change), or a setting
       // only the file holds: a new worker reads the files, which hold every runtime server. They
       // are rendered from a fresh reading just before the signal: another service's deploy may
@@ -145,10 +191,10 @@ async function bringUp(t: ProxyTarget, docker: Docker, spec: ReturnType<typeof p
       // Routes and slots change at runtime, touching no other service's connections; then the
       // files follow. A file that differed from the runtime is repaired on the way, no reload.
       const changed = await applyMapChanges(t, plan.before, plan.after);
-      const repaired = file !== renderLayoutFiles(plan.before).config;
+      const repaired = stored?.config !== renderLayoutFiles(plan.before).config;
       // Files already as wanted (most deploys: same proxy, same routes) are not written again; the
       // write is the last command under the lock, so it releases the lock too.
-      if (changed > 0 || !storedFilesMatch(stored, wanted)) await writeLayoutFiles(t, wanted, held);
+      if (work === 'runtime') await writeLayoutFiles(t, wanted, held);
       if (repaired) t.events?.log('haproxy.cfg differed from the running proxy; rewritten from the runtime state (no reload)', { level: 'warn', host: t.host.name, step: 'proxy' });
       action = changed > 0 ? 'routed' : repaired ? 'file-repaired' : 'unchanged';
     }
@@ -174,14 +220,18 @@ export async function removeProxy(t: ProxyTarget): Promise<void> {
   });
 }
 
-/** The app network on this engine, created (labelled gangway's) when missing; shared with setup and deploy. */
 /** Networks found or made on an engine during this command (the app's and the proxy's are one). */
 const ensuredNetworks = new WeakMap<Docker, Set<string>>();
 
+function rememberNetwork(docker: Docker, network: string): void {
+  const known = ensuredNetworks.get(docker) ?? new Set<string>();
+  known.add(network);
+  ensuredNetworks.set(docker, known);
+}
+
+/** The app network on this engine, created (labelled gangway's) when missing; shared with setup and deploy. */
 export async function ensureNetwork(docker: Docker, network: string, labels: Record<string, string> = {}): Promise<void> {
-  const ensured = ensuredNetworks.get(docker) ?? new Set<string>();
-  ensuredNetworks.set(docker, ensured);
-  if (ensured.has(network)) return;
+  if (ensuredNetworks.get(docker)?.has(network)) return;
   const found = await inspectOrUndefined(docker.getNetwork(network));
   if (!found) {
     await docker.createNetwork({ Name: network, Driver: 'bridge', CheckDuplicate: true, Labels: { ...labels, 'gangway.managed': 'network' } }).catch((err: { statusCode?: number }) => {
@@ -189,7 +239,7 @@ export async function ensureNetwork(docker: Docker, network: string, labels: Rec
       if (err.statusCode !== 409) throw err;
     });
   }
-  ensured.add(network);
+  rememberNetwork(docker, network);
 }
 
 /** The image's id on the host, pulled when missing; `of` names whose image, the config key naming it, and what to do when it is missing. */

@@ -125,16 +125,21 @@ describe('hosts and proxies that fail', () => {
 
   it('sshd on vm2 is killed during its uptests: the deploy fails naming vm2, the others stay on one version, and once sshd is back the next deploy converges', async () => {
     const t0 = Date.now();
+    let killLateMs = 0;
     const { result, load } = await underFaultLoad(info, 150_000, async () => {
       const cli = startGangway(['deploy', '--version', '4.0.0'], { cwd: project, timeoutMs: 120_000 });
       await cli.waitFor(isStep('uptests', 'start', 'vm2'), 'vm2 uptests');
+      const seen = Date.now();
       // Every sshd process: the listener and the session gangway is using.
       expect(await onHost(info, 'vm2', 'pkill -x sshd && echo killed')).toContain('killed');
+      // The fault must land inside vm2's 12 s uptest (uptest-slow), or this tests something else.
+      killLateMs = Date.now() - seen;
       return cli.result;
     });
     const tookMs = Date.now() - t0;
     let summary = '';
     try {
+      expect(killLateMs, `the kill came ${killLateMs} ms after vm2's uptests began, past its 12 s uptest: the test bed was too slow to inject the fault`).toBeLessThan(10_000);
       expect(result.code, result.output.slice(-4000)).toBe(1);
       const done = parseEvents(result.stdout).find((e) => e.type === 'done') as { message: string } | undefined;
       summary = done?.message ?? result.stderr.trim().split('\n')[0] ?? '';
@@ -147,7 +152,7 @@ describe('hosts and proxies that fail', () => {
         expect(summary).toMatch(/vm3 workers: 3\.0\.0/);
       }
       expect(load.failures).toEqual([]);
-      measured.push(`| sshd on vm2 killed at its uptests | ${load.requests} | ${load.failed} | exit ${result.code} after ${(tookMs / 1000).toFixed(1)} s: ${summary.slice(0, 300)} |`);
+      measured.push(`| sshd on vm2 killed at its uptests | ${load.requests} | ${load.failed} | killed ${(killLateMs / 1000).toFixed(1)} s into the uptests; exit ${result.code} after ${(tookMs / 1000).toFixed(1)} s: ${summary.slice(0, 300)} |`);
     } finally {
       await onHost(info, 'vm2', '/usr/sbin/sshd -E /var/log/sshd.log && echo started');
     }

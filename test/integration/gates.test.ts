@@ -121,14 +121,19 @@ describe('uptests', () => {
     expect(seen.filter((e) => e.type === 'step' && e.status !== 'start').map((e) => (e as { step: string }).step)).toEqual(['uptest 01_pass', 'uptest 02_fail', 'uptest 03_hang']);
   });
 
-  it('prepared ahead (created, not started), the same uptests run with the same results; discarded ones leave nothing', async () => {
+  it('prepared ahead (started, armed: waiting for its go), the same uptests run with the same results; discarded ones leave nothing', async () => {
     const target = await runPlain({ image: APP_IMAGE, network, name: uniqueName('blocks-web-') });
     const input = { host, image: APP_IMAGE, role: 'web', uptestsPath: 'uptests', targetName: target, appPort: APP_PORT, network, env: { MODE: 'production' }, timeoutMs: 2_000, labels: BLOCKS_LABEL };
     const ofTarget = () => docker.listContainers({ all: true, filters: { label: ['gangway.managed=uptest', `gangway.uptest_of=${target}`] } });
     const prepared = await prepareUptests(input);
     expect(prepared.names).toEqual(['01_pass', '02_fail', '03_hang']);
-    // One container for the three, created and never started: nothing ran before the gate.
-    expect((await ofTarget()).map((c) => c.State)).toEqual(['created']);
+    // One container for the three, running and waiting on its stdin: nothing ran before the gate
+    // (not one marker line in its output after a while).
+    const [runner] = await ofTarget();
+    expect(runner?.State).toBe('running');
+    await new Promise((r) => setTimeout(r, 500));
+    const early = await docker.getContainer(runner!.Id).logs({ stdout: true, stderr: true, follow: false });
+    expect(early.toString()).toBe('');
     const results = await runUptests({ ...input, prepared: Promise.resolve(prepared) });
     expect(results.map((r) => [r.name, r.passed, r.exitCode, r.timedOut])).toEqual([
       ['01_pass', true, 0, false],

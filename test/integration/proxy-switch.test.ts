@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Events } from '../../src/events/events.js';
 import { LocalHost } from '../../src/hosts/local-host.js';
 import {
-  addCandidate, configInSync, ensureProxy, proxyContainerSpec, readConfigFile, readProxyIdentity, readProxyVersion, readServers, removeServer, switchTo, waitDrained, waitHealthy,
+  addCandidate, configInSync, ensureProxy, proxyUpToDate, proxyContainerSpec, readConfigFile, readProxyIdentity, readProxyVersion, readServers, removeServer, switchTo, waitDrained, waitHealthy,
   type EnsureProxyOptions, type ProxyTarget,
 } from '../../src/proxy/index.js';
 import { specHash } from '../../src/proxy/container.js';
@@ -237,7 +237,10 @@ describe('proxy on the local engine', () => {
   });
 
   it('creates the proxy with an empty backend, then leaves it alone', async () => {
+    // What a deploy asks while it pulls (read only): no proxy yet, so not as wanted.
+    expect(await proxyUpToDate(target, ensureOpts)).toBe(false);
     expect((await ensureProxy(target, ensureOpts)).action).toBe('created');
+    expect(await proxyUpToDate(target, ensureOpts)).toBe(true);
     expect(await readServers(target)).toEqual([]);
     // The line under test (GANGWAY_TEST_PROXY) is the one that runs.
     expect((await readProxyVersion(target)).line).toBe(TEST_PROXY_LINE);
@@ -456,8 +459,12 @@ describe('proxy on the local engine', () => {
       const server = async () => (await readServers(target)).find((x) => x.name === v6)!;
       // HAProxy 2.6 and 3.0 cannot resolve a runtime-added server's name: it still points where v6 was.
       expect((await server()).address).toBe(before);
+      // A moved container is work for ensureProxy: the read-only check says so and changes nothing.
+      expect(await proxyUpToDate(target, ensureOpts)).toBe(false);
+      expect((await server()).address).toBe(before);
       expect((await ensureProxy(target, ensureOpts)).action).toBe('unchanged');
       expect((await server()).address).toBe(moved);
+      expect(await proxyUpToDate(target, ensureOpts)).toBe(true);
       // Held since its switch (a serving server is not taken out by checks): routed at once.
       expect((await server()).health).toBe('held');
       expect(await bodies(3)).toEqual(['v6', 'v6', 'v6']);
@@ -478,6 +485,7 @@ describe('proxy on the local engine', () => {
     await (await docker.createContainer(rootSpec)).start();
     await proxyAnswers();
     expect((await host.exec(`stat -c '%u:%G %a' ${hostDir}/admin.sock`)).stdout.trim()).toBe('0:docker 660');
+    expect(await proxyUpToDate(target, ensureOpts)).toBe(false);
     expect((await ensureProxy(target, ensureOpts)).action).toBe('recreated');
     await expectUnprivileged();
     expect((await readServers(target)).map((s) => [s.name, s.state])).toEqual(live);

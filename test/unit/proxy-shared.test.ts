@@ -2,11 +2,13 @@
 // claim what (the conflict table), map diffs, the single-service file read for the migration,
 // and the files read back.
 import { describe, expect, it } from 'vitest';
+import type Docker from 'dockerode';
 import { decideClaim, mapChanges, mapContents, proxiedRoleConflicts, type RouteClaim } from '../../src/proxy/claims.js';
 import { parseLayoutFiles, readLayoutCommand, renderLayoutFiles, writeLayoutCommand } from '../../src/proxy/layout-files.js';
 import { layoutFrom, layoutFromLegacy } from '../../src/proxy/layout-state.js';
 import { decodeSettings, describeRouteKey, emptyLayout, encodeSettings, hostNameProblem, pathPrefixProblem, routeKey, type ProxyLayout, type SlotSettings } from '../../src/proxy/layout.js';
 import { parseLegacyConfig } from '../../src/proxy/legacy.js';
+import { proxyWork } from '../../src/proxy/lifecycle.js';
 import { parseRenderedBackends } from '../../src/proxy/render.js';
 import { closingOff, closingOn, mapCommand, parseMapFile, parseShowMap } from '../../src/proxy/runtime-maps.js';
 
@@ -213,5 +215,31 @@ describe('the files of a shared proxy', () => {
     expect(readLayoutCommand('/srv/p').command).toContain('base64 -w0 < /srv/p/haproxy.cfg');
     const cfg = Buffer.from('global\n').toString('base64');
     expect(parseLayoutFiles(`gangway-proxy-file haproxy.cfg ${cfg}\ngangway-proxy-file routes.map \ngangway-proxy-file slots.map -\n`)).toEqual({ config: 'global\n', maps: { routes: '' } });
+  });
+});
+
+describe('proxyWork: what bringing a proxy up takes (ensureProxy, and the read-only check a deploy makes while it pulls)', () => {
+  const spec = { Labels: { 'gangway.proxy.spec': 'h1' } };
+  const container = (running: boolean, specLabel = 'h1', image = 'sha256:p') =>
+    ({ Id: 'c1', Image: image, State: { Running: running }, Config: { Labels: { 'gangway.proxy.spec': specLabel } } }) as unknown as Docker.ContainerInspectInfo;
+  const before = hostWithAandB();
+  const same = { before, after: before, legacyRuntime: false };
+  const stored = (l: ProxyLayout) => { const f = renderLayoutFiles(l); return { config: f.config, maps: { ...f.maps } }; };
+  const withC = decideClaim(before, claim('c', ['c.test']), 'vm1');
+  if (!withC.ok) throw new Error('claim c must fit');
+  const work = (o: Partial<Parameters<typeof proxyWork>[0]>) => proxyWork({ existing: container(true), spec, imageId: 'sha256:p', plan: same, stored: stored(before), ...o });
+
+  it.each([
+    ['no container', { existing: undefined }, 'create'],
+    ['another spec', { existing: container(true, 'h0') }, 'create'],
+    ['another image', { existing: container(true, 'h1', 'sha256:old') }, 'create'],
+    ['stopped', { existing: container(false) }, 'start'],
+    ['no file', { stored: { maps: {} } }, 'reload'],
+    ['the single-service layout', { plan: { ...same, legacyRuntime: true } }, 'reload'],
+    ['a new route and slot', { plan: { before, after: withC.layout, legacyRuntime: false } }, 'runtime'],
+    ['a map file that differs', { stored: { ...stored(before), maps: { ...stored(before).maps, routes: '' } } }, 'runtime'],
+    ['everything as wanted', {}, 'none'],
+  ] as const)('%s: %s', (_label, o, expected) => {
+    expect(work(o as Partial<Parameters<typeof proxyWork>[0]>)).toBe(expected);
   });
 });
