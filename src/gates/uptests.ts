@@ -107,27 +107,33 @@ export async function listUptests(host: Host, image: string, uptestsPath: string
   return { dir, names };
 }
 
-/** The listing, and whether the image has the shell that runs them all in one container. */
-async function probeUptests(host: Host, image: string, uptestsPath: string, role: string, labels: Record<string, string>): Promise<{ dir: string; names: string[]; shell: boolean }> {
+/**
+ * The listing, and whether the image has the shell that runs them all in one container. On a
+ * deploy's path (the uptests' chain outlasts the health gate), so its requests overlap: the
+ * image's inspect beside the probe's create, the shell's HEAD beside the listing's GET, and the
+ * probe's removal handed to `defer` when given.
+ */
+async function probeUptests(host: Host, image: string, uptestsPath: string, role: string, labels: Record<string, string>, defer?: (cleanup: Promise<void>) => void): Promise<{ dir: string; names: string[]; shell: boolean }> {
   const docker = await host.docker();
-  const imageInfo = await docker.getImage(image).inspect();
-  const dir = uptestsDir(imageInfo.Config?.WorkingDir, uptestsPath, role);
-  const probe = await createContainer(docker, {
-    Image: image,
-    // Never started; an entrypoint is set only because images without CMD refuse to be created.
-    Entrypoint: ['/gangway-uptest-listing'],
-    Cmd: [],
-    Labels: { ...labels, 'gangway.managed': UPTEST_MANAGED },
-    NetworkDisabled: true,
-  });
+  const [inspected, created] = await Promise.allSettled([
+    docker.getImage(image).inspect(),
+    createContainer(docker, {
+      Image: image,
+      // Never started; an entrypoint is set only because images without CMD refuse to be created.
+      Entrypoint: ['/gangway-uptest-listing'],
+      Cmd: [],
+      Labels: { ...labels, 'gangway.managed': UPTEST_MANAGED },
+      NetworkDisabled: true,
+    }),
+  ]);
+  if (inspected.status === 'rejected') {
+    if (created.status === 'fulfilled') await created.value.remove({ force: true }).catch(() => {});
+    throw inspected.reason;
+  }
+  if (created.status === 'rejected') throw created.reason;
+  const probe = created.value;
+  const dir = uptestsDir(inspected.value.Config?.WorkingDir, uptestsPath, role);
   try {
-    let archive: NodeJS.ReadableStream;
-    try {
-      archive = await probe.getArchive({ path: dir });
-    } catch (err) {
-      if (isNotFound(err)) return { dir, names: [], shell: false };
-      throw err;
-    }
     // HEAD of the path: no body, one request; a missing shell is a 404. dockerode hands the HEAD's
     // response back as a stream: read to its (empty) end, its socket goes back to the agent's pool
     // for the next request (destroyed, the next request over SSH needed a new docker stream; left
@@ -136,6 +142,14 @@ async function probeUptests(host: Host, image: string, uptestsPath: string, role
       (res as { resume?: () => void } | undefined)?.resume?.();
       return true;
     }, () => false);
+    let archive: NodeJS.ReadableStream;
+    try {
+      archive = await probe.getArchive({ path: dir });
+    } catch (err) {
+      await shell;
+      if (isNotFound(err)) return { dir, names: [], shell: false };
+      throw err;
+    }
     const entries: TarEntryLike[] = [];
     const reader = extract();
     const done = (async () => {
@@ -148,7 +162,9 @@ async function probeUptests(host: Host, image: string, uptestsPath: string, role
     await done;
     return { dir, names: uptestNamesFromArchive(entries), shell: await shell };
   } finally {
-    await probe.remove({ force: true }).catch(() => {});
+    const removal = probe.remove({ force: true }).then(() => {}, () => {});
+    if (defer) defer(removal);
+    else await removal;
   }
 }
 
@@ -391,7 +407,7 @@ async function runInOneContainer(input: UptestRunInput, listing: PreparedUptests
 
 async function listOrExplain(input: UptestRunInput): Promise<{ dir: string; names: string[]; shell: boolean }> {
   try {
-    return await probeUptests(input.host, input.image, input.uptestsPath, input.role, input.labels ?? {});
+    return await probeUptests(input.host, input.image, input.uptestsPath, input.role, input.labels ?? {}, input.defer);
   } catch (err) {
     throw operationError(`could not list the uptests of ${input.role} in ${input.image}: ${messageOf(err)}`, { host: input.host.name, role: input.role, step: 'uptests', cause: err });
   }
