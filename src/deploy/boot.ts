@@ -2,7 +2,8 @@
 // uptests. Nothing here touches live traffic.
 import { removeContainer, removeLeftoverAppContainer, startAppContainer } from '../app/container.js';
 import { GangwayError } from '../errors.js';
-import { discardUptests, gates, prepareUptests, runGates, type GateResult, type PreparedUptests } from '../gates/gates.js';
+import { discardUptests, gates, listUptestsOnce, prepareUptests, runGates, type GateResult, type PreparedUptests } from '../gates/gates.js';
+import type { DeployPlan } from './plan.js';
 import { proxiedHealthGate } from '../gates/proxied-health.js';
 import type { Host } from '../hosts/host.js';
 import { hostOf, proxyOf, type DeployRun, type Fail } from './context.js';
@@ -86,7 +87,8 @@ async function gateNew(run: DeployRun, t: DeployTarget, hooks: BootHooks): Promi
   const ev = { host: t.host, role: t.role };
   // The uptests' container is removed after the switch (run.cleanups), not before it: what
   // users wait for is the switch, and the removal takes a round trip to a busy engine.
-  const uptestInput = { host, image: ref, role: t.role, uptestsPath: cfg.uptests.path, targetName: t.newContainer, appPort: cfg.proxy.app_port, network: APP_NETWORK, env: { ...role.env, ...s.envSecret }, timeoutMs: cfg.uptests.timeout, parallel: cfg.uptests.parallel, defer: (cleanup: Promise<void>) => run.cleanups.push(cleanup) };
+  const listing = run.uptestListings.get(t.role);
+  const uptestInput = { host, image: ref, role: t.role, uptestsPath: cfg.uptests.path, targetName: t.newContainer, appPort: cfg.proxy.app_port, network: APP_NETWORK, env: { ...role.env, ...s.envSecret }, timeoutMs: cfg.uptests.timeout, parallel: cfg.uptests.parallel, defer: (cleanup: Promise<void>) => run.cleanups.push(cleanup), ...(listing ? { shared: { listing, imageId: run.imageIds.get(t.host) } } : {}) };
   // Listed and created (the one runner even started, waiting for its go) while the health gate
   // waits, once the proxy checks the container so the listing's round trips do not delay its
   // first check; no uptest runs before the gate passed.
@@ -117,6 +119,25 @@ async function gateNew(run: DeployRun, t: DeployTarget, hooks: BootHooks): Promi
     throw new GangwayError('operation', `${t.newContainer} failed its uptests: ${uptest.message}`, { ...ev, step: 'uptests', details: uptest.details });
   }
   transition(t, 'uptested');
+}
+
+/**
+ * Lists each role's uptests once, from the image on the role's first host that boots, while the
+ * boots begin: the other hosts, whose image has the same id (one version tag names one image),
+ * use that listing instead of a probe container of their own (issue 16: one probe per role, not
+ * per host). A host whose image differs, or a listing that failed, lists on the host itself.
+ */
+export function shareUptestListings(run: DeployRun, plan: DeployPlan): void {
+  const cfg = run.s.loaded.config;
+  for (const role of run.s.loaded.roles) {
+    const first = plan.targets.find((t) => t.role === role.name && !t.alreadyLive);
+    const imageId = first && run.imageIds.get(first.host);
+    if (!first || !imageId || run.uptestListings.has(role.name)) continue;
+    const host = hostOf(run, first.host);
+    const listing = listUptestsOnce({ host, image: run.ref, role: role.name, uptestsPath: cfg.uptests.path, defer: (cleanup) => run.cleanups.push(cleanup) }, imageId);
+    run.uptestListings.set(role.name, listing);
+    run.cleanups.push(listing.then(() => {}, () => {}));
+  }
 }
 
 /** Uptest containers of this target left by a deploy that was killed while they ran. */

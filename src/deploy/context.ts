@@ -4,6 +4,7 @@
 import type { Host } from '../hosts/host.js';
 import type { ProxyTarget } from '../proxy/target.js';
 import type { DeployTarget } from './phases.js';
+import type { SharedUptestListing } from '../gates/gates.js';
 import { proxyTarget, type Session } from '../fleet/session.js';
 
 export interface DeployRun {
@@ -17,6 +18,10 @@ export interface DeployRun {
   ref: string;
   /** Removals the boots left for after the switch (the uptests' containers); never rejected. */
   cleanups: Promise<void>[];
+  /** The image's id on each host, as the pull found it. */
+  imageIds: Map<string, string>;
+  /** Per role, its uptests listed once from the image on one of its hosts (shareUptestListings). */
+  uptestListings: Map<string, Promise<SharedUptestListing>>;
 }
 
 /** Records a failure (of a target, when given) and aborts the boots still running. */
@@ -26,7 +31,7 @@ export function newDeployRun(s: Session, hosts: Map<string, Host>, ref: string):
   const proxied = new Set(s.loaded.roles.filter((r) => r.proxied).flatMap((r) => r.hosts));
   const proxies = new Map<string, ProxyTarget>();
   for (const [name, host] of hosts) if (proxied.has(name)) proxies.set(name, proxyTarget(s, host));
-  return { s, hosts, proxied, proxies, ref, cleanups: [] };
+  return { s, hosts, proxied, proxies, ref, cleanups: [], imageIds: new Map(), uptestListings: new Map() };
 }
 
 export const hostOf = (run: DeployRun, name: string): Host => run.hosts.get(name)!;

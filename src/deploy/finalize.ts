@@ -4,7 +4,8 @@ import { findContainers, removeContainer, stopContainer } from '../app/container
 import { messageOf } from '../errors.js';
 import type { Host } from '../hosts/host.js';
 import { readServers } from '../proxy/live-servers.js';
-import { removeServer } from '../proxy/runtime-operations.js';
+import { syncConfig } from '../proxy/file-sync.js';
+import { removeServer, removeServerAtRuntime } from '../proxy/runtime-operations.js';
 import { afterProxyReturns, waitDrained } from '../proxy/waits.js';
 import { planRetention } from '../state/labels.js';
 import { hostOf, proxyOf, type DeployRun } from './context.js';
@@ -39,16 +40,21 @@ export async function finalize(run: DeployRun, plan: DeployPlan, version: string
             // A server HAProxy will not delete yet (connections still attached, e.g. after an engine
             // restart moved addresses under it) takes no new traffic: the old container is stopped
             // anyway, which ends its connections, and the delete is tried again after the stop.
-            for (const name of stale) await removeServer(pt, name).catch(() => unremoved.push(name));
+            for (const name of stale) await removeServerAtRuntime(pt, name).catch(() => unremoved.push(name));
           });
         }
         transition(t, 'drained');
+        // The file follows the runtime while the old containers stop: the stop needs them out of
+        // the runtime only (a proxy restarted before the file is written loads them in drain).
+        const synced = pt ? afterProxyReturns(pt, () => syncConfig(pt)) : Promise.resolve();
+        synced.catch(() => {}); // awaited below, after the stops
         for (const old of t.oldContainers) {
           const t0 = Date.now();
           events.step('stop', 'start', { ...ev, message: old });
           await stopContainer(host, old, STOP_GRACE_MS);
           events.step('stop', 'done', { ...ev, message: old, durationMs: Date.now() - t0 });
         }
+        await synced;
         if (pt) await afterProxyReturns(pt, async () => { for (const name of unremoved) await removeServer(pt, name); });
         transition(t, 'stopped-old');
         transition(t, 'done');

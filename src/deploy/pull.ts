@@ -19,6 +19,7 @@ export async function pullEverywhere(run: DeployRun, opts: { alwaysPull?: boolea
       s.events.step('pull', 'start', { host: host.name, message: ref });
       try {
         const r = await ensureImage(host, ref, { alwaysPull, ...(auth ? { auth } : {}), timeoutMs: cfg.pull_timeout });
+        run.imageIds.set(host.name, r.id);
         s.events.step('pull', 'done', { host: host.name, message: r.pulled ? ref : `${ref} (present)`, durationMs: Date.now() - t0 });
       } catch (err) {
         s.events.step('pull', 'fail', { host: host.name, message: messageOf(err) });

@@ -6,6 +6,7 @@
 import { GangwayError, messageOf, operationError } from '../errors.js';
 import { runAfterHook, runHook } from '../hooks/hooks.js';
 import { bootAll } from './batches.js';
+import { shareUptestListings } from './boot.js';
 import { settleLeftoverCanary } from './canary-takeover.js';
 import { canaryThenSwitch, type StepReport } from './canary.js';
 import { assertProxyClaims } from './claims.js';
@@ -174,6 +175,7 @@ async function deployHeld(run: DeployRun, opts: DeployOptions, started: number):
   let liveAt = 0;
   let canarySteps: StepReport[] | undefined;
   try {
+    shareUptestListings(run, plan);
     await bootAll(run, plan, abort.signal, fail, { holdSwitch: opts.canary !== undefined });
     if (opts.canary && failures.length === 0 && !abort.signal.aborted) canarySteps = await canaryThenSwitch(run, plan, opts.canary, abort.signal, fail);
     liveAt = Date.now();
@@ -189,8 +191,9 @@ async function deployHeld(run: DeployRun, opts: DeployOptions, started: number):
     await finalize(run, plan, opts.version);
   } finally {
     opts.signal?.removeEventListener('abort', onSignal);
-    // Started during the boots, finished beside the undo or the drain and stop.
-    await Promise.all(run.cleanups);
+    // Started during the boots, finished beside the undo or the drain and stop (a cleanup may
+    // hand on another: the shared uptest listing's probe removal).
+    while (run.cleanups.length > 0) await Promise.all(run.cleanups.splice(0));
   }
   const end = await endState(run);
   reportEnd(s, end);

@@ -10,7 +10,7 @@ import { uptestsGate, type UptestsGateOptions } from './uptests.js';
 export type { Gate, GateOptions, GateResult, GateTarget } from './gate.js';
 export { dockerHealthGate } from './docker-health.js';
 export { runningGate } from './running.js';
-export { uptestsGate, runUptests, listUptests, prepareUptests, discardUptests, type PreparedUptests } from './uptests.js';
+export { uptestsGate, runUptests, listUptests, listUptestsOnce, prepareUptests, discardUptests, type PreparedUptests, type SharedUptestListing } from './uptests.js';
 
 export const gates = {
   dockerHealth: (o: DockerHealthOptions): Gate => dockerHealthGate(o),

@@ -77,7 +77,9 @@ export const RUNNER_SCRIPT = [
   '  {',
   '    $sess "$d/$2" "$target" "$port" </dev/null 2>&1 3>&- &',
   '    p=$!',
-  '    ( sleep "$t" && { kill -9 -"$p" 2>/dev/null || kill -9 "$p" 2>/dev/null; } && echo "$m killed $1" >&3 ) >/dev/null 2>&1 &',
+  // The killed line goes out before the kill: after it, the end line would race this
+  // subshell's echo (the shell kills the watchdog as soon as the uptest's wait returns).
+  '    ( sleep "$t" && echo "$m killed $1" >&3 && { kill -9 -"$p" 2>/dev/null || kill -9 "$p" 2>/dev/null; } ) >/dev/null 2>&1 &',
   '    w=$!',
   '    wait "$p"',
   '    rc=$?',

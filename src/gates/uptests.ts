@@ -52,6 +52,28 @@ export interface UptestRunInput {
    * its switch); without it, the run awaits the removal before it returns.
    */
   defer?: (cleanup: Promise<void>) => void;
+  /** The role's uptests listed on another host (listUptestsOnce), used when this host's image has the same id. */
+  shared?: { listing: Promise<SharedUptestListing>; imageId: string | undefined };
+}
+
+/** A role's uptests listed from the image on one host, and that image's id. */
+export interface SharedUptestListing {
+  imageId: string;
+  dir: string;
+  names: string[];
+  shell: boolean;
+}
+
+/** Lists the role's uptests on one host for the others (see UptestRunInput.shared); rejects with the listing's error. */
+export async function listUptestsOnce(input: Pick<UptestRunInput, 'host' | 'image' | 'role' | 'uptestsPath' | 'labels' | 'defer'>, imageId: string): Promise<SharedUptestListing> {
+  return { imageId, ...(await listOrExplain(input)) };
+}
+
+/** The shared listing when it is of this host's image; undefined (list here) otherwise or when it failed. */
+export async function sharedListing(input: Pick<UptestRunInput, 'shared'>): Promise<SharedUptestListing | undefined> {
+  if (!input.shared?.imageId) return undefined;
+  const listing = await input.shared.listing.catch(() => undefined);
+  return listing?.imageId === input.shared.imageId ? listing : undefined;
 }
 
 
@@ -195,7 +217,7 @@ function specFor(input: UptestSpecInput, dir: string, name: string): Docker.Cont
  * healthy. The caller removes them with discardUptests when the gate never runs.
  */
 export async function prepareUptests(input: Omit<UptestRunInput, 'prepared'>): Promise<PreparedUptests> {
-  const listing = await listOrExplain(input);
+  const listing = (await sharedListing(input)) ?? (await listOrExplain(input));
   const docker = await input.host.docker();
   const containers = new Map<string, string>();
   if (listing.shell && listing.names.length > 0) {
@@ -405,7 +427,7 @@ async function runInOneContainer(input: UptestRunInput, listing: PreparedUptests
   return results;
 }
 
-async function listOrExplain(input: UptestRunInput): Promise<{ dir: string; names: string[]; shell: boolean }> {
+async function listOrExplain(input: Pick<UptestRunInput, 'host' | 'image' | 'role' | 'uptestsPath' | 'labels' | 'defer'>): Promise<{ dir: string; names: string[]; shell: boolean }> {
   try {
     return await probeUptests(input.host, input.image, input.uptestsPath, input.role, input.labels ?? {}, input.defer);
   } catch (err) {

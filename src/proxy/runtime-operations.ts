@@ -111,12 +111,19 @@ export async function holdChecks(t: ProxyTarget): Promise<string[]> {
  * of the file, without traffic or checks, and gone at the proxy's next start.
  */
 export async function removeServer(t: ProxyTarget, name: string, timeoutMs = 10_000): Promise<'removed' | 'kept'> {
+  const outcome = await removeServerAtRuntime(t, name, timeoutMs);
+  await syncConfig(t);
+  return outcome;
+}
+
+/**
+ * removeServer without the file sync, for a caller that syncs the file while it does other work
+ * (a deploy's end: the old container's stop needs the server out of the runtime, not the file).
+ */
+export async function removeServerAtRuntime(t: ProxyTarget, name: string, timeoutMs = 10_000): Promise<'removed' | 'kept'> {
   const api = runtimeApi(t);
   const { backend: be, servers } = await readSlot(t);
-  if (be === undefined || !servers.some((s) => s.name === name)) {
-    await syncConfig(t);
-    return 'removed';
-  }
+  if (be === undefined || !servers.some((s) => s.name === name)) return 'removed';
   await api.run(cmd.setServerState(be, name, 'maint'));
   const deadline = Date.now() + timeoutMs;
   let outcome: 'removed' | 'kept' = 'removed';
@@ -130,7 +137,6 @@ export async function removeServer(t: ProxyTarget, name: string, timeoutMs = 10_
     if (Date.now() >= deadline) throw proxyError(t, `HAProxy would not delete ${name} on ${t.host.name}: ${reply.trim()}`);
     await pause(t.pollMs ?? 200);
   }
-  await syncConfig(t);
   t.events?.step('proxy remove', 'done', { host: t.host.name, message: outcome === 'kept' ? `${name} (in maintenance until the proxy restarts)` : name });
   return outcome;
 }

@@ -54,8 +54,15 @@ describe('deploy on a 3-host sandbox', () => {
   });
 
   it('deploys v2 with zero failed requests: every web host serves v2, v1 is stopped and retained', async () => {
+    const since = Math.floor(Date.now() / 1000) - 1;
     const { result, requests, failures } = await withLoad(info, ['vm1', 'vm2'], 120_000, () => run(['deploy', '--version', '2.0.0']));
     expect(result.code, result.output).toBe(0);
+    // The uptests are listed once per role (one probe container from the image, on one host),
+    // not once per host: web on vm1 and vm2, workers on vm3, so two probes in all.
+    const until = Math.ceil(Date.now() / 1000) + 1;
+    const probes = (await Promise.all(info.hosts.map((h) => onHost(info, h.name, `docker events --since ${since} --until ${until} --filter type=container --filter event=create --filter label=gangway.managed=uptest --format '{{.Actor.Attributes.name}}'`))))
+      .flatMap((out) => out.split('\n').filter((n) => n.trim() !== '' && !n.includes('-uptest-')));
+    expect(probes).toHaveLength(2);
     // Both figures, from the command's start: live (every proxy switched), then the old ones stopped.
     const timing = /deployed 2\.0\.0 on vm1, vm2, vm3 in ([\d.]+)s \(live after ([\d.]+)s\)/.exec(result.output);
     expect(timing, result.output.slice(-2000)).not.toBeNull();

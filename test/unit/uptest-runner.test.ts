@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { capTail, parseRunnerLine, RUNNER_SCRIPT, RunnerLog, runnerContainerSpec, runnerTimeoutSeconds } from '../../src/gates/uptest-runner.js';
+import { sharedListing } from '../../src/gates/uptests.js';
 
 const M = 'gangway-uptests-abc123';
 
@@ -88,7 +89,40 @@ describe('runnerContainerSpec', () => {
     }
   });
 
+  it('a hung uptest: its killed line always comes before its end line (run here by sh, 4 at once)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gw-runner-'));
+    writeFileSync(join(dir, '01-hang'), '#!/bin/sh\nexec sleep 30\n', { mode: 0o755 });
+    const spec = runnerContainerSpec({ name: 'r', image: 'i', dir, names: ['01-hang'], marker: M, timeoutMs: 1000, parallel: false, targetName: 'web-v2', appPort: 80, network: 'n', env: {} });
+    const args = ['-c', RUNNER_SCRIPT, 'gangway-uptests', ...(spec.Cmd as string[])];
+    const { spawn } = await import('node:child_process');
+    const runs = await Promise.all([1, 2, 3, 4].map(() => new Promise<string>((resolve) => {
+      let out = '';
+      const child = spawn('sh', args, { stdio: ['ignore', 'pipe', 'ignore'] });
+      child.stdout.setEncoding('utf8').on('data', (c: string) => { out += c; });
+      child.on('close', () => resolve(out));
+    })));
+    for (const out of runs) {
+      const lines = out.split('\n').filter((l) => l.startsWith(M));
+      expect(lines).toEqual([`${M} start 0`, `${M} killed 0`, `${M} end 0 137`]);
+    }
+  }, 15_000);
+
   it('timeouts in whole seconds, rounded up, at least one', () => {
     expect([runnerTimeoutSeconds(60_000), runnerTimeoutSeconds(1500), runnerTimeoutSeconds(1)]).toEqual([60, 2, 1]);
+  });
+});
+
+describe('sharedListing: one host lists a role\'s uptests for the others', () => {
+  const listing = { imageId: 'sha256:aaa', dir: '/app/uptests/web', names: ['01-up', '02-version'], shell: true };
+  it('is used by a host whose image has the same id', async () => {
+    expect(await sharedListing({ shared: { listing: Promise.resolve(listing), imageId: 'sha256:aaa' } })).toEqual(listing);
+  });
+  it('is not used by a host whose image differs, or whose image id is unknown: that host lists its own', async () => {
+    expect(await sharedListing({ shared: { listing: Promise.resolve(listing), imageId: 'sha256:bbb' } })).toBeUndefined();
+    expect(await sharedListing({ shared: { listing: Promise.resolve(listing), imageId: undefined } })).toBeUndefined();
+    expect(await sharedListing({})).toBeUndefined();
+  });
+  it('a listing that failed on the other host is not this host\'s failure: it lists its own', async () => {
+    expect(await sharedListing({ shared: { listing: Promise.reject(new Error('vm1 unreachable')), imageId: 'sha256:aaa' } })).toBeUndefined();
   });
 });
