@@ -122,7 +122,7 @@ async function gateNew(run: DeployRun, t: DeployTarget, hooks: BootHooks): Promi
 }
 
 /**
- * Lists each role's uptests once, from the image on the role's first host that boots, while the
+ * Lists each role's uptests once, from the image on one of the role's hosts, while the
  * boots begin: the other hosts, whose image has the same id (one version tag names one image),
  * use that listing instead of a probe container of their own (issue 16: one probe per role, not
  * per host). A host whose image differs, or a listing that failed, lists on the host itself.
@@ -130,10 +130,12 @@ async function gateNew(run: DeployRun, t: DeployTarget, hooks: BootHooks): Promi
 export function shareUptestListings(run: DeployRun, plan: DeployPlan): void {
   const cfg = run.s.loaded.config;
   for (const role of run.s.loaded.roles) {
-    const first = plan.targets.find((t) => t.role === role.name && !t.alreadyLive);
-    const imageId = first && run.imageIds.get(first.host);
-    if (!first || !imageId || run.uptestListings.has(role.name)) continue;
-    const host = hostOf(run, first.host);
+    // The role's last host: the first one (the primary's) gates the other roles' boots, and the
+    // probe beside its app container's start slows that start.
+    const lister = plan.targets.filter((t) => t.role === role.name && !t.alreadyLive).at(-1);
+    const imageId = lister && run.imageIds.get(lister.host);
+    if (!lister || !imageId || run.uptestListings.has(role.name)) continue;
+    const host = hostOf(run, lister.host);
     const listing = listUptestsOnce({ host, image: run.ref, role: role.name, uptestsPath: cfg.uptests.path, defer: (cleanup) => run.cleanups.push(cleanup) }, imageId);
     run.uptestListings.set(role.name, listing);
     run.cleanups.push(listing.then(() => {}, () => {}));

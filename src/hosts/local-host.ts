@@ -2,7 +2,8 @@
 import { spawn } from 'node:child_process';
 import { connect as netConnect } from 'node:net';
 import type { Duplex } from 'node:stream';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
+import { loadDockerode } from './dockerode.js';
 import type { ExecOptions, ExecResult, Host, HostStats } from './host.js';
 import { countDockerRequests, emptyStats } from './stats.js';
 
@@ -36,7 +37,8 @@ export class LocalHost implements Host {
   }
 
   async docker(): Promise<Docker> {
-    this.client ??= countDockerRequests(new Docker({ socketPath: this.dockerSocket }), () => { this.counters.dockerRequests++; });
+    const Dockerode = await loadDockerode();
+    this.client ??= countDockerRequests(new Dockerode({ socketPath: this.dockerSocket }), () => { this.counters.dockerRequests++; });
     return this.client;
   }
 

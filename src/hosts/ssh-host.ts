@@ -5,7 +5,8 @@ import { dirname } from 'node:path';
 import type { Agent } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
+import { loadDockerode } from './dockerode.js';
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { GangwayError, messageOf, operationError } from '../errors.js';
 import type { Events } from '../events/events.js';
@@ -87,6 +88,8 @@ export class SshHost implements Host {
 
   private connection(): Promise<Client> {
     if (this.client) return Promise.resolve(this.client);
+    // Loaded while the handshake waits for the server (see dockerode.ts).
+    void loadDockerode().catch(() => {});
     this.connecting ??= this.handshake().finally(() => { this.connecting = undefined; });
     return this.connecting;
   }
@@ -293,12 +296,12 @@ export class SshHost implements Host {
   }
 
   async docker(): Promise<Docker> {
-    await this.connection();
+    const [Dockerode] = await Promise.all([loadDockerode(), this.connection()]);
     if (!this.dockerClient) {
       this.agent = dialStdioAgent(() => this.openDockerStream());
       // docker-modem honours `agent` although @types/dockerode does not declare it.
       const options: Docker.DockerOptions & { agent: Agent } = { ...DIAL_STDIO_ORIGIN, agent: this.agent };
-      this.dockerClient = countDockerRequests(new Docker(options), () => { this.counters.dockerRequests++; });
+      this.dockerClient = countDockerRequests(new Dockerode(options), () => { this.counters.dockerRequests++; });
     }
     return this.dockerClient;
   }

@@ -8,7 +8,7 @@ import { inspectOrUndefined, movedServers, reconcileAddresses } from './addresse
 import { proxyContainerSpec, publishedHttpsPort, type ProxyContainerOptions } from './container.js';
 import { mapChanges, mapContents, decideClaim } from './claims.js';
 import { removeDeadSocket, writeLayoutFiles } from './file-sync.js';
-import { renderLayoutFiles, storedFilesMatch, type StoredFiles } from './layout-files.js';
+import { parseLayoutFiles, readLayoutCommand, renderLayoutFiles, storedFilesMatch, type StoredFiles } from './layout-files.js';
 import { emptyLayout, type ProxyLayout } from './layout.js';
 import { currentLayout, readStoredFiles } from './live-layout.js';
 import { mapCommand } from './runtime-maps.js';
@@ -16,7 +16,7 @@ import { parseProxyIdentity, proxyIdentityCommand, type ProxyIdentity } from './
 import { PROXY_CONTAINER_NAME, PROXY_LABEL, PROXY_UID } from './paths.js';
 import { needsReload } from './render.js';
 import { withRouteLock, type RouteLockHeld } from './route-lock.js';
-import { claimOf, networkOf, proxyError, runtimeApi, type ProxyTarget } from './target.js';
+import { claimOf, dirOf, networkOf, proxyError, runtimeApi, type ProxyTarget } from './target.js';
 import { seamlessReload } from './seamless-reload.js';
 import { waitRuntimeReady } from './waits.js';
 import { createContainer } from '../docker/containers.js';
@@ -118,16 +118,19 @@ export async function ensureProxy(t: ProxyTarget, opts: EnsureProxyOptions): Pro
 export async function proxyUpToDate(t: ProxyTarget, opts: EnsureProxyOptions): Promise<boolean> {
   try {
     const docker = await t.host.docker();
-    const [network, id, identity, existing] = await Promise.all([
+    const [network, id, read, existing] = await Promise.all([
       inspectOrUndefined(docker.getNetwork(networkOf(t))),
       imageId(docker, opts.image),
-      readProxyIdentity(t, opts.uid),
+      // One exec for both: each is a round trip on the path when the pull has nothing to pull.
+      t.host.exec(`${proxyIdentityCommand(opts.uid ?? PROXY_UID).command}\n${readLayoutCommand(dirOf(t)).command}`),
       inspectOrUndefined(docker.getContainer(t.containerName ?? PROXY_CONTAINER_NAME)),
     ]);
-    if (!network || !id || !existing?.State.Running) return false;
+    const identity = read.code === 0 ? parseProxyIdentity(read.stdout, opts.uid ?? PROXY_UID) : undefined;
+    if (!network || !id || !existing?.State.Running || !identity?.ok) return false;
     rememberNetwork(docker, networkOf(t));
-    const spec = wantedSpec(t, opts, identity, existing);
-    const [plan, stored] = await Promise.all([planClaim(t, true), readStoredFiles(t)]);
+    const spec = wantedSpec(t, opts, identity.identity, existing);
+    const stored = parseLayoutFiles(read.stdout);
+    const plan = await planClaim(t, true);
     if (proxyWork({ existing, spec, imageId: id, plan, stored }) !== 'none') return false;
     return (await movedServers(t)).length === 0;
   } catch {

@@ -33,14 +33,22 @@ beforeAll(() => {
 });
 
 describe('libraries a plain deploy never uses are not loaded with it', () => {
-  it('deploy loads dockerode and ssh2, not selfsigned, @peculiar/x509 or read', async () => {
+  it('deploy loads ssh2, not dockerode (until a host connects), selfsigned, @peculiar/x509 or read', async () => {
     await import('../../src/cli/commands/deploy.js');
     await settled();
     const packages = packagesLoaded();
     // The hook sees the libraries the deploy does load: the absences below mean something.
-    expect(packages).toContain('dockerode');
     expect(packages).toContain('ssh2');
-    for (const lazy of ['selfsigned', '@peculiar/x509', 'read']) expect(packages, lazy).not.toContain(lazy);
+    for (const lazy of ['dockerode', 'selfsigned', '@peculiar/x509', 'read']) expect(packages, lazy).not.toContain(lazy);
+  }, 60_000);
+
+  it('dockerode loads when a host first needs it, once', async () => {
+    const { loadDockerode } = await import('../../src/hosts/dockerode.js');
+    const [a, b] = await Promise.all([loadDockerode(), loadDockerode()]);
+    await settled();
+    expect(packagesLoaded()).toContain('dockerode');
+    expect(a).toBe(b);
+    expect(typeof a).toBe('function');
   }, 60_000);
 
   it('the default certificate loads selfsigned when one is made, once for every caller', async () => {
