@@ -70,11 +70,19 @@ export async function listUptestsOnce(input: Pick<UptestRunInput, 'host' | 'imag
 }
 
 /** The shared listing when it is of this host's image; undefined (list here) otherwise or when it failed. */
-export async function sharedListing(input: Pick<UptestRunInput, 'shared'>): Promise<SharedUptestListing | undefined> {
+export async function sharedListing(input: Pick<UptestRunInput, 'shared'>, waitMs = SHARED_LISTING_WAIT_MS): Promise<SharedUptestListing | undefined> {
   if (!input.shared?.imageId) return undefined;
-  const listing = await input.shared.listing.catch(() => undefined);
+  // Another host's listing is waited for a bounded time: a stuck host must not hold this one's
+  // uptests (its own failure is the deploy's to report).
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), waitMs); });
+  const listing = await Promise.race([input.shared.listing.catch(() => undefined), late]);
+  clearTimeout(timer);
   return listing?.imageId === input.shared.imageId ? listing : undefined;
 }
+
+/** How long a host waits for the role's shared listing before it lists its own (a listing takes ~0.1-0.3 s here). */
+export const SHARED_LISTING_WAIT_MS = 3000;
 
 
 /** A role's uptests listed from the image, with the created container(s) to run them (the one runner started, waiting for its go, when ARM_RUNNER is on). */

@@ -122,6 +122,10 @@ describe('sharedListing: one host lists a role\'s uptests for the others', () =>
     expect(await sharedListing({ shared: { listing: Promise.resolve(listing), imageId: undefined } })).toBeUndefined();
     expect(await sharedListing({})).toBeUndefined();
   });
+  it('a listing still running after the wait is not waited for any longer: the host lists its own', async () => {
+    const never = new Promise<typeof listing>(() => {});
+    expect(await sharedListing({ shared: { listing: never, imageId: 'sha256:aaa' } }, 50)).toBeUndefined();
+  });
   it('a listing that failed on the other host is not this host\'s failure: it lists its own', async () => {
     expect(await sharedListing({ shared: { listing: Promise.reject(new Error('vm1 unreachable')), imageId: 'sha256:aaa' } })).toBeUndefined();
   });
