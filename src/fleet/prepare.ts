@@ -105,7 +105,6 @@ export async function ensureAppNetwork(host: Host): Promise<void> {
   await ensureNetwork(await host.docker(), APP_NETWORK);
 }
 
-/** Docker, network and (on proxied hosts) the proxy, on every host in parallel. */
 /** The proxy settings ensureProxy brings a host's proxy to, from the config. */
 function proxyOptions(s: Session): EnsureProxyOptions {
   const cfg = s.loaded.config;
@@ -130,7 +129,10 @@ export async function proxiesUpToDate(s: Session, hosts: Map<string, Host>, prox
   return new Set(answers.filter(([, ok]) => ok).map(([name]) => name));
 }
 
-/** `upToDate`: hosts whose proxy was found as wanted during the pull (proxiesUpToDate): not ensured again. */
+/**
+ * Docker, network and (on proxied hosts) the proxy, on every host in parallel. `upToDate`: hosts
+ * whose proxy was found as wanted during the pull (proxiesUpToDate), not ensured again.
+ */
 export async function prepareHosts(s: Session, hosts: Map<string, Host>, proxied: Set<string>, upToDate: Set<string> = new Set()): Promise<void> {
   const acme = await acmeSettings(s);
   const errors: GangwayError[] = [];
