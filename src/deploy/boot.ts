@@ -87,8 +87,8 @@ async function gateNew(run: DeployRun, t: DeployTarget, hooks: BootHooks): Promi
   const ev = { host: t.host, role: t.role };
   // The uptests' container is removed after the switch (run.cleanups), not before it: what
   // users wait for is the switch, and the removal takes a round trip to a busy engine.
-  const listing = run.uptestListings.get(t.role);
-  const uptestInput = { host, image: ref, role: t.role, uptestsPath: cfg.uptests.path, targetName: t.newContainer, appPort: cfg.proxy.app_port, network: APP_NETWORK, env: { ...role.env, ...s.envSecret }, timeoutMs: cfg.uptests.timeout, parallel: cfg.uptests.parallel, defer: (cleanup: Promise<void>) => run.cleanups.push(cleanup), ...(listing ? { shared: { listing, imageId: run.imageIds.get(t.host) } } : {}) };
+  const listed = run.uptestListings.get(t.role);
+  const uptestInput = { host, image: ref, role: t.role, uptestsPath: cfg.uptests.path, targetName: t.newContainer, appPort: cfg.proxy.app_port, network: APP_NETWORK, env: { ...role.env, ...s.envSecret }, timeoutMs: cfg.uptests.timeout, parallel: cfg.uptests.parallel, defer: (cleanup: Promise<void>) => run.cleanups.push(cleanup), ...(listed ? { shared: { listing: listed.listing, imageId: run.imageIds.get(t.host), own: listed.host === t.host } } : {}) };
   // Listed and created (the one runner even started, waiting for its go) while the health gate
   // waits, once the proxy checks the container so the listing's round trips do not delay its
   // first check; no uptest runs before the gate passed.
@@ -134,10 +134,10 @@ export function shareUptestListings(run: DeployRun, plan: DeployPlan): void {
     // probe beside its app container's start slows that start.
     const lister = plan.targets.filter((t) => t.role === role.name && !t.alreadyLive).at(-1);
     const imageId = lister && run.imageIds.get(lister.host);
-    if (!lister || !imageId || run.uptestListings.has(role.name)) continue;
+    if (!lister || !imageId) continue;
     const host = hostOf(run, lister.host);
     const listing = listUptestsOnce({ host, image: run.ref, role: role.name, uptestsPath: cfg.uptests.path, defer: (cleanup) => run.cleanups.push(cleanup) }, imageId);
-    run.uptestListings.set(role.name, listing);
+    run.uptestListings.set(role.name, { host: lister.host, listing });
     run.cleanups.push(listing.then(() => {}, () => {}));
   }
 }

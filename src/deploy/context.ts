@@ -20,8 +20,8 @@ export interface DeployRun {
   cleanups: Promise<void>[];
   /** The image's id on each host, as the pull found it. */
   imageIds: Map<string, string>;
-  /** Per role, its uptests listed once from the image on one of its hosts (shareUptestListings). */
-  uptestListings: Map<string, Promise<SharedUptestListing>>;
+  /** Per role, its uptests listed once from the image on one of its hosts, and which (shareUptestListings). */
+  uptestListings: Map<string, { host: string; listing: Promise<SharedUptestListing> }>;
 }
 
 /** Records a failure (of a target, when given) and aborts the boots still running. */

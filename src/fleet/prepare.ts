@@ -73,11 +73,14 @@ function ownCertificate(s: Session): OwnCertificate | undefined {
   };
 }
 
+/** Whether the service's certificates come from ACME (proxy.ssl: true with proxy.hosts). */
+const wantsAcme = (s: Session): boolean => s.loaded.config.proxy.ssl === true && s.loaded.config.proxy.hosts !== undefined;
+
 /** ACME settings of the service (proxy.ssl: true), the CA file read from the runner; a missing file is bad input (exit 2). */
 export async function acmeSettings(s: Session): Promise<AcmeSettings | undefined> {
   const { config, baseDir } = s.loaded;
   const { proxy } = config;
-  if (proxy.ssl !== true || !proxy.hosts) return undefined;
+  if (!wantsAcme(s) || !proxy.hosts) return undefined;
   const acme = proxy.acme ?? { directory: LETS_ENCRYPT_DIRECTORY, image: DEFAULT_ACME_IMAGE, renew_days: DEFAULT_RENEW_DAYS, issue_timeout: DEFAULT_ISSUE_TIMEOUT_MS };
   let caPem: string | undefined;
   if (acme.ca_file) {
@@ -123,7 +126,7 @@ function proxyOptions(s: Session): EnsureProxyOptions {
  * by prepareHosts on every host.
  */
 export async function proxiesUpToDate(s: Session, hosts: Map<string, Host>, proxied: Set<string>): Promise<Set<string>> {
-  if (ownCertificate(s) || (await acmeSettings(s))) return new Set();
+  if (ownCertificate(s) || wantsAcme(s)) return new Set();
   const opts = proxyOptions(s);
   const answers = await Promise.all([...hosts.values()].filter((h) => proxied.has(h.name)).map(async (h) => [h.name, await proxyUpToDate(proxyTarget(s, h), opts)] as const));
   return new Set(answers.filter(([, ok]) => ok).map(([name]) => name));

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
 import { extract } from 'tar-stream';
 import { operationError, messageOf } from '../errors.js';
+import { sleep } from '../sleep.js';
 import type { Events } from '../events/events.js';
 import type { Host } from '../hosts/host.js';
 import { isNotFound } from '../docker/errors.js';
@@ -52,8 +53,11 @@ export interface UptestRunInput {
    * its switch); without it, the run awaits the removal before it returns.
    */
   defer?: (cleanup: Promise<void>) => void;
-  /** The role's uptests listed on another host (listUptestsOnce), used when this host's image has the same id. */
-  shared?: { listing: Promise<SharedUptestListing>; imageId: string | undefined };
+  /**
+   * The role's uptests listed once (listUptestsOnce), used when this host's image has the same id;
+   * `own`: this host is the one listing them, so it waits for that listing however long it takes.
+   */
+  shared?: { listing: Promise<SharedUptestListing>; imageId: string | undefined; own?: boolean };
 }
 
 /** A role's uptests listed from the image on one host, and that image's id. */
@@ -72,12 +76,13 @@ export async function listUptestsOnce(input: Pick<UptestRunInput, 'host' | 'imag
 /** The shared listing when it is of this host's image; undefined (list here) otherwise or when it failed. */
 export async function sharedListing(input: Pick<UptestRunInput, 'shared'>, waitMs = SHARED_LISTING_WAIT_MS): Promise<SharedUptestListing | undefined> {
   if (!input.shared?.imageId) return undefined;
+  const listed = input.shared.listing.catch(() => undefined);
   // Another host's listing is waited for a bounded time: a stuck host must not hold this one's
-  // uptests (its own failure is the deploy's to report).
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), waitMs); });
-  const listing = await Promise.race([input.shared.listing.catch(() => undefined), late]);
-  clearTimeout(timer);
+  // uptests (its own failure is the deploy's to report). The lister's own is not: listing again
+  // there would run a second probe on the host that is already slow.
+  const done = new AbortController();
+  const listing = input.shared.own ? await listed : await Promise.race([listed, sleep(waitMs, done.signal).then(() => undefined)]);
+  done.abort();
   return listing?.imageId === input.shared.imageId ? listing : undefined;
 }
 

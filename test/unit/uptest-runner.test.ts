@@ -126,6 +126,10 @@ describe('sharedListing: one host lists a role\'s uptests for the others', () =>
     const never = new Promise<typeof listing>(() => {});
     expect(await sharedListing({ shared: { listing: never, imageId: 'sha256:aaa' } }, 50)).toBeUndefined();
   });
+  it('the host making the listing waits for it past the bound: no second probe on that host', async () => {
+    const slow = new Promise<typeof listing>((resolve) => setTimeout(() => resolve(listing), 150));
+    expect(await sharedListing({ shared: { listing: slow, imageId: 'sha256:aaa', own: true } }, 50)).toEqual(listing);
+  });
   it('a listing that failed on the other host is not this host\'s failure: it lists its own', async () => {
     expect(await sharedListing({ shared: { listing: Promise.reject(new Error('vm1 unreachable')), imageId: 'sha256:aaa' } })).toBeUndefined();
   });
