@@ -9,9 +9,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { recordSection } from '../record.js';
 import { BIN, gangway, ROOT } from '../zero-downtime/cli.js';
-import { deploySample, median, startupSplit, startupTable, type DeploySample } from './report.js';
+import { bundleGain, deploySample, median, startupSplit, startupTable, type DeploySample } from './report.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 const TARGET_MS = 150;
@@ -60,11 +61,11 @@ function deployProject(port: number): string {
   return dir;
 }
 
-async function deployOnce(dir: string): Promise<DeploySample> {
+async function deployOnce(dir: string, bin: string = BIN): Promise<DeploySample> {
   const statsFile = join(dir, 'stats.json');
   rmSync(statsFile, { force: true });
   const spawnedAt = Date.now();
-  const run = await gangway(['deploy', '--version', '1.0.0'], dir, DEPLOY_TIMEOUT_MS, { HOME: dir, SSH_AUTH_SOCK: '', GANGWAY_STATS_FILE: statsFile });
+  const run = await gangway(['deploy', '--version', '1.0.0'], dir, DEPLOY_TIMEOUT_MS, { HOME: dir, SSH_AUTH_SOCK: '', GANGWAY_STATS_FILE: statsFile }, bin);
   let stats: { cpuUserMs: number; cpuSystemMs: number } | undefined;
   try {
     stats = JSON.parse(readFileSync(statsFile, 'utf8')) as typeof stats;
@@ -84,6 +85,10 @@ const cases: Array<[string, string[]]> = [
 ];
 const DEPLOY_STARTUP = 'gangway deploy: spawn to first --json event';
 const DEPLOY_WALL = 'gangway deploy: whole command (fails at connect)';
+/** The same deploy run from tsc's output, unbundled: what the bundle (scripts/bundle-cli.mjs) saves. */
+const UNBUNDLED = fileURLToPath(new URL('./unbundled.mjs', import.meta.url));
+const UNBUNDLED_STARTUP = 'gangway deploy, unbundled (dist/cli/): spawn to first --json event';
+const UNBUNDLED_WALL = 'gangway deploy, unbundled (dist/cli/): whole command';
 
 const dir = deployProject(await closedPort());
 try {
@@ -91,8 +96,10 @@ try {
   // One uncounted run of each: the first spawn pays for cold file caches.
   for (const [, args] of cases) time(args);
   await deployOnce(dir);
-  const samples = new Map<string, number[]>([...cases.map(([name]) => name), DEPLOY_STARTUP, DEPLOY_WALL].map((name) => [name, []]));
+  await deployOnce(dir, UNBUNDLED);
+  const samples = new Map<string, number[]>([...cases.map(([name]) => name), DEPLOY_STARTUP, DEPLOY_WALL, UNBUNDLED_STARTUP, UNBUNDLED_WALL].map((name) => [name, []]));
   const deployCpu: number[] = [];
+  const unbundledCpu: number[] = [];
   // Interleaved: a slow moment of the machine hits every command alike.
   for (let i = 0; i < RUNS; i++) {
     for (const [name, args] of cases) samples.get(name)!.push(time(args));
@@ -100,6 +107,10 @@ try {
     samples.get(DEPLOY_STARTUP)!.push(d.startupMs);
     samples.get(DEPLOY_WALL)!.push(d.wallMs);
     deployCpu.push(d.cpuMs);
+    const u = await deployOnce(dir, UNBUNDLED);
+    samples.get(UNBUNDLED_STARTUP)!.push(u.startupMs);
+    samples.get(UNBUNDLED_WALL)!.push(u.wallMs);
+    unbundledCpu.push(u.cpuMs);
   }
   const loadAfter = loadavg();
 
@@ -109,16 +120,18 @@ try {
   const fmt = (l: number[]) => l.map((x) => x.toFixed(1)).join(' ');
   const body = [
     `Measured ${new Date().toISOString()}, Node ${process.version}, ${cpus().length} cores; load average ${fmt(loadBefore)} before, ${fmt(loadAfter)} after.`,
-    `Each run spawns a new Node process (BENCH_RUNS=${RUNS}, the commands interleaved, one uncounted run of each first). Command modules (dockerode, ssh2, zod...)`,
-    'are imported only when their command runs, so help and version load commander alone.',
+    `Each run spawns a new Node process (BENCH_RUNS=${RUNS}, the commands interleaved, one uncounted run of each first). bin/gangway.js runs the CLI bundled`,
+    '(dist/bundle/, scripts/bundle-cli.mjs: ssh2, dockerode and selfsigned stay in node_modules); "unbundled" is the same deploy run from tsc\'s output (dist/cli/).',
+    'Command modules are imported only when their command runs, so help and version load commander alone.',
     `The deploy is a real \`gangway -c gangway.yml --json deploy --version 1.0.0\` whose one host is 127.0.0.1 on a closed port: it loads what every deploy`,
     'loads, reads the config, then fails at connect (exit 1). Its start-up is the first event\'s `ts` minus the time just before the spawn (1 ms resolution);',
     'its CPU is the process\'s own (GANGWAY_STATS_FILE).',
     '',
     ...startupTable([...samples].map(([name, s]) => ({ name, samples: s })), base, RUNS),
     '',
-    `The deploy's CPU time (user + system of the process): median ${median(deployCpu).toFixed(1)} ms, ${Math.min(...deployCpu).toFixed(1)} - ${Math.max(...deployCpu).toFixed(1)} ms.`,
-    startupSplit({ nodeMs: base, librariesMs: m(cases[1]![0]), deployStartupMs: m(DEPLOY_STARTUP) }),
+    `The deploy's CPU time (user + system of the process): median ${median(deployCpu).toFixed(1)} ms, ${Math.min(...deployCpu).toFixed(1)} - ${Math.max(...deployCpu).toFixed(1)} ms; unbundled: median ${median(unbundledCpu).toFixed(1)} ms, ${Math.min(...unbundledCpu).toFixed(1)} - ${Math.max(...unbundledCpu).toFixed(1)} ms.`,
+    bundleGain({ bundledStartupMs: m(DEPLOY_STARTUP), unbundledStartupMs: m(UNBUNDLED_STARTUP), bundledCpuMs: median(deployCpu), unbundledCpuMs: median(unbundledCpu) }),
+    startupSplit({ nodeMs: base, librariesMs: m(cases[1]![0]), deployStartupMs: m(UNBUNDLED_STARTUP) }),
     '',
     `Target: < ${TARGET_MS} ms (median) for --help and --version: ${gangwayWorst < TARGET_MS ? 'met' : 'NOT met'} (slowest median ${gangwayWorst.toFixed(1)} ms).`,
     'The deploy start-up has no target of its own: read it against node alone and the four libraries alone, measured in the same run.',

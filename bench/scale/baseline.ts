@@ -58,8 +58,10 @@ async function bootAndSwitch(host: Host, image: string, name: string): Promise<s
   const docker = await host.docker();
   await pullImage(docker, image);
   await startContainer(host, image, name);
-  await addCandidate(t, { name });
-  await waitHealthy(t, name, HEALTHY_WITHIN_MS);
+  // The proxy's file written while it checks the server, as gangway's gate does.
+  let synced: Promise<void> = Promise.resolve();
+  await addCandidate(t, { name }, { onSyncing: (sync) => { synced = sync; } });
+  await Promise.all([waitHealthy(t, name, HEALTHY_WITHIN_MS), synced]);
   await runUptests(docker, image, name);
   await switchTo(t, name, [previous]);
   return previous;

@@ -100,8 +100,10 @@ export async function bareMinimumSwitch(host: Host, image: string, name = 'hello
   const t0 = performance.now();
   await startContainer(host, image, name);
   const t1 = performance.now();
-  await addCandidate(t, { name });
-  await waitHealthy(t, name, 20_000);
+  // The proxy's file written while it checks the server, as gangway's gate does.
+  let synced: Promise<void> = Promise.resolve();
+  await addCandidate(t, { name }, { onSyncing: (sync) => { synced = sync; } });
+  await Promise.all([waitHealthy(t, name, 20_000), synced]);
   const t2 = performance.now();
   await switchTo(t, name, [previous]);
   const t3 = performance.now();

@@ -17,12 +17,12 @@ export interface CliRun {
   stderr: string;
 }
 
-/** `env` is added to the child's environment (e.g. GANGWAY_STATS_FILE). */
-export function gangway(args: string[], cwd: string, timeoutMs: number, env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+/** `env` is added to the child's environment (e.g. GANGWAY_STATS_FILE); `bin`: another entry point. */
+export function gangway(args: string[], cwd: string, timeoutMs: number, env: NodeJS.ProcessEnv = {}, bin: string = BIN): Promise<CliRun> {
   const fullArgs = ['-c', join(cwd, 'gangway.yml'), '--json', ...args];
   return new Promise((resolve) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [BIN, ...fullArgs], {
+    const child = spawn(process.execPath, [bin, ...fullArgs], {
       cwd,
       env: { ...process.env, NO_COLOR: '1', HELLO_SECRET: 'bench-secret-value', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

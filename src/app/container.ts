@@ -95,8 +95,18 @@ export async function writeEnvFile(host: Host, path: string, env: Record<string,
 
 /** Writes the env file, creates and starts the container; returns its id. */
 export async function startAppContainer(host: Host, input: AppContainerInput): Promise<{ id: string; name: string }> {
+  await writeAppEnvFile(host, input);
+  return createAndStart(host, input);
+}
+
+/** The role's env file on the host (0600), as the container about to be created gets it. */
+export async function writeAppEnvFile(host: Host, input: AppContainerInput): Promise<void> {
+  await writeEnvFile(host, envFilePath(input.deployment, input.role), mergeEnv(input.envClear, input.envSecret));
+}
+
+/** Creates and starts the container (its env file written already); returns its id. */
+export async function createAndStart(host: Host, input: AppContainerInput): Promise<{ id: string; name: string }> {
   const spec = appContainerSpec(input);
-  await writeEnvFile(host, spec.envFilePath, mergeEnv(input.envClear, input.envSecret));
   const docker = await host.docker();
   let container: Docker.Container;
   try {

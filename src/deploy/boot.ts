@@ -1,6 +1,6 @@
 // Booting one target: start the new container beside the old one, gate it on health and
 // uptests. Nothing here touches live traffic.
-import { removeContainer, removeLeftoverAppContainer, startAppContainer } from '../app/container.js';
+import { createAndStart, removeContainer, removeLeftoverAppContainer, writeAppEnvFile, type AppContainerInput } from '../app/container.js';
 import { GangwayError } from '../errors.js';
 import { discardUptests, gates, listUptestsOnce, prepareUptests, runGates, type GateResult, type PreparedUptests } from '../gates/gates.js';
 import type { DeployPlan } from './plan.js';
@@ -52,14 +52,7 @@ async function startNew(run: DeployRun, t: DeployTarget, o: { version: string; s
   const { events } = s;
   const role = s.loaded.roles.find((r) => r.name === t.role)!;
   const ev = { host: t.host, role: t.role };
-  // A rerun after an interrupted deploy finds the container of this version: never a second copy.
-  if (await removeLeftoverAppContainer(host, t.newContainer, s.deployment)) events.log(`removed a leftover ${t.newContainer}`, { ...ev, step: 'start' });
-  for (const name of await removeLeftoverUptests(host, t.newContainer)) events.log(`removed a leftover uptest container ${name}`, { ...ev, step: 'start' });
-  // The leftover sweep takes round trips: a signal that came meanwhile starts nothing new.
-  if (signal.aborted) return false;
-  const t0 = Date.now();
-  events.step('start', 'start', { ...ev, message: t.newContainer });
-  await startAppContainer(host, {
+  const input: AppContainerInput = {
     deployment: s.deployment,
     role: t.role,
     version,
@@ -70,7 +63,21 @@ async function startNew(run: DeployRun, t: DeployTarget, o: { version: string; s
     network: APP_NETWORK,
     appPort: cfg.proxy.app_port,
     volumes: cfg.volumes,
-  });
+  };
+  // A rerun after an interrupted deploy finds the container of this version: never a second copy.
+  // The sweeps and the env file's write are independent round trips to an often busy host: at once.
+  const [leftover, leftoverUptests] = await Promise.all([
+    removeLeftoverAppContainer(host, t.newContainer, s.deployment),
+    removeLeftoverUptests(host, t.newContainer),
+    writeAppEnvFile(host, input),
+  ]);
+  if (leftover) events.log(`removed a leftover ${t.newContainer}`, { ...ev, step: 'start' });
+  for (const name of leftoverUptests) events.log(`removed a leftover uptest container ${name}`, { ...ev, step: 'start' });
+  // The leftover sweep takes round trips: a signal that came meanwhile starts nothing new.
+  if (signal.aborted) return false;
+  const t0 = Date.now();
+  events.step('start', 'start', { ...ev, message: t.newContainer });
+  await createAndStart(host, input);
   transition(t, 'started');
   events.step('start', 'done', { ...ev, message: t.newContainer, durationMs: Date.now() - t0 });
   return true;

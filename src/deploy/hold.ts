@@ -4,12 +4,15 @@ import { messageOf } from '../errors.js';
 import { holdChecks } from '../proxy/runtime-operations.js';
 import { proxyOf, type DeployRun } from './context.js';
 
-/** Holds the checks of the serving servers on every proxied host that has a proxy answering. */
-export async function holdServing(run: DeployRun, opts: { quiet: boolean }): Promise<void> {
+/**
+ * Holds the checks of the serving servers on every proxied host that has a proxy answering, but
+ * those in `skip` (held by the deploy's first hold, their proxy found as wanted just after it).
+ */
+export async function holdServing(run: DeployRun, opts: { quiet: boolean; skip?: ReadonlySet<string> }): Promise<void> {
   const { s, hosts, proxied } = run;
   await Promise.all([...proxied].map(async (name) => {
     const host = hosts.get(name);
-    if (!host) return;
+    if (!host || opts.skip?.has(name)) return;
     try {
       const held = await holdChecks(proxyOf(run, name));
       if (held.length > 0) s.events.log(`active checks held on ${held.join(', ')}: a server that serves is never taken out by a check`, { host: name, step: 'proxy' });

@@ -7,7 +7,7 @@ import { GangwayError, messageOf, operationError } from '../errors.js';
 import { runAfterHook, runHook } from '../hooks/hooks.js';
 import { bootAll } from './batches.js';
 import { shareUptestListings } from './boot.js';
-import { settleLeftoverCanary } from './canary-takeover.js';
+import { settleLeftoverCanary, sidesOf } from './canary-takeover.js';
 import { canaryThenSwitch, type StepReport } from './canary.js';
 import { assertProxyClaims } from './claims.js';
 import { newDeployRun, type DeployRun } from './context.js';
@@ -137,18 +137,23 @@ async function deployHeld(run: DeployRun, opts: DeployOptions, started: number):
   // Nothing changes on any host until every host has the image and a working proxy. What the
   // proxies' preparation only reads is read while the images are pulled.
   const upToDate = proxiesUpToDate(s, hosts, proxied).catch(() => new Set<string>());
+  // The records of a canary whose CLI was killed, read beside the pull too (acted on below).
+  const leftoverCanary = sidesOf(s, hosts);
+  leftoverCanary.catch(() => {}); // a failed read fails the deploy where it is awaited
   try {
     await pullEverywhere(run, opts);
   } finally {
     // Never left running past a failed pull: the connections close when the command ends.
-    await upToDate;
+    await Promise.all([upToDate, leftoverCanary.catch(() => {})]);
   }
   if (opts.signal?.aborted) throw interruptedBeforeChanges(opts);
-  await prepareHosts(s, hosts, proxied, await upToDate);
-  // A proxy that prepare started or recreated loaded its servers from the file, checked.
-  await holdServing(run, { quiet: false });
+  const untouched = await upToDate;
+  await prepareHosts(s, hosts, proxied, untouched);
+  // A proxy that prepare started or recreated loaded its servers from the file, checked; one it
+  // found as wanted still has the checks held above.
+  await holdServing(run, { quiet: false, skip: untouched });
   // A canary whose CLI was killed goes back to its old version before this deploy plans anything.
-  await settleLeftoverCanary(s, hosts);
+  await settleLeftoverCanary(s, hosts, leftoverCanary);
   const observed = await observeAll(hosts, s.deployment, run.proxies);
   const plan = planDeploy({ deployment: s.deployment, version: opts.version, roles: s.loaded.roles, observed });
   for (const t of plan.targets) transition(t, 'pulled');

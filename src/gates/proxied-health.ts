@@ -57,7 +57,7 @@ export async function proxiedHealthGate(g: ProxiedHealthInput): Promise<GateResu
   const docker = await host.docker();
   const info = await docker.getContainer(g.container).inspect();
   // A proxied container's image HEALTHCHECK is also run by gangway: once as soon as the proxy
-  // checks it, again once the proxy's check passed (see dockerHealthGate's ownCheck).
+  // checks it, again once a proxy check passed, the app answering (see dockerHealthGate's ownCheck).
   let proxyChecks: () => void = () => {};
   let proxyPassed: () => void = () => {};
   const ownCheck = g.proxy
@@ -82,16 +82,19 @@ export async function proxiedHealthGate(g: ProxiedHealthInput): Promise<GateResu
       result = await containerCheck;
     } else {
       const pt = g.proxy;
+      // The candidate's line in the proxy's file is written while the proxy checks it: the
+      // gate passes only once both are done.
+      let synced: Promise<void> = Promise.resolve();
       try {
-        await addCandidate(pt, { name: g.container }, { onChecking: checking });
+        await addCandidate(pt, { name: g.container }, { onChecking: checking, onSyncing: (sync) => { synced = sync; } });
       } catch (err) {
         // A container that died at once has no address to add: its own exit is the real cause.
         const own = await containerCheck;
         return await withLogs(g, own.passed ? { gate: 'health', passed: false, message: messageOf(err), details: [], durationMs: Date.now() - t0 } : own, t0);
       }
       checking();
-      const proxyCheck: Promise<GateResult> = waitHealthy(pt, g.container, g.timeoutMs, local.signal).then(
-        (live) => {
+      const proxyCheck: Promise<GateResult> = Promise.all([waitHealthy(pt, g.container, g.timeoutMs, local.signal, proxyPassed), synced]).then(
+        ([live]) => {
           proxyPassed();
           return { gate: 'health', passed: true, message: `proxy check ${live.checkStatus || 'UP'}`, details: [], durationMs: Date.now() - t0 };
         },

@@ -57,8 +57,20 @@ async function logTail(docker: Docker, containerId: string, lines = 200): Promis
 }
 
 /** Until a real health check passes from the proxy; fails with the last check's result. */
-export async function waitHealthy(t: ProxyTarget, name: string, timeoutMs: number, signal?: AbortSignal): Promise<LiveServer> {
+/**
+ * A candidate is checked every 100 ms while it is down (downinter, fastinter): polled as often,
+ * the wait sees it up within a check of it going up, not up to two checks later.
+ */
+const HEALTH_POLL_MS = 100;
+
+/**
+ * Until `name` passed a real check and HAProxy counts it up. `onPassing` is called once, at the
+ * first reading whose last check passed (the server still rising): work that waits for the
+ * app to answer may start then, a check's interval before the server is up.
+ */
+export async function waitHealthy(t: ProxyTarget, name: string, timeoutMs: number, signal?: AbortSignal, onPassing?: () => void): Promise<LiveServer> {
   const deadline = Date.now() + timeoutMs;
+  let passing = false;
   let last: LiveServer | undefined;
   // The newest reading that carried an HTTP status: a candidate is checked every 100 ms while
   // down, so the last reading is often one taken while the next check runs, without it.
@@ -70,11 +82,15 @@ export async function waitHealthy(t: ProxyTarget, name: string, timeoutMs: numbe
     last = await findServer(t, name);
     if (!last) throw proxyError(t, `server ${name} is not in the proxy on ${t.host.name}`);
     if (last.checkCode !== undefined) withCode = last;
+    if (!passing && last.checkStatus.startsWith('L7OK')) {
+      passing = true;
+      onPassing?.();
+    }
     // A reading taken while the next check runs has no code yet (see parseStat); one more poll
     // gives the settled one, so callers see the 200 that passed.
     if (isHealthy(last) && (last.checkCode !== undefined || Date.now() >= deadline)) return last;
     if (Date.now() >= deadline) break;
-    await pause(Math.min(t.pollMs ?? 200, Math.max(0, deadline - Date.now())), signal);
+    await pause(Math.min(t.pollMs ?? HEALTH_POLL_MS, Math.max(0, deadline - Date.now())), signal);
   }
   throw proxyError(t, `${name} is not healthy on ${t.host.name} after ${timeoutMs} ms: ${describeCheck(last.checkCode === undefined && withCode?.checkStatus === last.checkStatus ? { ...last, checkCode: withCode.checkCode! } : last)}`, {
     hint: `the proxy checks GET ${t.healthcheck.path} on port ${last.port} and expects 200`,

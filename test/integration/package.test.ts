@@ -140,7 +140,7 @@ describe('the packed package', () => {
   test('ships the built entry points and no sources or tests', async () => {
     const files = JSON.parse(await sh('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], root)) as Array<{ files: Array<{ path: string }> }>;
     const paths = files[0]!.files.map((f) => f.path);
-    expect(paths).toEqual(expect.arrayContaining(['bin/gangway.js', 'dist/index.js', 'dist/index.d.ts', 'dist/testing/index.js', 'dist/testing/index.d.ts', 'dist/cli/main.js']));
+    expect(paths).toEqual(expect.arrayContaining(['bin/gangway.js', 'dist/index.js', 'dist/index.d.ts', 'dist/testing/index.js', 'dist/testing/index.d.ts', 'dist/cli/main.js', 'dist/bundle/main.js']));
     expect(paths.filter((p) => p.startsWith('src/') || p.startsWith('test/'))).toEqual([]);
   });
 
@@ -154,5 +154,10 @@ describe('the packed package', () => {
     const help = await sh('npx', ['--no', '--', 'gangway', '--help'], project);
     expect(help).toContain('Usage: gangway');
     expect(help).toContain('deploy');
+  });
+
+  test('npx gangway config: the bundled CLI loads a command and the config from the installed package', async () => {
+    const out = await sh('npx', ['--no', '--', 'gangway', 'config'], project);
+    expect(out).toContain('service: consumer');
   });
 });

@@ -268,12 +268,20 @@ describe('proxy on the local engine', () => {
 
   it('adds a candidate that is health-checked but gets no traffic, then switches to it', async () => {
     const v1 = await startApp('v1');
-    await addCandidate(target, { name: v1 });
+    // The file's sync handed to the caller: the call returns with the server in the proxy, checked.
+    let sync: Promise<void> | undefined;
+    await addCandidate(target, { name: v1 }, { onSyncing: (p) => { sync = p; } });
+    expect(sync).toBeInstanceOf(Promise);
     const [added] = await readServers(target);
     expect(added).toMatchObject({ name: v1, state: 'drain', port: 80 });
     expect((await send('GET', false)).status).toBe(503);
-    const healthy = await waitHealthy(target, v1, 10_000);
+    let passing = 0;
+    const healthy = await waitHealthy(target, v1, 10_000, undefined, () => { passing++; });
     expect(healthy).toMatchObject({ health: 'up', checkStatus: 'L7OK', checkCode: 200, state: 'drain' });
+    // Told once, at the first passing check (which, HAProxy counting it up at once, may be this one).
+    expect(passing).toBe(1);
+    await sync;
+    expect(await configInSync(target)).toBe(true);
     expect((await send('GET', false)).status).toBe(503);
     await switchTo(target, v1);
     expect(await bodies(3)).toEqual(['v1', 'v1', 'v1']);
@@ -373,7 +381,9 @@ describe('proxy on the local engine', () => {
   it('reports why a candidate is unhealthy and leaves the live server serving', async () => {
     const broken = await startApp('v3', false);
     await addCandidate(target, { name: broken });
-    await expect(waitHealthy(target, broken, 2000)).rejects.toThrow(/not healthy .* L7STS 404/);
+    let passing = 0;
+    await expect(waitHealthy(target, broken, 2000, undefined, () => { passing++; })).rejects.toThrow(/not healthy .* L7STS 404/);
+    expect(passing).toBe(0);
     // A caller that stops waiting stops the polls at once, not at the timeout (a poll after the
     // command closed its connections would open a new one and keep the CLI from exiting).
     const stop = new AbortController();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deploySample, median, startupSplit, startupTable } from '../../bench/cli-startup/report.js';
+import { bundleGain, deploySample, median, startupSplit, startupTable } from '../../bench/cli-startup/report.js';
 import type { CliRun } from '../../bench/zero-downtime/cli.js';
 import type { GangwayEvent } from '../../src/events/events.js';
 
@@ -36,5 +36,10 @@ describe('the CLI start-up bench', () => {
     const rows = startupTable([{ name: 'node', samples: [50, 40, 60] }, { name: 'deploy', samples: [200, 150, 400] }], 50, 3);
     expect(rows.slice(2)).toEqual(['| node | 50.0 | 40.0 - 60.0 | 1.00 x |', '| deploy | 200.0 | 150.0 - 400.0 | 4.00 x |']);
     expect(startupSplit({ nodeMs: 50, librariesMs: 170, deployStartupMs: 300 })).toMatch(/over node alone: 250\.0 ms, .* 120\.0 ms; the other 130\.0 ms/);
+  });
+
+  it('says what the bundle saves, or costs, from the medians it is given', () => {
+    expect(bundleGain({ bundledStartupMs: 300, unbundledStartupMs: 440, bundledCpuMs: 430, unbundledCpuMs: 560 })).toBe('Bundled, the deploy reaches its first event 140.0 ms sooner than unbundled and uses 130.0 ms less CPU (medians of the same runs).');
+    expect(bundleGain({ bundledStartupMs: 450, unbundledStartupMs: 440, bundledCpuMs: 570, unbundledCpuMs: 560 })).toBe('Bundled, the deploy reaches its first event 10.0 ms later than unbundled and uses 10.0 ms more CPU (medians of the same runs).');
   });
 });
