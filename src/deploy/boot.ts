@@ -95,7 +95,7 @@ async function gateNew(run: DeployRun, t: DeployTarget, hooks: BootHooks): Promi
   // The uptests' container is removed after the switch (run.cleanups), not before it: what
   // users wait for is the switch, and the removal takes a round trip to a busy engine.
   const listed = run.uptestListings.get(t.role);
-  const uptestInput = { host, image: ref, role: t.role, uptestsPath: cfg.uptests.path, targetName: t.newContainer, appPort: cfg.proxy.app_port, network: APP_NETWORK, env: { ...role.env, ...s.envSecret }, timeoutMs: cfg.uptests.timeout, parallel: cfg.uptests.parallel, defer: (cleanup: Promise<void>) => run.cleanups.push(cleanup), ...(listed ? { shared: { listing: listed.listing, imageId: run.imageIds.get(t.host), own: listed.host === t.host } } : {}) };
+  const uptestInput = { host, image: ref, role: t.role, uptestsPath: cfg.uptests.path, targetName: t.newContainer, appPort: cfg.proxy.app_port, network: APP_NETWORK, sharesNetworkOf: t.newContainer, env: { ...role.env, ...s.envSecret }, timeoutMs: cfg.uptests.timeout, parallel: cfg.uptests.parallel, defer: (cleanup: Promise<void>) => run.cleanups.push(cleanup), ...(listed ? { shared: { listing: listed.listing, imageId: run.imageIds.get(t.host), own: listed.host === t.host } } : {}) };
   // Listed and created (the one runner even started, waiting for its go) while the health gate
   // waits, once the proxy checks the container so the listing's round trips do not delay its
   // first check; no uptest runs before the gate passed.

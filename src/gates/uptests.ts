@@ -33,6 +33,11 @@ export interface UptestRunInput {
   targetName: string;
   appPort: number;
   network: string;
+  /**
+   * A running container whose network namespace the uptests join (the deploy's new container):
+   * on the same network through it, without a network endpoint of their own to set up at start.
+   */
+  sharesNetworkOf?: string;
   /** The same env as the app container (clear + secret). */
   env: Record<string, string>;
   timeoutMs: number;
@@ -215,6 +220,7 @@ function specFor(input: UptestSpecInput, dir: string, name: string): Docker.Cont
       targetName: input.targetName,
       appPort: input.appPort,
       network: input.network,
+      ...(input.sharesNetworkOf ? { sharesNetworkOf: input.sharesNetworkOf } : {}),
       env: input.env,
       labels: input.labels,
     }),
@@ -246,6 +252,7 @@ export async function prepareUptests(input: Omit<UptestRunInput, 'prepared'>): P
       targetName: input.targetName,
       appPort: input.appPort,
       network: input.network,
+      ...(input.sharesNetworkOf ? { sharesNetworkOf: input.sharesNetworkOf } : {}),
       env: input.env,
       labels: input.labels,
       armed: ARM_RUNNER,

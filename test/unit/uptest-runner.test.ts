@@ -74,6 +74,12 @@ describe('runnerContainerSpec', () => {
     expect(spec.Image).toBe('reg/app:2');
   });
 
+  it("joins the app container's network namespace when told to (the deploy's runner), its network otherwise", () => {
+    const base = { name: 'r', image: 'i', dir: '/u', names: ['01-up'], marker: M, timeoutMs: 1000, parallel: false, targetName: 'web-v2', appPort: 80, network: 'gangway', env: {} };
+    expect(runnerContainerSpec({ ...base, sharesNetworkOf: 'web-v2' }).HostConfig?.NetworkMode).toBe('container:web-v2');
+    expect(runnerContainerSpec(base).HostConfig?.NetworkMode).toBe('gangway');
+  });
+
   it('armed: waits for `go` on an open stdin before it runs anything (run here by sh)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gw-runner-'));
     writeFileSync(join(dir, '01-up'), '#!/bin/sh\necho "up $1 $2"\n', { mode: 0o755 });
