@@ -2,8 +2,9 @@
 // host at once straight through the Engine API (over the same one-SSH-connection transport) and
 // the proxy's runtime API, with none of gangway's bookkeeping (no lock, audit, labels, plan,
 // observe, events, hooks, undo, prune). Per host: pull, start the new container, add it to the
-// proxy and wait for the proxy's check, run the app's uptests (both in one container, as gangway
-// runs them: the same work, not more), switch; once every host switched:
+// proxy and wait for the proxy's check, run the app's uptests (both in one container in the new
+// container's network namespace, as gangway runs them: the same work, not more), switch; once
+// every host switched:
 // wait for the old server to drain, remove it from the proxy, stop the old container.
 import type Docker from 'dockerode';
 import { stopContainer } from '../../src/app/container.js';
@@ -36,7 +37,7 @@ export interface BareDeploy {
 async function runUptests(docker: Docker, image: string, target: string): Promise<void> {
   const name = `${target}-uptests`;
   const marker = `bare-${randomBytes(6).toString('hex')}`;
-  const spec = runnerContainerSpec({ name, image, dir: UPTEST_DIR, names: BARE_UPTESTS, marker, timeoutMs: 60_000, parallel: true, targetName: target, appPort: 80, network: 'gangway', env: { MODE: 'bench' }, labels: BENCH_LABELS });
+  const spec = runnerContainerSpec({ name, image, dir: UPTEST_DIR, names: BARE_UPTESTS, marker, timeoutMs: 60_000, parallel: true, targetName: target, appPort: 80, network: 'gangway', sharesNetworkOf: target, env: { MODE: 'bench' }, labels: BENCH_LABELS });
   const c = await docker.createContainer(spec);
   try {
     await c.start();
