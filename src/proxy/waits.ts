@@ -56,7 +56,6 @@ async function logTail(docker: Docker, containerId: string, lines = 200): Promis
   }
 }
 
-/** Until a real health check passes from the proxy; fails with the last check's result. */
 /**
  * A candidate is checked every 100 ms while it is down (downinter, fastinter): polled as often,
  * the wait sees it up within a check of it going up, not up to two checks later.
@@ -64,9 +63,9 @@ async function logTail(docker: Docker, containerId: string, lines = 200): Promis
 const HEALTH_POLL_MS = 100;
 
 /**
- * Until `name` passed a real check and HAProxy counts it up. `onPassing` is called once, at the
- * first reading whose last check passed (the server still rising): work that waits for the
- * app to answer may start then, a check's interval before the server is up.
+ * Until `name` passed a real check and HAProxy counts it up; fails with the last check's result.
+ * `onPassing` is called once, at the first reading whose last check passed (the server may
+ * still be rising): work that waits for the app to answer may start then.
  */
 export async function waitHealthy(t: ProxyTarget, name: string, timeoutMs: number, signal?: AbortSignal, onPassing?: () => void): Promise<LiveServer> {
   const deadline = Date.now() + timeoutMs;
