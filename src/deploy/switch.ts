@@ -1,5 +1,4 @@
 // Switching one booted target: its new container becomes the one that serves.
-import { readServers } from '../proxy/live-servers.js';
 import { switchTo } from '../proxy/runtime-operations.js';
 import { proxyOf, type DeployRun } from './context.js';
 import { transition, type DeployTarget } from './phases.js';
@@ -9,10 +8,8 @@ export async function switchTarget(run: DeployRun, t: DeployTarget): Promise<voi
   const { s } = run;
   if (t.state !== 'uptested') return;
   if (t.proxied && !t.alreadyLive) {
-    const pt = proxyOf(run, t.host);
-    const live = await readServers(pt);
-    const olds = live.filter((srv) => srv.name !== t.newContainer && srv.state === 'ready').map((srv) => srv.name);
-    await switchTo(pt, t.newContainer, olds);
+    // Every other ready server of the backend drains: switchTo reads them with the new one's health.
+    await switchTo(proxyOf(run, t.host), t.newContainer);
   }
   transition(t, 'switched');
   // Per (host, role), proxied or not: where a target's boot ends (boot.limit counts up to here).

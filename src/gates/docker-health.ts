@@ -20,7 +20,15 @@ export interface DockerHealthOptions {
    * container whose HTTP check passed need not wait for it. Docker's `unhealthy` and the
    * container's exit still fail the gate.
    */
-  ownCheck?: { first: Promise<unknown>; retry: Promise<unknown> };
+  ownCheck?: OwnCheck;
+}
+
+/** When gangway runs the image's HEALTHCHECK itself (see DockerHealthOptions.ownCheck). */
+export interface OwnCheck {
+  first: Promise<unknown>;
+  retry: Promise<unknown>;
+  /** The container as the caller inspected it after its start (its HEALTHCHECK): one request less. */
+  info?: ContainerStateLike;
 }
 
 /** Between two runs of the image's check by gangway while it fails (Docker's retries still count). */
@@ -117,11 +125,11 @@ export async function logsOrNothing(target: GateTarget, lines: number): Promise<
 }
 
 /** The image's HEALTHCHECK by docker exec, until it passes once or `stop`; errors leave it to Docker. */
-async function runOwnChecks(target: GateTarget, when: { first: Promise<unknown>; retry: Promise<unknown> }, stop: AbortSignal, passed: () => void): Promise<void> {
+async function runOwnChecks(target: GateTarget, when: OwnCheck, stop: AbortSignal, passed: () => void): Promise<void> {
   try {
     await when.first;
     const container = (await target.host.docker()).getContainer(target.container);
-    const info = (await container.inspect()) as ContainerStateLike;
+    const info = when.info ?? ((await container.inspect()) as ContainerStateLike);
     const cmd = healthcheckCommand(info);
     if (!cmd) return;
     const timeoutMs = healthcheckTimeoutMs(info);

@@ -3,7 +3,7 @@
 import { GangwayError } from '../errors.js';
 import type { Gate, GateOptions, GateResult, GateTarget } from './gate.js';
 import type { ContainerStateLike } from './container-watch.js';
-import { dockerHealthGate, hasDockerHealthcheck, type DockerHealthOptions } from './docker-health.js';
+import { dockerHealthGate, hasDockerHealthcheck, type DockerHealthOptions, type OwnCheck } from './docker-health.js';
 import { runningGate, type RunningOptions } from './running.js';
 import { uptestsGate, type UptestsGateOptions } from './uptests.js';
 
@@ -22,7 +22,7 @@ export const gates = {
  * The container-level gate for a started container: its image's HEALTHCHECK when it has one,
  * otherwise "stays running for settleMs". (HTTP health from the proxy's side is the proxy's gate.)
  */
-export function containerGateFor(info: ContainerStateLike, o: { timeoutMs: number; settleMs: number; pollIntervalMs?: number; ownCheck?: { first: Promise<unknown>; retry: Promise<unknown> } }): Gate {
+export function containerGateFor(info: ContainerStateLike, o: { timeoutMs: number; settleMs: number; pollIntervalMs?: number; ownCheck?: OwnCheck }): Gate {
   return hasDockerHealthcheck(info)
     ? dockerHealthGate({ timeoutMs: o.timeoutMs, pollIntervalMs: o.pollIntervalMs, ...(o.ownCheck ? { ownCheck: o.ownCheck } : {}) })
     : runningGate({ settleMs: o.settleMs, pollIntervalMs: o.pollIntervalMs });

@@ -6,8 +6,9 @@ import { containerLogsTail } from '../app/container.js';
 import { messageOf } from '../errors.js';
 import type { Events } from '../events/events.js';
 import type { Host } from '../hosts/host.js';
+import { addressOn } from '../proxy/addresses.js';
 import { addCandidate } from '../proxy/runtime-operations.js';
-import type { ProxyTarget } from '../proxy/target.js';
+import { networkOf, type ProxyTarget } from '../proxy/target.js';
 import { waitHealthy } from '../proxy/waits.js';
 import type { GateResult } from './gate.js';
 import { containerGateFor } from './gates.js';
@@ -61,7 +62,7 @@ export async function proxiedHealthGate(g: ProxiedHealthInput): Promise<GateResu
   let proxyChecks: () => void = () => {};
   let proxyPassed: () => void = () => {};
   const ownCheck = g.proxy
-    ? { first: new Promise<void>((resolve) => { proxyChecks = resolve; }), retry: new Promise<void>((resolve) => { proxyPassed = resolve; }) }
+    ? { first: new Promise<void>((resolve) => { proxyChecks = resolve; }), retry: new Promise<void>((resolve) => { proxyPassed = resolve; }), info }
     : undefined;
   let checked = false;
   const checking = () => {
@@ -86,7 +87,10 @@ export async function proxiedHealthGate(g: ProxiedHealthInput): Promise<GateResu
       // gate passes only once both are done.
       let synced: Promise<void> = Promise.resolve();
       try {
-        await addCandidate(pt, { name: g.container }, { onChecking: checking, onSyncing: (sync) => { synced = sync; } });
+        // Its address from the inspect above (a container's address is set at its start); none
+        // there, addCandidate inspects it again and says why.
+        const address = addressOn(info, networkOf(pt));
+        await addCandidate(pt, { name: g.container, ...(address ? { address } : {}) }, { onChecking: checking, onSyncing: (sync) => { synced = sync; } });
       } catch (err) {
         // A container that died at once has no address to add: its own exit is the real cause.
         const own = await containerCheck;
