@@ -101,7 +101,7 @@ export async function startAppContainer(host: Host, input: AppContainerInput): P
 
 /** The role's env file on the host (0600), as the container about to be created gets it. */
 export async function writeAppEnvFile(host: Host, input: AppContainerInput): Promise<void> {
-  await writeEnvFile(host, appContainerSpec(input).envFilePath, mergeEnv(input.envClear, input.envSecret));
+  await writeEnvFile(host, envFilePath(input.deployment, input.role), mergeEnv(input.envClear, input.envSecret));
 }
 
 /** Creates and starts the container (its env file written already); returns its id. */

@@ -168,10 +168,10 @@ export async function finishCanary(s: Session, action: 'abort' | 'promote'): Pro
 
 /**
  * A rerun of deploy finds the record of a canary whose CLI was killed: that canary is returned to
- * the old version first (the safe side), then the deploy goes on as asked. `read`: the records,
- * when the deploy read them earlier under its lock (only a deploy holding it writes them).
+ * the old version first (the safe side), then the deploy goes on as asked. `read`: the records
+ * (sidesOf), which the deploy reads beside its pull, under its lock (only a lock holder writes them).
  */
-export async function settleLeftoverCanary(s: Session, hosts: Map<string, Host>, read: Promise<CanarySide[]> = sidesOf(s, hosts)): Promise<void> {
+export async function settleLeftoverCanary(s: Session, hosts: Map<string, Host>, read: Promise<CanarySide[]>): Promise<void> {
   const sides = await read;
   if (sides.length === 0) return;
   s.events.log(`a canary of ${sides[0]!.record.version} was left unfinished (its deploy was killed): returning its traffic to the old version first`, { level: 'warn', step: 'canary' });

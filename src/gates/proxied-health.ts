@@ -98,10 +98,8 @@ export async function proxiedHealthGate(g: ProxiedHealthInput): Promise<GateResu
       }
       checking();
       const proxyCheck: Promise<GateResult> = Promise.all([waitHealthy(pt, g.container, g.timeoutMs, local.signal, proxyPassed), synced]).then(
-        ([live]) => {
-          proxyPassed();
-          return { gate: 'health', passed: true, message: `proxy check ${live.checkStatus || 'UP'}`, details: [], durationMs: Date.now() - t0 };
-        },
+        // waitHealthy told proxyPassed at the first passing check, at the latest on this reading.
+        ([live]) => ({ gate: 'health', passed: true, message: `proxy check ${live.checkStatus || 'UP'}`, details: [], durationMs: Date.now() - t0 }),
         (err: unknown) => ({ gate: 'health', passed: false, message: messageOf(err), details: [], durationMs: Date.now() - t0 }),
       );
       // Whichever fails first decides; both must pass.
