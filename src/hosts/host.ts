@@ -25,8 +25,10 @@ export interface HostStats {
   /** Transport connections opened (SSH handshakes); 0 for LocalHost. */
   connections: number;
   execChannels: number;
-  /** `docker system dial-stdio` channels: Engine API requests reuse them (keep-alive). */
+  /** Channels to the engine's API (forwards to its socket or dial-stdio): requests reuse them (keep-alive). */
   dockerStreams: number;
+  /** Those of dockerStreams that run `docker system dial-stdio` (the engine's socket could not be forwarded). */
+  dialStdioStreams: number;
   /** Engine API requests made through the host's dockerode client. */
   dockerRequests: number;
   forwards: number;

@@ -8,7 +8,7 @@ import type { HostStats } from './host.js';
 
 export const STATS_FILE_ENV = 'GANGWAY_STATS_FILE';
 
-export const emptyStats = (): HostStats => ({ connections: 0, execChannels: 0, dockerStreams: 0, dockerRequests: 0, forwards: 0 });
+export const emptyStats = (): HostStats => ({ connections: 0, execChannels: 0, dockerStreams: 0, dialStdioStreams: 0, dockerRequests: 0, forwards: 0 });
 
 /** Calls `count` once per Engine API request of this client (every dockerode call goes through modem.dial). */
 export function countDockerRequests(docker: Docker, count: () => void): Docker {

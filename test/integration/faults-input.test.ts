@@ -174,11 +174,12 @@ describe('bad input and secrets on the sandbox', () => {
     expect(byName('deploy --version 3.0.0').code).toBe(1);
     expect(byName('exec --host vm1').output).toContain('the secret is [redacted]');
 
-    // The recordings saw what they must have: the CLI itself here; on every host gangway's
-    // Docker API session; on each web host the env file written over SSH (the one command a
+    // The recordings saw what they must have: the CLI itself here; on every host a command
+    // gangway sent over SSH (a session's shell run with -c; the Docker API comes through a socket
+    // forward, which starts no program); on each web host the env file written over SSH (the one command a
     // secret travels with, on stdin) and the new version's container created.
     expect(local.some((l) => l.includes(BIN_NAME))).toBe(true);
-    for (const h of ALL_HOSTS) expect(ssh.get(h)!.some((l) => l.includes('dial-stdio')), `${h}: no SSH session recorded`).toBe(true);
+    for (const h of ALL_HOSTS) expect(ssh.get(h)!.some((l) => l.includes('"-c"')), `${h}: no SSH session recorded`).toBe(true);
     for (const h of ['vm1', 'vm2']) {
       expect(ssh.get(h)!.some((l) => l.includes('/var/lib/gangway/env/')), `${h}: the env file's writer not recorded`).toBe(true);
       expect(engine.get(h)!.some((l) => l.includes('containers/create?name=hello-web-2.0.0')), `${h}: the new container's create not recorded`).toBe(true);

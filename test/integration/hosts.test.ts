@@ -216,12 +216,50 @@ describe('one SSH connection per host', () => {
         }),
       );
       for (const h of sandbox.hosts) {
-        expect(pool.stats().get(h.name), h.name).toMatchObject({ connections: 1, execChannels: 6, forwards: 2 });
+        // The engine's API came through forwards to its socket: no dial-stdio process started.
+        expect(pool.stats().get(h.name), h.name).toMatchObject({ connections: 1, execChannels: 6, forwards: 2, dialStdioStreams: 0 });
+        expect(pool.stats().get(h.name)!.dockerStreams, h.name).toBeGreaterThanOrEqual(1);
         // The pool's connection is the only new one (the forward to port 22 comes from loopback).
         expect(sshdConnections(h), h.name).toBe(before.get(h.name)! + 1);
       }
     } finally {
       await pool.closeAll();
+    }
+  });
+});
+
+describe("the engine's API for a user who cannot reach /var/run/docker.sock", () => {
+  it('comes through `docker system dial-stdio`, which follows the user\'s docker context', async () => {
+    const host = sandbox.hosts[0]!;
+    const onVm = (command: string) => execFileSync('docker', ['exec', host.containerId, 'sh', '-c', command], { encoding: 'utf8' });
+    // A deploy user outside the docker group whose engine is at another socket (as a rootless
+    // engine would be): a relay owned by that user in front of the host's engine.
+    const user = 'gwrelay';
+    const relay = `/run/${user}-engine.sock`;
+    onVm([
+      `useradd -m ${user}`,
+      `install -d -o ${user} -m 700 /home/${user}/.ssh`,
+      `install -o ${user} -m 600 /root/.ssh/authorized_keys /home/${user}/.ssh/authorized_keys`,
+      `(setsid socat UNIX-LISTEN:${relay},fork,user=${user},mode=600 UNIX-CONNECT:/var/run/docker.sock </dev/null >/dev/null 2>&1 & echo $! > /run/${user}-relay.pid)`,
+      `HOME=/home/${user} docker context create relay --docker host=unix://${relay} >/dev/null 2>&1`,
+      `HOME=/home/${user} docker context use relay >/dev/null 2>&1`,
+      `chown -R ${user} /home/${user}/.docker`,
+      `for i in $(seq 50); do [ -S ${relay} ] && break; sleep 0.1; done`,
+    ].join(' && '));
+    const pool = new HostPool([{ ...sandboxTargets()[0]!, user }], sshOptions());
+    try {
+      const onHost = await pool.get(host.name);
+      expect((await onHost.exec('test -w /var/run/docker.sock && echo writable || echo refused')).stdout.trim()).toBe('refused');
+      const docker = await onHost.docker();
+      const [version, containers] = await Promise.all([docker.version(), docker.listContainers({ all: true })]);
+      expect(version.ApiVersion).toMatch(/^\d+\.\d+$/);
+      expect(Array.isArray(containers)).toBe(true);
+      const stats = onHost.stats();
+      expect(stats.dialStdioStreams).toBeGreaterThanOrEqual(1);
+      expect(stats.dialStdioStreams).toBe(stats.dockerStreams);
+    } finally {
+      await pool.closeAll();
+      onVm(`kill $(cat /run/${user}-relay.pid) 2>/dev/null; rm -f /run/${user}-relay.pid ${relay}; userdel -r ${user} 2>/dev/null; true`);
     }
   });
 });

@@ -55,8 +55,8 @@ describe('host stats', () => {
 
   const child = (env: NodeJS.ProcessEnv) => {
     const script = `import { recordPoolStats } from './src/hosts/stats.ts';
-recordPoolStats(new Map([['vm1', { connections: 1, execChannels: 4, dockerStreams: 1, dockerRequests: 9, forwards: 1 }]]));
-recordPoolStats(new Map([['vm1', { connections: 0, execChannels: 1, dockerStreams: 0, dockerRequests: 2, forwards: 0 }]]));
+recordPoolStats(new Map([['vm1', { connections: 1, execChannels: 4, dockerStreams: 1, dialStdioStreams: 1, dockerRequests: 9, forwards: 1 }]]));
+recordPoolStats(new Map([['vm1', { connections: 0, execChannels: 1, dockerStreams: 0, dialStdioStreams: 0, dockerRequests: 2, forwards: 0 }]]));
 let x = 0; for (let i = 0; i < 2e6; i++) x += i;`;
     return spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 30_000 });
   };
@@ -70,7 +70,7 @@ let x = 0; for (let i = 0; i < 2e6; i++) x += i;`;
     const on = child({ [STATS_FILE_ENV]: file });
     expect(on.status, on.stderr).toBe(0);
     const report = JSON.parse(readFileSync(file, 'utf8')) as StatsReport;
-    expect(report.hosts).toEqual({ vm1: { connections: 1, execChannels: 5, dockerStreams: 1, dockerRequests: 11, forwards: 1 } });
+    expect(report.hosts).toEqual({ vm1: { connections: 1, execChannels: 5, dockerStreams: 1, dialStdioStreams: 1, dockerRequests: 11, forwards: 1 } });
     expect(report.cpuUserMs + report.cpuSystemMs).toBeGreaterThan(0);
     expect(report.maxRssKb).toBeGreaterThan(10_000);
   });

@@ -1,18 +1,22 @@
-// An HTTP agent whose "sockets" are SSH exec channels running `docker system dial-stdio`, so
-// dockerode talks to a remote engine over the host's one SSH connection, with keep-alive reuse.
+// An HTTP agent whose "sockets" are SSH channels to the engine's API (a forward to its socket, or
+// `docker system dial-stdio`), so dockerode talks to a remote engine over the host's one SSH
+// connection, with keep-alive reuse.
 import { Agent } from 'node:http';
 import { Duplex } from 'node:stream';
 import { inspect } from 'node:util';
 
 /** Placeholder origin for dockerode: requests never resolve it, the agent supplies the stream. */
-export const DIAL_STDIO_ORIGIN = { host: 'docker.invalid', port: 2375, protocol: 'http' as const };
+export const ENGINE_ORIGIN = { host: 'docker.invalid', port: 2375, protocol: 'http' as const };
 
-/** The remote command that bridges stdin/stdout to the engine's API socket. */
+/** Where the engine listens on a host with Docker's packaged defaults. */
+export const ENGINE_SOCKET = '/var/run/docker.sock';
+
+/** The remote command that bridges stdin/stdout to the engine's API socket, wherever it is. */
 export const DIAL_STDIO_COMMAND = 'docker system dial-stdio';
 
 /**
  * OpenSSH allows 10 sessions per connection (MaxSessions); docker streams take at most this
- * many of them so exec channels keep room.
+ * many of them so exec channels keep room when the streams are dial-stdio sessions.
  */
 const MAX_DOCKER_STREAMS = 4;
 
@@ -78,9 +82,9 @@ class PendingChannelSocket extends Duplex {
   ref(): this { return this; }
   unref(): this { return this; }
 
-  // The channel leads to the whole SSH client (its keys among it): see DialStdioAgent's.
+  // The channel leads to the whole SSH client (its keys among it): see EngineAgent's.
   [inspect.custom](): string {
-    return `DialStdioSocket { ${this.channel ? 'open' : 'opening'}${this.destroyed ? ', destroyed' : ''} }`;
+    return `EngineSocket { ${this.channel ? 'open' : 'opening'}${this.destroyed ? ', destroyed' : ''} }`;
   }
 }
 
@@ -92,14 +96,14 @@ const countOf = (byOrigin: NodeJS.ReadOnlyDict<unknown[]>): number => Object.val
  * on every Engine API request (CPU a deploy's profile showed under Modem.buildRequest), and with
  * DEBUG set it would have printed that client, keys and all. Inspected, it is one line of counts.
  */
-class DialStdioAgent extends Agent {
+class EngineAgent extends Agent {
   [inspect.custom](): string {
-    return `DialStdioAgent { streams in use: ${countOf(this.sockets)}, idle: ${countOf(this.freeSockets)}, waiting requests: ${countOf(this.requests)}, max: ${MAX_DOCKER_STREAMS} }`;
+    return `EngineAgent { streams in use: ${countOf(this.sockets)}, idle: ${countOf(this.freeSockets)}, waiting requests: ${countOf(this.requests)}, max: ${MAX_DOCKER_STREAMS} }`;
   }
 }
 
-export function dialStdioAgent(openStream: () => Promise<Duplex>): Agent {
-  const agent = new DialStdioAgent({ keepAlive: true, maxSockets: MAX_DOCKER_STREAMS, maxTotalSockets: MAX_DOCKER_STREAMS, scheduling: 'lifo' });
+export function engineAgent(openStream: () => Promise<Duplex>): Agent {
+  const agent = new EngineAgent({ keepAlive: true, maxSockets: MAX_DOCKER_STREAMS, maxTotalSockets: MAX_DOCKER_STREAMS, scheduling: 'lifo' });
   agent.createConnection = () => new PendingChannelSocket(openStream());
   return agent;
 }

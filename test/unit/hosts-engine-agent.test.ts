@@ -2,7 +2,7 @@ import { createServer, request, type IncomingMessage, type Server } from 'node:h
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DIAL_STDIO_ORIGIN, dialStdioAgent } from '../../src/hosts/dial-stdio-agent.js';
+import { ENGINE_ORIGIN, engineAgent } from '../../src/hosts/engine-agent.js';
 
 // Stands for what an SSH channel leads to: the client, its config and its key.
 const KEY_MATERIAL = 'PRIVATE-KEY-MATERIAL-that-must-never-be-printed';
@@ -33,9 +33,9 @@ function channelTo(port: number): Promise<Socket> {
   return new Promise((resolve, reject) => channel.once('connect', () => resolve(channel)).once('error', reject));
 }
 
-function get(agent: ReturnType<typeof dialStdioAgent>, path: string): Promise<IncomingMessage> {
+function get(agent: ReturnType<typeof engineAgent>, path: string): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
-    request({ host: DIAL_STDIO_ORIGIN.host, port: DIAL_STDIO_ORIGIN.port, path, agent }, resolve).on('error', reject).end();
+    request({ host: ENGINE_ORIGIN.host, port: ENGINE_ORIGIN.port, path, agent }, resolve).on('error', reject).end();
   });
 }
 
@@ -43,7 +43,7 @@ describe('the dial-stdio agent, inspected as docker-modem does on every request'
   it('is one short line of counts, whatever its sockets hold', async () => {
     const { port, release } = await engine();
     const channels: Socket[] = [];
-    const agent = dialStdioAgent(async () => {
+    const agent = engineAgent(async () => {
       const c = await channelTo(port);
       channels.push(c);
       return c;
@@ -69,7 +69,7 @@ describe('the dial-stdio agent, inspected as docker-modem does on every request'
       expect(text).not.toContain('10.0.0.11');
       expect(text.length).toBeLessThan(400);
       expect(raw.length).toBeGreaterThan(10 * text.length);
-      expect(text).toMatch(/DialStdioAgent \{ streams in use: [12], idle: [01], waiting requests: [01], max: 4 \}/);
+      expect(text).toMatch(/EngineAgent \{ streams in use: [12], idle: [01], waiting requests: [01], max: 4 \}/);
       expect(inspect(agent, MODEM_INSPECT).length).toBeLessThan(200);
 
       release();
