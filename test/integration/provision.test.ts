@@ -3,7 +3,8 @@
 // Debian's docker.io, boots an accessory and deploys hello behind the proxy; a passwordless
 // sudoer's setup joins the docker group and takes the state directory, and deploys behind the
 // proxy through its admin socket (the docker group's); the accessory survives a deploy and answers
-// to boot/reboot/remove/logs. One host, one apt install.
+// to boot/reboot/remove/logs; an uptest of the app's own asks the accessory by name (the uptests
+// run in the new container's network namespace). One host, one apt install.
 // Everything is checked from outside gangway (docker exec into the host container, HTTP on the
 // host's published proxy port).
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -11,11 +12,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Docker from 'dockerode';
 import { Events } from '../../src/events/events.js';
+import { ensureImage } from '../../src/sandbox/image-builder.js';
+import { fileEntry } from '../../src/sandbox/image-spec.js';
+import { buildHello } from '../../src/sandbox/images.js';
 import { sandboxDown, sandboxUp } from '../../src/sandbox/index.js';
 import { resolveDebianMirror } from '../../src/sandbox/debian-mirror.js';
 import type { SandboxInfo } from '../../src/sandbox/types.js';
-import { gangway, getThroughProxy, onHost, pushHello } from './helpers/deploy.js';
+import { gangway, getThroughProxy, onHost, pushBuilt, pushHello } from './helpers/deploy.js';
 import { expectUnprivilegedProxy, proxyUserCommand } from './helpers/proxy-user.js';
 import { testProxyImage } from './helpers/proxy-line.js';
 
@@ -239,5 +244,22 @@ describe('setup on a bare Debian host', () => {
     expect(status.output).toContain('1.0.2');
     // A user outside the docker group cannot reach the socket.
     expect(await sh("su -s /bin/sh nosudo -c 'test -w /var/lib/gangway/proxy/admin.sock && echo reachable || echo denied'")).toContain('denied');
+  });
+
+  it('runs an uptest that asks the accessory by its name: the uptests share the new container\'s network', async () => {
+    // hello with one more web uptest, written for this test as an app's author would: it asks kv
+    // for its value, by the name the app itself uses. (timeout, not wget -T: busybox 1.35's wget
+    // -T segfaults.)
+    const docker = new Docker();
+    const events = new Events();
+    const hello = await buildHello({ version: '1.0.3', docker, events });
+    const kvUptest = ['#!/bin/sh', 'body=$(timeout 5 wget -qO- http://kv/) || { echo "kv did not answer"; exit 1; }', '[ "$body" = kv-value ] || { echo "kv answered: $body"; exit 1; }', 'echo "kv answered $body"', ''].join('\n');
+    const built = await ensureImage(docker, { name: 'provision-kv-uptest', dockerfile: `FROM ${hello.tag}\nCOPY 03-kv /uptests/web/03-kv\n`, context: [fileEntry('03-kv', kvUptest, 0o755)] }, events);
+    await pushBuilt(info, built.tag, REPO, '1.0.3');
+    const r = await run('ops', ['--json', 'deploy', '--version', '1.0.3']);
+    expect(r.code, r.output).toBe(0);
+    const kvStep = r.output.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type: string; step?: string; status?: string }).filter((e) => e.type === 'step' && e.step === 'uptest 03-kv').pop();
+    expect(kvStep?.status, r.output).toBe('done');
+    expect((await getThroughProxy(info, 'vm1')).body).toBe('hello from 1.0.3');
   });
 });
