@@ -14,7 +14,7 @@ import { combinedLogText } from '../../src/docker/logs.js';
 import { RunnerLog, runnerContainerSpec } from '../../src/gates/uptest-runner.js';
 import { uptestsDir } from '../../src/gates/uptests.js';
 import type { Host, HostStats } from '../../src/hosts/host.js';
-import { addCandidate, removeServer, switchTo } from '../../src/proxy/runtime-operations.js';
+import { addCandidateBeforeSync, removeServer, switchTo } from '../../src/proxy/runtime-operations.js';
 import { waitDrained, waitHealthy } from '../../src/proxy/waits.js';
 import type { SandboxInfo } from '../../src/sandbox/index.js';
 import { BENCH_LABELS, liveServer, openHosts, proxyTargetOf, startContainer } from '../zero-downtime/baselines.js';
@@ -60,9 +60,8 @@ async function bootAndSwitch(host: Host, image: string, name: string): Promise<s
   await pullImage(docker, image);
   await startContainer(host, image, name);
   // The proxy's file written while it checks the server, as gangway's gate does.
-  let synced: Promise<void> = Promise.resolve();
-  await addCandidate(t, { name }, { onSyncing: (sync) => { synced = sync; } });
-  await Promise.all([waitHealthy(t, name, HEALTHY_WITHIN_MS), synced]);
+  const { fileSync } = await addCandidateBeforeSync(t, { name });
+  await Promise.all([waitHealthy(t, name, HEALTHY_WITHIN_MS), fileSync]);
   await runUptests(docker, image, name);
   await switchTo(t, name, [previous]);
   return previous;

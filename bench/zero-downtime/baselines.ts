@@ -16,7 +16,7 @@ import { appContainerSpec } from '../../src/app/container.js';
 import type { Host } from '../../src/hosts/host.js';
 import { createHost, type SshConnectOptions } from '../../src/hosts/pool.js';
 import { readServers } from '../../src/proxy/live-servers.js';
-import { addCandidate, removeServer, switchTo } from '../../src/proxy/runtime-operations.js';
+import { addCandidateBeforeSync, removeServer, switchTo } from '../../src/proxy/runtime-operations.js';
 import { runtimeApi, type ProxyTarget } from '../../src/proxy/target.js';
 import { waitDrained, waitHealthy } from '../../src/proxy/waits.js';
 import { slotName } from '../../src/proxy/layout.js';
@@ -101,9 +101,8 @@ export async function bareMinimumSwitch(host: Host, image: string, name = 'hello
   await startContainer(host, image, name);
   const t1 = performance.now();
   // The proxy's file written while it checks the server, as gangway's gate does.
-  let synced: Promise<void> = Promise.resolve();
-  await addCandidate(t, { name }, { onSyncing: (sync) => { synced = sync; } });
-  await Promise.all([waitHealthy(t, name, 20_000), synced]);
+  const { fileSync } = await addCandidateBeforeSync(t, { name });
+  await Promise.all([waitHealthy(t, name, 20_000), fileSync]);
   const t2 = performance.now();
   await switchTo(t, name, [previous]);
   const t3 = performance.now();

@@ -7,7 +7,7 @@ import { messageOf } from '../errors.js';
 import type { Events } from '../events/events.js';
 import type { Host } from '../hosts/host.js';
 import { addressOn } from '../proxy/addresses.js';
-import { addCandidate } from '../proxy/runtime-operations.js';
+import { addCandidateBeforeSync } from '../proxy/runtime-operations.js';
 import { networkOf, type ProxyTarget } from '../proxy/target.js';
 import { waitHealthy } from '../proxy/waits.js';
 import type { GateResult } from './gate.js';
@@ -85,19 +85,19 @@ export async function proxiedHealthGate(g: ProxiedHealthInput): Promise<GateResu
       const pt = g.proxy;
       // The candidate's line in the proxy's file is written while the proxy checks it: the
       // gate passes only once both are done.
-      let synced: Promise<void> = Promise.resolve();
+      let fileSync: Promise<void>;
       try {
         // Its address from the inspect above (a container's address is set at its start); none
-        // there, addCandidate inspects it again and says why.
+        // there, addCandidateBeforeSync inspects it again and says why.
         const address = addressOn(info, networkOf(pt));
-        await addCandidate(pt, { name: g.container, ...(address ? { address } : {}) }, { onChecking: checking, onSyncing: (sync) => { synced = sync; } });
+        ({ fileSync } = await addCandidateBeforeSync(pt, { name: g.container, ...(address ? { address } : {}) }, { onChecking: checking }));
       } catch (err) {
         // A container that died at once has no address to add: its own exit is the real cause.
         const own = await containerCheck;
         return await withLogs(g, own.passed ? { gate: 'health', passed: false, message: messageOf(err), details: [], durationMs: Date.now() - t0 } : own, t0);
       }
       checking();
-      const proxyCheck: Promise<GateResult> = Promise.all([waitHealthy(pt, g.container, g.timeoutMs, local.signal, proxyPassed), synced]).then(
+      const proxyCheck: Promise<GateResult> = Promise.all([waitHealthy(pt, g.container, g.timeoutMs, local.signal, proxyPassed), fileSync]).then(
         // waitHealthy told proxyPassed at the first passing check, at the latest on this reading.
         ([live]) => ({ gate: 'health', passed: true, message: `proxy check ${live.checkStatus || 'UP'}`, details: [], durationMs: Date.now() - t0 }),
         (err: unknown) => ({ gate: 'health', passed: false, message: messageOf(err), details: [], durationMs: Date.now() - t0 }),

@@ -28,33 +28,44 @@ export async function containerAddress(t: ProxyTarget, containerName: string): P
   return ip;
 }
 
-/**
- * Points every server whose container now has another address on the app network at it. A server
- * added at runtime holds the IP it was added with (HAProxy 2.6 cannot resolve names for those),
- * and an app container that restarted by itself can come back on another address, which another
- * container may then take. Run by ensureProxy, so every setup and deploy repairs such a route.
- */
-export async function reconcileAddresses(t: ProxyTarget): Promise<string[]> {
-  const moved: string[] = [];
-  for (const m of await movedServers(t)) {
-    await runtimeApi(t).run(cmd.setServerAddr(m.backend, m.name, m.ip, m.port));
-    moved.push(`${m.name} ${m.address || '(no address)'} -> ${m.ip}`);
-  }
-  if (moved.length > 0) t.events?.log(`proxy routes followed containers that moved: ${moved.join(', ')}`, { level: 'warn', host: t.host.name, step: 'proxy' });
-  return moved;
+/** A route that no longer leads where its server's name says. */
+export interface RouteDrift {
+  /** Servers whose running container has another address now. */
+  moved: Array<{ backend: string; name: string; address: string; ip: string; port: number }>;
+  /** Servers (not in maintenance) whose container no longer exists on the host. */
+  gone: Array<{ backend: string; name: string }>;
 }
 
-/** Read only: this target's servers whose running container has another address now. */
-export async function movedServers(t: ProxyTarget): Promise<Array<{ backend: string; name: string; address: string; ip: string; port: number }>> {
+/**
+ * Points every moved server at its container's address now. A server added at runtime holds the
+ * IP it was added with (HAProxy 2.6 cannot resolve names for those), and an app container that
+ * restarted by itself can come back on another address, which another container may then take.
+ * Run by ensureProxy, so every setup and deploy repairs such a route.
+ */
+export async function followMoved(t: ProxyTarget, moved: RouteDrift['moved']): Promise<void> {
+  const lines: string[] = [];
+  for (const m of moved) {
+    await runtimeApi(t).run(cmd.setServerAddr(m.backend, m.name, m.ip, m.port));
+    lines.push(`${m.name} ${m.address || '(no address)'} -> ${m.ip}`);
+  }
+  if (lines.length > 0) t.events?.log(`proxy routes followed containers that moved: ${lines.join(', ')}`, { level: 'warn', host: t.host.name, step: 'proxy' });
+}
+
+/** Read only: this target's servers whose container moved or is gone. */
+export async function routeDrift(t: ProxyTarget): Promise<RouteDrift> {
   const docker = await t.host.docker();
   const { backend, servers } = await readSlot(t);
-  if (backend === undefined) return [];
-  const moved = [];
+  const drift: RouteDrift = { moved: [], gone: [] };
+  if (backend === undefined) return drift;
   for (const server of servers) {
     if (server.state === 'maint') continue;
     const info = await inspectOrUndefined(docker.getContainer(server.name));
-    const ip = info?.State.Running ? addressOn(info, networkOf(t)) : undefined;
-    if (ip && ip !== server.address) moved.push({ backend, name: server.name, address: server.address, ip, port: server.port });
+    if (!info) {
+      drift.gone.push({ backend, name: server.name });
+      continue;
+    }
+    const ip = info.State.Running ? addressOn(info, networkOf(t)) : undefined;
+    if (ip && ip !== server.address) drift.moved.push({ backend, name: server.name, address: server.address, ip, port: server.port });
   }
-  return moved;
+  return drift;
 }

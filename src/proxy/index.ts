@@ -16,8 +16,8 @@ export { parseProxyIdentity, proxyIdentityCommand, type ProxyIdentity } from './
 export { DEFAULT_APP_NETWORK, runtimeApi, type ProxyTarget } from './target.js';
 export { readProxyVersion, readServers } from './live-servers.js';
 export { configInSync, readConfigFile, syncConfig } from './file-sync.js';
-export { containerAddress, reconcileAddresses } from './addresses.js';
+export { containerAddress } from './addresses.js';
 export { checkClaim, ensureProxy, proxyUpToDate, planClaim, readProxyIdentity, removeProxy, type EnsureProxyOptions, type EnsureProxyResult } from './lifecycle.js';
-export { addCandidate, holdChecks, removeServer, switchTo, type CandidateServer } from './runtime-operations.js';
+export { addCandidate, addCandidateBeforeSync, holdChecks, removeServer, switchTo, type CandidateServer } from './runtime-operations.js';
 export { waitDrained, waitHealthy, type DrainResult } from './waits.js';
 export { installCertificate, removeCertificates, type CertificateOutcome, type OwnCertificate } from './certificates.js';

@@ -55,6 +55,11 @@ export interface ProxyLayout {
   catchAll?: string;
 }
 
+/** Pure: the layout without the servers named in `names` (every slot, every service). */
+export function withoutServers(layout: ProxyLayout, names: ReadonlySet<string>): ProxyLayout {
+  return { ...layout, slots: layout.slots.map((slot) => ({ ...slot, servers: slot.servers.filter((server) => !names.has(server.name)) })) };
+}
+
 export const DEFAULT_RESPONSE_TIMEOUT_MS = 60_000;
 export const DEFAULT_CHECK_TIMEOUT_MS = 5000;
 

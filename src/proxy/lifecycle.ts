@@ -4,17 +4,18 @@ import type Docker from 'dockerode';
 import { isNotFound } from '../docker/errors.js';
 import { imageId, pulledImageId, pullImage } from '../docker/images.js';
 import { GangwayError, messageOf } from '../errors.js';
-import { inspectOrUndefined, movedServers, reconcileAddresses } from './addresses.js';
+import { followMoved, inspectOrUndefined, routeDrift } from './addresses.js';
 import { proxyContainerSpec, publishedHttpsPort, type ProxyContainerOptions } from './container.js';
 import { mapChanges, mapContents, decideClaim } from './claims.js';
-import { removeDeadSocket, writeLayoutFiles } from './file-sync.js';
+import { removeDeadSocket, syncConfig, writeLayoutFiles } from './file-sync.js';
 import { parseLayoutFiles, readLayoutCommand, renderLayoutFiles, storedFilesMatch, type StoredFiles } from './layout-files.js';
-import { emptyLayout, type ProxyLayout } from './layout.js';
+import { emptyLayout, withoutServers, type ProxyLayout } from './layout.js';
 import { currentLayout, readStoredFiles } from './live-layout.js';
 import { mapCommand } from './runtime-maps.js';
 import { parseProxyIdentity, proxyIdentityCommand, type ProxyIdentity } from './identity.js';
 import { PROXY_CONTAINER_NAME, PROXY_LABEL, PROXY_UID } from './paths.js';
 import { needsReload } from './render.js';
+import { removeServerAtRuntime } from './runtime-operations.js';
 import { withRouteLock, type RouteLockHeld } from './route-lock.js';
 import { claimOf, dirOf, networkOf, proxyError, runtimeApi, type ProxyTarget } from './target.js';
 import { seamlessReload } from './seamless-reload.js';
@@ -104,9 +105,24 @@ export async function ensureProxy(t: ProxyTarget, opts: EnsureProxyOptions): Pro
   // Read, decide and apply under the host's route lock: another service deploying to this host
   // at the same instant would otherwise read the same free slot.
   const { containerId, action, migrated } = await withRouteLock(t, (held) => bringUp(t, docker, spec, imageId, opts, held));
-  await reconcileAddresses(t);
+  await reconcileRoutes(t);
   t.events?.step('proxy', 'done', { host: t.host.name, message: `${name} ${action}`, durationMs: Date.now() - started });
   return { containerId, action, ...(migrated ? { migrated: true } : {}) };
+}
+
+/**
+ * This target's routes repaired: a server whose container moved follows it; one whose container
+ * is gone (removed by hand while the proxy, or its files, kept the server) is taken out, so
+ * nothing is routed to an address another container may take, and a new container of that name
+ * can be added (a deploy of the same version again).
+ */
+async function reconcileRoutes(t: ProxyTarget): Promise<void> {
+  const { moved, gone } = await routeDrift(t);
+  await followMoved(t, moved);
+  if (gone.length === 0) return;
+  for (const g of gone) await removeServerAtRuntime(t, g.name);
+  await syncConfig(t);
+  t.events?.log(`proxy routes to containers that no longer exist taken out: ${gone.map((g) => g.name).join(', ')}`, { level: 'warn', host: t.host.name, step: 'proxy' });
 }
 
 /**
@@ -132,7 +148,8 @@ export async function proxyUpToDate(t: ProxyTarget, opts: EnsureProxyOptions): P
     const stored = parseLayoutFiles(read.stdout);
     const plan = await planClaim(t, true);
     if (proxyWork({ existing, spec, imageId: id, plan, stored }) !== 'none') return false;
-    return (await movedServers(t)).length === 0;
+    const drift = await routeDrift(t);
+    return drift.moved.length === 0 && drift.gone.length === 0;
   } catch {
     return false;
   }
@@ -177,7 +194,7 @@ async function bringUp(t: ProxyTarget, docker: Docker, spec: ReturnType<typeof p
     containerId = existing.Id;
     if (work === 'start') {
       await removeDeadSocket(t);
-      await writeLayoutFiles(t, wanted);
+      await writeLayoutFiles(t, await startingFiles(t, docker, plan.after));
       await docker.getContainer(existing.Id).start();
       await waitRuntimeReady(t, docker, existing.Id, opts.readyTimeoutMs);
       action = 'started';
@@ -204,7 +221,7 @@ async function bringUp(t: ProxyTarget, docker: Docker, spec: ReturnType<typeof p
   } else {
     if (existing) await docker.getContainer(existing.Id).remove({ force: true });
     await removeDeadSocket(t);
-    await writeLayoutFiles(t, wanted);
+    await writeLayoutFiles(t, await startingFiles(t, docker, plan.after));
     const created = await createContainer(docker, spec);
     await created.start();
     await waitRuntimeReady(t, docker, created.id, opts.readyTimeoutMs);
@@ -212,6 +229,20 @@ async function bringUp(t: ProxyTarget, docker: Docker, spec: ReturnType<typeof p
     action = existing ? 'recreated' : 'created';
   }
   return { containerId, action, ...(plan.legacyRuntime ? { migrated: true } : {}) };
+}
+
+/**
+ * The files a proxy starts from, without the servers whose containers no longer exist (removed
+ * by hand while the files kept them): HAProxy would load such a server unresolved, route to
+ * nothing there, and neither delete it nor point it elsewhere later, so a new container of that
+ * name (the same version deployed again) could not be added.
+ */
+async function startingFiles(t: ProxyTarget, docker: Docker, layout: ProxyLayout): Promise<ReturnType<typeof renderLayoutFiles>> {
+  const names = layout.slots.flatMap((slot) => slot.servers.map((server) => server.name));
+  const found = await Promise.all(names.map(async (name) => ({ name, gone: !(await inspectOrUndefined(docker.getContainer(name))) })));
+  const gone = new Set(found.filter((f) => f.gone).map((f) => f.name));
+  if (gone.size > 0) t.events?.log(`the proxy starts without the servers of containers that no longer exist: ${[...gone].join(', ')}`, { level: 'warn', host: t.host.name, step: 'proxy' });
+  return renderLayoutFiles(gone.size > 0 ? withoutServers(layout, gone) : layout);
 }
 
 /** Stops and removes the proxy container (config directory left in place). */

@@ -25,11 +25,19 @@ export interface CandidateServer {
  * health is observed from the proxy's side before anyone is switched to it. A leftover server of
  * the same name from an interrupted deploy is replaced unless it is serving traffic; one HAProxy
  * will not delete (loaded from the file, so resolved by name) is reused, pointed at the container.
- * `onSyncing`: the caller takes the file's sync (and must await it before the switch) and the
- * call returns once the proxy checks the server: the wait for its health need not wait for the
- * file's round trips to a host that is busy starting the container.
+ * Returns once the server is in the proxy's file too.
  */
-export async function addCandidate(t: ProxyTarget, server: CandidateServer, opts: { onChecking?: () => void; onSyncing?: (sync: Promise<void>) => void } = {}): Promise<void> {
+export async function addCandidate(t: ProxyTarget, server: CandidateServer, opts: { onChecking?: () => void } = {}): Promise<void> {
+  const { fileSync } = await addCandidateBeforeSync(t, server, opts);
+  await fileSync;
+}
+
+/**
+ * addCandidate, returning as soon as the proxy checks the server: the wait for its health need
+ * not wait for the file's round trips to a host that is busy starting the container. The caller
+ * must await `fileSync` before the switch.
+ */
+export async function addCandidateBeforeSync(t: ProxyTarget, server: CandidateServer, opts: { onChecking?: () => void } = {}): Promise<{ fileSync: Promise<void> }> {
   const [{ backend: be, servers }, address] = await Promise.all([readBackend(t), server.address ?? containerAddress(t, server.name)]);
   const api = runtimeApi(t);
   const port = server.port ?? t.appPort;
@@ -47,12 +55,12 @@ export async function addCandidate(t: ProxyTarget, server: CandidateServer, opts
   await api.run(cmd.setServerState(be, server.name, 'drain'));
   // The proxy checks it from here on; the file follows (a round trip or three to the host).
   opts.onChecking?.();
-  const sync = syncConfig(t).then(() => {
+  const fileSync = syncConfig(t).then(() => {
     t.events?.step('proxy add', 'done', { host: t.host.name, message: `${server.name} (no traffic yet)` });
   });
-  if (!opts.onSyncing) return sync;
-  sync.catch(() => {}); // the caller's to await
-  opts.onSyncing(sync);
+  // Not yet awaited by the caller: a failure here must not count as unhandled meanwhile.
+  fileSync.catch(() => {});
+  return { fileSync };
 }
 
 /**

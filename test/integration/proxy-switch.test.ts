@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Events } from '../../src/events/events.js';
 import { LocalHost } from '../../src/hosts/local-host.js';
 import {
-  addCandidate, configInSync, ensureProxy, proxyUpToDate, proxyContainerSpec, readConfigFile, readProxyIdentity, readProxyVersion, readServers, removeServer, switchTo, waitDrained, waitHealthy,
+  addCandidate, addCandidateBeforeSync, configInSync, ensureProxy, proxyUpToDate, proxyContainerSpec, readConfigFile, readProxyIdentity, readProxyVersion, readServers, removeServer, switchTo, waitDrained, waitHealthy,
   type EnsureProxyOptions, type ProxyTarget,
 } from '../../src/proxy/index.js';
 import { specHash } from '../../src/proxy/container.js';
@@ -269,9 +269,8 @@ describe('proxy on the local engine', () => {
   it('adds a candidate that is health-checked but gets no traffic, then switches to it', async () => {
     const v1 = await startApp('v1');
     // The file's sync handed to the caller: the call returns with the server in the proxy, checked.
-    let sync: Promise<void> | undefined;
-    await addCandidate(target, { name: v1 }, { onSyncing: (p) => { sync = p; } });
-    expect(sync).toBeInstanceOf(Promise);
+    const { fileSync } = await addCandidateBeforeSync(target, { name: v1 });
+    expect(fileSync).toBeInstanceOf(Promise);
     const [added] = await readServers(target);
     expect(added).toMatchObject({ name: v1, state: 'drain', port: 80 });
     expect((await send('GET', false)).status).toBe(503);
@@ -280,7 +279,7 @@ describe('proxy on the local engine', () => {
     expect(healthy).toMatchObject({ health: 'up', checkStatus: 'L7OK', checkCode: 200, state: 'drain' });
     // Told once, at the first passing check (which, HAProxy counting it up at once, may be this one).
     expect(passing).toBe(1);
-    await sync;
+    await fileSync;
     expect(await configInSync(target)).toBe(true);
     expect((await send('GET', false)).status).toBe(503);
     await switchTo(target, v1);
@@ -481,6 +480,46 @@ describe('proxy on the local engine', () => {
     } finally {
       await docker.getContainer(filler).remove({ force: true });
     }
+  });
+
+  it('a route whose container is gone is taken out by ensureProxy, also from a proxy started again from its files; a container of that name can then be added', async () => {
+    const v7 = await startApp('v7');
+    await addCandidate(target, { name: v7 });
+    await waitHealthy(target, v7, 10_000);
+    await switchTo(target, v7);
+    expect(await bodies(2)).toEqual(['v7', 'v7']);
+    // An operator removes the proxy and the app's container by hand; the proxy's files stay.
+    await docker.getContainer(target.containerName!).remove({ force: true });
+    await docker.getContainer(v7).remove({ force: true });
+    expect(await readConfigFile(target)).toContain(`server ${v7} `);
+    expect(await proxyUpToDate(target, ensureOpts)).toBe(false);
+    expect((await ensureProxy(target, ensureOpts)).action).toBe('created');
+    // Started from the files, which held v7: ensureProxy took it out, there and in the files.
+    expect((await readServers(target)).map((s) => s.name)).not.toContain(v7);
+    expect(await readConfigFile(target)).not.toContain(`server ${v7} `);
+    expect(await proxyUpToDate(target, ensureOpts)).toBe(true);
+    // The same version again: a new container of the same name, added and switched to.
+    await startApp('v7');
+    await addCandidate(target, { name: v7 });
+    await waitHealthy(target, v7, 10_000);
+    await switchTo(target, v7);
+    expect(await bodies(2)).toEqual(['v7', 'v7']);
+
+    // The proxy running, the container removed by hand: the read-only check sees work, and
+    // ensureProxy takes the route out without touching the proxy.
+    await docker.getContainer(v7).remove({ force: true });
+    expect(await proxyUpToDate(target, ensureOpts)).toBe(false);
+    expect((await ensureProxy(target, ensureOpts)).action).toBe('unchanged');
+    expect((await readServers(target)).map((s) => s.name)).not.toContain(v7);
+    await startApp('v7');
+    await addCandidate(target, { name: v7 });
+    await waitHealthy(target, v7, 10_000);
+    await switchTo(target, v7);
+    expect(await bodies(2)).toEqual(['v7', 'v7']);
+    // Back as the next test expects it: v6 serving, v7 gone.
+    await switchTo(target, `${SERVICE}-web-v6`);
+    expect(await removeServer(target, v7)).toBe('removed');
+    await docker.getContainer(v7).remove({ force: true });
   });
 
   it('upgrades a root proxy of an earlier gangway: recreated once, unprivileged, its routes and socket taken over', async () => {

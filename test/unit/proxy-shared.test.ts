@@ -6,7 +6,7 @@ import type Docker from 'dockerode';
 import { decideClaim, mapChanges, mapContents, proxiedRoleConflicts, type RouteClaim } from '../../src/proxy/claims.js';
 import { parseLayoutFiles, readLayoutCommand, renderLayoutFiles, writeLayoutCommand } from '../../src/proxy/layout-files.js';
 import { layoutFrom, layoutFromLegacy } from '../../src/proxy/layout-state.js';
-import { decodeSettings, describeRouteKey, emptyLayout, encodeSettings, hostNameProblem, pathPrefixProblem, routeKey, type ProxyLayout, type SlotSettings } from '../../src/proxy/layout.js';
+import { decodeSettings, describeRouteKey, emptyLayout, encodeSettings, hostNameProblem, pathPrefixProblem, routeKey, withoutServers, type ProxyLayout, type SlotSettings } from '../../src/proxy/layout.js';
 import { parseLegacyConfig } from '../../src/proxy/legacy.js';
 import { proxyWork } from '../../src/proxy/lifecycle.js';
 import { parseRenderedBackends } from '../../src/proxy/render.js';
@@ -205,6 +205,15 @@ describe('the files of a shared proxy', () => {
     expect(back.catchAll).toBe(l.catchAll);
     expect(back.slots[0]!.settings).toEqual({ ...l.slots[0]!.settings, healthcheck: { ...l.slots[0]!.settings!.healthcheck, status: 200, host: 'localhost', rise: 2, fall: 3 } });
     expect(back.slots[0]!.servers.map((s) => s.name)).toEqual(['a-web-1']);
+  });
+  it('leave out the servers named as gone (their containers removed), in every slot, and nothing else', () => {
+    const l = hostWithAandB();
+    l.slots[1]!.servers = [{ name: 'b-web-1', address: '10.0.0.3', port: 80, state: 'ready' }, { name: 'b-web-2', address: '10.0.0.4', port: 80, state: 'drain' }];
+    const kept = withoutServers(l, new Set(['a-web-1', 'b-web-2']));
+    expect(kept.slots.map((s) => s.servers.map((v) => v.name))).toEqual([[], ['b-web-1'], ...l.slots.slice(2).map(() => [])]);
+    expect({ routes: kept.routes, catchAll: kept.catchAll, settings: kept.slots.map((s) => s.settings) }).toEqual({ routes: l.routes, catchAll: l.catchAll, settings: l.slots.map((s) => s.settings) });
+    // The layout it was given is untouched.
+    expect(l.slots[0]!.servers).toHaveLength(1);
   });
   it('one command writes every file, maps before the config; the reader tells missing from empty', () => {
     const cmd = writeLayoutCommand(renderLayoutFiles(hostWithAandB()), '/srv/p').command;
