@@ -314,7 +314,7 @@ export class SshHost implements Host {
 
   /**
    * A stream to the engine's API: a forward to its socket, which starts nothing on the host
-   * (bench/engine-stream: ~2 ms and ~1 ms of the host's CPU per stream, against ~26 ms and ~27 ms
+   * (bench/engine-stream: ~3 ms and ~1 ms of the host's CPU per stream, against ~29 ms and ~30 ms
    * for a `docker system dial-stdio` process). When sshd refuses that forward (no
    * engine socket at that path, say a rootless engine, or no access to it), dial-stdio, which
    * follows the host's docker context and DOCKER_HOST.
