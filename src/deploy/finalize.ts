@@ -1,22 +1,23 @@
-// After every host switched: drain and stop the old containers, then prune old versions. Traffic
-// is already on the new version, so a failure here is reported, never undone.
-import { findContainers, removeContainer, stopContainer } from '../app/container.js';
+// After every host switched: drain and stop the old containers; then prune old versions (from the
+// deploy's last reading of the hosts). Traffic is already on the new version, so a failure here
+// is reported, never undone.
+import { removeContainer, stopContainer } from '../app/container.js';
 import { messageOf } from '../errors.js';
 import type { Host } from '../hosts/host.js';
 import { readServers } from '../proxy/live-servers.js';
 import { syncConfig } from '../proxy/file-sync.js';
 import { removeServer, removeServerAtRuntime } from '../proxy/runtime-operations.js';
 import { afterProxyReturns, waitDrained } from '../proxy/waits.js';
-import { planRetention } from '../state/labels.js';
+import { planRetention, type AppContainer } from '../state/labels.js';
 import { hostOf, proxyOf, type DeployRun } from './context.js';
 import { transition } from './phases.js';
 import type { DeployPlan } from './plan.js';
 
 const STOP_GRACE_MS = 10_000;
 
-/** Every host switched: drain and stop the old containers, then prune beyond `retain`. */
-export async function finalize(run: DeployRun, plan: DeployPlan, version: string): Promise<void> {
-  const { s, hosts } = run;
+/** Every host switched: drain and stop the old containers. */
+export async function finalize(run: DeployRun, plan: DeployPlan): Promise<void> {
+  const { s } = run;
   const cfg = s.loaded.config;
   const { events } = s;
   await Promise.all(
@@ -64,14 +65,13 @@ export async function finalize(run: DeployRun, plan: DeployPlan, version: string
       }
     }),
   );
-  await Promise.all([...hosts.values()].map((h) => prune(run, h, version)));
 }
 
-async function prune(run: DeployRun, host: Host, version: string): Promise<void> {
+/** The app containers beyond `retain` removed, and their images; `containers`: the host's app containers as just read. */
+export async function prune(run: DeployRun, host: Host, version: string, containers: AppContainer[]): Promise<void> {
   const { s } = run;
   const cfg = s.loaded.config;
   try {
-    const containers = await findContainers(host, s.deployment);
     const plan = planRetention(containers, cfg.retain, [version]);
     if (plan.removeContainers.length === 0) return;
     const docker = await host.docker();

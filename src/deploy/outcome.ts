@@ -16,6 +16,11 @@ export interface DeployAsked {
 }
 
 export async function endState(run: DeployRun): Promise<EndState> {
+  return endStateOf(run, await observeEnd(run));
+}
+
+/** Every host's containers and proxy servers now; a host that does not answer is left out. */
+export async function observeEnd(run: DeployRun): Promise<Map<string, ObservedHost>> {
   const { s, hosts } = run;
   // Host by host: one host that died must not make the others' state unknown too.
   const observed = new Map<string, ObservedHost>();
@@ -24,12 +29,17 @@ export async function endState(run: DeployRun): Promise<EndState> {
       try {
         observed.set(h.name, await observeHost(h, s.deployment, run.proxies.get(h.name)));
       } catch {
-        // Left out: reported as unreachable below.
+        // Left out: reported as unreachable.
       }
     }),
   );
+  return observed;
+}
+
+/** Pure: the version each (host, role) serves, from what observeEnd read. */
+export function endStateOf(run: DeployRun, observed: Map<string, ObservedHost>): EndState {
   const out: EndState = [];
-  for (const role of s.loaded.roles) {
+  for (const role of run.s.loaded.roles) {
     for (const host of role.hosts) {
       const o = observed.get(host);
       const version = o ? liveVersionOf(o, role) : undefined;

@@ -10,12 +10,12 @@ import { shareUptestListings } from './boot.js';
 import { settleLeftoverCanary, sidesOf } from './canary-takeover.js';
 import { canaryThenSwitch, type StepReport } from './canary.js';
 import { assertProxyClaims } from './claims.js';
-import { newDeployRun, type DeployRun } from './context.js';
-import { finalize } from './finalize.js';
+import { hostOf, newDeployRun, type DeployRun } from './context.js';
+import { finalize, prune } from './finalize.js';
 import { holdServing } from './hold.js';
 import { auditEverywhere, withDeployLock } from './locked.js';
 import { observeAll } from './observe.js';
-import { endState, interruptedBeforeChanges, reportEnd, summarise, type EndState } from './outcome.js';
+import { endState, endStateOf, interruptedBeforeChanges, observeEnd, reportEnd, summarise, type EndState } from './outcome.js';
 import { transition, type DeployTarget } from './phases.js';
 import { planDeploy, type DeployPlan } from './plan.js';
 import { pullEverywhere } from './pull.js';
@@ -38,6 +38,11 @@ export interface DeployOptions {
   alwaysPull?: boolean;
   /** When the command started (epoch ms; default: now): the origin of timeToLiveMs and totalMs. */
   startedAt?: number;
+  /**
+   * Called once every host serves the new version and the old ones are stopped: the deploy can
+   * no longer fail, and what it starts (the audit line) runs beside the last reading of the hosts.
+   */
+  onFinished?: () => void;
   /** `deploy --canary`: the steps and limits (docs/canary.md); absent: a plain switch. */
   canary?: CanaryConfig;
 }
@@ -93,19 +98,22 @@ async function deployAndTime(s: Session, opts: DeployOptions): Promise<DeployOut
   let failure: unknown;
   let postDeployFailure: string | undefined;
   const lock = { host: hosts.get(primaryHost)!, version: opts.version, message: opts.message ?? `${opts.action} ${opts.version}`, waitMs: opts.lockWaitMs, ...(opts.signal ? { signal: opts.signal } : {}) };
+  // A deploy that finished writes its audit line while it reads the hosts back (onFinished).
+  const auditDone = () => auditEverywhere(s, [...hosts.values()], { action: opts.action, version: opts.version, ok: true, message: `${opts.action} ${opts.version}` });
+  let audited: Promise<void> | undefined;
   await withDeployLock(s, lock, async () => {
     try {
       await runHook('pre-deploy', hookCtx, hookOpts);
-      outcome = await deployLocked(run, opts, started);
+      outcome = await deployLocked(run, { ...opts, onFinished: () => { audited = auditDone(); audited.catch(() => {}); } }, started);
     } catch (err) {
       failure = err;
     }
-    await auditEverywhere(s, [...hosts.values()], {
-      action: opts.action,
-      version: opts.version,
-      ok: !failure,
-      message: failure ? `${opts.action} ${opts.version} failed: ${messageOf(failure)}` : `${opts.action} ${opts.version}`,
-    });
+    if (failure) {
+      await audited?.catch(() => {});
+      await auditEverywhere(s, [...hosts.values()], { action: opts.action, version: opts.version, ok: false, message: `${opts.action} ${opts.version} failed: ${messageOf(failure)}` });
+    } else {
+      await (audited ?? auditDone());
+    }
     // The new version is live everywhere: a failing post-deploy is a warning, never a failure.
     if (!failure) postDeployFailure = await runAfterHook('post-deploy', { ...hookCtx, extra: { GANGWAY_RUNTIME: String(Math.round((Date.now() - started) / 1000)) } }, hookOpts);
   });
@@ -193,14 +201,18 @@ async function deployHeld(run: DeployRun, opts: DeployOptions, started: number):
       reportEnd(s, end);
       throw summarise(failures, end, opts);
     }
-    await finalize(run, plan, opts.version);
+    await finalize(run, plan);
+    opts.onFinished?.();
   } finally {
     opts.signal?.removeEventListener('abort', onSignal);
     // Started during the boots, finished beside the undo or the drain and stop (a cleanup may
     // hand on another: the shared uptest listing's probe removal).
     while (run.cleanups.length > 0) await Promise.all(run.cleanups.splice(0));
   }
-  const end = await endState(run);
+  // One reading of each host for both: what it serves now, and which old versions go.
+  const atEnd = await observeEnd(run);
+  await Promise.all([...atEnd].map(([name, o]) => prune(run, hostOf(run, name), opts.version, o.containers)));
+  const end = endStateOf(run, atEnd);
   reportEnd(s, end);
   // Time to live: from the command's start until every (host, role) served the new version.
   return { version: opts.version, plan, endState: end, durationMs: Date.now() - started, timeToLiveMs: Math.round(liveAt - (opts.startedAt ?? started)), ...(canarySteps ? { canarySteps } : {}) };

@@ -237,7 +237,8 @@ describe("the engine's API for a user who cannot reach /var/run/docker.sock", ()
     const user = 'gwrelay';
     const relay = `/run/${user}-engine.sock`;
     onVm([
-      `useradd -m ${user}`,
+      `{ id ${user} >/dev/null 2>&1 || useradd -m ${user}; }`,
+      `rm -f ${relay}`,
       `install -d -o ${user} -m 700 /home/${user}/.ssh`,
       `install -o ${user} -m 600 /root/.ssh/authorized_keys /home/${user}/.ssh/authorized_keys`,
       `(setsid socat UNIX-LISTEN:${relay},fork,user=${user},mode=600 UNIX-CONNECT:/var/run/docker.sock </dev/null >/dev/null 2>&1 & echo $! > /run/${user}-relay.pid)`,
