@@ -98,21 +98,23 @@ async function deployAndTime(s: Session, opts: DeployOptions): Promise<DeployOut
   let failure: unknown;
   let postDeployFailure: string | undefined;
   const lock = { host: hosts.get(primaryHost)!, version: opts.version, message: opts.message ?? `${opts.action} ${opts.version}`, waitMs: opts.lockWaitMs, ...(opts.signal ? { signal: opts.signal } : {}) };
-  // A deploy that finished writes its audit line while it reads the hosts back (onFinished).
-  const auditDone = () => auditEverywhere(s, [...hosts.values()], { action: opts.action, version: opts.version, ok: true, message: `${opts.action} ${opts.version}` });
+  // One line per command on every host; a deploy that finished writes it while it reads the hosts
+  // back (onFinished), a failed one after its undo.
+  const audit = (failed?: unknown) =>
+    auditEverywhere(s, [...hosts.values()], { action: opts.action, version: opts.version, ok: !failed, message: failed ? `${opts.action} ${opts.version} failed: ${messageOf(failed)}` : `${opts.action} ${opts.version}` });
   let audited: Promise<void> | undefined;
   await withDeployLock(s, lock, async () => {
     try {
       await runHook('pre-deploy', hookCtx, hookOpts);
-      outcome = await deployLocked(run, { ...opts, onFinished: () => { audited = auditDone(); audited.catch(() => {}); } }, started);
+      outcome = await deployLocked(run, { ...opts, onFinished: () => { audited = audit(); audited.catch(() => {}); } }, started);
     } catch (err) {
       failure = err;
     }
     if (failure) {
       await audited?.catch(() => {});
-      await auditEverywhere(s, [...hosts.values()], { action: opts.action, version: opts.version, ok: false, message: `${opts.action} ${opts.version} failed: ${messageOf(failure)}` });
+      await audit(failure);
     } else {
-      await (audited ?? auditDone());
+      await (audited ?? audit());
     }
     // The new version is live everywhere: a failing post-deploy is a warning, never a failure.
     if (!failure) postDeployFailure = await runAfterHook('post-deploy', { ...hookCtx, extra: { GANGWAY_RUNTIME: String(Math.round((Date.now() - started) / 1000)) } }, hookOpts);
