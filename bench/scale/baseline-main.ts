@@ -15,4 +15,4 @@ const origin = performance.timeOrigin;
 const startedAt = Date.now();
 const bare = await bareDeploy(input.info, input.names, input.image, input.name);
 const sinceOrigin = (sinceStart: number) => Math.round(startedAt - origin + sinceStart);
-process.stdout.write(`${JSON.stringify({ timeToLiveMs: sinceOrigin(bare.timeToLiveMs), totalMs: sinceOrigin(bare.totalMs), inProcess: { timeToLiveMs: bare.timeToLiveMs, totalMs: bare.totalMs }, stats: Object.fromEntries(bare.stats) })}\n`);
+process.stdout.write(`${JSON.stringify({ timeToLiveMs: sinceOrigin(bare.timeToLiveMs), totalMs: sinceOrigin(bare.totalMs), inProcess: { timeToLiveMs: bare.timeToLiveMs, totalMs: bare.totalMs }, stats: Object.fromEntries(bare.stats), steps: bare.steps })}\n`);

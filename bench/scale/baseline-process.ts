@@ -48,8 +48,8 @@ export async function bareDeployProcess(info: SandboxInfo, names: string[], imag
       clearTimeout(timer);
       const wallMs = performance.now() - started;
       if (code !== 0) return reject(new Error(`the bare baseline exited with ${code}: ${err.trim().split('\n').slice(-5).join(' | ')}`));
-      const r = JSON.parse(out.trim().split('\n').pop()!) as { timeToLiveMs: number; totalMs: number; inProcess: BareProcessRun['inProcess']; stats: Record<string, HostStats> };
-      resolve({ timeToLiveMs: r.timeToLiveMs, totalMs: r.totalMs, inProcess: r.inProcess, stats: new Map(Object.entries(r.stats)), wallMs });
+      const r = JSON.parse(out.trim().split('\n').pop()!) as { timeToLiveMs: number; totalMs: number; inProcess: BareProcessRun['inProcess']; stats: Record<string, HostStats>; steps: BareProcessRun['steps'] };
+      resolve({ timeToLiveMs: r.timeToLiveMs, totalMs: r.totalMs, inProcess: r.inProcess, stats: new Map(Object.entries(r.stats)), steps: r.steps, wallMs });
     });
   });
 }

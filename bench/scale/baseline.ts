@@ -32,7 +32,14 @@ export interface BareDeploy {
   /** Until every old container stopped and the connections closed. */
   totalMs: number;
   stats: Map<string, HostStats>;
+  /** When each step ended on each host, ms from the first connection: where the baseline's time went. */
+  steps: BareStep[];
 }
+
+export interface BareStep { host: string; step: string; endMs: number }
+
+/** Marks each step's end on one host, on the deploy's clock. */
+type Mark = (step: string) => void;
 
 async function runUptests(docker: Docker, image: string, target: string): Promise<void> {
   const name = `${target}-uptests`;
@@ -53,38 +60,48 @@ async function runUptests(docker: Docker, image: string, target: string): Promis
 }
 
 /** Up to the switch on one host; returns the server that served before. */
-async function bootAndSwitch(host: Host, image: string, name: string): Promise<string> {
+async function bootAndSwitch(host: Host, image: string, name: string, mark: Mark): Promise<string> {
   const t = proxyTargetOf(host);
   const previous = await liveServer(t);
   const docker = await host.docker();
   await pullImage(docker, image);
+  mark('pull');
   await startContainer(host, image, name);
+  mark('start');
   // The proxy's file written while it checks the server, as gangway's gate does.
   const { fileSync } = await addCandidateBeforeSync(t, { name });
   await Promise.all([waitHealthy(t, name, HEALTHY_WITHIN_MS), fileSync]);
+  mark('health');
   await runUptests(docker, image, name);
+  mark('uptests');
   await switchTo(t, name, [previous]);
+  mark('switch');
   return previous;
 }
 
-async function retire(host: Host, previous: string): Promise<void> {
+async function retire(host: Host, previous: string, mark: Mark): Promise<void> {
   const t = proxyTargetOf(host);
   await waitDrained(t, previous, DRAIN_WITHIN_MS);
+  mark('drain');
   await removeServer(t, previous);
   await stopContainer(host, previous, STOP_GRACE_MS);
+  mark('stop');
 }
 
 /** The bare deploy of `image` (as container `name`) on the named sandbox hosts, all at once. */
 export async function bareDeploy(info: SandboxInfo, names: string[], image: string, name: string): Promise<BareDeploy> {
   const t0 = performance.now();
+  const steps: BareStep[] = [];
+  const markOn = (host: Host): Mark => (step) => { steps.push({ host: host.name, step, endMs: Math.round(performance.now() - t0) }); };
   const hosts = await openHosts(info, names);
+  for (const h of hosts) markOn(h)('connect');
   try {
-    const previous = await Promise.all(hosts.map((h) => bootAndSwitch(h, image, name)));
+    const previous = await Promise.all(hosts.map((h) => bootAndSwitch(h, image, name, markOn(h))));
     const liveAt = performance.now();
-    await Promise.all(hosts.map((h, i) => retire(h, previous[i]!)));
+    await Promise.all(hosts.map((h, i) => retire(h, previous[i]!, markOn(h))));
     const stats = new Map(hosts.map((h) => [h.name, h.stats()]));
     await Promise.all(hosts.map((h) => h.close()));
-    return { timeToLiveMs: liveAt - t0, totalMs: performance.now() - t0, stats };
+    return { timeToLiveMs: liveAt - t0, totalMs: performance.now() - t0, stats, steps };
   } finally {
     await Promise.all(hosts.map((h) => h.close().catch(() => {})));
   }

@@ -14,12 +14,12 @@ import { Events } from '../../src/events/events.js';
 import type { HostStats } from '../../src/hosts/host.js';
 import { STATS_FILE_ENV, type StatsReport } from '../../src/hosts/stats.js';
 import type { SandboxInfo } from '../../src/sandbox/index.js';
-import { onHost, resetHosts, writeProject } from '../../test/integration/helpers/deploy.js';
+import { writeProject } from '../../test/integration/helpers/deploy.js';
 import { recordSection } from '../record.js';
 import { waitServed } from '../zero-downtime/baselines.js';
 import { eventSpanMs, gangway, ROOT, type CliRun } from '../zero-downtime/cli.js';
 import { failureSummary } from '../zero-downtime/phase.js';
-import { APP_REPO, benchProxyConfig, benchSandboxDown, benchSandboxUp, pushHelloVersion, type BenchSandbox } from '../zero-downtime/sandbox.js';
+import { APP_REPO, benchProxyConfig, benchSandboxDown, benchSandboxUp, pushHelloVersion, resetBenchHosts, type BenchSandbox } from '../zero-downtime/sandbox.js';
 import { BARE_UPTESTS } from './baseline.js';
 import { bareDeployProcess } from './baseline-process.js';
 import { breakdown, goals, medianRow, svgPlot, table, type SizeResult } from './report.js';
@@ -54,12 +54,6 @@ interface Run {
   sandboxMs?: number;
 }
 
-/** Every host back to bare: gangway's containers and state, the baseline's containers, the app's images. */
-async function resetAll(info: SandboxInfo): Promise<void> {
-  await resetHosts(info);
-  await Promise.all(info.hosts.map((h) => onHost(info, h.name, `ids=$(docker ps -aq --filter label=gangway.bench); [ -n "$ids" ] && docker rm -f $ids >/dev/null; imgs=$(docker images -q ${info.registry.name}/${APP_REPO} | sort -u); [ -n "$imgs" ] && docker rmi -f $imgs >/dev/null; true`)));
-}
-
 function mustSucceed(run: CliRun, what: string): void {
   if (run.code !== 0) throw new Error(`${what} failed (exit ${run.code}): ${failureSummary(run) ?? 'no message'}`);
 }
@@ -72,7 +66,7 @@ async function measureSize(bench: BenchSandbox, n: number): Promise<SizeResult> 
   const { info } = bench;
   const names = info.hosts.slice(0, n).map((h) => h.name);
   say(`${n} host${n === 1 ? '' : 's'}: reset, gangway setup ${VERSIONS.setup} (not measured)`);
-  await resetAll(info);
+  await resetBenchHosts(info);
   const project = writeProject(info, {
     repo: APP_REPO,
     extra: {

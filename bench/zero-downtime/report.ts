@@ -1,5 +1,7 @@
 // Pure rendering of the bench's results as Markdown tables (printed, and kept in BENCHMARKS.md).
+import type { BareStep } from '../scale/baseline.js';
 import type { StepSpan } from './cli.js';
+import { median } from '../scale/report.js';
 import { emptyKindCounts, failedOf, percentile, type LoadCounts, type LoadResult } from './load.js';
 
 export interface PhaseResult {
@@ -99,16 +101,42 @@ export interface TimeRow {
   loadAvg?: string;
 }
 
-/** gangway's commands beside the bare baseline (the last row): both figures and their ratios to it. */
-export function timesTable(rows: TimeRow[], bare: TimeRow): string {
-  const ratio = (ms: number | null, base: number | null) => (ms === null || base === null || base <= 0 ? '-' : `${(ms / base).toFixed(2)}x`);
-  const line = (r: TimeRow, isBare: boolean) =>
-    `| ${r.what} | ${r.liveMs === null ? 'never (failed)' : s2(r.liveMs)} | ${s2(r.totalMs)} | ${isBare ? '1.00x' : ratio(r.liveMs, bare.liveMs)} | ${isBare ? '1.00x' : ratio(r.totalMs, bare.totalMs)} | ${r.loadAvg ?? '-'} |`;
+/** One round of the timed comparison: gangway's commands, then the bare baseline, under the same load. */
+export interface TimesRound {
+  gangway: TimeRow[];
+  bare: TimeRow;
+}
+
+const ratioOf = (ms: number | null, base: number | null): number | null => (ms === null || base === null || base <= 0 ? null : ms / base);
+const shown = (r: number | null) => (r === null ? '-' : `${r.toFixed(2)}x`);
+
+/** Every round's commands beside that round's bare baseline (its last row): both figures and their ratios to it. */
+export function timesTable(rounds: TimesRound[]): string {
+  const line = (round: number, r: TimeRow, bare: TimeRow | null) =>
+    `| ${round} | ${r.what} | ${r.liveMs === null ? 'never (failed)' : s2(r.liveMs)} | ${s2(r.totalMs)} | ${bare ? shown(ratioOf(r.liveMs, bare.liveMs)) : '1.00x'} | ${bare ? shown(ratioOf(r.totalMs, bare.totalMs)) : '1.00x'} | ${r.loadAvg ?? '-'} |`;
   return [
-    '| what | time to live s | total s | live vs bare | total vs bare | load avg at end |',
-    '|---|---|---|---|---|---|',
-    ...rows.map((r) => line(r, false)),
-    line(bare, true),
+    '| round | what | time to live s | total s | live vs bare | total vs bare | load avg at end |',
+    '|---|---|---|---|---|---|---|',
+    ...rounds.flatMap((round, i) => [...round.gangway.map((r) => line(i + 1, r, round.bare)), line(i + 1, round.bare, null)]),
+  ].join('\n');
+}
+
+/** Each gangway command's ratios to its own round's baseline, by the command's place in the round. */
+export function ratioMedians(rounds: TimesRound[]): Array<{ what: string; live: number | null; total: number; lives: Array<number | null>; totals: number[] }> {
+  return (rounds[0]?.gangway ?? []).map((first, i) => {
+    const lives = rounds.map((r) => ratioOf(r.gangway[i]!.liveMs, r.bare.liveMs));
+    const totals = rounds.map((r) => ratioOf(r.gangway[i]!.totalMs, r.bare.totalMs) ?? Number.NaN);
+    const known = lives.filter((x): x is number => x !== null);
+    return { what: first.what, live: known.length === lives.length ? median(known) : null, total: median(totals), lives, totals };
+  });
+}
+
+export function ratioMediansTable(rounds: TimesRound[]): string {
+  const list = (xs: Array<number | null>) => xs.map(shown).join(', ');
+  return [
+    `| what | live vs bare, median of ${rounds.length} | total vs bare, median of ${rounds.length} | live by round | total by round |`,
+    '|---|---|---|---|---|',
+    ...ratioMedians(rounds).map((m) => `| ${m.what} | ${shown(m.live)} | ${shown(m.total)} | ${list(m.lives)} | ${list(m.totals)} |`),
   ].join('\n');
 }
 
@@ -150,5 +178,29 @@ export function directTable(rows: DirectRow[]): string {
     '| baseline | host | replace s | start of the replace → new version served s |',
     '|---|---|---|---|',
     ...rows.map((r) => `| ${r.how} | ${r.host} | ${s2(r.replaceMs)} | ${s2(r.untilServedMs)} |`),
+  ].join('\n');
+}
+
+/** The steps both do, in order: gangway's step names, which the bare baseline marks too. */
+const SHARED_STEPS = ['connect', 'pull', 'start', 'health', 'uptests', 'switch', 'drain', 'stop'];
+
+/**
+ * When each shared step ended on each host, gangway beside the bare baseline: gangway's from its
+ * first event, the baseline's from just before its first connection (both after their process
+ * start-up). Where the two part is where gangway spends what the baseline does not.
+ */
+export function stepEndsTable(gangway: StepSpan[], bare: BareStep[], hosts: string[]): string {
+  const gEnd = (step: string, host: string) => {
+    const ends = gangway.filter((x) => x.step === step && (x.host === host || (step === 'connect' && x.host === '-'))).map((x) => x.endMs);
+    return ends.length ? s2(Math.max(...ends)) : '-';
+  };
+  const bEnd = (step: string, host: string) => {
+    const hit = bare.find((x) => x.step === step && x.host === host);
+    return hit ? s2(hit.endMs) : '-';
+  };
+  return [
+    `| step | ${hosts.map((h) => `gangway ${h} s`).join(' | ')} | ${hosts.map((h) => `bare ${h} s`).join(' | ')} |`,
+    `|---|${hosts.map(() => '---|').join('')}${hosts.map(() => '---|').join('')}`,
+    ...SHARED_STEPS.map((step) => `| ${step} | ${hosts.map((h) => gEnd(step, h)).join(' | ')} | ${hosts.map((h) => bEnd(step, h)).join(' | ')} |`),
   ].join('\n');
 }

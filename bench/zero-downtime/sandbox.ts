@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import type { Events } from '../../src/events/events.js';
 import { buildHello, parseProxyLine, proxyImageOf, sandboxDown, sandboxUp, type HelloVariant, type ProxyLine, type SandboxInfo } from '../../src/sandbox/index.js';
-import { ROOT, writeProject } from '../../test/integration/helpers/deploy.js';
+import { onHost, resetHosts, ROOT, writeProject } from '../../test/integration/helpers/deploy.js';
 import { recordSection } from '../record.js';
 
 export const BENCH_SANDBOX_ID = 'bench';
@@ -44,6 +44,12 @@ export async function benchSandboxUp(events: Events, line: ProxyLine = '2.6', sh
   const local = proxyImageOf(info, line);
   const proxyImage = await pushAs(info, local, local.slice(0, local.lastIndexOf(':')), local.split(':').pop()!);
   return { info, proxyImage, outDir };
+}
+
+/** Every host back to bare: gangway's containers and state, the bench's containers, the app's images (so a deploy pulls again). */
+export async function resetBenchHosts(info: SandboxInfo, repo: string = APP_REPO): Promise<void> {
+  await resetHosts(info);
+  await Promise.all(info.hosts.map((h) => onHost(info, h.name, `ids=$(docker ps -aq --filter label=gangway.bench); [ -n "$ids" ] && docker rm -f $ids >/dev/null; imgs=$(docker images -q ${info.registry.name}/${repo} | sort -u); [ -n "$imgs" ] && docker rmi -f $imgs >/dev/null; true`)));
 }
 
 export async function benchSandboxDown(events: Events, id: string = BENCH_SANDBOX_ID): Promise<void> {

@@ -133,20 +133,42 @@ async function gateNew(run: DeployRun, t: DeployTarget, hooks: BootHooks): Promi
  * boots begin: the other hosts, whose image has the same id (one version tag names one image),
  * use that listing instead of a probe container of their own (issue 16: one probe per role, not
  * per host). A host whose image differs, or a listing that failed, lists on the host itself.
+ * A role listed while its image was pulled (listWhilePulling) is not listed again.
  */
 export function shareUptestListings(run: DeployRun, plan: DeployPlan): void {
-  const cfg = run.s.loaded.config;
   for (const role of run.s.loaded.roles) {
+    if (run.uptestListings.has(role.name)) continue;
     // The role's last host: the first one (the primary's) gates the other roles' boots, and the
     // probe beside its app container's start slows that start.
     const lister = plan.targets.filter((t) => t.role === role.name && !t.alreadyLive).at(-1);
-    const imageId = lister && run.imageIds.get(lister.host);
-    if (!lister || !imageId) continue;
-    const host = hostOf(run, lister.host);
-    const listing = listUptestsOnce({ host, image: run.ref, role: role.name, uptestsPath: cfg.uptests.path, defer: (cleanup) => run.cleanups.push(cleanup) }, imageId);
-    run.uptestListings.set(role.name, { host: lister.host, listing });
-    run.cleanups.push(listing.then(() => {}, () => {}));
+    if (lister) startListing(run, role.name, lister.host);
   }
+}
+
+/**
+ * The pull's `onPulled`: a role's listing starts on the first of its hosts to have the image while
+ * another of its hosts still pulls, so its probe container runs on a host that would otherwise
+ * wait, not beside an app container's start (measured on two hosts at 320 req/s: the lister's
+ * start took 1.1-1.4 s where the other host's took 0.5-0.6 s). A role whose hosts all had it at
+ * once is listed as the boots begin (shareUptestListings).
+ */
+export function listWhilePulling(run: DeployRun): (host: string) => void {
+  const pulling = new Set(run.hosts.keys());
+  return (host) => {
+    pulling.delete(host);
+    for (const role of run.s.loaded.roles) {
+      if (run.uptestListings.has(role.name) || !role.hosts.includes(host)) continue;
+      if (role.hosts.some((h) => pulling.has(h))) startListing(run, role.name, host);
+    }
+  };
+}
+
+function startListing(run: DeployRun, role: string, hostName: string): void {
+  const imageId = run.imageIds.get(hostName);
+  if (!imageId) return;
+  const listing = listUptestsOnce({ host: hostOf(run, hostName), image: run.ref, role, uptestsPath: run.s.loaded.config.uptests.path, defer: (cleanup) => run.cleanups.push(cleanup) }, imageId);
+  run.uptestListings.set(role, { host: hostName, listing });
+  run.cleanups.push(listing.then(() => {}, () => {}));
 }
 
 /** Uptest containers of this target left by a deploy that was killed while they ran. */

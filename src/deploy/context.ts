@@ -42,3 +42,8 @@ export function proxyOf(run: DeployRun, hostName: string): ProxyTarget {
   if (!pt) throw new Error(`no proxy known for ${hostName}: it is not a host of a proxied role`);
   return pt;
 }
+
+/** Awaits every cleanup the run started; one may hand on another (the shared uptest listing's probe removal). */
+export async function settleCleanups(run: DeployRun): Promise<void> {
+  while (run.cleanups.length > 0) await Promise.all(run.cleanups.splice(0));
+}

@@ -4,8 +4,11 @@ import { GangwayError, messageOf, operationError } from '../errors.js';
 import { ensureImage, registryAuth } from './image.js';
 import type { DeployRun } from './context.js';
 
-/** `alwaysPull`: pull even when the image is on the host (see DeployOptions). */
-export async function pullEverywhere(run: DeployRun, opts: { alwaysPull?: boolean }): Promise<void> {
+/**
+ * `alwaysPull`: pull even when the image is on the host (see DeployOptions). `onPulled`: told of
+ * each host that has the image, as soon as it has it.
+ */
+export async function pullEverywhere(run: DeployRun, opts: { alwaysPull?: boolean; onPulled?: (host: string) => void }): Promise<void> {
   const { s, hosts, ref } = run;
   const cfg = s.loaded.config;
   const auth = registryAuth(cfg);
@@ -20,6 +23,7 @@ export async function pullEverywhere(run: DeployRun, opts: { alwaysPull?: boolea
       try {
         const r = await ensureImage(host, ref, { alwaysPull, ...(auth ? { auth } : {}), timeoutMs: cfg.pull_timeout });
         run.imageIds.set(host.name, r.id);
+        opts.onPulled?.(host.name);
         s.events.step('pull', 'done', { host: host.name, message: r.pulled ? ref : `${ref} (present)`, durationMs: Date.now() - t0 });
       } catch (err) {
         s.events.step('pull', 'fail', { host: host.name, message: messageOf(err) });

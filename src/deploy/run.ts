@@ -6,11 +6,11 @@
 import { GangwayError, messageOf, operationError } from '../errors.js';
 import { runAfterHook, runHook } from '../hooks/hooks.js';
 import { bootAll } from './batches.js';
-import { shareUptestListings } from './boot.js';
+import { listWhilePulling, shareUptestListings } from './boot.js';
 import { settleLeftoverCanary, sidesOf } from './canary-takeover.js';
 import { canaryThenSwitch, type StepReport } from './canary.js';
 import { assertProxyClaims } from './claims.js';
-import { hostOf, newDeployRun, type DeployRun } from './context.js';
+import { hostOf, newDeployRun, settleCleanups, type DeployRun } from './context.js';
 import { finalize, prune } from './finalize.js';
 import { holdServing } from './hold.js';
 import { auditEverywhere, withDeployLock } from './locked.js';
@@ -139,7 +139,14 @@ async function deployLocked(run: DeployRun, opts: DeployOptions, started: number
   // servers that carry traffic are held (no active check) before anything else, the pull included.
   // A proxy restarted since the last deploy checks the servers it loaded from its file again.
   await holdServing(run, { quiet: true });
-  return deployHeld(run, opts, started);
+  try {
+    return await deployHeld(run, opts, started);
+  } catch (err) {
+    // What was started on the way (an uptest listing's probe begun during the pull) is finished
+    // before the command ends, whichever step failed.
+    await settleCleanups(run);
+    throw err;
+  }
 }
 
 async function deployHeld(run: DeployRun, opts: DeployOptions, started: number): Promise<LockedOutcome> {
@@ -151,7 +158,7 @@ async function deployHeld(run: DeployRun, opts: DeployOptions, started: number):
   const leftoverCanary = sidesOf(s, hosts);
   leftoverCanary.catch(() => {}); // a failed read fails the deploy where it is awaited
   try {
-    await pullEverywhere(run, opts);
+    await pullEverywhere(run, { ...opts, onPulled: listWhilePulling(run) });
   } finally {
     // Never left running past a failed pull: the connections close when the command ends.
     await Promise.all([upToDate, leftoverCanary.catch(() => {})]);
@@ -207,9 +214,8 @@ async function deployHeld(run: DeployRun, opts: DeployOptions, started: number):
     opts.onFinished?.();
   } finally {
     opts.signal?.removeEventListener('abort', onSignal);
-    // Started during the boots, finished beside the undo or the drain and stop (a cleanup may
-    // hand on another: the shared uptest listing's probe removal).
-    while (run.cleanups.length > 0) await Promise.all(run.cleanups.splice(0));
+    // Started during the boots, finished beside the undo or the drain and stop.
+    await settleCleanups(run);
   }
   // One reading of each host for both: what it serves now, and which old versions go.
   const atEnd = await observeEnd(run);

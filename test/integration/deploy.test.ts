@@ -171,6 +171,28 @@ describe('deploy on a 3-host sandbox', () => {
     expect(await served('vm1')).toBe('hello from 2.0.0');
   });
 
+  it('a version only one host has: its uptests are listed there while the others pull, and the failed pull leaves no probe behind', async () => {
+    // 7.7.7 is on vm1 alone (a tag of 2.0.0, never pushed): vm1 has it at once, vm2 and vm3 fail
+    // to pull it. The web role's listing starts on vm1 while vm2 still pulls (listWhilePulling).
+    await onHost(info, 'vm1', `docker tag registry:5000/${REPO}:2.0.0 registry:5000/${REPO}:7.7.7`);
+    try {
+      const before = await Promise.all(['vm1', 'vm2', 'vm3'].map((h) => appContainers(info, h)));
+      const since = Math.floor(Date.now() / 1000) - 1;
+      const r = await run(['deploy', '--version', '7.7.7']);
+      const until = Math.ceil(Date.now() / 1000) + 1;
+      expect(r.code, r.output).toBe(1);
+      expect(r.output).toMatch(/hello:7\.7\.7 is not available on vm2, vm3; nothing was changed/);
+      const created = await onHost(info, 'vm1', `docker events --since ${since} --until ${until} --filter type=container --filter event=create --filter label=gangway.managed=uptest --format '{{.Actor.Attributes.image}}'`);
+      expect(created.split('\n').filter(Boolean)).toEqual([`registry:5000/${REPO}:7.7.7`]);
+      expect(await uptestContainers()).toEqual([]);
+      const after = await Promise.all(['vm1', 'vm2', 'vm3'].map((h) => appContainers(info, h)));
+      expect(after.map((m) => [...m.keys()].sort())).toEqual(before.map((m) => [...m.keys()].sort()));
+      expect(await served('vm1')).toBe('hello from 2.0.0');
+    } finally {
+      await onHost(info, 'vm1', `docker rmi registry:5000/${REPO}:7.7.7 >/dev/null`);
+    }
+  });
+
   it('a host that is down before the deploy starts: named, and nothing changed anywhere', async () => {
     const before = await Promise.all(['vm1', 'vm3'].map((h) => appContainers(info, h)));
     const vm2 = info.hosts.find((h) => h.name === 'vm2')!;
