@@ -87,6 +87,23 @@ export function marginal(rows: SizeResult[], cost: (r: SizeResult) => number): A
   return out;
 }
 
+/**
+ * The least-squares line through (hosts, cost), and how far the farthest size lies from it,
+ * relative to the line's value there. A cost that grows by the same amount per added host lies on
+ * a line whatever its fixed part; differences between neighbouring sizes (marginal) divide each
+ * size's noise by a small host difference, the fit weighs every size at once.
+ */
+export function linearFit(points: Array<[number, number]>): { intercept: number; slope: number; worst: number } {
+  const n = points.length;
+  const mx = points.reduce((a, [x]) => a + x, 0) / n;
+  const my = points.reduce((a, [, y]) => a + y, 0) / n;
+  const sxx = points.reduce((a, [x]) => a + (x - mx) ** 2, 0);
+  const slope = sxx === 0 ? 0 : points.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0) / sxx;
+  const intercept = my - slope * mx;
+  const worst = Math.max(0, ...points.map(([x, y]) => Math.abs(y - (intercept + slope * x)) / Math.abs(intercept + slope * x)));
+  return { intercept, slope, worst };
+}
+
 export function table(rows: SizeResult[], primary: string): string {
   const head = '| hosts | gangway live s | gangway total s | baseline live s | baseline total s | live ratio | total ratio (per run) | without process start-up: gangway first→last event s, baseline first connection→end s, ratio | CLI wall s | CLI CPU ms (user + sys) | CLI CPU ms per host | CLI peak RSS MB | round trips per host, gangway (mean; lock holder; others) | round trips per host, baseline | load avg before / after gangway / after baseline |';
   const lines = rows.map((r) => {
@@ -126,6 +143,11 @@ export function goals(rows: SizeResult[], primary: string, tolerance = 0.1): str
   out.push(`- round trips per host (mean over all hosts, the lock holder's fixed extra spread over N): ${all.map((x) => x.toFixed(1)).join(', ')}: ${verdict(all)}.`);
   const m = marginal(rows, (r) => cpuMs(r.gangway));
   out.push(`- CLI CPU per added host (marginal, ms): ${m.map((x) => `${x.from}→${x.to}: ${Math.round(x.perHost)}`).join(', ') || '-'}: ${verdict(m.map((x) => x.perHost))}; CPU per host (total / N, the fixed start-up cost included): ${rows.map((r) => Math.round(cpuMs(r.gangway) / r.hosts)).join(', ')} ms.`);
+  if (rows.length < 3) out.push(`- CLI CPU against host count, a straight line through every size: ${rows.length} size${rows.length === 1 ? '' : 's'} only: not judged.`);
+  else {
+    const fit = linearFit(rows.map((r) => [r.hosts, cpuMs(r.gangway)]));
+    out.push(`- CLI CPU against host count, a straight line through every size (least squares): ${Math.round(fit.intercept)} ms + ${Math.round(fit.slope)} ms per host; the farthest size ${(fit.worst * 100).toFixed(0)} % from it: ${fit.worst <= tolerance ? `the same cost per added host (≤ ${tolerance * 100} %)` : `NOT a straight line (> ${tolerance * 100} %)`}.`);
+  }
   return out;
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { emptyStats } from '../../src/hosts/stats.js';
 import type { HostStats } from '../../src/hosts/host.js';
-import { goals, marginal, medianRow, roundTrips, roundTripsPerOtherHost, svgPlot, table, type SizeResult } from '../../bench/scale/report.js';
+import { goals, linearFit, marginal, medianRow, roundTrips, roundTripsPerOtherHost, svgPlot, table, type SizeResult } from '../../bench/scale/report.js';
 
 const st = (over: Partial<HostStats>): HostStats => ({ ...emptyStats(), ...over });
 
@@ -37,6 +37,22 @@ describe('bench/scale report', () => {
     const growing = goals([size(3, 500, 40, 12), size(6, 500, 40, 20), size(12, 500, 80, 30)], 'vm1');
     expect(growing[1]).toMatch(/NOT constant/);
     expect(growing[3]).toMatch(/3→6: 40, 6→12: 120: NOT constant/);
+    expect(growing[4]).toMatch(/farthest size \d+ % from it: NOT a straight line/);
+    expect(flat[4]).toMatch(/2 sizes only: not judged/);
+    const noisy = goals([size(1, 500, 40, 12), size(3, 520, 40, 12), size(6, 470, 40, 12), size(12, 510, 40, 12)], 'vm1');
+    expect(noisy[3]).toMatch(/NOT constant/);
+    expect(noisy[4]).toMatch(/the same cost per added host/);
+  });
+
+  it('fits a straight line by least squares and says how far the farthest point lies from it', () => {
+    const exact = linearFit([[1, 140], [3, 220], [6, 340], [12, 580]]);
+    expect(exact.slope).toBeCloseTo(40);
+    expect(exact.intercept).toBeCloseTo(100);
+    expect(exact.worst).toBeCloseTo(0);
+    const bent = linearFit([[1, 100], [2, 100], [3, 400]]);
+    expect(bent.slope).toBeCloseTo(150);
+    expect(bent.intercept).toBeCloseTo(-100);
+    expect(bent.worst).toBeCloseTo(1);
   });
 
   it('takes the median of each number over the runs of a size', () => {
