@@ -134,11 +134,11 @@ type LockedOutcome = Omit<DeployOutcome, 'totalMs'>;
 
 async function deployLocked(run: DeployRun, opts: DeployOptions, started: number): Promise<LockedOutcome> {
   // Routes another service holds on a shared proxy are refused before anything changes anywhere.
-  await assertProxyClaims(run);
+  const read = await assertProxyClaims(run);
   // What serves keeps serving whatever the deploy's own work does to the hosts' speed: the
   // servers that carry traffic are held (no active check) before anything else, the pull included.
   // A proxy restarted since the last deploy checks the servers it loaded from its file again.
-  await holdServing(run, { quiet: true });
+  await holdServing(run, { quiet: true, read });
   try {
     return await deployHeld(run, opts, started);
   } catch (err) {

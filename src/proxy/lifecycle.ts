@@ -14,6 +14,7 @@ import { currentLayout, readStoredFiles } from './live-layout.js';
 import { mapCommand } from './runtime-maps.js';
 import { parseProxyIdentity, proxyIdentityCommand, type ProxyIdentity } from './identity.js';
 import { PROXY_CONTAINER_NAME, PROXY_LABEL, PROXY_UID } from './paths.js';
+import type { LiveServer } from './types.js';
 import { needsReload } from './render.js';
 import { removeServerAtRuntime } from './runtime-operations.js';
 import { withRouteLock, type RouteLockHeld } from './route-lock.js';
@@ -50,7 +51,7 @@ export interface EnsureProxyResult {
  * What this target's claim makes of the host's proxy, or a config error (exit 2) naming both
  * sides of every conflict. Reads only: deploy runs it on every host before anything changes.
  */
-export async function planClaim(t: ProxyTarget, running: boolean): Promise<{ before: ProxyLayout; after: ProxyLayout; legacyRuntime: boolean }> {
+export async function planClaim(t: ProxyTarget, running: boolean): Promise<{ before: ProxyLayout; after: ProxyLayout; legacyRuntime: boolean; liveServers?: Map<string, LiveServer[]> }> {
   const current = await currentLayout(t, running);
   const before = current.layout ?? emptyLayout();
   const decision = decideClaim(before, claimOf(t), t.host.name);
@@ -62,12 +63,15 @@ export async function planClaim(t: ProxyTarget, running: boolean): Promise<{ bef
       hint: 'each Host name (and path prefix) is answered by one service per host, and at most one service without proxy.hosts (the catch-all); nothing was changed',
     });
   }
-  return { before, after: decision.layout, legacyRuntime: current.legacyRuntime };
+  return { before, after: decision.layout, legacyRuntime: current.legacyRuntime, ...(current.liveServers ? { liveServers: current.liveServers } : {}) };
 }
 
-/** The claim check alone, on a host whose proxy may or may not run (see planClaim). */
-export async function checkClaim(t: ProxyTarget): Promise<void> {
-  await planClaim(t, (await proxyState(t)) === 'running');
+/**
+ * The claim check alone, on a host whose proxy may or may not run (see planClaim); returns every
+ * backend's servers as the running proxy's runtime gave them (undefined: it was not read).
+ */
+export async function checkClaim(t: ProxyTarget): Promise<Map<string, LiveServer[]> | undefined> {
+  return (await planClaim(t, (await proxyState(t)) === 'running')).liveServers;
 }
 
 /** Whether the host has this target's proxy container, and whether it runs. */

@@ -70,18 +70,18 @@ export function layoutOfFiles(files: StoredFiles, t: ProxyTarget): ProxyLayout |
  * What the host's proxy holds now: the runtime's when it answers (a single-service runtime read
  * with the checks of its file), else the files'. Undefined: nothing yet (a fresh host).
  */
-export async function currentLayout(t: ProxyTarget, running: boolean): Promise<{ layout?: ProxyLayout; legacyRuntime: boolean }> {
+export async function currentLayout(t: ProxyTarget, running: boolean): Promise<{ layout?: ProxyLayout; legacyRuntime: boolean; liveServers?: Map<string, LiveServer[]> }> {
   if (running) {
     try {
       const live = await readLiveLayout(t);
-      if (live.kind === 'shared') return { layout: live.layout, legacyRuntime: false };
+      if (live.kind === 'shared') return { layout: live.layout, legacyRuntime: false, liveServers: live.servers };
       const files = await readStoredFiles(t);
       const legacy = files.config !== undefined ? parseLegacyConfig(files.config) : undefined;
       if (legacy) {
         const servers = (live.servers.get(legacy.backend) ?? []).map(({ name, address, port, state }) => ({ name, address, port, state }));
-        return { layout: layoutFromLegacy({ ...legacy, servers }, { appPort: t.appPort }), legacyRuntime: true };
+        return { layout: layoutFromLegacy({ ...legacy, servers }, { appPort: t.appPort }), legacyRuntime: true, liveServers: live.servers };
       }
-      return { layout: layoutOfFiles(files, t), legacyRuntime: true };
+      return { layout: layoutOfFiles(files, t), legacyRuntime: true, liveServers: live.servers };
     } catch {
       // A running container whose socket does not answer: fall back to the files.
     }

@@ -8,7 +8,7 @@ import { readBackend, readSlot } from './live-servers.js';
 import * as cmd from './runtime-commands.js';
 import { describeCheck, isHealthy } from './runtime-parse.js';
 import { proxyError, runtimeApi, type ProxyTarget } from './target.js';
-import { READY_WEIGHT } from './types.js';
+import { READY_WEIGHT, type LiveServer } from './types.js';
 import { pause } from './waits.js';
 
 export interface CandidateServer {
@@ -106,10 +106,11 @@ export async function switchTo(t: ProxyTarget, newServer: string, oldServers?: s
  * checked again (measured: alpha's servers, checked again after beta's first deploy reloaded the
  * proxy, went down and answered 503 during beta's next deploy on a loaded host).
  */
-export async function holdChecks(t: ProxyTarget): Promise<string[]> {
+export async function holdChecks(t: ProxyTarget, read?: Map<string, LiveServer[]>): Promise<string[]> {
   const api = runtimeApi(t);
   const held: string[] = [];
-  for (const [backend, servers] of await readAllServers(t)) {
+  // `read`: every backend's servers as the caller just read them under its lock (the claim check).
+  for (const [backend, servers] of read ?? (await readAllServers(t))) {
     for (const s of servers) {
       if (s.state !== 'ready' || s.health !== 'up') continue;
       await api.run(cmd.disableHealth(backend, s.name));

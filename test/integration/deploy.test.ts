@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { appContainers, gangway, getThroughProxy, isUp, onHost, pushHello, resetHosts, TEST_SECRET, withLoad, writeProject } from './helpers/deploy.js';
 import { expectUnprivilegedProxy, proxyUserCommand } from './helpers/proxy-user.js';
+import { liveServers, parseServersState, parseStat } from '../../src/proxy/runtime-parse.js';
 
 const info = inject('sandbox');
 const REPO = 'deploy-it/hello';
@@ -21,6 +22,14 @@ async function uptestContainers(): Promise<string[]> {
 
 async function served(host: string): Promise<string> {
   return (await getThroughProxy(info, host)).body;
+}
+
+/** The check state of the host's ready hello server as gangway reads it: up (checked), held (check stopped)... */
+async function servingHealth(host: string): Promise<string> {
+  const ask = (what: string) => onHost(info, host, `echo "${what}" | socat - UNIX-CONNECT:/var/lib/gangway/proxy/admin.sock`);
+  const [state, stat] = [parseServersState(await ask('show servers state')), parseStat(await ask('show stat'))];
+  const ready = [...new Set(state.map((r) => r.backend))].flatMap((b) => liveServers(b, state, stat)).filter((x) => x.state === 'ready' && x.name.startsWith('hello-web-'));
+  return ready.map((x) => x.health).join(', ');
 }
 
 type JsonEvent = { type: string; kind?: string; message?: string; data?: Record<string, unknown> };
@@ -175,6 +184,12 @@ describe('deploy on a 3-host sandbox', () => {
     // 7.7.7 is on vm1 alone (a tag of 2.0.0, never pushed): vm1 has it at once, vm2 and vm3 fail
     // to pull it. The web role's listing starts on vm1 while vm2 still pulls (listWhilePulling).
     await onHost(info, 'vm1', `docker tag registry:5000/${REPO}:2.0.0 registry:5000/${REPO}:7.7.7`);
+    // A proxy started again checks the servers it loaded from its file: the deploy holds them
+    // (from the claim check's reading) before its pull, so even this deploy, which changes
+    // nothing else, leaves vm2's serving server held.
+    await onHost(info, 'vm2', 'docker restart gangway-proxy >/dev/null');
+    for (let i = 0; i < 50 && (await served('vm2')) !== 'hello from 2.0.0'; i++) await new Promise((r) => setTimeout(r, 200));
+    expect(await servingHealth('vm2')).toBe('up');
     try {
       const before = await Promise.all(['vm1', 'vm2', 'vm3'].map((h) => appContainers(info, h)));
       const since = Math.floor(Date.now() / 1000) - 1;
@@ -188,6 +203,7 @@ describe('deploy on a 3-host sandbox', () => {
       const after = await Promise.all(['vm1', 'vm2', 'vm3'].map((h) => appContainers(info, h)));
       expect(after.map((m) => [...m.keys()].sort())).toEqual(before.map((m) => [...m.keys()].sort()));
       expect(await served('vm1')).toBe('hello from 2.0.0');
+      expect(await servingHealth('vm2')).toBe('held');
     } finally {
       await onHost(info, 'vm1', `docker rmi registry:5000/${REPO}:7.7.7 >/dev/null`);
     }
