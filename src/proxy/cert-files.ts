@@ -50,6 +50,17 @@ export function ensureCertsCommand(defaultPem: string, hostDir: string = PROXY_H
   };
 }
 
+const CERT_FILES_PRESENT = 'gangway-proxy-cert-files present';
+
+/** Prints a marker line when the default certificate and the crt-list are both in place (what ensureCertsCommand makes). */
+export function certFilesPresentCommand(hostDir: string = PROXY_HOST_DIR): ShellCommand {
+  const dir = certsHostDir(hostDir);
+  return { command: `if [ -e ${shellQuote(`${dir}/${DEFAULT_CERT_NAME}.pem`)} ] && [ -e ${shellQuote(`${dir}/${CRT_LIST_FILE}`)} ]; then echo '${CERT_FILES_PRESENT}'; fi` };
+}
+
+/** Pure: whether certFilesPresentCommand's output (among other lines) says both files are there. */
+export const certFilesPresent = (stdout: string): boolean => stdout.split('\n').some((l) => l.trim() === CERT_FILES_PRESENT);
+
 /** Replaces the crt-list (content on stdin), group-readable as the other files the proxy reads. */
 export function writeCrtListCommand(text: string, hostDir: string = PROXY_HOST_DIR): ShellCommand {
   return replaceFileCommand(certsHostDir(hostDir), CRT_LIST_FILE, text);

@@ -7,7 +7,8 @@ import { GangwayError, messageOf } from '../errors.js';
 import { followMoved, inspectOrUndefined, routeDrift } from './addresses.js';
 import { proxyContainerSpec, publishedHttpsPort, type ProxyContainerOptions } from './container.js';
 import { mapChanges, mapContents, decideClaim } from './claims.js';
-import { removeDeadSocket, syncConfig, writeLayoutFiles } from './file-sync.js';
+import { certFilesPresent, certFilesPresentCommand } from './cert-files.js';
+import { rememberCertFiles, removeDeadSocket, syncConfig, writeLayoutFiles } from './file-sync.js';
 import { parseLayoutFiles, readLayoutCommand, renderLayoutFiles, storedFilesMatch, type StoredFiles } from './layout-files.js';
 import { emptyLayout, withoutServers, type ProxyLayout } from './layout.js';
 import { currentLayout, readStoredFiles } from './live-layout.js';
@@ -142,10 +143,11 @@ export async function proxyUpToDate(t: ProxyTarget, opts: EnsureProxyOptions): P
       inspectOrUndefined(docker.getNetwork(networkOf(t))),
       imageId(docker, opts.image),
       // One exec for both: each is a round trip on the path when the pull has nothing to pull.
-      t.host.exec(`${proxyIdentityCommand(opts.uid ?? PROXY_UID).command}\n${readLayoutCommand(dirOf(t)).command}`),
+      t.host.exec(`${proxyIdentityCommand(opts.uid ?? PROXY_UID).command}\n${readLayoutCommand(dirOf(t)).command}\n${certFilesPresentCommand(dirOf(t)).command}`),
       inspectOrUndefined(docker.getContainer(t.containerName ?? PROXY_CONTAINER_NAME)),
     ]);
     const identity = read.code === 0 ? parseProxyIdentity(read.stdout, opts.uid ?? PROXY_UID) : undefined;
+    if (read.code === 0 && certFilesPresent(read.stdout)) rememberCertFiles(t);
     if (!network || !id || !existing?.State.Running || !identity?.ok) return false;
     rememberNetwork(docker, networkOf(t));
     const spec = wantedSpec(t, opts, identity.identity, existing);

@@ -170,6 +170,26 @@ describe('deploy on a 3-host sandbox', () => {
     expect((await run(['lock', 'status'])).output).toContain('free');
   });
 
+  it('a proxy whose certificate files were removed by hand gets them back with the next deploy', async () => {
+    // A deploy that found them in place writes only the proxy's files; one that did not, also the
+    // certificates (a proxy restarted on a file whose HTTPS bind has no crt-list would not start).
+    const certs = '/var/lib/gangway/proxy/certs';
+    await onHost(info, 'vm1', `rm ${certs}/crt-list.txt ${certs}/default.pem`);
+    const r = await run(['deploy', '--version', '1.0.0']);
+    expect(r.code, r.output).toBe(0);
+    expect(await onHost(info, 'vm1', `ls ${certs}`)).toMatch(/crt-list\.txt[\s\S]*default\.pem/);
+    expect(await onHost(info, 'vm1', `head -1 ${certs}/crt-list.txt`)).toContain('default.pem');
+    // And a proxy restarted on those files serves.
+    await onHost(info, 'vm1', 'docker restart gangway-proxy >/dev/null');
+    let body = '';
+    for (let i = 0; i < 50 && body !== 'hello from 1.0.0'; i++) {
+      await new Promise((res) => setTimeout(res, 200));
+      body = await served('vm1');
+    }
+    expect(body).toBe('hello from 1.0.0');
+    expect((await run(['deploy', '--version', '2.0.0'])).code).toBe(0);
+  });
+
   it('an unknown version fails before anything changes', async () => {
     const before = await Promise.all(['vm1', 'vm2', 'vm3'].map((h) => appContainers(info, h)));
     const r = await run(['deploy', '--version', '9.9.9']);

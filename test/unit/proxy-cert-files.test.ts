@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CRT_LINE, ensureCertsCommand, parseCrtList, renderCrtList, writeCrtListCommand } from '../../src/proxy/cert-files.js';
+import { certFilesPresent, certFilesPresentCommand, DEFAULT_CRT_LINE, ensureCertsCommand, parseCrtList, renderCrtList, writeCrtListCommand } from '../../src/proxy/cert-files.js';
 import { DEFAULT_CERT_SUBJECT, defaultCertificatePem } from '../../src/proxy/default-cert.js';
 
 describe('crt-list', () => {
@@ -42,6 +42,22 @@ describe('certificate shell lines', () => {
       run(ensureCertsCommand('second\n', dir));
       expect(await readFile(join(dir, 'certs', 'default.pem'), 'utf8')).toBe('first\n');
       expect(parseCrtList(await readFile(join(dir, 'certs', 'crt-list.txt'), 'utf8'))).toEqual(['a.test']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('whether the certificate files are in place', () => {
+  it('says so only when the default certificate and the crt-list both are, among other lines of output', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gangway-certs-'));
+    try {
+      const ask = () => certFilesPresent(`other line\n${execFileSync('sh', ['-c', certFilesPresentCommand(dir).command]).toString()}more\n`);
+      expect(ask()).toBe(false);
+      execFileSync('sh', ['-c', ensureCertsCommand('pem\n', dir).command], { input: 'pem\n' });
+      expect(ask()).toBe(true);
+      await rm(join(dir, 'certs', 'crt-list.txt'));
+      expect(ask()).toBe(false);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
