@@ -142,7 +142,8 @@ export async function proxyUpToDate(t: ProxyTarget, opts: EnsureProxyOptions): P
     const [network, id, read, existing] = await Promise.all([
       inspectOrUndefined(docker.getNetwork(networkOf(t))),
       imageId(docker, opts.image),
-      // One exec for both: each is a round trip on the path when the pull has nothing to pull.
+      // One exec for the identity, the files and whether the certificate files are there: each
+      // would be a round trip on the path when the pull has nothing to pull.
       t.host.exec(`${proxyIdentityCommand(opts.uid ?? PROXY_UID).command}\n${readLayoutCommand(dirOf(t)).command}\n${certFilesPresentCommand(dirOf(t)).command}`),
       inspectOrUndefined(docker.getContainer(t.containerName ?? PROXY_CONTAINER_NAME)),
     ]);
