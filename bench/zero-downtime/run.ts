@@ -19,7 +19,7 @@ import { gangway, stepSpans, type CliRun } from './cli.js';
 import { cliPhase as runCliPhase, failureSummary, machineFacts, sandboxBenchMain, timingOf } from './phase.js';
 import { DEFAULT_LOAD, describeMix, failedOf, underLoad, type LoadOptions, type LoadResult, type LoadTarget } from './load.js';
 import { directTable, failureNotes, mergeCounts, naiveTable, phaseTable, ratioMedians, ratioMediansTable, stepEndsTable, stepTable, timesTable, type PhaseResult, type TimeRow, type TimesRound } from './report.js';
-import { benchProxyLine, pushHelloVersion, resetBenchHosts, writeBenchProject, type BenchSandbox } from './sandbox.js';
+import { APP_REPO, benchProxyLine, pushHelloVersion, resetBenchHosts, writeBenchProject, type BenchSandbox } from './sandbox.js';
 
 const LEAD_MS = 1000;
 const TAIL_MS = 2000;
@@ -75,6 +75,9 @@ interface RunOutput {
   sandboxMs?: number;
 }
 
+/** The bench's hello image of this version, as the hosts pull it. */
+const helloImage = (bench: BenchSandbox, version: string): string => `${bench.info.registry.name}/${APP_REPO}:${version}`;
+
 /**
  * One round of the timed comparison, from 1.0.0 set up: gangway deploys 2.0.0, refuses 3.0.0,
  * rolls back to 1.0.0; then the bare baseline deploys 4.0.0 the same way on the same hosts.
@@ -96,7 +99,7 @@ async function measuredRound(bench: BenchSandbox, out: RunOutput, targets: LoadT
     times.push({ what: `gangway ${args.join(' ')} (${phase.replace(/^\d+\. /, '')}): exit ${p.run.code}`, liveMs: timing.liveMs, totalMs: timing.totalMs, ...(p.result.loadAvg ? { loadAvg: p.result.loadAvg } : {}) });
   }
   say(`${label('4. bare baseline deploy')} 1.0.0 → 4.0.0 on both web hosts at once (no gangway), under load`);
-  const bare = await phaseLoad(targets, () => bareDeployProcess(bench.info, WEB_HOSTS, `${bench.info.registry.name}/bench/hello:4.0.0`, 'hello-web-bench-bare'));
+  const bare = await phaseLoad(targets, () => bareDeployProcess(bench.info, WEB_HOSTS, helloImage(bench, '4.0.0'), 'hello-web-bench-bare'));
   const bareLoad = loadAvg();
   out.bareSteps ??= bare.result.steps;
   out.rounds.push({ gangway: times, bare: { what: `bare baseline 1.0.0 → 4.0.0 (${BARE_STEPS})`, liveMs: bare.result.timeToLiveMs, totalMs: bare.result.totalMs, loadAvg: bareLoad } });
@@ -105,7 +108,7 @@ async function measuredRound(bench: BenchSandbox, out: RunOutput, targets: LoadT
 
 async function runPhases(bench: BenchSandbox, out: RunOutput): Promise<void> {
   say('pushing hello 1.0.0, 2.0.0, 3.0.0 (broken) and 4.0.0 (for the bare baseline) to the bench registry');
-  const image = (v: string) => `${bench.info.registry.name}/bench/hello:${v}`;
+  const image = (v: string) => helloImage(bench, v);
   await pushHelloVersion(bench.info, '1.0.0', 'ok');
   await pushHelloVersion(bench.info, '2.0.0', 'ok');
   await pushHelloVersion(bench.info, '3.0.0', 'broken');

@@ -56,16 +56,12 @@ export async function ensureCertFiles(t: ProxyTarget): Promise<void> {
  */
 export async function writeLayoutFiles(t: ProxyTarget, files: LayoutFiles, lock?: RouteLockHeld): Promise<void> {
   const layout = writeLayoutCommand(files, dirOf(t)).command;
-  if (certFilesKnown(t)) {
-    const r = await t.host.exec(lock ? lock.releasingAfter(layout) : layout);
-    if (r.code !== 0) throw proxyError(t, `cannot write the proxy config: ${r.stderr.trim()}`);
-    return;
-  }
   // One exec for both (a round trip fewer per sync): the certificates' command reads its stdin,
-  // the files' takes none. The route lock, when given, is released by the same exec.
-  const certs = ensureCertsCommand(await defaultCertificatePem(), dirOf(t));
-  const write = `{ ${certs.command}; } && { ${layout}; }`;
-  const r = await t.host.exec(lock ? lock.releasingAfter(write) : write, { stdin: certs.stdin });
+  // the files' takes none; certificates known in place are left out. The route lock, when given,
+  // is released by the same exec.
+  const certs = certFilesKnown(t) ? undefined : ensureCertsCommand(await defaultCertificatePem(), dirOf(t));
+  const write = certs ? `{ ${certs.command}; } && { ${layout}; }` : layout;
+  const r = await t.host.exec(lock ? lock.releasingAfter(write) : write, certs ? { stdin: certs.stdin } : {});
   if (r.code !== 0) throw proxyError(t, `cannot write the proxy config: ${r.stderr.trim()}`);
   rememberCertFiles(t);
 }
