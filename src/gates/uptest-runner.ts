@@ -167,6 +167,8 @@ export class RunnerLog {
   private readonly progress: Progress[];
   /** Lines the shell itself wrote (a missing interpreter, a broken script): shown when an uptest has no end. */
   private readonly stray: string[] = [];
+  /** Why the output ended before every uptest did, when gangway found out (see cutShortReason). */
+  private cutShortBy?: string;
 
   constructor(private readonly marker: string, private readonly names: string[]) {
     this.progress = names.map(() => ({ killed: false, lines: [] }));
@@ -193,6 +195,11 @@ export class RunnerLog {
     return undefined;
   }
 
+  /** The output ended before every uptest did, for this reason (said instead of a guess). */
+  cutShort(reason: string): void {
+    this.cutShortBy = reason;
+  }
+
   started(index: number): boolean {
     return this.progress[index]?.startedAt !== undefined;
   }
@@ -210,7 +217,10 @@ export class RunnerLog {
     const timedOut = (ended && p.killed && p.status !== 0) || (!ended && o.stop === 'timeout');
     const aborted = !ended && o.stop === 'aborted';
     let output = p.lines.map((l) => `${l}\n`).join('');
-    if (!ended && o.stop === 'finished') output += `could not run the uptest: the uptests' container ended before it did${this.stray.length ? `:\n${this.stray.join('\n')}` : ''}\n`;
+    if (!ended && o.stop === 'finished') {
+      const why = this.cutShortBy ?? "the uptests' container ended before it did";
+      output += `${p.startedAt === undefined ? 'could not run the uptest' : 'the uptest did not finish'}: ${why}${this.stray.length ? `:\n${this.stray.join('\n')}` : ''}\n`;
+    }
     output = capTail(output, o.maxOutputBytes);
     if (p.startedAt === undefined && o.stop !== 'finished') output += `uptest ${name} did not start: the uptests' container was stopped\n`;
     if (timedOut) output += `uptest ${name} did not finish within ${o.timeoutMs} ms and was killed\n`;
@@ -218,6 +228,23 @@ export class RunnerLog {
     const durationMs = p.startedAt === undefined ? 0 : (p.endedAt ?? o.now) - p.startedAt;
     return { name, passed: ended && !timedOut && exitCode === 0, exitCode, timedOut, ...(aborted ? { aborted } : {}), durationMs, output };
   }
+}
+
+/** What gangway found when the runner's output ended before every uptest did. */
+export type CutShortFinding =
+  | { container: 'running' }
+  | { container: 'exited'; exitCode: number; oomKilled: boolean }
+  | { error: string };
+
+/**
+ * Pure: why the uptests' output ended early, from a look at their container right after. An
+ * engine that no longer answers means the connection to the host was lost: the uptests' outcome
+ * is unknown, and saying their container ended would be a guess.
+ */
+export function cutShortReason(host: string, found: CutShortFinding): string {
+  if ('error' in found) return `lost the connection to ${host} before the uptests ended, so their outcome is unknown (${found.error})`;
+  if (found.container === 'running') return `the uptests' output from ${host} stopped while their container still ran`;
+  return `the uptests' container ended (exit ${found.exitCode}${found.oomKilled ? ', out of memory' : ''}) before it did`;
 }
 
 /** The last maxBytes of a text, saying how much was cut. */

@@ -18,7 +18,7 @@ import { removeContainer } from '../app/container.js';
 import type { Gate, GateOptions, GateResult, GateTarget } from './gate.js';
 import { createContainer } from '../docker/containers.js';
 import { followLogLines, readStreamLines, type LogLine } from '../docker/log-lines.js';
-import { capTail, RUNNER_SHELL, RunnerLog, runnerContainerSpec, UPTEST_MANAGED, uptestContainerSpec, type RunnerStop, type UptestResult } from './uptest-runner.js';
+import { capTail, cutShortReason, RUNNER_SHELL, RunnerLog, runnerContainerSpec, UPTEST_MANAGED, uptestContainerSpec, type RunnerStop, type UptestResult } from './uptest-runner.js';
 
 export { UPTEST_MANAGED, uptestContainerSpec, type UptestContainerInput, type UptestResult } from './uptest-runner.js';
 
@@ -377,7 +377,7 @@ function stepStart(input: UptestRunInput, name: string): void {
 }
 
 function stepEnd(input: UptestRunInput, result: UptestResult): void {
-  const message = result.passed ? 'passed' : result.timedOut ? `timed out after ${input.timeoutMs} ms` : result.aborted ? 'stopped (deploy aborted)' : `failed with exit code ${result.exitCode}`;
+  const message = result.passed ? 'passed' : result.timedOut ? `timed out after ${input.timeoutMs} ms` : result.aborted ? 'stopped (deploy aborted)' : result.exitCode === null ? 'no result (see its output)' : `failed with exit code ${result.exitCode}`;
   input.events?.step(`uptest ${result.name}`, result.passed ? 'done' : 'fail', { host: input.host.name, role: input.role, message, durationMs: result.durationMs });
 }
 
@@ -428,9 +428,10 @@ async function runInOneContainer(input: UptestRunInput, listing: PreparedUptests
         await docker.getContainer(runner.name).start();
         await followLogLines(docker, runner.name, {}, onLine, done.signal);
       }
+      if (stop === 'finished' && !log.allEnded()) log.cutShort(await whyCutShort(docker, input.host.name, runner.name));
     }
   } catch (err) {
-    log.accept(`could not start the uptests' container: ${messageOf(err)}`, Date.now());
+    log.cutShort(`could not start the uptests' container: ${messageOf(err)}`);
   } finally {
     clearTimeout(deadline);
     if (settle) clearTimeout(settle);
@@ -447,6 +448,25 @@ async function runInOneContainer(input: UptestRunInput, listing: PreparedUptests
   return results;
 }
 
+/** Bounds the look at a host whose stream just ended: a frozen host would hold it for the connect timeout. */
+const CUT_SHORT_LOOK_MS = 5_000;
+
+/** Why the runner's output ended before its uptests did: one inspect of its container (the failure path only). */
+async function whyCutShort(docker: Docker, host: string, name: string): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const silence = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer from its engine within ${CUT_SHORT_LOOK_MS / 1000} s`)), CUT_SHORT_LOOK_MS);
+  });
+  try {
+    const { State } = await Promise.race([docker.getContainer(name).inspect(), silence]);
+    return cutShortReason(host, State.Running ? { container: 'running' } : { container: 'exited', exitCode: State.ExitCode, oomKilled: State.OOMKilled });
+  } catch (err) {
+    return cutShortReason(host, { error: messageOf(err) });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function listOrExplain(input: Pick<UptestRunInput, 'host' | 'image' | 'role' | 'uptestsPath' | 'labels' | 'defer'>): Promise<{ dir: string; names: string[]; shell: boolean }> {
   try {
     return await probeUptests(input.host, input.image, input.uptestsPath, input.role, input.labels ?? {}, input.defer);
@@ -460,15 +480,17 @@ export function describeUptestResults(results: UptestResult[]): { passed: boolea
   const failed = results.filter((r) => !r.passed);
   const details: string[] = [];
   for (const r of results) {
-    const verdict = r.passed ? 'passed' : r.timedOut ? `TIMED OUT (hung, killed after ${r.durationMs} ms)` : r.aborted ? 'STOPPED (the deploy was aborted)' : `FAILED (exit ${r.exitCode})`;
+    const verdict = r.passed ? 'passed' : r.timedOut ? `TIMED OUT (hung, killed after ${r.durationMs} ms)` : r.aborted ? 'STOPPED (the deploy was aborted)' : r.exitCode === null ? 'NO RESULT' : `FAILED (exit ${r.exitCode})`;
     details.push(`uptest ${r.name}: ${verdict} in ${r.durationMs} ms`);
     if (!r.passed) for (const line of r.output.split('\n').filter((l) => l.trim() !== '')) details.push(`  ${r.name}| ${line}`);
   }
   if (results.length === 0) return { passed: true, message: 'no uptests for this role', details };
   const hung = failed.filter((r) => r.timedOut).map((r) => r.name);
+  // Neither an exit status nor gangway's own stop: the run was cut short (its output says why).
+  const unknown = failed.filter((r) => !r.timedOut && !r.aborted && r.exitCode === null).map((r) => r.name);
   const message = failed.length === 0
     ? `${results.length} uptest${results.length === 1 ? '' : 's'} passed`
-    : `${failed.length} of ${results.length} uptests failed: ${failed.map((r) => r.name).join(', ')}${hung.length ? ` (hung: ${hung.join(', ')})` : ''}`;
+    : `${failed.length} of ${results.length} uptests failed: ${failed.map((r) => r.name).join(', ')}${hung.length ? ` (hung: ${hung.join(', ')})` : ''}${unknown.length ? ` (no result: ${unknown.join(', ')})` : ''}`;
   return { passed: failed.length === 0, message, details };
 }
 

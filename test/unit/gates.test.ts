@@ -130,11 +130,16 @@ describe('describeUptestResults', () => {
     [[r('01', true)], true, '1 uptest passed'],
     [[r('01', true), r('02', true)], true, '2 uptests passed'],
     [[r('01', true), r('02', false), r('03', false, { timedOut: true, exitCode: null })], false, '2 of 3 uptests failed: 02, 03 (hung: 03)'],
+    [[r('01', true), r('02', false, { exitCode: null }), r('03', false, { aborted: true, exitCode: null })], false, '2 of 3 uptests failed: 02, 03 (no result: 02)'],
   ])('%# -> %s', (results, passed, message) => {
     expect(describeUptestResults(results)).toMatchObject({ passed, message });
   });
   it('shows the failing output, not the passing one', () => {
     const { details } = describeUptestResults([r('01', true), r('02', false)]);
     expect(details).toEqual(['uptest 01: passed in 10 ms', 'uptest 02: FAILED (exit 1) in 10 ms', '  02| boom']);
+  });
+  it('an uptest cut short is NO RESULT, not a failure with an exit code', () => {
+    const { details } = describeUptestResults([r('01', false, { exitCode: null, output: 'the uptest did not finish: lost the connection to vm2\n' })]);
+    expect(details).toEqual(['uptest 01: NO RESULT in 10 ms', '  01| the uptest did not finish: lost the connection to vm2']);
   });
 });

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { capTail, parseRunnerLine, RUNNER_SCRIPT, RunnerLog, runnerContainerSpec, runnerTimeoutSeconds } from '../../src/gates/uptest-runner.js';
+import { capTail, cutShortReason, parseRunnerLine, RUNNER_SCRIPT, RunnerLog, runnerContainerSpec, runnerTimeoutSeconds } from '../../src/gates/uptest-runner.js';
 import { sharedListing } from '../../src/gates/uptests.js';
 
 const M = 'gangway-uptests-abc123';
@@ -54,6 +54,23 @@ describe('RunnerLog', () => {
     const log = new RunnerLog(M, ['a']);
     log.accept('sh: 1: /app/uptests/web/a: Permission denied', 1);
     expect(log.result(0, opts)).toMatchObject({ passed: false, exitCode: null, timedOut: false, output: expect.stringContaining('Permission denied') });
+  });
+
+  it('output that ended early for a known reason says that reason, not that the container ended', () => {
+    const log = new RunnerLog(M, ['slow', 'quick', 'later']);
+    for (const l of [`${M} start 0`, `${M} out 0 waiting 12 s`, `${M} start 1`, `${M} end 1 0`]) log.accept(l, 5);
+    log.cutShort(cutShortReason('vm2', { error: 'cannot connect to vm2 (127.0.0.1:2222): connection refused' }));
+    const slow = log.result(0, opts);
+    expect(slow).toMatchObject({ passed: false, exitCode: null, timedOut: false });
+    expect(slow.output).toBe('waiting 12 s\nthe uptest did not finish: lost the connection to vm2 before the uptests ended, so their outcome is unknown (cannot connect to vm2 (127.0.0.1:2222): connection refused)\n');
+    expect(log.result(1, opts)).toMatchObject({ passed: true, exitCode: 0 });
+    expect(log.result(2, opts).output).toMatch(/^could not run the uptest: lost the connection to vm2/);
+  });
+
+  it('cutShortReason: what the look at the container found', () => {
+    expect(cutShortReason('vm1', { container: 'running' })).toBe("the uptests' output from vm1 stopped while their container still ran");
+    expect(cutShortReason('vm1', { container: 'exited', exitCode: 137, oomKilled: true })).toBe("the uptests' container ended (exit 137, out of memory) before it did");
+    expect(cutShortReason('vm1', { container: 'exited', exitCode: 2, oomKilled: false })).toBe("the uptests' container ended (exit 2) before it did");
   });
 
   it('caps each uptest\'s output to its tail', () => {
