@@ -24,8 +24,22 @@ export const DEFAULT_RENEW_DAYS = 30;
 export const DEFAULT_EVERY_HOURS = 12;
 /** How long the container waits, once, for the proxy to resolve its name before the first pass. */
 export const PROXY_WAIT_SECONDS = 60;
-/** After a pass with a failure, the next one comes within this (or N hours, if shorter). */
+/**
+ * After a pass with a failure, the next one comes after RETRY_FIRST_SECONDS, doubled after each
+ * further failed pass up to RETRY_SECONDS (or N hours, if shorter): a CA that did not answer once
+ * costs two minutes, not an hour, and five tries an hour at most stays within Let's Encrypt's
+ * limit on failed validations (5 per account, name and hour).
+ */
+export const RETRY_FIRST_SECONDS = 120;
 export const RETRY_SECONDS = 3600;
+
+/** Shell: `retry_delay <failed passes in a row>` prints the seconds before the next pass (see RETRY_FIRST_SECONDS). */
+export const RETRY_DELAY_FUNCTION = `retry_delay() {
+  d=${RETRY_FIRST_SECONDS} i=1
+  while [ "$i" -lt "$1" ] && [ "$d" -lt ${RETRY_SECONDS} ]; do d=$((d * 2)); i=$((i + 1)); done
+  [ "$d" -gt ${RETRY_SECONDS} ] && d=${RETRY_SECONDS}
+  echo "$d"
+}`;
 
 /** Inside the proxy's directory (the same path in both containers, so paths sent to HAProxy are its own). */
 export const CERTS_DIR = `${PROXY_CONTAINER_DIR}/certs`;
@@ -254,13 +268,22 @@ SLEEPER=
 trap '[ -n "$SLEEPER" ] && kill "$SLEEPER" 2>/dev/null' HUP
 mkdir -p "$CERTS"
 wait_for_proxy
+${RETRY_DELAY_FUNCTION}
+FAILS=0
 while :; do
   FAILED=no
   pass
-  # A failure is tried again within the hour (a missing certificate should not wait N hours);
-  # an hour apart stays far below a CA's limit on failed validations.
+  # A failure is tried again soon, then less and less often (a missing certificate should not
+  # wait N hours, nor a CA be asked every two minutes for a name it keeps refusing).
   delay=$ACME_EVERY_SECONDS
-  [ "$FAILED" = yes ] && [ "$delay" -gt ${RETRY_SECONDS} ] && delay=${RETRY_SECONDS}
+  if [ "$FAILED" = yes ]; then
+    FAILS=$((FAILS + 1))
+    retry=$(retry_delay "$FAILS")
+    [ "$delay" -gt "$retry" ] && delay=$retry
+    log "a name failed: next pass in $delay s (failed passes in a row: $FAILS)"
+  else
+    FAILS=0
+  fi
   sleep "$delay" &
   SLEEPER=$!
   wait "$SLEEPER"

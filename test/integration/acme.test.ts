@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createContainer } from '../../src/docker/containers.js';
 import { Events } from '../../src/events/events.js';
 import { HostPool } from '../../src/hosts/pool.js';
-import { acmeContainerSpec, acmeNamesText, certPath, statusPath, type AcmeContainerOptions, type AcmeStatus } from '../../src/proxy/acme-container.js';
+import { acmeContainerSpec, acmeNamesText, certPath, RETRY_FIRST_SECONDS, statusPath, type AcmeContainerOptions, type AcmeStatus } from '../../src/proxy/acme-container.js';
 import { PROXY_CONTAINER_DIR, PROXY_UID } from '../../src/proxy/paths.js';
 import { acmeCaIssuingRoot, ensureAcmeImage, pushToSandboxRegistry, setAcmeDnsRecord, startAcmeCa, stopAcmeCa, type AcmeCa } from '../../src/sandbox/index.js';
 import { networkAddress } from '../../src/sandbox/containers.js';
@@ -35,6 +35,8 @@ const NETWORK = `acme-${RUN}`;
 const VOLUME = `gangway-acme-${RUN}`;
 const PROXY_NAME = `acme-proxy-${RUN}`;
 const ACME_NAME = 'gangway-acme';
+/** A pass that fails once (a CA that did not answer lego within its 30 s) and the retry after it. */
+const ISSUE_WAIT_MS = (RETRY_FIRST_SECONDS + 90) * 1000;
 // The proxy's group in this test: root's, on a directory only the proxy's uid may enter.
 const PROXY_GID = 0;
 
@@ -290,7 +292,7 @@ describe('ACME issuance and renewal with Pebble', () => {
     expect(pidBefore).toMatch(/^\d+$/);
     await runAcme();
     const check = async (name: string) => {
-      const status = await waitForStatus(name, (s) => s.result === 'ok' && !!s.notAfter, 90_000);
+      const status = await waitForStatus(name, (s) => s.result === 'ok' && !!s.notAfter, ISSUE_WAIT_MS);
       expect(status.lastSuccess).toBe(status.lastAttempt);
       const tls = await served(name, root);
       expect(tls, name).toMatchObject({ authorized: true });
@@ -319,7 +321,7 @@ describe('ACME issuance and renewal with Pebble', () => {
       expect(files).toContain(`600 ${PROXY_UID} ${HOST_DIR}/certs/${name}.pem`);
       expect(files).toContain(`${certPath(name)} ${name}`);
     }
-  });
+  }, 2 * ISSUE_WAIT_MS + 60_000);
 
   it('renews under HTTPS load (fresh handshakes and keep-alive) with no failed request and no reload', async () => {
     expect(Object.keys(issuedSerial)).toHaveLength(NAMES.length);
@@ -327,7 +329,7 @@ describe('ACME issuance and renewal with Pebble', () => {
     const load = httpsLoad(root, 20);
     const started = Date.now();
     await runAcme({ renewDays: 100_000 });
-    for (const [i, name] of NAMES.entries()) await waitForStatus(name, (s) => s.result === 'ok' && s.lastSuccess !== before[i]!.lastSuccess, 90_000);
+    for (const [i, name] of NAMES.entries()) await waitForStatus(name, (s) => s.result === 'ok' && s.lastSuccess !== before[i]!.lastSuccess, ISSUE_WAIT_MS);
     // The rest of the 20 s under load, on the new certificates.
     await sleep(Math.max(0, 20_000 - (Date.now() - started)));
     const { requests, failures } = await load.stop();
@@ -340,7 +342,7 @@ describe('ACME issuance and renewal with Pebble', () => {
       issuedSerial[name] = tls.serial;
     }
     expect(await workerPid()).toBe(pidBefore);
-  });
+  }, 2 * ISSUE_WAIT_MS + 60_000);
 
   it('keeps the old certificate and records the error when the CA is gone', async () => {
     expect(Object.keys(issuedSerial)).toHaveLength(NAMES.length);
@@ -356,6 +358,14 @@ describe('ACME issuance and renewal with Pebble', () => {
       expect(tls.authorized).toBe(true);
       expect(tls.serial).toBe(issuedSerial[name]);
     }
+    // The next pass comes after RETRY_FIRST_SECONDS, not N hours (nor the hour it used to be).
+    const retryLine = `next pass in ${RETRY_FIRST_SECONDS} s (failed passes in a row: 1)`;
+    let logs = '';
+    for (let i = 0; i < 40 && !logs.includes(retryLine); i++) {
+      logs = await onHost(sandbox, hostName, `docker logs --tail 20 ${ACME_NAME} 2>&1`);
+      if (!logs.includes(retryLine)) await sleep(250);
+    }
+    expect(logs).toContain(retryLine);
     expect(await workerPid()).toBe(pidBefore);
   });
 

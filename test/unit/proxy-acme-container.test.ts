@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ACME_CONTAINER_NAME, ACME_DATA_DIR, acmeContainerSpec, acmeNamesText, acmeScript, isAcmeName, LETS_ENCRYPT_DIRECTORY } from '../../src/proxy/acme-container.js';
+import { ACME_CONTAINER_NAME, ACME_DATA_DIR, acmeContainerSpec, acmeNamesText, acmeScript, isAcmeName, LETS_ENCRYPT_DIRECTORY, RETRY_DELAY_FUNCTION, RETRY_FIRST_SECONDS, RETRY_SECONDS } from '../../src/proxy/acme-container.js';
 import { PROXY_CONTAINER_DIR, PROXY_HOST_DIR } from '../../src/proxy/paths.js';
 
 const base = { image: 'gangway/acme:x', network: 'gangway', proxyUid: 80080, proxyGid: 999 };
@@ -44,6 +44,18 @@ describe('the renewal container', () => {
     for (const command of ['new ssl cert', 'set ssl cert %s <<', 'commit ssl cert', 'add ssl crt-list %s <<', 'abort ssl cert']) expect(script).toContain(command);
     expect(script).toMatch(/lego_ renew --days "\$ACME_RENEW_DAYS"/);
     expect(script).toMatch(/lego_ run/);
+  });
+
+  it('tries a failed pass again after 2 minutes, then doubles the wait up to the hour: at most 5 passes in the first hour of failures', () => {
+    const shells = ['sh', ...(existsSync('/bin/busybox') ? ['/bin/busybox sh'] : [])];
+    for (const shell of shells) {
+      const [cmd, ...pre] = shell.split(' ');
+      const delays = [1, 2, 3, 4, 5, 6, 7, 20].map((n) => Number(execFileSync(cmd!, [...pre, '-c', `${RETRY_DELAY_FUNCTION}\nretry_delay ${n}`], { encoding: 'utf8' }).trim()));
+      expect(delays, shell).toEqual([RETRY_FIRST_SECONDS, 240, 480, 960, 1920, RETRY_SECONDS, RETRY_SECONDS, RETRY_SECONDS]);
+      const passStarts = delays.reduce<number[]>((at, d) => [...at, at[at.length - 1]! + d], [0]);
+      expect(passStarts.filter((t) => t < 3600)).toHaveLength(5);
+    }
+    expect(acmeScript()).toContain(RETRY_DELAY_FUNCTION);
   });
 
   it.skipIf(!existsSync('/bin/busybox'))('is valid busybox sh', () => {
