@@ -1,6 +1,7 @@
 // Where app containers are on the app network, and the proxy's routes kept pointing there.
 import type Docker from 'dockerode';
 import { isNotFound } from '../docker/errors.js';
+import { sleep } from '../sleep.js';
 import { readSlot } from './live-servers.js';
 import * as cmd from './runtime-commands.js';
 import { networkOf, proxyError, runtimeApi, type ProxyTarget } from './target.js';
@@ -48,7 +49,32 @@ export async function followMoved(t: ProxyTarget, moved: RouteDrift['moved']): P
     await runtimeApi(t).run(cmd.setServerAddr(m.backend, m.name, m.ip, m.port));
     lines.push(`${m.name} ${m.address || '(no address)'} -> ${m.ip}`);
   }
-  if (lines.length > 0) t.events?.log(`proxy routes followed containers that moved: ${lines.join(', ')}`, { level: 'warn', host: t.host.name, step: 'proxy' });
+  if (lines.length === 0) return;
+  await untilAddressesShown(t, moved);
+  t.events?.log(`proxy routes followed containers that moved: ${lines.join(', ')}`, { level: 'warn', host: t.host.name, step: 'proxy' });
+}
+
+/** How long a changed address may take to show in the proxy's own reading of its servers. */
+const ADDRESS_SHOWN_MS = 2_000;
+
+/**
+ * HAProxy can answer "IP changed" before `show servers state` shows the new address (seen on a
+ * loaded machine, 1 run in 6 of the moved-container test, and once in CI on 3.0: a reading right
+ * after the answer still had the old address, the next one the new). What reads the live state next (a file sync, proxyUpToDate, the caller) must see the route
+ * it was given, so this waits, bounded, and says so if the proxy never shows it.
+ */
+async function untilAddressesShown(t: ProxyTarget, moved: RouteDrift['moved']): Promise<void> {
+  const deadline = Date.now() + ADDRESS_SHOWN_MS;
+  let pending = moved;
+  for (;;) {
+    const { servers } = await readSlot(t);
+    pending = pending.filter((m) => servers.find((s) => s.name === m.name)?.address !== m.ip);
+    if (pending.length === 0) return;
+    if (Date.now() >= deadline) break;
+    await sleep(50);
+  }
+  const still = pending.map((m) => `${m.name} (wanted ${m.ip})`).join(', ');
+  throw proxyError(t, `the proxy on ${t.host.name} accepted new addresses but still did not show them after ${ADDRESS_SHOWN_MS / 1000} s: ${still}`);
 }
 
 /** Read only: this target's servers whose container moved or is gone. */
