@@ -60,8 +60,9 @@ const ADDRESS_SHOWN_MS = 2_000;
 /**
  * HAProxy can answer "IP changed" before `show servers state` shows the new address (seen on a
  * loaded machine, 1 run in 6 of the moved-container test, and once in CI on 3.0: a reading right
- * after the answer still had the old address, the next one the new). What reads the live state next (a file sync, proxyUpToDate, the caller) must see the route
- * it was given, so this waits, bounded, and says so if the proxy never shows it.
+ * after the answer still had the old address, the next one the new). What reads the live state
+ * next (a file sync, proxyUpToDate, the caller) must see the route it was given, so this waits,
+ * bounded, and fails naming the servers if the proxy never shows it.
  */
 async function untilAddressesShown(t: ProxyTarget, moved: RouteDrift['moved']): Promise<void> {
   const deadline = Date.now() + ADDRESS_SHOWN_MS;
