@@ -5,6 +5,7 @@ import type { Duplex, Readable, Writable } from 'node:stream';
 import type Docker from 'dockerode';
 import { messageOf, operationError } from '../errors.js';
 import type { Host } from '../hosts/host.js';
+import { within } from '../sleep.js';
 import { removeContainer } from './container.js';
 import { createContainer } from '../docker/containers.js';
 import { DETACH_KEYS, liveExecOptions, type ExecMode, type ExecSource, type TerminalSize } from './exec-plan.js';
@@ -25,19 +26,6 @@ export interface ExecStreams {
 const OUTPUT_GRACE_MS = 2000;
 
 const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/**
- * `p`, or `fallback` after `ms`. The timer is cleared when `p` wins, so it never holds the
- * process at its end; until then it is what keeps a lost session's process alive (a request on a
- * dead connection may hold nothing).
- */
-function within<T, F>(p: Promise<T>, ms: number, fallback: F): Promise<T | F> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<F>((resolve) => {
-    timer = setTimeout(() => resolve(fallback), ms);
-  });
-  return Promise.race([p, late]).finally(() => clearTimeout(timer));
-}
 
 /**
  * Wires the attached stream to the local streams; `ended` settles when it closes (the program
@@ -120,7 +108,9 @@ export async function runInNewContainer(host: Host, options: Docker.ContainerCre
       const first = await Promise.race([exited, abortedBy(io.signal), session.ended.then(() => CLOSED)]);
       if (first === CLOSED) {
         // The stream closes as the program ends, a moment before the engine reports its exit; a
-        // stream that closes on a running program was lost (connection, detach sequence).
+        // stream that closes on a running program was lost (connection, detach sequence). The
+        // grace's timer is also what keeps a lost session's process alive until then (a request
+        // on a dead connection may hold nothing).
         const late = await within(Promise.race([exited, abortedBy(io.signal)]), OUTPUT_GRACE_MS, CLOSED);
         if (late === CLOSED) throw lostSession(host, name);
         return late;

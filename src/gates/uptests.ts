@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
 import { extract } from 'tar-stream';
 import { operationError, messageOf } from '../errors.js';
-import { sleep } from '../sleep.js';
+import { sleep, within } from '../sleep.js';
 import type { Events } from '../events/events.js';
 import type { Host } from '../hosts/host.js';
 import { isNotFound } from '../docker/errors.js';
@@ -376,8 +376,24 @@ function stepStart(input: UptestRunInput, name: string): void {
   input.events?.step(`uptest ${name}`, 'start', { host: input.host.name, role: input.role });
 }
 
+/** How an uptest ended: gangway's own stops decide before an exit status, and no status is no result (its run was cut short). */
+type UptestOutcome = 'passed' | 'timed out' | 'aborted' | 'no result' | 'failed';
+
+function outcomeOf(r: UptestResult): UptestOutcome {
+  if (r.passed) return 'passed';
+  if (r.timedOut) return 'timed out';
+  if (r.aborted) return 'aborted';
+  return r.exitCode === null ? 'no result' : 'failed';
+}
+
 function stepEnd(input: UptestRunInput, result: UptestResult): void {
-  const message = result.passed ? 'passed' : result.timedOut ? `timed out after ${input.timeoutMs} ms` : result.aborted ? 'stopped (deploy aborted)' : result.exitCode === null ? 'no result (see its output)' : `failed with exit code ${result.exitCode}`;
+  const message = {
+    passed: 'passed',
+    'timed out': `timed out after ${input.timeoutMs} ms`,
+    aborted: 'stopped (deploy aborted)',
+    'no result': 'no result (see its output)',
+    failed: `failed with exit code ${result.exitCode}`,
+  }[outcomeOf(result)];
   input.events?.step(`uptest ${result.name}`, result.passed ? 'done' : 'fail', { host: input.host.name, role: input.role, message, durationMs: result.durationMs });
 }
 
@@ -453,17 +469,13 @@ const CUT_SHORT_LOOK_MS = 5_000;
 
 /** Why the runner's output ended before its uptests did: one inspect of its container (the failure path only). */
 async function whyCutShort(docker: Docker, host: string, name: string): Promise<string> {
-  let timer: NodeJS.Timeout | undefined;
-  const silence = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer from its engine within ${CUT_SHORT_LOOK_MS / 1000} s`)), CUT_SHORT_LOOK_MS);
-  });
   try {
-    const { State } = await Promise.race([docker.getContainer(name).inspect(), silence]);
+    const info = await within(docker.getContainer(name).inspect(), CUT_SHORT_LOOK_MS, undefined);
+    if (!info) return cutShortReason(host, { error: `no answer from its engine within ${CUT_SHORT_LOOK_MS / 1000} s` });
+    const { State } = info;
     return cutShortReason(host, State.Running ? { container: 'running' } : { container: 'exited', exitCode: State.ExitCode, oomKilled: State.OOMKilled });
   } catch (err) {
     return cutShortReason(host, { error: messageOf(err) });
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -480,14 +492,20 @@ export function describeUptestResults(results: UptestResult[]): { passed: boolea
   const failed = results.filter((r) => !r.passed);
   const details: string[] = [];
   for (const r of results) {
-    const verdict = r.passed ? 'passed' : r.timedOut ? `TIMED OUT (hung, killed after ${r.durationMs} ms)` : r.aborted ? 'STOPPED (the deploy was aborted)' : r.exitCode === null ? 'NO RESULT' : `FAILED (exit ${r.exitCode})`;
+    const verdict = {
+      passed: 'passed',
+      'timed out': `TIMED OUT (hung, killed after ${r.durationMs} ms)`,
+      aborted: 'STOPPED (the deploy was aborted)',
+      'no result': 'NO RESULT',
+      failed: `FAILED (exit ${r.exitCode})`,
+    }[outcomeOf(r)];
     details.push(`uptest ${r.name}: ${verdict} in ${r.durationMs} ms`);
     if (!r.passed) for (const line of r.output.split('\n').filter((l) => l.trim() !== '')) details.push(`  ${r.name}| ${line}`);
   }
   if (results.length === 0) return { passed: true, message: 'no uptests for this role', details };
-  const hung = failed.filter((r) => r.timedOut).map((r) => r.name);
-  // Neither an exit status nor gangway's own stop: the run was cut short (its output says why).
-  const unknown = failed.filter((r) => !r.timedOut && !r.aborted && r.exitCode === null).map((r) => r.name);
+  const named = (outcome: UptestOutcome) => failed.filter((r) => outcomeOf(r) === outcome).map((r) => r.name);
+  const hung = named('timed out');
+  const unknown = named('no result');
   const message = failed.length === 0
     ? `${results.length} uptest${results.length === 1 ? '' : 's'} passed`
     : `${failed.length} of ${results.length} uptests failed: ${failed.map((r) => r.name).join(', ')}${hung.length ? ` (hung: ${hung.join(', ')})` : ''}${unknown.length ? ` (no result: ${unknown.join(', ')})` : ''}`;
